@@ -1,0 +1,13 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** Access tokens are 32 random bytes, shown once; only their SHA-256 is stored. */
+export const TOKEN_PREFIX = 'pk_';
+
+export function generateToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** SHA-256 is enough for 256-bit random secrets: there is nothing to brute-force. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,75 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import findMyWay from 'find-my-way';
+import Negotiator from 'negotiator';
+import sjson from 'secure-json-parse';
+import { AppError } from '../domain/errors.ts';
+
+/**
+ * JSON bodies: prototype-poisoning keys are refused, and integers too large for a double
+ * (ids sent as JSON numbers, e.g. 2^53 < n < 2^63) are kept as their exact decimal text
+ * using JSON.parse's source access, so no digit is lost.
+ */
+export function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return sjson.parse(
+      text,
+      (_key: string, value: unknown, context?: { source?: string }) =>
+        typeof value === 'number' &&
+        !Number.isSafeInteger(value) &&
+        context?.source &&
+        /^-?[0-9]+$/.test(context.source)
+          ? context.source
+          : value,
+      { protoAction: 'error', constructorAction: 'error' },
+    );
+  } catch {
+    const err = new Error('The body is not valid JSON') as Error & { code: string; statusCode: number };
+    err.code = 'PARLEY_INVALID_JSON';
+    err.statusCode = 400;
+    throw err;
+  }
+}
+
+export function registerJsonParser(app: FastifyInstance): void {
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+}
+
+/** 406 unless the client accepts JSON (a missing Accept header accepts anything). */
+export function assertAcceptsJson(request: FastifyRequest): void {
+  if (!request.headers.accept) return;
+  const negotiator = new Negotiator({ headers: { accept: request.headers.accept } });
+  if (!negotiator.mediaType(['application/json'])) {
+    throw new AppError('not_acceptable', 'not_acceptable', 'This endpoint only answers application/json');
+  }
+}
+
+/**
+ * Remembers every route so a request for a known path with another method answers 405 with
+ * an Allow header instead of 404 (Fastify itself only knows "no route").
+ */
+export function trackRoutes(app: FastifyInstance) {
+  const router = findMyWay();
+  const methods = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    for (const m of [route.method].flat()) {
+      if (m === 'HEAD' || m === 'OPTIONS') continue;
+      methods.add(m);
+      router.on(m as 'GET', route.url, () => {});
+    }
+  });
+  return {
+    /** The methods the path supports, or [] when no route has this path. */
+    allowedMethods(url: string): string[] {
+      const path = url.split('?')[0] ?? url;
+      return [...methods].filter((m) => router.find(m as 'GET', path) !== null);
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import Type from 'typebox';
+import type { AppContext } from '../../context.ts';
+import { ConversationKind } from '../../domain/model.ts';
+import {
+  createConversation,
+  getConversation,
+  listConversations,
+  renameConversation,
+} from '../../services/conversations.ts';
+import { principalOf } from '../auth.ts';
+import { presentConversation } from '../present.ts';
+import {
+  ConversationIdParams,
+  ConversationSchema,
+  Cursor,
+  commonErrors,
+  IdInput,
+  Limit,
+  literals,
+  page,
+  Title,
+} from '../schemas.ts';
+import { type Api, bodyId, parseBool, parseTime, typed } from './util.ts';
+
+const BoolString = Type.Union([Type.Literal('true'), Type.Literal('false')]);
+const tags = ['conversations'];
+
+export function conversationRoutes(app: Api, ctx: AppContext): void {
+  const r = typed(app);
+
+  r.post(
+    '/conversations',
+    {
+      config: { scope: 'conversations:write' },
+      schema: {
+        tags,
+        summary: 'Create a direct chat, group or channel',
+        description:
+          'A direct chat names exactly one other actor in member_ids; asking for a direct chat that exists returns it with 200.',
+        body: Type.Object(
+          {
+            kind: literals(['direct', 'group', 'channel'] as const),
+            title: Type.Optional(Title),
+            member_ids: Type.Array(IdInput, { maxItems: 100, default: [] }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ConversationSchema, 201: ConversationSchema, ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const { view, created } = await createConversation(ctx, p, {
+        kind: req.body.kind,
+        title: req.body.title,
+        memberIds: req.body.member_ids.map((v, i) => bodyId(v, `body.member_ids.${i}`)),
+      });
+      return reply.code(created ? 201 : 200).send(presentConversation(view, ctx.clock.now()));
+    },
+  );
+
+  r.get(
+    '/conversations',
+    {
+      config: { scope: 'conversations:read' },
+      schema: {
+        tags,
+        summary: "List the caller's conversations, most recent activity first",
+        querystring: Type.Object(
+          {
+            kind: Type.Optional(literals(ConversationKind)),
+            modified_before: Type.Optional(
+              Type.String({ description: 'ISO 8601 or epoch ms: last activity before' }),
+            ),
+            modified_after: Type.Optional(
+              Type.String({ description: 'ISO 8601 or epoch ms: last activity after' }),
+            ),
+            drafts: Type.Optional(BoolString),
+            muted: Type.Optional(BoolString),
+            hidden: Type.Optional(BoolString),
+            limit: Type.Optional(Limit),
+            cursor: Type.Optional(Cursor),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: page(ConversationSchema), ...commonErrors },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const result = await listConversations(ctx, principalOf(req), {
+        kind: q.kind,
+        modifiedBefore: parseTime(q.modified_before, 'query.modified_before'),
+        modifiedAfter: parseTime(q.modified_after, 'query.modified_after'),
+        drafts: parseBool(q.drafts),
+        muted: parseBool(q.muted),
+        hidden: parseBool(q.hidden),
+        limit: q.limit ?? 50,
+        cursor: q.cursor,
+      });
+      const now = ctx.clock.now();
+      return { items: result.items.map((v) => presentConversation(v, now)), next_cursor: result.nextCursor };
+    },
+  );
+
+  r.get(
+    '/conversations/:id',
+    {
+      config: { scope: 'conversations:read' },
+      schema: {
+        tags,
+        summary: 'Get a conversation',
+        params: ConversationIdParams,
+        response: { 200: ConversationSchema, ...commonErrors },
+      },
+    },
+    async (req) =>
+      presentConversation(await getConversation(ctx, principalOf(req), req.params.id), ctx.clock.now()),
+  );
+
+  r.patch(
+    '/conversations/:id',
+    {
+      config: { scope: 'conversations:write' },
+      schema: {
+        tags,
+        summary: 'Change the title of a group or channel',
+        params: ConversationIdParams,
+        body: Type.Object({ title: Title }, { additionalProperties: false }),
+        response: { 200: ConversationSchema, ...commonErrors },
+      },
+    },
+    async (req) =>
+      presentConversation(
+        await renameConversation(ctx, principalOf(req), req.params.id, req.body.title),
+        ctx.clock.now(),
+      ),
+  );
+}

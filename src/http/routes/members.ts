@@ -1,0 +1,115 @@
+import Type from 'typebox';
+import type { AppContext } from '../../context.ts';
+import {
+  addMembers,
+  leaveConversation,
+  listMembers,
+  MemberField,
+  parseMemberFields,
+  removeMember,
+} from '../../services/members.ts';
+import { principalOf } from '../auth.ts';
+import { presentMember } from '../present.ts';
+import {
+  ConversationIdParams,
+  Cursor,
+  commonErrors,
+  IdInput,
+  Limit,
+  MemberIdParams,
+  MemberSchema,
+  page,
+} from '../schemas.ts';
+import { type Api, bodyId, typed } from './util.ts';
+
+const tags = ['members'];
+
+export function memberRoutes(app: Api, ctx: AppContext): void {
+  const r = typed(app);
+
+  r.get(
+    '/conversations/:id/members',
+    {
+      config: { scope: 'conversations:read' },
+      schema: {
+        tags,
+        summary: 'List the current members',
+        description: `fields projects each member to a comma-separated subset of: ${MemberField.join(', ')}.`,
+        params: ConversationIdParams,
+        querystring: Type.Object(
+          {
+            fields: Type.Optional(Type.String({ maxLength: 200 })),
+            limit: Type.Optional(Limit),
+            cursor: Type.Optional(Cursor),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: page(MemberSchema), ...commonErrors },
+      },
+    },
+    async (req) => {
+      const fields = parseMemberFields(req.query.fields);
+      const result = await listMembers(ctx, principalOf(req), req.params.id, {
+        limit: req.query.limit ?? 100,
+        cursor: req.query.cursor,
+      });
+      return { items: result.items.map((m) => presentMember(m, fields)), next_cursor: result.nextCursor };
+    },
+  );
+
+  r.post(
+    '/conversations/:id/members',
+    {
+      config: { scope: 'conversations:write' },
+      schema: {
+        tags,
+        summary: 'Add members to a group or channel',
+        params: ConversationIdParams,
+        body: Type.Object(
+          { actor_ids: Type.Array(IdInput, { minItems: 1, maxItems: 100 }) },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null(), ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      const ids = req.body.actor_ids.map((v, i) => bodyId(v, `body.actor_ids.${i}`));
+      await addMembers(ctx, principalOf(req), req.params.id, ids);
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.delete(
+    '/conversations/:id/members/:actorId',
+    {
+      config: { scope: 'conversations:write' },
+      schema: {
+        tags,
+        summary: 'Remove a member (removing yourself is leaving)',
+        params: MemberIdParams,
+        response: { 204: Type.Null(), ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      await removeMember(ctx, principalOf(req), req.params.id, req.params.actorId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.post(
+    '/conversations/:id/leave',
+    {
+      config: { scope: 'conversations:write' },
+      schema: {
+        tags,
+        summary: 'Leave a group or channel (not allowed for direct chats)',
+        params: ConversationIdParams,
+        response: { 204: Type.Null(), ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      await leaveConversation(ctx, principalOf(req), req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

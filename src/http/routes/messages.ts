@@ -1,0 +1,153 @@
+import Type from 'typebox';
+import type { AppContext } from '../../context.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import { deleteMessage, editMessage, listMessages, sendMessage } from '../../services/messages.ts';
+import { principalOf } from '../auth.ts';
+import { presentMessage } from '../present.ts';
+import {
+  ConversationIdParams,
+  Cursor,
+  commonErrors,
+  IdInput,
+  IdString,
+  Limit,
+  MessageIdParams,
+  MessageSchema,
+  page,
+  Text,
+} from '../schemas.ts';
+import { type Api, bodyId, typed } from './util.ts';
+
+const tags = ['messages'];
+const ClientId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' });
+
+export function messageRoutes(app: Api, ctx: AppContext): void {
+  const r = typed(app);
+
+  r.post(
+    '/conversations/:id/messages',
+    {
+      config: { scope: 'messages:write' },
+      schema: {
+        tags,
+        summary: 'Send a message',
+        description:
+          'Send client_id (or an Idempotency-Key header): a retry with the same value returns the first message with 200 instead of sending twice.',
+        params: ConversationIdParams,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(ClientId) }),
+        body: Type.Object(
+          {
+            text: Text,
+            type: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z][a-z0-9_]*$' })),
+            metadata: Type.Optional(
+              Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 32 }),
+            ),
+            reply_to: Type.Optional(IdInput),
+            client_id: Type.Optional(ClientId),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: MessageSchema, 201: MessageSchema, ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      const headerKey = req.headers['idempotency-key'];
+      if (headerKey && req.body.client_id && headerKey !== req.body.client_id) {
+        throw ValidationError.field(
+          'body.client_id',
+          'differs from the Idempotency-Key header',
+          'idempotency_key_mismatch',
+        );
+      }
+      if (req.body.metadata && JSON.stringify(req.body.metadata).length > 8192) {
+        throw ValidationError.field(
+          'body.metadata',
+          'must be at most 8192 bytes as JSON',
+          'metadata_too_large',
+        );
+      }
+      const { message, created } = await sendMessage(ctx, principalOf(req), req.params.id, {
+        text: req.body.text,
+        type: req.body.type,
+        metadata: req.body.metadata,
+        replyToId: req.body.reply_to === undefined ? undefined : bodyId(req.body.reply_to, 'body.reply_to'),
+        clientId: req.body.client_id ?? headerKey,
+      });
+      return reply.code(created ? 201 : 200).send(presentMessage(message));
+    },
+  );
+
+  r.get(
+    '/conversations/:id/messages',
+    {
+      config: { scope: 'messages:read' },
+      schema: {
+        tags,
+        summary: 'Read history',
+        description:
+          'Newest first; scroll back with before=<id> or next_cursor. With after=<id>, oldest first from that message (catching up).',
+        params: ConversationIdParams,
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Limit),
+            before: Type.Optional(IdString),
+            after: Type.Optional(IdString),
+            cursor: Type.Optional(Cursor),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: page(MessageSchema), ...commonErrors },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      if (q.cursor && (q.before || q.after)) {
+        throw ValidationError.field(
+          'query.cursor',
+          'cannot be combined with before or after',
+          'invalid_cursor',
+        );
+      }
+      const result = await listMessages(ctx, principalOf(req), req.params.id, {
+        limit: q.limit ?? 50,
+        before: q.before,
+        after: q.after,
+        cursor: q.cursor,
+      });
+      return { items: result.items.map(presentMessage), next_cursor: result.nextCursor };
+    },
+  );
+
+  r.patch(
+    '/conversations/:id/messages/:messageId',
+    {
+      config: { scope: 'messages:write' },
+      schema: {
+        tags,
+        summary: 'Edit your message',
+        params: MessageIdParams,
+        body: Type.Object({ text: Text }, { additionalProperties: false }),
+        response: { 200: MessageSchema, ...commonErrors },
+      },
+    },
+    async (req) =>
+      presentMessage(
+        await editMessage(ctx, principalOf(req), req.params.id, req.params.messageId, req.body.text),
+      ),
+  );
+
+  r.delete(
+    '/conversations/:id/messages/:messageId',
+    {
+      config: { scope: 'messages:write' },
+      schema: {
+        tags,
+        summary: 'Delete a message for everyone',
+        params: MessageIdParams,
+        response: { 200: MessageSchema, ...commonErrors },
+      },
+    },
+    async (req) =>
+      presentMessage(await deleteMessage(ctx, principalOf(req), req.params.id, req.params.messageId)),
+  );
+}

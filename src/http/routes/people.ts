@@ -1,0 +1,236 @@
+import Type from 'typebox';
+import type { AppContext } from '../../context.ts';
+import { ActorKind, UserRole, VisitorChannel } from '../../domain/model.ts';
+import { Scope } from '../../domain/scopes.ts';
+import { createActor, deactivateActor, getActor, listActors, updateActor } from '../../services/actors.ts';
+import { createAccessToken, listAccessTokens, revokeAccessToken } from '../../services/tokens.ts';
+import { principalOf } from '../auth.ts';
+import { presentActor, presentToken } from '../present.ts';
+import {
+  ActorSchema,
+  Cursor,
+  commonErrors,
+  IdInput,
+  IdString,
+  Limit,
+  literals,
+  Nullable,
+  page,
+  TokenSchema,
+} from '../schemas.ts';
+import { type Api, bodyId, parseBool, typed } from './util.ts';
+
+const tags = ['people'];
+const Short = (max: number) => Type.String({ minLength: 1, maxLength: max });
+const ActorFields = {
+  name: Short(200),
+  role: Type.Optional(literals(UserRole)),
+  email: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
+  external_id: Type.Optional(Nullable(Short(128))),
+  phone: Type.Optional(Nullable(Short(32))),
+  ip: Type.Optional(Nullable(Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })]))),
+  country: Type.Optional(Nullable(Short(64))),
+  channel: Type.Optional(Nullable(literals(VisitorChannel))),
+};
+const ActorIdParams = Type.Object({ id: IdString });
+
+export function peopleRoutes(app: Api, ctx: AppContext): void {
+  const r = typed(app);
+
+  r.get(
+    '/me',
+    {
+      config: { scope: 'people:read' },
+      schema: {
+        tags,
+        summary: 'Who am I: the actor and scopes of this token',
+        response: {
+          200: Type.Object({ actor: ActorSchema, org_id: IdString, scopes: Type.Array(Type.String()) }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      return { actor: presentActor(p.actor), org_id: p.orgId, scopes: [...p.scopes] };
+    },
+  );
+
+  r.post(
+    '/actors',
+    {
+      config: { scope: 'people:write' },
+      schema: {
+        tags,
+        summary: 'Create a user, visitor or bot (org admins)',
+        body: Type.Object({ kind: literals(ActorKind), ...ActorFields }, { additionalProperties: false }),
+        response: { 201: ActorSchema, ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const actor = await createActor(ctx, principalOf(req), {
+        kind: b.kind,
+        name: b.name,
+        role: b.role,
+        email: b.email,
+        externalId: b.external_id,
+        phone: b.phone,
+        ip: b.ip,
+        country: b.country,
+        channel: b.channel,
+      });
+      return reply.code(201).send(presentActor(actor));
+    },
+  );
+
+  r.get(
+    '/actors',
+    {
+      config: { scope: 'people:read' },
+      schema: {
+        tags,
+        summary: 'List the people of the org',
+        querystring: Type.Object(
+          {
+            kind: Type.Optional(literals(ActorKind)),
+            include_inactive: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+            limit: Type.Optional(Limit),
+            cursor: Type.Optional(Cursor),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: page(ActorSchema), ...commonErrors },
+      },
+    },
+    async (req) => {
+      const result = await listActors(ctx, principalOf(req), {
+        kind: req.query.kind,
+        includeInactive: parseBool(req.query.include_inactive),
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+      });
+      return { items: result.items.map(presentActor), next_cursor: result.nextCursor };
+    },
+  );
+
+  r.get(
+    '/actors/:id',
+    {
+      config: { scope: 'people:read' },
+      schema: {
+        tags,
+        summary: 'Get a person',
+        params: ActorIdParams,
+        response: { 200: ActorSchema, ...commonErrors },
+      },
+    },
+    async (req) => presentActor(await getActor(ctx, principalOf(req), req.params.id)),
+  );
+
+  r.patch(
+    '/actors/:id',
+    {
+      config: { scope: 'people:write' },
+      schema: {
+        tags,
+        summary: 'Update a person (org admins)',
+        params: ActorIdParams,
+        body: Type.Object(
+          { ...ActorFields, name: Type.Optional(Short(200)) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: ActorSchema, ...commonErrors },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      const actor = await updateActor(ctx, principalOf(req), req.params.id, {
+        name: b.name,
+        role: b.role,
+        email: b.email,
+        externalId: b.external_id,
+        phone: b.phone,
+        ip: b.ip,
+        country: b.country,
+        channel: b.channel,
+      });
+      return presentActor(actor);
+    },
+  );
+
+  r.post(
+    '/actors/:id/deactivate',
+    {
+      config: { scope: 'people:write' },
+      schema: {
+        tags,
+        summary: 'Deactivate a person: their tokens stop working (org admins)',
+        params: ActorIdParams,
+        response: { 200: ActorSchema, ...commonErrors },
+      },
+    },
+    async (req) => presentActor(await deactivateActor(ctx, principalOf(req), req.params.id)),
+  );
+
+  r.get(
+    '/tokens',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['tokens'],
+        summary: 'List access tokens (admins see the whole org)',
+        response: { 200: Type.Object({ items: Type.Array(TokenSchema) }), ...commonErrors },
+      },
+    },
+    async (req) => ({ items: (await listAccessTokens(ctx, principalOf(req))).map(presentToken) }),
+  );
+
+  r.post(
+    '/tokens',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['tokens'],
+        summary: 'Issue an access token; the secret is in the response only',
+        body: Type.Object(
+          {
+            name: Short(100),
+            scopes: Type.Array(literals(Scope), { minItems: 1, uniqueItems: true }),
+            actor_id: Type.Optional(IdInput),
+            expires_at: Type.Optional(Type.Integer({ minimum: 1, description: 'Epoch ms' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ token: Type.String(), record: TokenSchema }), ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const { token, record } = await createAccessToken(ctx, principalOf(req), {
+        name: b.name,
+        scopes: b.scopes,
+        actorId: b.actor_id === undefined ? undefined : bodyId(b.actor_id, 'body.actor_id'),
+        expiresAt: b.expires_at,
+      });
+      return reply.code(201).send({ token, record: presentToken(record) });
+    },
+  );
+
+  r.delete(
+    '/tokens/:id',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['tokens'],
+        summary: 'Revoke an access token',
+        params: ActorIdParams,
+        response: { 204: Type.Null(), ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      await revokeAccessToken(ctx, principalOf(req), req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,33 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { ValidationError } from '../../domain/errors.ts';
+import { normalizeId } from '../../domain/ids.ts';
+
+export type Api = FastifyInstance;
+export const typed = (app: FastifyInstance) => app.withTypeProvider<TypeBoxTypeProvider>();
+
+/** An id from a JSON body (string or number) as its canonical string, or a 400 naming the field. */
+export function bodyId(value: string | number, path: string): string {
+  const id = normalizeId(value);
+  if (!id)
+    throw ValidationError.field(
+      path,
+      'must be a Parley id (a decimal string of up to 19 digits)',
+      'invalid_id',
+    );
+  return id;
+}
+
+/** A time given as ISO 8601 or epoch milliseconds, or a 400 naming the field. */
+export function parseTime(value: string | undefined, path: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^[0-9]{1,15}$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms))
+    throw ValidationError.field(path, 'must be an ISO 8601 time or epoch milliseconds', 'invalid_time');
+  return ms;
+}
+
+/** Query booleans: true/false only. */
+export function parseBool(value: 'true' | 'false' | undefined): boolean | undefined {
+  return value === undefined ? undefined : value === 'true';
+}

@@ -1,0 +1,165 @@
+import Type, { type TSchema } from 'typebox';
+import { ActorKind, ConversationKind, MemberRole, UserRole, VisitorChannel } from '../domain/model.ts';
+
+/** Shared TypeBox schemas of the native API: one source for validation, types and OpenAPI. */
+
+/** A string that is one of the given values (a JSON Schema enum). */
+const literals = Type.Enum;
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+/** An id in a path or query: a decimal string of up to 19 digits. */
+export const IdString = Type.String({
+  pattern: '^[0-9]{1,19}$',
+  description: 'A Parley id: a 64-bit number as a decimal string',
+});
+/** An id in a JSON body: a decimal string, or a JSON number (large ones keep every digit). */
+export const IdInput = Type.Union([IdString, Type.Integer({ minimum: 1 })], {
+  description: 'A Parley id as a decimal string (preferred) or a JSON number',
+});
+export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601 time in UTC' });
+export const EpochMs = Type.Integer({ description: 'Epoch milliseconds' });
+export const Limit = Type.Integer({
+  minimum: 1,
+  maximum: 100,
+  default: 50,
+  description: 'Page size, at most 100',
+});
+export const Cursor = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description: 'Opaque cursor from next_cursor',
+});
+export const Text = Type.String({ minLength: 1, maxLength: 10_000 });
+export const Title = Type.String({ minLength: 1, maxLength: 200 });
+
+export const ConversationIdParams = Type.Object({ id: IdString });
+export const MessageIdParams = Type.Object({ id: IdString, messageId: IdString });
+export const MemberIdParams = Type.Object({ id: IdString, actorId: IdString });
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable snake_case code' }),
+      message: Type.String(),
+      details: Type.Unknown(),
+    }),
+  },
+  { $id: 'Error' },
+);
+
+export const MessageSchema = Type.Object({
+  id: IdString,
+  conversation_id: IdString,
+  sender_id: IdString,
+  type: Type.String(),
+  text: Nullable(Type.String()),
+  metadata: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  reply_to_id: Nullable(IdString),
+  client_id: Nullable(Type.String()),
+  created_at: Timestamp,
+  edited_at: Nullable(Timestamp),
+  deleted: Type.Boolean(),
+  deleted_at: Nullable(Timestamp),
+});
+
+export const MemberStateSchema = Type.Object({
+  role: literals(MemberRole),
+  joined_at: Timestamp,
+  muted: Type.Boolean(),
+  muted_until: Nullable(Type.Integer({ description: 'Epoch ms; -1 when muted until unmuted' })),
+  read_message_id: Nullable(IdString),
+  unread_count: Type.Integer(),
+  draft: Nullable(Type.String()),
+  hidden: Type.Boolean(),
+  pinned: Type.Boolean(),
+});
+
+export const ConversationSchema = Type.Object({
+  id: IdString,
+  kind: literals(ConversationKind),
+  title: Nullable(Type.String()),
+  creator_id: IdString,
+  participant_count: Type.Integer(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  last_activity_at: Timestamp,
+  last_message: Nullable(
+    Type.Object({
+      id: IdString,
+      sender_id: IdString,
+      sender_name: Nullable(Type.String()),
+      type: Type.String(),
+      text: Nullable(Type.String()),
+      created_at: Timestamp,
+      deleted: Type.Boolean(),
+    }),
+  ),
+  unread_count: Type.Integer(),
+  muted: Type.Boolean(),
+  me: MemberStateSchema,
+});
+
+export const MemberSchema = Type.Object({
+  id: Type.Optional(IdString),
+  name: Type.Optional(Type.String()),
+  email: Type.Optional(Nullable(Type.String())),
+  kind: Type.Optional(literals(ActorKind)),
+  role: Type.Optional(literals(MemberRole)),
+  external_id: Type.Optional(Nullable(Type.String())),
+  joined_at: Type.Optional(Timestamp),
+});
+
+export const PinSchema = Type.Object({
+  conversation_id: IdString,
+  message: MessageSchema,
+  sender_name: Type.String(),
+  creator: Type.Object({ id: IdString, name: Type.String() }),
+  created_at: Timestamp,
+  expiry_time: Type.Integer({ description: 'Epoch ms when the pin ends, or -1 for never' }),
+  notify: Type.Boolean(),
+});
+
+export const ActorSchema = Type.Object({
+  id: IdString,
+  kind: literals(ActorKind),
+  role: Nullable(literals(UserRole)),
+  name: Type.String(),
+  email: Nullable(Type.String()),
+  external_id: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+  ip: Nullable(Type.String()),
+  country: Nullable(Type.String()),
+  channel: Nullable(literals(VisitorChannel)),
+  active: Type.Boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const TokenSchema = Type.Object({
+  id: IdString,
+  actor_id: IdString,
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  created_at: Timestamp,
+  expires_at: Nullable(Timestamp),
+  revoked_at: Nullable(Timestamp),
+});
+
+export const page = <T extends TSchema>(item: T) =>
+  Type.Object({
+    items: Type.Array(item),
+    next_cursor: Nullable(Type.String({ description: 'Pass as cursor for the next page' })),
+  });
+
+/** Error responses every authenticated route may give, for OpenAPI. */
+export const commonErrors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+} as const;
+
+export { literals };

@@ -1,0 +1,27 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { sweepExpiredPins } from '../services/pins.ts';
+
+/** Periodic work of one process: name, interval, and why that interval. */
+const tasks = [
+  {
+    name: 'sweep-expired-pins',
+    everyMs: 60_000,
+    // Reads already hide expired pins; the sweep only reclaims rows, so once a minute is plenty.
+    run: (ctx: AppContext) => sweepExpiredPins(ctx),
+  },
+];
+
+/** Starts every periodic task on a timer that does not keep the process alive; returns a stop function. */
+export function startPeriodicWork(ctx: AppContext, log: FastifyBaseLogger): () => void {
+  const timers = tasks.map((t) => {
+    const timer = setInterval(() => {
+      t.run(ctx).catch((err: unknown) => log.error({ err, task: t.name }, 'periodic task failed'));
+    }, t.everyMs);
+    timer.unref();
+    return timer;
+  });
+  return () => {
+    for (const t of timers) clearInterval(t);
+  };
+}

@@ -1,0 +1,25 @@
+import type { Db } from '../context.ts';
+import { NotFoundError } from '../domain/errors.ts';
+import type { Conversation, MemberState } from '../domain/model.ts';
+import type { Principal } from '../domain/principal.ts';
+import { findConversation, findMember } from '../store/repos/conversations.ts';
+
+export interface ConversationAccess {
+  conversation: Conversation;
+  /** The caller's own member row (current: `leftAt` is null). */
+  me: MemberState;
+}
+
+/**
+ * The only way a service reads a conversation for a principal. Unknown ids, another org's
+ * conversations and conversations the caller is not a current member of all throw the same
+ * `NotFoundError('conversation_not_found')`, so an answer never confirms that an id exists.
+ */
+export async function loadConversation(db: Db, p: Principal, id: string): Promise<ConversationAccess> {
+  const conversation = await findConversation(db, p.orgId, id);
+  const me = conversation ? await findMember(db, conversation.id, p.actor.id) : undefined;
+  if (!conversation || !me || me.leftAt !== null) {
+    throw new NotFoundError('conversation_not_found', `Conversation ${id} not found`);
+  }
+  return { conversation, me };
+}

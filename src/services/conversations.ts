@@ -1,0 +1,174 @@
+import { type AppContext, inTransaction } from '../context.ts';
+import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { Conversation, ConversationKind, MemberState, Message } from '../domain/model.ts';
+import { canCreateConversation, canRename } from '../domain/policies/conversation.ts';
+import { authorize } from '../domain/policies/decision.ts';
+import type { Principal } from '../domain/principal.ts';
+import { findActor, findActorsByIds } from '../store/repos/actors.ts';
+import {
+  findDirectConversation,
+  findMember,
+  insertConversation,
+  insertMembers,
+  listConversationsForActor,
+  updateConversationTitle,
+} from '../store/repos/conversations.ts';
+import { findMessage } from '../store/repos/messages.ts';
+import { loadConversation } from './access.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+export interface ConversationView {
+  conversation: Conversation;
+  me: MemberState;
+  lastMessage: Message | null;
+  lastSenderName: string | null;
+}
+
+export interface CreateConversationInput {
+  kind: Exclude<ConversationKind, 'support'>;
+  title?: string | undefined;
+  memberIds: string[];
+}
+
+/**
+ * Creates a direct, group or channel conversation with the caller as a member (the owner
+ * of groups and channels). A direct chat between two actors is one conversation: asking
+ * again returns the existing one with `created: false`. Throws `actor_not_found` (404) for
+ * member ids outside the org or deactivated, and `invalid_members` (400) for a direct chat
+ * without exactly one other member.
+ */
+export async function createConversation(
+  ctx: AppContext,
+  p: Principal,
+  input: CreateConversationInput,
+): Promise<{ view: ConversationView; created: boolean }> {
+  authorize(canCreateConversation(p, input.kind));
+  const others = [...new Set(input.memberIds)].filter((id) => id !== p.actor.id);
+  if (input.kind === 'direct' && others.length !== 1) {
+    throw ValidationError.field(
+      'body.member_ids',
+      'must name exactly one other actor for a direct chat',
+      'invalid_members',
+    );
+  }
+  if (input.kind === 'direct' && input.title !== undefined) {
+    throw ValidationError.field('body.title', 'is not allowed for a direct chat', 'invalid_title');
+  }
+  if (input.kind === 'channel' && !input.title) {
+    throw ValidationError.field('body.title', 'is required for a channel', 'invalid_title');
+  }
+  const actors = await findActorsByIds(ctx.db, p.orgId, others);
+  const found = new Set(actors.filter((a) => a.active).map((a) => a.id));
+  const missing = others.filter((id) => !found.has(id));
+  if (missing.length > 0) throw new NotFoundError('actor_not_found', `Actor ${missing[0]} not found`);
+
+  const now = ctx.clock.now();
+  const directKey = input.kind === 'direct' ? [p.actor.id, others[0]!].sort().join(':') : null;
+  const conversation: Conversation = {
+    id: ctx.ids.next(),
+    orgId: p.orgId,
+    kind: input.kind,
+    title: input.kind === 'direct' ? null : (input.title ?? null),
+    creatorId: p.actor.id,
+    memberCount: others.length + 1,
+    lastMessageId: null,
+    lastActivityAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const created = await inTransaction(ctx, async (tx) => {
+    const inserted = await insertConversation(tx, conversation, directKey);
+    if (!inserted) return false;
+    const ownerRole = input.kind === 'direct' ? 'member' : 'owner';
+    await insertMembers(
+      tx,
+      p.orgId,
+      conversation.id,
+      [
+        { actorId: p.actor.id, role: ownerRole },
+        ...others.map((actorId) => ({ actorId, role: 'member' as const })),
+      ],
+      now,
+      now,
+    );
+    return true;
+  });
+  if (!created) {
+    // The direct chat exists already (made earlier, or by a concurrent request): return it.
+    const existing = await findDirectConversation(ctx.db, p.orgId, directKey!);
+    const me = existing ? await findMember(ctx.db, existing.id, p.actor.id) : undefined;
+    if (!existing || !me) throw new NotFoundError('conversation_not_found', 'Conversation not found');
+    return { view: await viewOf(ctx, existing, me), created: false };
+  }
+  return { view: await getConversation(ctx, p, conversation.id), created: true };
+}
+
+async function viewOf(
+  ctx: AppContext,
+  conversation: Conversation,
+  me: MemberState,
+): Promise<ConversationView> {
+  const lastMessage = conversation.lastMessageId
+    ? await findMessage(ctx.db, conversation.id, conversation.lastMessageId)
+    : undefined;
+  const sender = lastMessage ? await findActor(ctx.db, conversation.orgId, lastMessage.senderId) : undefined;
+  return { conversation, me, lastMessage: lastMessage ?? null, lastSenderName: sender?.name ?? null };
+}
+
+/** One conversation with the caller's state and its last message; 404 unless the caller is a member. */
+export async function getConversation(ctx: AppContext, p: Principal, id: string): Promise<ConversationView> {
+  const { conversation, me } = await loadConversation(ctx.db, p, id);
+  return viewOf(ctx, conversation, me);
+}
+
+export interface ListConversationsInput {
+  kind?: ConversationKind | undefined;
+  modifiedBefore?: number | undefined;
+  modifiedAfter?: number | undefined;
+  drafts?: boolean | undefined;
+  muted?: boolean | undefined;
+  hidden?: boolean | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** The caller's conversations, most recent activity first, one page at a time (`invalid_cursor` 400). */
+export async function listConversations(
+  ctx: AppContext,
+  p: Principal,
+  input: ListConversationsInput,
+): Promise<{ items: ConversationView[]; nextCursor: string | null }> {
+  const after = input.cursor ? decodeCursor(input.cursor, 'conversations') : undefined;
+  const rows = await listConversationsForActor(ctx.db, {
+    actorId: p.actor.id,
+    kind: input.kind,
+    modifiedBefore: input.modifiedBefore,
+    modifiedAfter: input.modifiedAfter,
+    drafts: input.drafts,
+    muted: input.muted,
+    hidden: input.hidden ?? false,
+    now: ctx.clock.now(),
+    after: after ? { activityAt: Number(after[0]), conversationId: String(after[1]) } : undefined,
+    limit: input.limit + 1,
+  });
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  const nextCursor =
+    rows.length > input.limit && last
+      ? encodeCursor('conversations', [last.me.activityAt, last.conversation.id])
+      : null;
+  return { items: page, nextCursor };
+}
+
+/** Renames a group or channel (`direct_chat_has_no_title`, `not_conversation_admin` 403). */
+export async function renameConversation(
+  ctx: AppContext,
+  p: Principal,
+  id: string,
+  title: string,
+): Promise<ConversationView> {
+  const { conversation, me } = await loadConversation(ctx.db, p, id);
+  authorize(canRename(p, conversation, me));
+  await updateConversationTitle(ctx.db, conversation.id, title, ctx.clock.now());
+  return getConversation(ctx, p, id);
+}

@@ -1,0 +1,144 @@
+import { type AppContext, inTransaction } from '../context.ts';
+import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { canAddMembers, canLeave, canRemoveMember } from '../domain/policies/conversation.ts';
+import { authorize } from '../domain/policies/decision.ts';
+import type { Principal } from '../domain/principal.ts';
+import { findActorsByIds } from '../store/repos/actors.ts';
+import {
+  adjustMemberCount,
+  findMember,
+  findMembers,
+  findOldestMember,
+  insertMembers,
+  listCurrentMembers,
+  type MemberWithActor,
+  rejoinMembers,
+  updateMember,
+} from '../store/repos/conversations.ts';
+import { loadConversation } from './access.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+/** The fields a member listing may be projected to (`fields=name,email`). */
+export const MemberField = ['id', 'name', 'email', 'kind', 'role', 'external_id', 'joined_at'] as const;
+export type MemberField = (typeof MemberField)[number];
+
+/** The current members of a conversation the caller belongs to, by actor id. */
+export async function listMembers(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+  input: { limit: number; cursor?: string | undefined },
+): Promise<{ items: MemberWithActor[]; nextCursor: string | null }> {
+  const { conversation } = await loadConversation(ctx.db, p, conversationId);
+  const after = input.cursor ? decodeCursor(input.cursor, 'members') : undefined;
+  const rows = await listCurrentMembers(ctx.db, conversation.id, {
+    afterActorId: after ? String(after[0]) : undefined,
+    limit: input.limit + 1,
+  });
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  return {
+    items: page,
+    nextCursor: rows.length > input.limit && last ? encodeCursor('members', [last.member.actorId]) : null,
+  };
+}
+
+/**
+ * Adds actors to a group or channel; actors who had left rejoin. Already-current members are
+ * ignored. Throws `actor_not_found` (404) for ids outside the org and policy errors (403).
+ */
+export async function addMembers(ctx: AppContext, p: Principal, conversationId: string, actorIds: string[]) {
+  const { conversation, me } = await loadConversation(ctx.db, p, conversationId);
+  authorize(canAddMembers(p, conversation, me));
+  const ids = [...new Set(actorIds)];
+  const actors = await findActorsByIds(ctx.db, p.orgId, ids);
+  const active = new Set(actors.filter((a) => a.active).map((a) => a.id));
+  const missing = ids.find((id) => !active.has(id));
+  if (missing) throw new NotFoundError('actor_not_found', `Actor ${missing} not found`);
+  const now = ctx.clock.now();
+  await inTransaction(ctx, async (tx) => {
+    const existing = await findMembers(tx, conversation.id, ids);
+    const byId = new Map(existing.map((m) => [m.actorId, m]));
+    const fresh = ids.filter((id) => !byId.has(id));
+    const returning = ids.filter((id) => byId.get(id)?.leftAt != null);
+    await insertMembers(
+      tx,
+      p.orgId,
+      conversation.id,
+      fresh.map((actorId) => ({ actorId, role: 'member' as const })),
+      now,
+      now,
+    );
+    await rejoinMembers(tx, conversation.id, returning, now, now);
+    const added = fresh.length + returning.length;
+    if (added > 0) await adjustMemberCount(tx, conversation.id, added, now);
+  });
+}
+
+/**
+ * Removes a member (`member_not_found` 404 when the actor is not a current member). Removing
+ * yourself is leaving.
+ */
+export async function removeMember(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+  actorId: string,
+): Promise<void> {
+  if (actorId === p.actor.id) return leaveConversation(ctx, p, conversationId);
+  const { conversation, me } = await loadConversation(ctx.db, p, conversationId);
+  const target = await findMember(ctx.db, conversation.id, actorId);
+  if (!target || target.leftAt !== null)
+    throw new NotFoundError('member_not_found', `Actor ${actorId} is not a member`);
+  authorize(canRemoveMember(p, conversation, me, target));
+  const now = ctx.clock.now();
+  await inTransaction(ctx, async (tx) => {
+    await updateMember(tx, conversation.id, actorId, { left_at: now, hidden: 0, pinned: 0 });
+    await adjustMemberCount(tx, conversation.id, -1, now);
+  });
+}
+
+/**
+ * The caller leaves a group or channel (`cannot_leave_direct_chat` 403 for direct chats).
+ * When the owner leaves, the longest-standing remaining member becomes the owner.
+ */
+export async function leaveConversation(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+): Promise<void> {
+  const { conversation, me } = await loadConversation(ctx.db, p, conversationId);
+  authorize(canLeave(conversation));
+  const now = ctx.clock.now();
+  await inTransaction(ctx, async (tx) => {
+    await updateMember(tx, conversation.id, p.actor.id, {
+      left_at: now,
+      hidden: 0,
+      pinned: 0,
+      role: 'member',
+    });
+    await adjustMemberCount(tx, conversation.id, -1, now);
+    if (me.role === 'owner') {
+      const heir = await findOldestMember(tx, conversation.id);
+      if (heir) await updateMember(tx, conversation.id, heir.actorId, { role: 'owner' });
+    }
+  });
+}
+
+/** Parses `fields=name,email_id`-style projections; unknown names are `invalid_fields` (400). */
+export function parseMemberFields(text: string | undefined): MemberField[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = names.find((n) => !(MemberField as readonly string[]).includes(n));
+  if (bad !== undefined || names.length === 0) {
+    throw ValidationError.field(
+      'query.fields',
+      `must be a comma-separated list of ${MemberField.join(', ')}`,
+      'invalid_fields',
+    );
+  }
+  return [...new Set(names)] as MemberField[];
+}

@@ -1,0 +1,168 @@
+import { type AppContext, inTransaction } from '../context.ts';
+import { ConflictError, NotFoundError } from '../domain/errors.ts';
+import type { Message } from '../domain/model.ts';
+import { canDeleteMessage, canEditMessage, canSend } from '../domain/policies/conversation.ts';
+import { authorize } from '../domain/policies/decision.ts';
+import type { Principal } from '../domain/principal.ts';
+import {
+  findMessage,
+  insertMessage,
+  listMessages as listMessageRows,
+  markMessageDeleted,
+  recordActivity,
+  uncountDeleted,
+  updateMessageText,
+} from '../store/repos/messages.ts';
+import { deleteSticky } from '../store/repos/pins.ts';
+import { loadConversation } from './access.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+export interface SendMessageInput {
+  text: string;
+  type?: string | undefined;
+  metadata?: Record<string, unknown> | undefined;
+  replyToId?: string | undefined;
+  /** The client's own id for this send (or the Idempotency-Key): a retry returns the first message. */
+  clientId?: string | undefined;
+}
+
+/**
+ * Stores a message and, in the same transaction, moves the conversation's last activity,
+ * bumps every other member's unread count and un-hides it for everyone. A retried send with
+ * the same client id returns the stored message (`created: false`); reusing a client id for a
+ * different message is `idempotency_key_reused` (409). `reply_to_not_found` (404) when the
+ * replied-to message is not in this conversation.
+ */
+export async function sendMessage(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+  input: SendMessageInput,
+): Promise<{ message: Message; created: boolean }> {
+  return inTransaction(ctx, async (tx) => {
+    const { conversation, me } = await loadConversation(tx, p, conversationId);
+    authorize(canSend(me));
+    if (input.replyToId) {
+      const parent = await findMessage(tx, conversation.id, input.replyToId);
+      if (!parent)
+        throw new NotFoundError(
+          'reply_to_not_found',
+          `Message ${input.replyToId} not found in this conversation`,
+        );
+    }
+    const now = ctx.clock.now();
+    const result = await insertMessage(tx, {
+      id: ctx.ids.next(),
+      orgId: p.orgId,
+      conversationId: conversation.id,
+      senderId: p.actor.id,
+      type: input.type ?? 'text',
+      text: input.text,
+      metadata: input.metadata ?? null,
+      replyToId: input.replyToId ?? null,
+      clientId: input.clientId ?? null,
+      createdAt: now,
+      editedAt: null,
+      deletedAt: null,
+    });
+    if (!result.created) {
+      const m = result.message;
+      if (
+        m.conversationId !== conversation.id ||
+        (m.deletedAt === null && m.editedAt === null && m.text !== input.text)
+      ) {
+        throw new ConflictError(
+          'idempotency_key_reused',
+          'This client id was already used for a different message',
+          {
+            message_id: m.id,
+          },
+        );
+      }
+      return result;
+    }
+    await recordActivity(tx, result.message);
+    return result;
+  });
+}
+
+export interface ListMessagesInput {
+  limit: number;
+  before?: string | undefined;
+  after?: string | undefined;
+  cursor?: string | undefined;
+}
+
+/**
+ * A page of history. Without `after`, newest first (scroll back with `before` or the cursor);
+ * with `after`, oldest first from that id (catching up). Deleted messages stay as tombstones.
+ */
+export async function listMessages(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+  input: ListMessagesInput,
+): Promise<{ items: Message[]; nextCursor: string | null }> {
+  const { conversation } = await loadConversation(ctx.db, p, conversationId);
+  let before = input.before;
+  let after = input.after;
+  if (input.cursor) {
+    const [dir, id] = decodeCursor(input.cursor, 'messages');
+    if (dir === 1) after = String(id);
+    else before = String(id);
+  }
+  const order = after !== undefined && before === undefined ? 'asc' : 'desc';
+  const rows = await listMessageRows(ctx.db, conversation.id, {
+    beforeId: before,
+    afterId: after,
+    order,
+    limit: input.limit + 1,
+  });
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  const nextCursor =
+    rows.length > input.limit && last ? encodeCursor('messages', [order === 'asc' ? 1 : 0, last.id]) : null;
+  return { items: page, nextCursor };
+}
+
+async function loadMessage(ctx: AppContext, conversationId: string, messageId: string): Promise<Message> {
+  const m = await findMessage(ctx.db, conversationId, messageId);
+  if (!m) throw new NotFoundError('message_not_found', `Message ${messageId} not found`);
+  return m;
+}
+
+/** Changes a message's text (`not_message_sender`, `message_deleted` 403; `message_not_found` 404). */
+export async function editMessage(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+  messageId: string,
+  text: string,
+) {
+  const { conversation } = await loadConversation(ctx.db, p, conversationId);
+  const m = await loadMessage(ctx, conversation.id, messageId);
+  authorize(canEditMessage(p, m));
+  return updateMessageText(ctx.db, m.id, text, ctx.clock.now());
+}
+
+/**
+ * Deletes a message for everyone: its text and metadata are erased, a tombstone keeps its
+ * place, a pin on it is removed and it stops counting as unread. Deleting twice is a no-op.
+ */
+export async function deleteMessage(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+  messageId: string,
+): Promise<Message> {
+  const { conversation, me } = await loadConversation(ctx.db, p, conversationId);
+  const m = await loadMessage(ctx, conversation.id, messageId);
+  authorize(canDeleteMessage(p, m, me));
+  if (m.deletedAt !== null) return m;
+  return inTransaction(ctx, async (tx) => {
+    const deleted = await markMessageDeleted(tx, m.id, ctx.clock.now());
+    await uncountDeleted(tx, m);
+    await deleteSticky(tx, conversation.id, m.id);
+    return deleted;
+  });
+}

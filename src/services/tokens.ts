@@ -1,0 +1,111 @@
+import { generateToken, hashToken } from '../auth/tokens.ts';
+import type { AppContext } from '../context.ts';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.ts';
+import type { Principal } from '../domain/principal.ts';
+import { isOrgAdmin } from '../domain/principal.ts';
+import type { Scope } from '../domain/scopes.ts';
+import { findActor } from '../store/repos/actors.ts';
+import {
+  findTokenByHash,
+  insertToken,
+  listTokens,
+  revokeToken,
+  revokeTokensNamed,
+  type TokenRow,
+} from '../store/repos/tokens.ts';
+
+/**
+ * Issues a token for an actor of the org. The secret is returned once and stored hashed.
+ * `replaceNamed` revokes the actor's earlier tokens of the same name (the demo token).
+ */
+export async function issueToken(
+  ctx: AppContext,
+  input: {
+    orgId: string;
+    actorId: string;
+    name: string;
+    scopes: Scope[];
+    expiresAt?: number | null;
+    replaceNamed?: boolean;
+  },
+): Promise<{ token: string; record: TokenRow }> {
+  const actor = await findActor(ctx.db, input.orgId, input.actorId);
+  if (!actor) throw new NotFoundError('actor_not_found', `Actor ${input.actorId} not found`);
+  if (input.scopes.length === 0)
+    throw ValidationError.field('body.scopes', 'must name at least one scope', 'invalid_scopes');
+  const now = ctx.clock.now();
+  if (input.expiresAt != null && input.expiresAt <= now) {
+    throw ValidationError.field('body.expires_at', 'must be in the future', 'invalid_expires_at');
+  }
+  if (input.replaceNamed) await revokeTokensNamed(ctx.db, input.orgId, input.actorId, input.name, now);
+  const token = generateToken();
+  const record: TokenRow = {
+    id: ctx.ids.next(),
+    orgId: input.orgId,
+    actorId: actor.id,
+    name: input.name,
+    scopes: input.scopes,
+    createdAt: now,
+    expiresAt: input.expiresAt ?? null,
+    revokedAt: null,
+    lastUsedAt: null,
+  };
+  await insertToken(ctx.db, { ...record, hash: hashToken(token) });
+  return { token, record };
+}
+
+/**
+ * Resolves a bearer token to a principal. Unknown, revoked and expired tokens, and tokens of
+ * deactivated actors, all answer `invalid_token` (401).
+ */
+export async function authenticateToken(ctx: AppContext, token: string): Promise<Principal> {
+  const record = await findTokenByHash(ctx.db, hashToken(token));
+  const now = ctx.clock.now();
+  if (!record || record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt <= now)) {
+    throw new UnauthenticatedError('invalid_token', 'The access token is invalid, expired or revoked');
+  }
+  const actor = await findActor(ctx.db, record.orgId, record.actorId);
+  if (!actor?.active)
+    throw new UnauthenticatedError('invalid_token', 'The access token is invalid, expired or revoked');
+  return { orgId: record.orgId, actor, scopes: new Set(record.scopes as Scope[]), tokenId: record.id };
+}
+
+/** Tokens an admin can see: all of the org's; anyone else sees their own. */
+export async function listAccessTokens(ctx: AppContext, p: Principal): Promise<TokenRow[]> {
+  return listTokens(ctx.db, p.orgId, isOrgAdmin(p) ? undefined : p.actor.id);
+}
+
+/** Creates a token through the API: for yourself, or (admins) for anyone in the org; never wider than your own. */
+export async function createAccessToken(
+  ctx: AppContext,
+  p: Principal,
+  input: {
+    actorId?: string | undefined;
+    name: string;
+    scopes: Scope[];
+    expiresAt?: number | null | undefined;
+  },
+) {
+  const actorId = input.actorId ?? p.actor.id;
+  if (actorId !== p.actor.id && !isOrgAdmin(p))
+    throw new ForbiddenError('admin_role_required', 'Only admins can issue tokens for others');
+  const wider = input.scopes.find((s) => !p.scopes.has(s));
+  if (wider)
+    throw new ForbiddenError('scope_not_held', `You cannot grant the scope ${wider}, which your token lacks`);
+  return issueToken(ctx, {
+    orgId: p.orgId,
+    actorId,
+    name: input.name,
+    scopes: input.scopes,
+    expiresAt: input.expiresAt ?? null,
+  });
+}
+
+/** Revokes a token (`token_not_found` 404); its sockets close when the realtime gateway sees it. */
+export async function revokeAccessToken(ctx: AppContext, p: Principal, id: string): Promise<void> {
+  const mine = (await listTokens(ctx.db, p.orgId, isOrgAdmin(p) ? undefined : p.actor.id)).some(
+    (t) => t.id === id,
+  );
+  if (!mine) throw new NotFoundError('token_not_found', `Token ${id} not found`);
+  await revokeToken(ctx.db, p.orgId, id, ctx.clock.now());
+}

@@ -1,0 +1,132 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+
+/** What the database can do; services ask these instead of checking the dialect's name. */
+export interface Capabilities {
+  dialect: 'sqlite' | 'postgres';
+  /** `SELECT ... FOR UPDATE SKIP LOCKED` for claiming work across nodes. */
+  skipLocked: boolean;
+  /** Session advisory locks for periodic work that must run on one node. */
+  advisoryLocks: boolean;
+}
+
+export interface Store {
+  db: Kysely<Database>;
+  caps: Capabilities;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** A postgres:// URL; when absent the embedded SQLite file at `sqlitePath` is used. */
+  databaseUrl?: string | undefined;
+  sqlitePath: string;
+  /** Pool size for PostgreSQL. */
+  poolSize?: number;
+}
+
+/** Integers come back as numbers when they are safe and as decimal strings when not (ids). */
+function fromBigInt(v: bigint): number | string {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
+    ? Number(v)
+    : v.toString();
+}
+
+function convertRow(row: Record<string, unknown>): Record<string, unknown> {
+  for (const key in row) {
+    const v = row[key];
+    if (typeof v === 'bigint') row[key] = fromBigInt(v);
+  }
+  return row;
+}
+
+function convertParams(params: ReadonlyArray<unknown>): any[] {
+  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p === undefined ? null : p));
+}
+
+/**
+ * Adapts `node:sqlite` to the better-sqlite3 shape Kysely's SqliteDialect expects, with a
+ * statement cache so every query text is prepared once (Kysely has no node:sqlite driver).
+ */
+function wrapSqlite(database: DatabaseSync) {
+  const cache = new Map<string, { stmt: StatementSync; reader: boolean }>();
+  const prepare = (sql: string) => {
+    let entry = cache.get(sql);
+    if (!entry) {
+      const stmt = database.prepare(sql);
+      entry = { stmt, reader: stmt.columns().length > 0 };
+      if (cache.size > 1000) cache.clear();
+      cache.set(sql, entry);
+    }
+    return entry;
+  };
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      const { stmt, reader } = prepare(sql);
+      return {
+        reader,
+        all: (params: ReadonlyArray<unknown>) =>
+          (stmt.all(...convertParams(params)) as Record<string, unknown>[]).map(convertRow),
+        run: (params: ReadonlyArray<unknown>) => {
+          const r = stmt.run(...convertParams(params));
+          return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+        },
+        *iterate(params: ReadonlyArray<unknown>) {
+          for (const row of stmt.iterate(...convertParams(params)))
+            yield convertRow(row as Record<string, unknown>);
+        },
+      };
+    },
+  };
+}
+
+export function openSqlite(path: string): DatabaseSync {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new DatabaseSync(path, { readBigInts: true, enableForeignKeyConstraints: true });
+  database.exec('PRAGMA journal_mode = WAL');
+  // FULL: every acknowledged write survives power loss, not only a process crash.
+  database.exec('PRAGMA synchronous = FULL');
+  database.exec('PRAGMA busy_timeout = 5000');
+  return database;
+}
+
+export function createStore(opts: StoreOptions): Store {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      types: {
+        getTypeParser: ((oid: number, format?: string) => {
+          // int8 (ids, times, counts): a number when safe, a decimal string otherwise.
+          if (oid === 20) return (v: string) => fromBigInt(BigInt(v));
+          return pg.types.getTypeParser(oid, format as 'text');
+        }) as typeof pg.types.getTypeParser,
+      },
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      caps: { dialect: 'postgres', skipLocked: true, advisoryLocks: true },
+      close: () => db.destroy(),
+    };
+  }
+  const database = openSqlite(opts.sqlitePath);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: wrapSqlite(database) }) });
+  return {
+    db,
+    caps: { dialect: 'sqlite', skipLocked: false, advisoryLocks: false },
+    close: () => db.destroy(),
+  };
+}
+
+/** True when a write failed on a unique or primary-key constraint, on either database. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; errcode?: number } | null;
+  if (!e) return false;
+  if (e.code === '23505') return true;
+  return e.code === 'ERR_SQLITE_ERROR' && (e.errcode === 2067 || e.errcode === 1555);
+}

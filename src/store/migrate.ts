@@ -1,0 +1,16 @@
+import type { Kysely } from 'kysely';
+import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
+import * as core from './migrations/2026-11-21T00-00-core.ts';
+
+/** Every migration, by name; names sort in the order they must run (ISO timestamps). */
+const migrations: Record<string, Migration> = {
+  '2026-11-21T00-00-core': core,
+};
+
+/** Brings the schema to the latest version. Safe to run on every start and from several nodes. */
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error;
+  return result;
+}

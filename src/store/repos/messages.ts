@@ -1,0 +1,142 @@
+import { sql } from 'kysely';
+import type { Db } from '../../context.ts';
+import type { Message } from '../../domain/model.ts';
+import { toMessage } from './rows.ts';
+
+/** Inserts a message unless the sender already used its client id; returns the stored row either way. */
+export async function insertMessage(db: Db, m: Message): Promise<{ message: Message; created: boolean }> {
+  const row = await db
+    .insertInto('message')
+    .values({
+      id: m.id,
+      org_id: m.orgId,
+      conversation_id: m.conversationId,
+      sender_id: m.senderId,
+      type: m.type,
+      text: m.text,
+      metadata: m.metadata ? JSON.stringify(m.metadata) : null,
+      reply_to_id: m.replyToId,
+      client_id: m.clientId,
+      created_at: m.createdAt,
+      edited_at: null,
+      deleted_at: null,
+    })
+    .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (row) return { message: toMessage(row), created: true };
+  const existing = await db
+    .selectFrom('message')
+    .selectAll()
+    .where('org_id', '=', m.orgId)
+    .where('sender_id', '=', m.senderId)
+    .where('client_id', '=', m.clientId)
+    .executeTakeFirstOrThrow();
+  return { message: toMessage(existing), created: false };
+}
+
+export async function findMessage(db: Db, conversationId: string, id: string): Promise<Message | undefined> {
+  const row = await db
+    .selectFrom('message')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row ? toMessage(row) : undefined;
+}
+
+export async function findLatestMessageId(db: Db, conversationId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('message')
+    .select('id')
+    .where('conversation_id', '=', conversationId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? String(row.id) : null;
+}
+
+export async function listMessages(
+  db: Db,
+  conversationId: string,
+  opts: { beforeId?: string | undefined; afterId?: string | undefined; order: 'asc' | 'desc'; limit: number },
+): Promise<Message[]> {
+  let q = db.selectFrom('message').selectAll().where('conversation_id', '=', conversationId);
+  if (opts.beforeId) q = q.where('id', '<', opts.beforeId);
+  if (opts.afterId) q = q.where('id', '>', opts.afterId);
+  const rows = await q.orderBy('id', opts.order).limit(opts.limit).execute();
+  return rows.map(toMessage);
+}
+
+export async function updateMessageText(db: Db, id: string, text: string, now: number): Promise<Message> {
+  const row = await db
+    .updateTable('message')
+    .set({ text, edited_at: now })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toMessage(row);
+}
+
+/** Deletes for everyone: the row stays as a tombstone so history and replies keep their place. */
+export async function markMessageDeleted(db: Db, id: string, now: number): Promise<Message> {
+  const row = await db
+    .updateTable('message')
+    .set({ text: null, metadata: null, deleted_at: now })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toMessage(row);
+}
+
+/** Records a new message on the conversation and on every current member's row in two statements. */
+export async function recordActivity(db: Db, m: Message): Promise<void> {
+  await db
+    .updateTable('conversation')
+    .set({ last_message_id: m.id, last_activity_at: m.createdAt, updated_at: m.createdAt })
+    .where('id', '=', m.conversationId)
+    .execute();
+  await db
+    .updateTable('member')
+    .set({
+      activity_at: m.createdAt,
+      hidden: 0,
+      unread_count: sql`case when actor_id = ${m.senderId} then 0 else unread_count + 1 end`,
+      read_message_id: sql`case when actor_id = ${m.senderId} then ${m.id} else read_message_id end`,
+      draft: sql`case when actor_id = ${m.senderId} then null else draft end`,
+      draft_updated_at: sql`case when actor_id = ${m.senderId} then null else draft_updated_at end`,
+    })
+    .where('conversation_id', '=', m.conversationId)
+    .where('left_at', 'is', null)
+    .execute();
+}
+
+/** A deleted message no longer counts as unread for members who had not read it. */
+export async function uncountDeleted(db: Db, m: Message): Promise<void> {
+  await db
+    .updateTable('member')
+    .set({ unread_count: sql`unread_count - 1` })
+    .where('conversation_id', '=', m.conversationId)
+    .where('left_at', 'is', null)
+    .where('actor_id', '<>', m.senderId)
+    .where('unread_count', '>', 0)
+    .where((eb) => eb.or([eb('read_message_id', 'is', null), eb('read_message_id', '<', m.id)]))
+    .execute();
+}
+
+export async function countUnread(
+  db: Db,
+  conversationId: string,
+  actorId: string,
+  afterId: string | null,
+): Promise<number> {
+  let q = db
+    .selectFrom('message')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('conversation_id', '=', conversationId)
+    .where('sender_id', '<>', actorId)
+    .where('deleted_at', 'is', null);
+  if (afterId) q = q.where('id', '>', afterId);
+  const row = await q.executeTakeFirstOrThrow();
+  return Number(row.n);
+}
