@@ -9,7 +9,7 @@ import { type Clock, systemClock } from './domain/clock.ts';
 import { AppError } from './domain/errors.ts';
 import { createIdGenerator } from './domain/ids.ts';
 import { registerAuth } from './http/auth.ts';
-import { assertAcceptsJson, registerJsonParser, trackRoutes } from './http/content.ts';
+import { assertAcceptsJson, type RouteInfo, registerJsonParser, trackRoutes } from './http/content.ts';
 import { renderNativeError } from './http/errors.ts';
 import { conversationRoutes } from './http/routes/conversations.ts';
 import { memberStateRoutes } from './http/routes/member-state.ts';
@@ -17,6 +17,7 @@ import { memberRoutes } from './http/routes/members.ts';
 import { messageRoutes } from './http/routes/messages.ts';
 import { peopleRoutes } from './http/routes/people.ts';
 import { pinRoutes } from './http/routes/pins.ts';
+import { ErrorBody } from './http/schemas.ts';
 import { startPeriodicWork } from './jobs/periodic.ts';
 import { createStore, type Store } from './store/db.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -35,6 +36,8 @@ export interface App {
   app: FastifyInstance;
   ctx: AppContext;
   store: Store;
+  /** Every route with its scope, for the authorization matrix tests. */
+  routes: readonly RouteInfo[];
 }
 
 function makeAjv(coerce: boolean) {
@@ -100,9 +103,20 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    // Shared schemas keep their $id as the component name (Error) instead of def-N.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    // Each route's scope shows in OpenAPI: as its bearer requirement and in its description.
+    transform: ({ schema, url, route }) => {
+      const scope = (route.config as { scope?: string } | undefined)?.scope;
+      if (!scope || !schema) return { schema, url };
+      const s = schema as { description?: string };
+      const description = `${s.description ? `${s.description}\n\n` : ''}Scope: \`${scope}\`.`;
+      return { schema: { ...schema, security: [{ bearer: [scope] }], description } as typeof schema, url };
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  app.addSchema(ErrorBody);
   app.setErrorHandler(renderNativeError);
   app.setNotFoundHandler((request, reply) => {
     const allowed = routes.allowedMethods(request.url);
@@ -161,5 +175,5 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     app.addHook('onClose', async () => stop());
   }
   if (!opts.store) app.addHook('onClose', async () => store.close());
-  return { app, ctx, store };
+  return { app, ctx, store, routes: routes.list };
 }

@@ -55,17 +55,28 @@ export function assertAcceptsJson(request: FastifyRequest): void {
  * Remembers every route so a request for a known path with another method answers 405 with
  * an Allow header instead of 404 (Fastify itself only knows "no route").
  */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  scope: string | null;
+}
+
 export function trackRoutes(app: FastifyInstance) {
   const router = findMyWay();
   const methods = new Set<string>();
+  const list: RouteInfo[] = [];
   app.addHook('onRoute', (route) => {
+    const scope = (route.config as { scope?: string } | undefined)?.scope ?? null;
     for (const m of [route.method].flat()) {
       if (m === 'HEAD' || m === 'OPTIONS') continue;
       methods.add(m);
+      list.push({ method: m, url: route.url, scope });
       router.on(m as 'GET', route.url, () => {});
     }
   });
   return {
+    /** Every route registered, with the scope it demands (the authorization matrix reads this). */
+    list,
     /** The methods the path supports, or [] when no route has this path. */
     allowedMethods(url: string): string[] {
       const path = url.split('?')[0] ?? url;

@@ -1,10 +1,12 @@
-import Type, { type TSchema } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import { ActorKind, ConversationKind, MemberRole, UserRole, VisitorChannel } from '../domain/model.ts';
 
 /** Shared TypeBox schemas of the native API: one source for validation, types and OpenAPI. */
 
-/** A string that is one of the given values (a JSON Schema enum). */
-const literals = Type.Enum;
+/** A string that is one of the given values (a JSON Schema string enum). */
+function literals<const T extends string[]>(values: readonly [...T]) {
+  return Type.Enum<T>(values, { type: 'string' });
+}
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 /** An id in a path or query: a decimal string of up to 19 digits. */
@@ -36,16 +38,20 @@ export const ConversationIdParams = Type.Object({ id: IdString });
 export const MessageIdParams = Type.Object({ id: IdString, messageId: IdString });
 export const MemberIdParams = Type.Object({ id: IdString, actorId: IdString });
 
+/** The native error body; registered once as the shared schema `Error` (see app.ts). */
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({
       code: Type.String({ description: 'Stable snake_case code' }),
       message: Type.String(),
-      details: Type.Unknown(),
+      details: Type.Unknown({ description: 'For validation errors: [{ path, problem }]' }),
     }),
   },
-  { $id: 'Error' },
+  { $id: 'Error', description: 'An error' },
 );
+
+const errorRef = (description: string) =>
+  Type.Unsafe<Static<typeof ErrorBody>>({ $ref: 'Error#', description });
 
 export const MessageSchema = Type.Object({
   id: IdString,
@@ -151,15 +157,32 @@ export const page = <T extends TSchema>(item: T) =>
     next_cursor: Nullable(Type.String({ description: 'Pass as cursor for the next page' })),
   });
 
-/** Error responses every authenticated route may give, for OpenAPI. */
+const ERROR_TEXT = {
+  400: 'Invalid request: details name each field and its problem',
+  401: 'Missing, invalid, expired or revoked token',
+  403: 'The token lacks the scope, or a policy refuses the action',
+  404: 'Not found, or not visible to the caller',
+  406: 'The client does not accept application/json',
+  409: 'Conflicts with the current state',
+  413: 'The body is larger than the server accepts',
+  415: 'The body is not application/json',
+} as const;
+
+/** Error responses of a route that reads: for OpenAPI and the typed client. */
+export const readErrors = {
+  400: errorRef(ERROR_TEXT[400]),
+  401: errorRef(ERROR_TEXT[401]),
+  403: errorRef(ERROR_TEXT[403]),
+  404: errorRef(ERROR_TEXT[404]),
+  406: errorRef(ERROR_TEXT[406]),
+} as const;
+
+/** Error responses of a route that takes a body or changes state. */
 export const commonErrors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  413: ErrorBody,
-  415: ErrorBody,
+  ...readErrors,
+  409: errorRef(ERROR_TEXT[409]),
+  413: errorRef(ERROR_TEXT[413]),
+  415: errorRef(ERROR_TEXT[415]),
 } as const;
 
 export { literals };

@@ -18,6 +18,7 @@ import {
   Limit,
   literals,
   page,
+  readErrors,
   Title,
 } from '../schemas.ts';
 import { type Api, bodyId, parseBool, parseTime, typed } from './util.ts';
@@ -83,7 +84,7 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: page(ConversationSchema), ...commonErrors },
+        response: { 200: page(ConversationSchema), ...readErrors },
       },
     },
     async (req) => {
@@ -111,7 +112,7 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: 'Get a conversation',
         params: ConversationIdParams,
-        response: { 200: ConversationSchema, ...commonErrors },
+        response: { 200: ConversationSchema, ...readErrors },
       },
     },
     async (req) =>

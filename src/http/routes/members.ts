@@ -19,6 +19,7 @@ import {
   MemberIdParams,
   MemberSchema,
   page,
+  readErrors,
 } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
@@ -44,13 +45,13 @@ export function memberRoutes(app: Api, ctx: AppContext): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: page(MemberSchema), ...commonErrors },
+        response: { 200: page(MemberSchema), ...readErrors },
       },
     },
     async (req) => {
       const fields = parseMemberFields(req.query.fields);
       const result = await listMembers(ctx, principalOf(req), req.params.id, {
-        limit: req.query.limit ?? 100,
+        limit: req.query.limit ?? 50,
         cursor: req.query.cursor,
       });
       return { items: result.items.map((m) => presentMember(m, fields)), next_cursor: result.nextCursor };

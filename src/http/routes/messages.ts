@@ -14,6 +14,7 @@ import {
   MessageIdParams,
   MessageSchema,
   page,
+  readErrors,
   Text,
 } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
@@ -96,7 +97,7 @@ export function messageRoutes(app: Api, ctx: AppContext): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: page(MessageSchema), ...commonErrors },
+        response: { 200: page(MessageSchema), ...readErrors },
       },
     },
     async (req) => {

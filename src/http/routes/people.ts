@@ -16,6 +16,7 @@ import {
   literals,
   Nullable,
   page,
+  readErrors,
   TokenSchema,
 } from '../schemas.ts';
 import { type Api, bodyId, parseBool, typed } from './util.ts';
@@ -46,7 +47,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
         summary: 'Who am I: the actor and scopes of this token',
         response: {
           200: Type.Object({ actor: ActorSchema, org_id: IdString, scopes: Type.Array(Type.String()) }),
-          ...commonErrors,
+          ...readErrors,
         },
       },
     },
@@ -100,7 +101,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: page(ActorSchema), ...commonErrors },
+        response: { 200: page(ActorSchema), ...readErrors },
       },
     },
     async (req) => {
@@ -122,7 +123,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: 'Get a person',
         params: ActorIdParams,
-        response: { 200: ActorSchema, ...commonErrors },
+        response: { 200: ActorSchema, ...readErrors },
       },
     },
     async (req) => presentActor(await getActor(ctx, principalOf(req), req.params.id)),
@@ -180,7 +181,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags: ['tokens'],
         summary: 'List access tokens (admins see the whole org)',
-        response: { 200: Type.Object({ items: Type.Array(TokenSchema) }), ...commonErrors },
+        response: { 200: Type.Object({ items: Type.Array(TokenSchema) }), ...readErrors },
       },
     },
     async (req) => ({ items: (await listAccessTokens(ctx, principalOf(req))).map(presentToken) }),

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.ts';
 import { getPinnedMessage, pinMessage, unpinMessage } from '../../services/pins.ts';
 import { principalOf } from '../auth.ts';
 import { presentPin } from '../present.ts';
-import { ConversationIdParams, commonErrors, IdInput, PinSchema } from '../schemas.ts';
+import { ConversationIdParams, commonErrors, IdInput, PinSchema, readErrors } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 const tags = ['pins'];
@@ -53,7 +53,7 @@ export function pinRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: 'Get the pinned message',
         params: ConversationIdParams,
-        response: { 200: PinSchema, ...commonErrors },
+        response: { 200: PinSchema, ...readErrors },
       },
     },
     async (req) => presentPin(await getPinnedMessage(ctx, principalOf(req), req.params.id)),

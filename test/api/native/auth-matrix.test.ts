@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Scope } from '../../../src/domain/scopes.ts';
+import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { makeOrg } from '../../support/factories.ts';
+
+/**
+ * The authorization matrix, generated from the route table: every /v1 route is called by
+ * each kind of unwelcome principal. A new route is in the matrix automatically; it only
+ * needs a sample body below (the test fails for a route without one).
+ */
+let t: TestApp;
+before(async () => {
+  t = await buildTestApp();
+});
+after(async () => t.close());
+
+const SAMPLE_BODIES: Record<string, (ids: Record<string, string>) => unknown> = {
+  'POST /v1/conversations': (ids) => ({ kind: 'group', title: 'm', member_ids: [ids.member] }),
+  'PATCH /v1/conversations/:id': () => ({ title: 'renamed' }),
+  'POST /v1/conversations/:id/members': (ids) => ({ actor_ids: [ids.member] }),
+  'POST /v1/conversations/:id/leave': () => undefined,
+  'POST /v1/conversations/:id/messages': () => ({ text: 'hi' }),
+  'PATCH /v1/conversations/:id/messages/:messageId': () => ({ text: 'edit' }),
+  'POST /v1/conversations/:id/mute': () => ({}),
+  'POST /v1/conversations/:id/unmute': () => ({}),
+  'POST /v1/conversations/:id/read': () => ({}),
+  'PUT /v1/conversations/:id/draft': () => ({ text: 'd' }),
+  'POST /v1/conversations/:id/hide': () => ({}),
+  'POST /v1/conversations/:id/unhide': () => ({}),
+  'PUT /v1/conversations/:id/pin-in-list': () => undefined,
+  'PUT /v1/conversations/:id/pin': (ids) => ({ message_id: ids.messageId }),
+  'POST /v1/actors': () => ({ kind: 'bot', name: 'b' }),
+  'PATCH /v1/actors/:id': () => ({ name: 'n' }),
+  'POST /v1/actors/:id/deactivate': () => undefined,
+  'POST /v1/tokens': () => ({ name: 'n', scopes: ['people:read'] }),
+};
+
+test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
+  const o = await makeOrg(t.ctx);
+  const member = await o.user();
+  const nonMember = await o.user();
+  const visitor = await o.visitor();
+  const other = await makeOrg(t.ctx);
+  const conv = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+    kind: 'group',
+    title: 'x',
+    member_ids: [member.actor.id],
+  });
+  const msg = await call(t.app, o.owner.token, 'POST', `/v1/conversations/${conv.body.id}/messages`, {
+    text: 'm',
+  });
+  const ids: Record<string, string> = { member: member.actor.id, messageId: msg.body.id };
+
+  const revoked = await call(t.app, o.owner.token, 'POST', '/v1/tokens', { name: 'r', scopes: [...Scope] });
+  await call(t.app, o.owner.token, 'DELETE', `/v1/tokens/${revoked.body.record.id}`);
+  const expiring = await call(t.app, o.owner.token, 'POST', '/v1/tokens', {
+    name: 'e',
+    scopes: [...Scope],
+    expires_at: t.clock.now() + 1,
+  });
+  t.clock.advance(2);
+
+  const routes = t.routes.filter((r) => r.url.startsWith('/v1/'));
+  assert.ok(routes.length >= 30, `found ${routes.length} routes`);
+  let checks = 0;
+  for (const route of routes) {
+    const key = `${route.method} ${route.url}`;
+    assert.ok(route.scope, `${key} declares a scope`);
+    const needsBody = ['POST', 'PUT', 'PATCH'].includes(route.method);
+    assert.ok(!needsBody || key in SAMPLE_BODIES, `${key} needs a sample body in the matrix`);
+    const body = SAMPLE_BODIES[key]?.(ids);
+    const url = (actorParam: string, tokenId = revoked.body.record.id) =>
+      route.url
+        .replace(':messageId', msg.body.id)
+        .replace(':actorId', actorParam)
+        .replace(/^\/v1\/tokens\/:id$/, `/v1/tokens/${tokenId}`)
+        .replace(/^\/v1\/actors\/:id/, `/v1/actors/${member.actor.id}`)
+        .replace(':id', conv.body.id);
+    const target = url(member.actor.id);
+
+    for (const [who, token] of [
+      ['no credentials', null],
+      ['revoked token', revoked.body.token],
+      ['expired token', expiring.body.token],
+    ] as const) {
+      const res = await call(t.app, token, route.method as 'GET', target, body);
+      assert.equal(res.status, 401, `${key} with ${who}`);
+      checks++;
+    }
+
+    const lacking = await o.token(
+      o.owner.actor,
+      Scope.filter((s) => s !== route.scope),
+    );
+    const noScope = await call(t.app, lacking, route.method as 'GET', target, body);
+    assert.equal(noScope.status, 403, `${key} without ${route.scope}`);
+    assert.equal(noScope.body.error.code, 'insufficient_scope');
+    checks++;
+
+    if (route.url.includes(':')) {
+      // Another org's token, a non-member of the org and a visitor: the object does not exist for them.
+      for (const [who, person] of [
+        ['another org', other.owner],
+        ['a non-member', nonMember],
+        ['a visitor', visitor],
+      ] as const) {
+        const res = await call(t.app, person.token, route.method as 'GET', target, body);
+        const isPeople = route.url.startsWith('/v1/actors') || route.url.startsWith('/v1/tokens');
+        if (isPeople && who !== 'another org') {
+          // people of the same org are visible to everyone; managing them needs an admin (403)
+          assert.ok([200, 403, 404].includes(res.status), `${key} as ${who}: ${res.status}`);
+          if (route.method !== 'GET')
+            assert.ok(res.status === 403 || res.status === 404, `${key} as ${who}: ${res.status}`);
+        } else {
+          assert.ok(
+            res.status === 404 || (isPeople && res.status === 403),
+            `${key} as ${who}: ${res.status} ${res.raw.slice(0, 120)}`,
+          );
+          if (res.status === 404) assert.doesNotMatch(res.raw, /secret|"x"|"m"/);
+        }
+        checks++;
+      }
+    }
+  }
+  // Nothing any of them did changed the conversation.
+  const after = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${conv.body.id}`);
+  assert.equal(after.body.title, 'x');
+  assert.equal(after.body.participant_count, 2);
+  assert.equal(after.body.last_message.id, msg.body.id);
+  const history = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${conv.body.id}/messages`);
+  assert.equal(history.body.items.length, 1);
+  process.stdout.write(`# authorization matrix: ${routes.length} routes, ${checks} checks\n`);
+});

@@ -1,0 +1,313 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { makeOrg } from '../../support/factories.ts';
+
+let t: TestApp;
+before(async () => {
+  t = await buildTestApp();
+});
+after(async () => t.close());
+
+describe('POST /v1/conversations', () => {
+  test('creates a group with the caller as owner and the members listed', async () => {
+    const o = await makeOrg(t.ctx);
+    const bob = await o.user();
+    const res = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'group',
+      title: 'Launch',
+      member_ids: [bob.actor.id],
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.body.kind, 'group');
+    assert.equal(res.body.title, 'Launch');
+    assert.equal(res.body.participant_count, 2);
+    assert.equal(res.body.me.role, 'owner');
+    assert.equal(res.body.last_message, null);
+    assert.match(res.body.id, /^[0-9]{15,19}$/);
+    const asBob = await call(t.app, bob.token, 'GET', `/v1/conversations/${res.body.id}`);
+    assert.equal(asBob.status, 200);
+    assert.equal(asBob.body.me.role, 'member');
+  });
+
+  test('a direct chat between the same two actors is one conversation, whoever asks', async () => {
+    const o = await makeOrg(t.ctx);
+    const bob = await o.user();
+    const first = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'direct',
+      member_ids: [bob.actor.id],
+    });
+    assert.equal(first.status, 201);
+    const again = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'direct',
+      member_ids: [bob.actor.id],
+    });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.id, first.body.id);
+    const fromBob = await call(t.app, bob.token, 'POST', '/v1/conversations', {
+      kind: 'direct',
+      member_ids: [o.owner.actor.id],
+    });
+    assert.equal(fromBob.status, 200);
+    assert.equal(fromBob.body.id, first.body.id);
+  });
+
+  test('concurrent direct-chat creations make exactly one conversation', async () => {
+    const o = await makeOrg(t.ctx);
+    const bob = await o.user();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        call(t.app, i % 2 ? bob.token : o.owner.token, 'POST', '/v1/conversations', {
+          kind: 'direct',
+          member_ids: [i % 2 ? o.owner.actor.id : bob.actor.id],
+        }),
+      ),
+    );
+    assert.deepEqual(new Set(results.map((r) => r.body.id)).size, 1);
+    assert.equal(results.filter((r) => r.status === 201).length, 1);
+  });
+
+  test('accepts member ids as JSON numbers larger than 2^53 without losing digits', async () => {
+    const o = await makeOrg(t.ctx);
+    const bob = await o.user();
+    const res = await call(
+      t.app,
+      o.owner.token,
+      'POST',
+      '/v1/conversations',
+      `{"kind":"group","member_ids":[${bob.actor.id}]}`,
+      {
+        'content-type': 'application/json',
+      },
+    );
+    assert.equal(res.status, 201);
+    const members = await call(
+      t.app,
+      o.owner.token,
+      'GET',
+      `/v1/conversations/${res.body.id}/members?fields=id`,
+    );
+    assert.ok(members.body.items.some((m: { id: string }) => m.id === bob.actor.id));
+  });
+
+  test('bad inputs answer 400 naming the field and create nothing', async () => {
+    const o = await makeOrg(t.ctx);
+    const bob = await o.user();
+    const cases: [unknown, string, string][] = [
+      [{}, 'body.kind', 'invalid_request'],
+      [{ kind: 'support', member_ids: [] }, 'body.kind', 'invalid_request'],
+      [{ kind: 'group', title: 7 }, 'body.title', 'invalid_request'],
+      [{ kind: 'group', title: 'x'.repeat(201) }, 'body.title', 'invalid_request'],
+      [{ kind: 'group', member_ids: 'abc' }, 'body.member_ids', 'invalid_request'],
+      [{ kind: 'group', member_ids: ['12a'] }, 'body.member_ids', 'invalid_request'],
+      [{ kind: 'group', extra: true }, 'body.extra', 'invalid_request'],
+      [{ kind: 'direct', member_ids: [] }, 'body.member_ids', 'invalid_members'],
+      [{ kind: 'direct', member_ids: [bob.actor.id], title: 'x' }, 'body.title', 'invalid_title'],
+      [{ kind: 'channel', member_ids: [] }, 'body.title', 'invalid_title'],
+      [
+        { kind: 'group', member_ids: Array.from({ length: 101 }, () => bob.actor.id) },
+        'body.member_ids',
+        'invalid_request',
+      ],
+    ];
+    for (const [body, path, code] of cases) {
+      const res = await call(t.app, o.owner.token, 'POST', '/v1/conversations', body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.error.code, code, JSON.stringify(body));
+      assert.ok(
+        res.body.error.details.some((d: { path: string }) => d.path.startsWith(path)),
+        `${JSON.stringify(body)} -> ${JSON.stringify(res.body.error.details)}`,
+      );
+    }
+    const list = await call(t.app, o.owner.token, 'GET', '/v1/conversations');
+    assert.equal(list.body.items.length, 0);
+  });
+
+  test('unknown, deactivated and other-org member ids answer 404 actor_not_found', async () => {
+    const o = await makeOrg(t.ctx);
+    const other = await makeOrg(t.ctx);
+    const gone = await o.user();
+    await call(t.app, o.owner.token, 'POST', `/v1/actors/${gone.actor.id}/deactivate`);
+    for (const id of ['123456789', other.owner.actor.id, gone.actor.id]) {
+      const res = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+        kind: 'group',
+        member_ids: [id],
+      });
+      assert.equal(res.status, 404);
+      assert.equal(res.body.error.code, 'actor_not_found');
+    }
+    assert.equal((await call(t.app, o.owner.token, 'GET', '/v1/conversations')).body.items.length, 0);
+  });
+});
+
+describe('GET /v1/conversations/:id', () => {
+  test('non-members, other orgs and unknown ids all get the same 404', async () => {
+    const o = await makeOrg(t.ctx);
+    const outsider = await o.user();
+    const other = await makeOrg(t.ctx);
+    const c = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'group',
+      title: 'secret',
+    });
+    for (const [token, id] of [
+      [outsider.token, c.body.id],
+      [other.owner.token, c.body.id],
+      [o.owner.token, '999999999999'],
+    ] as const) {
+      const res = await call(t.app, token, 'GET', `/v1/conversations/${id}`);
+      assert.equal(res.status, 404);
+      assert.equal(res.body.error.code, 'conversation_not_found');
+    }
+    const malformed = await call(t.app, o.owner.token, 'GET', '/v1/conversations/abc');
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.error.details[0].path, 'path.id');
+  });
+});
+
+describe('PATCH /v1/conversations/:id', () => {
+  test('renames groups; direct chats have no title; channels need an admin', async () => {
+    const o = await makeOrg(t.ctx);
+    const bob = await o.user();
+    const g = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'group',
+      member_ids: [bob.actor.id],
+    });
+    const renamed = await call(t.app, bob.token, 'PATCH', `/v1/conversations/${g.body.id}`, {
+      title: 'New name',
+    });
+    assert.equal(renamed.status, 200);
+    assert.equal(renamed.body.title, 'New name');
+
+    const d = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'direct',
+      member_ids: [bob.actor.id],
+    });
+    const refused = await call(t.app, o.owner.token, 'PATCH', `/v1/conversations/${d.body.id}`, {
+      title: 'x',
+    });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'direct_chat_has_no_title');
+
+    const ch = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'channel',
+      title: 'general',
+      member_ids: [bob.actor.id],
+    });
+    const notAdmin = await call(t.app, bob.token, 'PATCH', `/v1/conversations/${ch.body.id}`, { title: 'x' });
+    assert.equal(notAdmin.status, 403);
+    assert.equal(notAdmin.body.error.code, 'not_conversation_admin');
+    const after = await call(t.app, bob.token, 'GET', `/v1/conversations/${ch.body.id}`);
+    assert.equal(after.body.title, 'general');
+
+    for (const body of [{}, { title: '' }, { title: 5 }, { title: 'x'.repeat(201) }]) {
+      const bad = await call(t.app, bob.token, 'PATCH', `/v1/conversations/${g.body.id}`, body);
+      assert.equal(bad.status, 400, JSON.stringify(body));
+    }
+  });
+});
+
+describe('GET /v1/conversations', () => {
+  test('lists newest activity first with unread counts, last message and participant count', async () => {
+    const o = await makeOrg(t.ctx);
+    const bob = await o.user();
+    const a = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'group',
+      title: 'A',
+      member_ids: [bob.actor.id],
+    });
+    t.clock.advance(1000);
+    const b = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'direct',
+      member_ids: [bob.actor.id],
+    });
+    t.clock.advance(1000);
+    await call(t.app, bob.token, 'POST', `/v1/conversations/${a.body.id}/messages`, { text: 'news' });
+    const list = await call(t.app, o.owner.token, 'GET', '/v1/conversations');
+    assert.equal(list.status, 200);
+    assert.deepEqual(
+      list.body.items.map((c: { id: string }) => c.id),
+      [a.body.id, b.body.id],
+    );
+    const first = list.body.items[0];
+    assert.equal(first.unread_count, 1);
+    assert.equal(first.participant_count, 2);
+    assert.equal(first.last_message.text, 'news');
+    assert.equal(first.last_message.sender_name, bob.actor.name);
+    assert.equal(first.muted, false);
+    assert.equal(list.body.next_cursor, null);
+  });
+
+  test('filters: kind, modified_before/after, drafts, muted, hidden', async () => {
+    const o = await makeOrg(t.ctx);
+    const bob = await o.user();
+    const mk = async (body: object) =>
+      (await call(t.app, o.owner.token, 'POST', '/v1/conversations', body)).body.id as string;
+    const g = await mk({ kind: 'group', title: 'g', member_ids: [bob.actor.id] });
+    const t1 = t.clock.now();
+    t.clock.advance(10_000);
+    const d = await mk({ kind: 'direct', member_ids: [bob.actor.id] });
+    const ch = await mk({ kind: 'channel', title: 'c' });
+    await call(t.app, o.owner.token, 'PUT', `/v1/conversations/${g}/draft`, { text: 'half a thought' });
+    await call(t.app, o.owner.token, 'POST', `/v1/conversations/${d}/mute`, {});
+    await call(t.app, o.owner.token, 'POST', `/v1/conversations/${ch}/hide`);
+    const ids = async (q: string) =>
+      ((await call(t.app, o.owner.token, 'GET', `/v1/conversations${q}`)).body.items as { id: string }[]).map(
+        (c) => c.id,
+      );
+    assert.deepEqual(await ids('?kind=group'), [g]);
+    assert.deepEqual(await ids('?kind=direct'), [d]);
+    assert.deepEqual(await ids(`?modified_before=${t1 + 1}`), [g]);
+    assert.deepEqual(await ids(`?modified_after=${new Date(t1 + 1).toISOString()}`), [d]);
+    assert.deepEqual(await ids('?drafts=true'), [g]);
+    assert.deepEqual(await ids('?drafts=false'), [d]);
+    assert.deepEqual(await ids('?muted=true'), [d]);
+    assert.deepEqual(await ids('?muted=false'), [g]);
+    assert.deepEqual(await ids('?hidden=true'), [ch]);
+    assert.deepEqual((await ids('')).sort(), [d, g].sort());
+  });
+
+  test('cursor pages are stable while new conversations arrive', async () => {
+    const o = await makeOrg(t.ctx);
+    const made: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      t.clock.advance(1000);
+      made.push(
+        (await call(t.app, o.owner.token, 'POST', '/v1/conversations', { kind: 'group', title: `g${i}` }))
+          .body.id,
+      );
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = cursor ? `?limit=3&cursor=${cursor}` : '?limit=3';
+      const res = await call(t.app, o.owner.token, 'GET', `/v1/conversations${q}`);
+      assert.equal(res.status, 200);
+      seen.push(...res.body.items.map((c: { id: string }) => c.id));
+      cursor = res.body.next_cursor;
+      // a newer conversation arriving between pages must not shift or repeat items
+      t.clock.advance(1000);
+      await call(t.app, o.owner.token, 'POST', '/v1/conversations', { kind: 'group', title: 'late' });
+      pages++;
+    } while (cursor && pages < 10);
+    assert.deepEqual(seen, [...made].reverse());
+  });
+
+  test('bad query parameters answer 400 naming the parameter', async () => {
+    const o = await makeOrg(t.ctx);
+    for (const [q, path] of [
+      ['limit=0', 'query.limit'],
+      ['limit=101', 'query.limit'],
+      ['limit=abc', 'query.limit'],
+      ['kind=dm', 'query.kind'],
+      ['drafts=yes', 'query.drafts'],
+      ['modified_before=yesterday', 'query.modified_before'],
+      ['cursor=garbage', 'query.cursor'],
+      ['unknown=1', 'query.unknown'],
+    ]) {
+      const res = await call(t.app, o.owner.token, 'GET', `/v1/conversations?${q}`);
+      assert.equal(res.status, 400, q);
+      assert.equal(res.body.error.details[0].path, path, q);
+    }
+  });
+});

@@ -1,0 +1,70 @@
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { AppContext } from '../../src/context.ts';
+import { createFakeClock, type FakeClock } from '../../src/domain/clock.ts';
+import type { RouteInfo } from '../../src/http/content.ts';
+import { createTestStore } from './db.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  routes: readonly RouteInfo[];
+  ctx: AppContext;
+  clock: FakeClock;
+  close(): Promise<void>;
+}
+
+/** A real app on a real, freshly migrated database (see db.ts), with a fake clock. */
+export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const { store, drop } = await createTestStore();
+  const clock = createFakeClock(Date.UTC(2026, 10, 21, 9, 0, 0));
+  const config = loadConfig({ NODE_ID: '7', BODY_LIMIT: '65536', ...env });
+  const { app, ctx, routes } = await buildApp(config, { store, clock });
+  await app.ready();
+  return {
+    app,
+    routes,
+    ctx,
+    clock,
+    async close() {
+      await app.close();
+      await drop();
+    },
+  };
+}
+
+export interface Res {
+  status: number;
+  headers: Record<string, unknown>;
+  body: any;
+  raw: string;
+}
+
+/** app.inject with a bearer token and a JSON body; the answer parsed when it is JSON. */
+export async function call(
+  app: FastifyInstance,
+  token: string | null,
+  method: InjectOptions['method'],
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Res> {
+  const h: Record<string, string> = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  const opts: InjectOptions = { method, url, headers: h };
+  if (body !== undefined) {
+    if (typeof body === 'string') opts.payload = body;
+    else {
+      opts.payload = JSON.stringify(body);
+      h['content-type'] ??= 'application/json';
+    }
+  }
+  const res = await app.inject(opts);
+  let parsed: unknown;
+  try {
+    parsed = res.body ? JSON.parse(res.body) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.statusCode, headers: res.headers, body: parsed, raw: res.body };
+}
