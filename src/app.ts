@@ -7,7 +7,7 @@ import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
 import { AppError } from './domain/errors.ts';
-import { createIdGenerator } from './domain/ids.ts';
+import { createIdGenerator, isId } from './domain/ids.ts';
 import { registerAuth } from './http/auth.ts';
 import { assertAcceptsJson, type RouteInfo, registerJsonParser, trackRoutes } from './http/content.ts';
 import { renderNativeError } from './http/errors.ts';
@@ -40,15 +40,19 @@ export interface App {
   routes: readonly RouteInfo[];
 }
 
-function makeAjv(coerce: boolean) {
+function makeAjv(forBody: boolean) {
   const ajv = new Ajv({
-    coerceTypes: coerce ? 'array' : false,
+    // Bodies are JSON: a number is not a string. Query strings and paths are text, so they
+    // are coerced to the declared types ("true" -> true, "20" -> 20).
+    coerceTypes: forBody ? false : 'array',
     useDefaults: true,
     removeAdditional: false,
-    allErrors: false,
+    // Every problem of a body at once (its size is bounded by BODY_LIMIT and maxItems).
+    allErrors: forBody,
     strict: false,
   });
   addFormats.default(ajv);
+  ajv.addFormat('parley-id', { type: 'string', validate: isId });
   return ajv;
 }
 
@@ -82,10 +86,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     requestIdHeader: 'x-request-id',
   });
 
-  // Bodies are validated strictly (a number is not a string); query strings and paths are
-  // text, so they are coerced to the declared types.
-  const bodyAjv = makeAjv(false);
-  const textAjv = makeAjv(true);
+  const bodyAjv = makeAjv(true);
+  const textAjv = makeAjv(false);
   app.setValidatorCompiler(({ schema, httpPart }) =>
     httpPart === 'body' ? bodyAjv.compile(schema) : textAjv.compile(schema),
   );

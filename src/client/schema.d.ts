@@ -18,9 +18,14 @@ export interface paths {
           modified_before?: string;
           /** @description ISO 8601 or epoch ms: last activity after */
           modified_after?: string;
-          drafts?: "true" | "false";
-          muted?: "true" | "false";
-          hidden?: "true" | "false";
+          /** @description true or false */
+          drafts?: boolean;
+          /** @description true or false */
+          muted?: boolean;
+          /** @description true or false */
+          hidden?: boolean;
+          /** @description true or false */
+          pinned?: boolean;
           /** @description Page size, at most 100 */
           limit?: number;
           /** @description Opaque cursor from next_cursor */
@@ -33,12 +38,18 @@ export interface paths {
           content: {
             "application/json": {
               items: ({
-                  /** @description A Parley id: a 64-bit number as a decimal string */
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
                   id: string;
                   /** @enum {string} */
                   kind: "direct" | "group" | "channel" | "support";
                   title: string | null;
-                  /** @description A Parley id: a 64-bit number as a decimal string */
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
                   creator_id: string;
                   participant_count: number;
                   /**
@@ -57,9 +68,15 @@ export interface paths {
                    */
                   last_activity_at: string;
                   last_message: ({
-                    /** @description A Parley id: a 64-bit number as a decimal string */
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
                     id: string;
-                    /** @description A Parley id: a 64-bit number as a decimal string */
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
                     sender_id: string;
                     sender_name: string | null;
                     type: string;
@@ -149,12 +166,18 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
               /** @enum {string} */
               kind: "direct" | "group" | "channel" | "support";
               title: string | null;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               creator_id: string;
               participant_count: number;
               /**
@@ -173,9 +196,15 @@ export interface paths {
                */
               last_activity_at: string;
               last_message: ({
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 id: string;
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 sender_id: string;
                 sender_name: string | null;
                 type: string;
@@ -212,12 +241,18 @@ export interface paths {
         201: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
               /** @enum {string} */
               kind: "direct" | "group" | "channel" | "support";
               title: string | null;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               creator_id: string;
               participant_count: number;
               /**
@@ -236,9 +271,15 @@ export interface paths {
                */
               last_activity_at: string;
               last_message: ({
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 id: string;
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 sender_id: string;
                 sender_name: string | null;
                 type: string;
@@ -339,12 +380,18 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
               /** @enum {string} */
               kind: "direct" | "group" | "channel" | "support";
               title: string | null;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               creator_id: string;
               participant_count: number;
               /**
@@ -363,9 +410,15 @@ export interface paths {
                */
               last_activity_at: string;
               last_message: ({
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 id: string;
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 sender_id: string;
                 sender_name: string | null;
                 type: string;
@@ -453,12 +506,18 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
               /** @enum {string} */
               kind: "direct" | "group" | "channel" | "support";
               title: string | null;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               creator_id: string;
               participant_count: number;
               /**
@@ -477,9 +536,15 @@ export interface paths {
                */
               last_activity_at: string;
               last_message: ({
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 id: string;
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 sender_id: string;
                 sender_name: string | null;
                 type: string;
@@ -590,7 +655,10 @@ export interface paths {
           content: {
             "application/json": {
               items: ({
-                  /** @description A Parley id: a 64-bit number as a decimal string */
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
                   id?: string;
                   name?: string;
                   email?: string | null;
@@ -883,11 +951,20 @@ export interface paths {
           content: {
             "application/json": {
               items: ({
-                  /** @description A Parley id: a 64-bit number as a decimal string */
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
                   id: string;
-                  /** @description A Parley id: a 64-bit number as a decimal string */
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
                   conversation_id: string;
-                  /** @description A Parley id: a 64-bit number as a decimal string */
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
                   sender_id: string;
                   type: string;
                   text: string | null;
@@ -976,11 +1053,20 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               conversation_id: string;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               sender_id: string;
               type: string;
               text: string | null;
@@ -1004,11 +1090,20 @@ export interface paths {
         201: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               conversation_id: string;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               sender_id: string;
               type: string;
               text: string | null;
@@ -1098,11 +1193,20 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               conversation_id: string;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               sender_id: string;
               type: string;
               text: string | null;
@@ -1197,11 +1301,20 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               conversation_id: string;
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               sender_id: string;
               type: string;
               text: string | null;
@@ -2088,14 +2201,26 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               conversation_id: string;
               message: {
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 id: string;
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 conversation_id: string;
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 sender_id: string;
                 type: string;
                 text: string | null;
@@ -2115,7 +2240,10 @@ export interface paths {
               };
               sender_name: string;
               creator: {
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 id: string;
                 name: string;
               };
@@ -2190,14 +2318,26 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               conversation_id: string;
               message: {
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 id: string;
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 conversation_id: string;
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 sender_id: string;
                 type: string;
                 text: string | null;
@@ -2217,7 +2357,10 @@ export interface paths {
               };
               sender_name: string;
               creator: {
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 id: string;
                 name: string;
               };
@@ -2350,10 +2493,7 @@ export interface paths {
     };
   };
   "/v1/me": {
-    /**
-     * Who am I: the actor and scopes of this token
-     * @description Scope: `people:read`.
-     */
+    /** Who am I: the actor and scopes of this token */
     get: {
       responses: {
         /** @description Default Response */
@@ -2361,7 +2501,10 @@ export interface paths {
           content: {
             "application/json": {
               actor: {
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 id: string;
                 /** @enum {string} */
                 kind: "user" | "visitor" | "bot";
@@ -2385,7 +2528,10 @@ export interface paths {
                  */
                 updated_at: string;
               };
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               org_id: string;
               scopes: string[];
             };
@@ -2433,7 +2579,7 @@ export interface paths {
       parameters: {
         query?: {
           kind?: "user" | "visitor" | "bot";
-          include_inactive?: "true" | "false";
+          include_inactive?: boolean;
           /** @description Page size, at most 100 */
           limit?: number;
           /** @description Opaque cursor from next_cursor */
@@ -2446,7 +2592,10 @@ export interface paths {
           content: {
             "application/json": {
               items: ({
-                  /** @description A Parley id: a 64-bit number as a decimal string */
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
                   id: string;
                   /** @enum {string} */
                   kind: "user" | "visitor" | "bot";
@@ -2533,7 +2682,10 @@ export interface paths {
         201: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
               /** @enum {string} */
               kind: "user" | "visitor" | "bot";
@@ -2627,7 +2779,10 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
               /** @enum {string} */
               kind: "user" | "visitor" | "bot";
@@ -2716,7 +2871,10 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
               /** @enum {string} */
               kind: "user" | "visitor" | "bot";
@@ -2810,7 +2968,10 @@ export interface paths {
         200: {
           content: {
             "application/json": {
-              /** @description A Parley id: a 64-bit number as a decimal string */
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
               id: string;
               /** @enum {string} */
               kind: "user" | "visitor" | "bot";
@@ -2899,9 +3060,15 @@ export interface paths {
           content: {
             "application/json": {
               items: ({
-                  /** @description A Parley id: a 64-bit number as a decimal string */
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
                   id: string;
-                  /** @description A Parley id: a 64-bit number as a decimal string */
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
                   actor_id: string;
                   name: string;
                   scopes: string[];
@@ -2972,9 +3139,15 @@ export interface paths {
             "application/json": {
               token: string;
               record: {
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 id: string;
-                /** @description A Parley id: a 64-bit number as a decimal string */
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
                 actor_id: string;
                 name: string;
                 scopes: string[];

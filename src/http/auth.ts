@@ -15,6 +15,8 @@ declare module 'fastify' {
     scope?: Scope;
     /** Routes that need no credentials (health, docs). */
     public?: boolean;
+    /** Routes any valid token may call whatever its scopes (`GET /v1/me`). */
+    anyScope?: boolean;
   }
 }
 
@@ -26,14 +28,14 @@ export function principalOf(request: FastifyRequest): Principal {
 
 /**
  * Authenticates every route of `app` with a bearer token and checks the scope named in the
- * route's config. A route without `config.scope` (and not `config.public`) fails at start-up,
- * so no route can be added without a scope check.
+ * route's config. A route without `config.scope` (and not explicitly `public` or `anyScope`)
+ * fails at start-up, so no route can be added without a scope check.
  */
 export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route) => {
-    const config = (route.config ?? {}) as { scope?: Scope; public?: boolean };
-    if (!config.scope && !config.public)
+    const config = (route.config ?? {}) as { scope?: Scope; public?: boolean; anyScope?: boolean };
+    if (!config.scope && !config.public && !config.anyScope)
       throw new Error(`route ${route.method} ${route.url} declares no scope`);
   });
   app.addHook('onRequest', async (request) => {

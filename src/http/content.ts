@@ -32,7 +32,8 @@ export function parseJson(text: string): unknown {
 }
 
 export function registerJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser(['application/json']);
+  // JSON only: any other body (text/plain included) is 415, not a string that fails validation.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseJson(body as string));
@@ -58,7 +59,9 @@ export function assertAcceptsJson(request: FastifyRequest): void {
 export interface RouteInfo {
   method: string;
   url: string;
+  /** The scope the route demands; null for public routes and routes any token may call. */
   scope: string | null;
+  anyScope: boolean;
 }
 
 export function trackRoutes(app: FastifyInstance) {
@@ -66,11 +69,13 @@ export function trackRoutes(app: FastifyInstance) {
   const methods = new Set<string>();
   const list: RouteInfo[] = [];
   app.addHook('onRoute', (route) => {
-    const scope = (route.config as { scope?: string } | undefined)?.scope ?? null;
+    const config = route.config as { scope?: string; anyScope?: boolean } | undefined;
+    const scope = config?.scope ?? null;
+    const anyScope = config?.anyScope === true;
     for (const m of [route.method].flat()) {
       if (m === 'HEAD' || m === 'OPTIONS') continue;
       methods.add(m);
-      list.push({ method: m, url: route.url, scope });
+      list.push({ method: m, url: route.url, scope, anyScope });
       router.on(m as 'GET', route.url, () => {});
     }
   });

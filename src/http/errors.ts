@@ -60,7 +60,15 @@ export function toAppError(err: unknown): AppError {
   const e = err as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (e?.validation) {
     const part = PART[e.validationContext ?? 'body'] ?? 'body';
-    const details = e.validation.map((v) => problemOf(part, v));
+    // For a nullable field ajv also reports "must be null" and "must match a schema in
+    // anyOf"; those say nothing the real problem does not, so they are dropped.
+    const useful = e.validation.filter(
+      (v) => v.keyword !== 'anyOf' && !(v.keyword === 'type' && v.params.type === 'null'),
+    );
+    const seen = new Set<string>();
+    const details = (useful.length > 0 ? useful : e.validation)
+      .map((v) => problemOf(part, v))
+      .filter((d) => !seen.has(`${d.path} ${d.problem}`) && seen.add(`${d.path} ${d.problem}`));
     const first = details[0]!;
     return new ValidationError('invalid_request', `${first.path} ${first.problem}`, details);
   }

@@ -9,9 +9,10 @@ function literals<const T extends string[]>(values: readonly [...T]) {
 }
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
-/** An id in a path or query: a decimal string of up to 19 digits. */
+/** An id in a path or query: a decimal string of up to 19 digits, at most 2^63-1. */
 export const IdString = Type.String({
   pattern: '^[0-9]{1,19}$',
+  format: 'parley-id',
   description: 'A Parley id: a 64-bit number as a decimal string',
 });
 /** An id in a JSON body: a decimal string, or a JSON number (large ones keep every digit). */
@@ -19,6 +20,8 @@ export const IdInput = Type.Union([IdString, Type.Integer({ minimum: 1 })], {
   description: 'A Parley id as a decimal string (preferred) or a JSON number',
 });
 export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601 time in UTC' });
+/** The last millisecond of year 9999: the latest time any field accepts. */
+export const MAX_EPOCH_MS = 253_402_300_799_999;
 export const EpochMs = Type.Integer({ description: 'Epoch milliseconds' });
 export const Limit = Type.Integer({
   minimum: 1,

@@ -86,7 +86,7 @@ export async function listActors(
     includeInactive?: boolean | undefined;
   },
 ): Promise<{ items: Actor[]; nextCursor: string | null }> {
-  const after = input.cursor ? decodeCursor(input.cursor, 'actors') : undefined;
+  const after = input.cursor ? decodeCursor(input.cursor, 'actors', ['id']) : undefined;
   const rows = await listActorRows(ctx.db, p.orgId, {
     kind: input.kind,
     afterId: after ? String(after[0]) : undefined,

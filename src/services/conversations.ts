@@ -128,17 +128,21 @@ export interface ListConversationsInput {
   drafts?: boolean | undefined;
   muted?: boolean | undefined;
   hidden?: boolean | undefined;
+  pinned?: boolean | undefined;
   limit: number;
   cursor?: string | undefined;
 }
 
-/** The caller's conversations, most recent activity first, one page at a time (`invalid_cursor` 400). */
+/**
+ * The caller's conversations: those pinned in the caller's list first, then by most recent
+ * activity, one page at a time (`invalid_cursor` 400).
+ */
 export async function listConversations(
   ctx: AppContext,
   p: Principal,
   input: ListConversationsInput,
 ): Promise<{ items: ConversationView[]; nextCursor: string | null }> {
-  const after = input.cursor ? decodeCursor(input.cursor, 'conversations') : undefined;
+  const after = input.cursor ? decodeCursor(input.cursor, 'conversations', ['int', 'int', 'id']) : undefined;
   const rows = await listConversationsForActor(ctx.db, {
     actorId: p.actor.id,
     kind: input.kind,
@@ -148,14 +152,17 @@ export async function listConversations(
     muted: input.muted,
     hidden: input.hidden ?? false,
     now: ctx.clock.now(),
-    after: after ? { activityAt: Number(after[0]), conversationId: String(after[1]) } : undefined,
+    pinned: input.pinned,
+    after: after
+      ? { pinned: Number(after[0]), activityAt: Number(after[1]), conversationId: String(after[2]) }
+      : undefined,
     limit: input.limit + 1,
   });
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   const nextCursor =
     rows.length > input.limit && last
-      ? encodeCursor('conversations', [last.me.activityAt, last.conversation.id])
+      ? encodeCursor('conversations', [last.me.pinned ? 1 : 0, last.me.activityAt, last.conversation.id])
       : null;
   return { items: page, nextCursor };
 }

@@ -30,7 +30,7 @@ export async function listMembers(
   input: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: MemberWithActor[]; nextCursor: string | null }> {
   const { conversation } = await loadConversation(ctx.db, p, conversationId);
-  const after = input.cursor ? decodeCursor(input.cursor, 'members') : undefined;
+  const after = input.cursor ? decodeCursor(input.cursor, 'members', ['id']) : undefined;
   const rows = await listCurrentMembers(ctx.db, conversation.id, {
     afterActorId: after ? String(after[0]) : undefined,
     limit: input.limit + 1,
@@ -67,9 +67,10 @@ export async function addMembers(ctx: AppContext, p: Principal, conversationId: 
       conversation.id,
       fresh.map((actorId) => ({ actorId, role: 'member' as const })),
       now,
-      now,
+      conversation.lastActivityAt,
     );
-    await rejoinMembers(tx, conversation.id, returning, now, now);
+    // A member's list position is the conversation's own last activity, joining or not.
+    await rejoinMembers(tx, conversation.id, returning, now, conversation.lastActivityAt);
     const added = fresh.length + returning.length;
     if (added > 0) await adjustMemberCount(tx, conversation.id, added, now);
   });

@@ -107,7 +107,7 @@ export async function listMessages(
   let before = input.before;
   let after = input.after;
   if (input.cursor) {
-    const [dir, id] = decodeCursor(input.cursor, 'messages');
+    const [dir, id] = decodeCursor(input.cursor, 'messages', ['int', 'id']);
     if (dir === 1) after = String(id);
     else before = String(id);
   }
@@ -131,7 +131,7 @@ async function loadMessage(ctx: AppContext, conversationId: string, messageId: s
   return m;
 }
 
-/** Changes a message's text (`not_message_sender`, `message_deleted` 403; `message_not_found` 404). */
+/** Changes a message's text (`not_message_sender` 403; `message_deleted` 409; `message_not_found` 404). */
 export async function editMessage(
   ctx: AppContext,
   p: Principal,
@@ -142,6 +142,7 @@ export async function editMessage(
   const { conversation } = await loadConversation(ctx.db, p, conversationId);
   const m = await loadMessage(ctx, conversation.id, messageId);
   authorize(canEditMessage(p, m));
+  if (m.deletedAt !== null) throw new ConflictError('message_deleted', 'A deleted message cannot be edited');
   return updateMessageText(ctx.db, m.id, text, ctx.clock.now());
 }
 

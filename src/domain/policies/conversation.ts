@@ -64,7 +64,6 @@ export function canSend(me: MemberState): Decision {
 }
 
 export function canEditMessage(p: Principal, m: Message): Decision {
-  if (m.deletedAt !== null) return deny('message_deleted', 'A deleted message cannot be edited');
   if (m.senderId !== p.actor.id) return deny('not_message_sender', 'Only the sender can edit a message');
   return allow();
 }

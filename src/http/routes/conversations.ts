@@ -21,9 +21,9 @@ import {
   readErrors,
   Title,
 } from '../schemas.ts';
-import { type Api, bodyId, parseBool, parseTime, typed } from './util.ts';
+import { type Api, bodyId, parseTime, typed } from './util.ts';
 
-const BoolString = Type.Union([Type.Literal('true'), Type.Literal('false')]);
+const QueryBool = Type.Boolean({ description: 'true or false' });
 const tags = ['conversations'];
 
 export function conversationRoutes(app: Api, ctx: AppContext): void {
@@ -76,9 +76,10 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
             modified_after: Type.Optional(
               Type.String({ description: 'ISO 8601 or epoch ms: last activity after' }),
             ),
-            drafts: Type.Optional(BoolString),
-            muted: Type.Optional(BoolString),
-            hidden: Type.Optional(BoolString),
+            drafts: Type.Optional(QueryBool),
+            muted: Type.Optional(QueryBool),
+            hidden: Type.Optional(QueryBool),
+            pinned: Type.Optional(QueryBool),
             limit: Type.Optional(Limit),
             cursor: Type.Optional(Cursor),
           },
@@ -93,9 +94,10 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
         kind: q.kind,
         modifiedBefore: parseTime(q.modified_before, 'query.modified_before'),
         modifiedAfter: parseTime(q.modified_after, 'query.modified_after'),
-        drafts: parseBool(q.drafts),
-        muted: parseBool(q.muted),
-        hidden: parseBool(q.hidden),
+        drafts: q.drafts,
+        muted: q.muted,
+        hidden: q.hidden,
+        pinned: q.pinned,
         limit: q.limit ?? 50,
         cursor: q.cursor,
       });

@@ -10,7 +10,7 @@ import {
 } from '../../services/member-state.ts';
 import { principalOf } from '../auth.ts';
 import { presentMemberState } from '../present.ts';
-import { ConversationIdParams, commonErrors, IdInput, MemberStateSchema } from '../schemas.ts';
+import { ConversationIdParams, commonErrors, IdInput, MAX_EPOCH_MS, MemberStateSchema } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 const Empty = Type.Object({}, { additionalProperties: false });
@@ -41,7 +41,11 @@ export function memberStateRoutes(app: Api, ctx: AppContext): void {
   const MuteBody = Type.Object(
     {
       until: Type.Optional(
-        Type.Integer({ minimum: -1, description: 'Epoch ms in the future, or -1 (default) for forever' }),
+        Type.Integer({
+          minimum: -1,
+          maximum: MAX_EPOCH_MS,
+          description: 'Epoch ms in the future, or -1 (default) for forever',
+        }),
       ),
     },
     { additionalProperties: false },

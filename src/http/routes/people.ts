@@ -14,12 +14,13 @@ import {
   IdString,
   Limit,
   literals,
+  MAX_EPOCH_MS,
   Nullable,
   page,
   readErrors,
   TokenSchema,
 } from '../schemas.ts';
-import { type Api, bodyId, parseBool, typed } from './util.ts';
+import { type Api, bodyId, typed } from './util.ts';
 
 const tags = ['people'];
 const Short = (max: number) => Type.String({ minLength: 1, maxLength: max });
@@ -41,7 +42,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
   r.get(
     '/me',
     {
-      config: { scope: 'people:read' },
+      config: { anyScope: true },
       schema: {
         tags,
         summary: 'Who am I: the actor and scopes of this token',
@@ -95,7 +96,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
         querystring: Type.Object(
           {
             kind: Type.Optional(literals(ActorKind)),
-            include_inactive: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+            include_inactive: Type.Optional(Type.Boolean()),
             limit: Type.Optional(Limit),
             cursor: Type.Optional(Cursor),
           },
@@ -107,7 +108,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
     async (req) => {
       const result = await listActors(ctx, principalOf(req), {
         kind: req.query.kind,
-        includeInactive: parseBool(req.query.include_inactive),
+        includeInactive: req.query.include_inactive,
         limit: req.query.limit ?? 50,
         cursor: req.query.cursor,
       });
@@ -199,7 +200,9 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
             name: Short(100),
             scopes: Type.Array(literals(Scope), { minItems: 1, uniqueItems: true }),
             actor_id: Type.Optional(IdInput),
-            expires_at: Type.Optional(Type.Integer({ minimum: 1, description: 'Epoch ms' })),
+            expires_at: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: MAX_EPOCH_MS, description: 'Epoch ms' }),
+            ),
           },
           { additionalProperties: false },
         ),

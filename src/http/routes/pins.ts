@@ -3,7 +3,14 @@ import type { AppContext } from '../../context.ts';
 import { getPinnedMessage, pinMessage, unpinMessage } from '../../services/pins.ts';
 import { principalOf } from '../auth.ts';
 import { presentPin } from '../present.ts';
-import { ConversationIdParams, commonErrors, IdInput, PinSchema, readErrors } from '../schemas.ts';
+import {
+  ConversationIdParams,
+  commonErrors,
+  IdInput,
+  MAX_EPOCH_MS,
+  PinSchema,
+  readErrors,
+} from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 const tags = ['pins'];
@@ -25,6 +32,7 @@ export function pinRoutes(app: Api, ctx: AppContext): void {
             expiry_time: Type.Optional(
               Type.Integer({
                 minimum: -1,
+                maximum: MAX_EPOCH_MS,
                 description: 'Epoch ms when the pin ends; -1 (default) for never',
               }),
             ),

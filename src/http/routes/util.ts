@@ -18,16 +18,22 @@ export function bodyId(value: string | number, path: string): string {
   return id;
 }
 
-/** A time given as ISO 8601 or epoch milliseconds, or a 400 naming the field. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
+/** A time given as ISO 8601 (with a zone when it has a time of day) or epoch ms, or a 400 naming the field. */
 export function parseTime(value: string | undefined, path: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = /^[0-9]{1,15}$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms))
-    throw ValidationError.field(path, 'must be an ISO 8601 time or epoch milliseconds', 'invalid_time');
+  const ms = /^[0-9]{1,15}$/.test(value)
+    ? Number(value)
+    : ISO_8601.test(value)
+      ? Date.parse(value)
+      : Number.NaN;
+  if (!Number.isFinite(ms)) {
+    throw ValidationError.field(
+      path,
+      'must be an ISO 8601 time with a zone, or epoch milliseconds',
+      'invalid_time',
+    );
+  }
   return ms;
-}
-
-/** Query booleans: true/false only. */
-export function parseBool(value: 'true' | 'false' | undefined): boolean | undefined {
-  return value === undefined ? undefined : value === 'true';
 }

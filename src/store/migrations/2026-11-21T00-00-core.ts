@@ -98,11 +98,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('activity_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('member_pk', ['conversation_id', 'actor_id'])
     .execute();
-  // The conversation list: one actor's rows in activity order, read by keyset.
+  // The conversation list: one actor's rows, pinned first then by activity, read by keyset.
   await db.schema
     .createIndex('member_actor_activity')
     .on('member')
-    .columns(['actor_id', 'activity_at', 'conversation_id'])
+    .columns(['actor_id', 'pinned', 'activity_at', 'conversation_id'])
     .execute();
 
   await db.schema

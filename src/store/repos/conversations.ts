@@ -227,8 +227,9 @@ export interface ListFilter {
   drafts?: boolean | undefined;
   muted?: boolean | undefined;
   hidden: boolean;
+  pinned?: boolean | undefined;
   now: number;
-  after?: { activityAt: number; conversationId: string } | undefined;
+  after?: { pinned: number; activityAt: number; conversationId: string } | undefined;
   limit: number;
 }
 
@@ -240,8 +241,8 @@ export interface ConversationListRow {
 }
 
 /**
- * One page of an actor's conversations, newest activity first, by keyset on
- * (activity_at, conversation_id) so concurrent inserts never shift or repeat items.
+ * One page of an actor's conversations, pinned-in-list first, then newest activity first, by
+ * keyset on (pinned, activity_at, conversation_id) so concurrent inserts never shift or repeat items.
  */
 export async function listConversationsForActor(db: Db, f: ListFilter): Promise<ConversationListRow[]> {
   let q = db
@@ -291,16 +292,24 @@ export async function listConversationsForActor(db: Db, f: ListFilter): Promise<
       ]),
     );
   }
+  if (f.pinned !== undefined) q = q.where('m.pinned', '=', f.pinned ? 1 : 0);
   if (f.after) {
     const a = f.after;
     q = q.where((eb) =>
       eb.or([
-        eb('m.activity_at', '<', a.activityAt),
-        eb.and([eb('m.activity_at', '=', a.activityAt), eb('m.conversation_id', '<', a.conversationId)]),
+        eb('m.pinned', '<', a.pinned),
+        eb.and([
+          eb('m.pinned', '=', a.pinned),
+          eb.or([
+            eb('m.activity_at', '<', a.activityAt),
+            eb.and([eb('m.activity_at', '=', a.activityAt), eb('m.conversation_id', '<', a.conversationId)]),
+          ]),
+        ]),
       ]),
     );
   }
   const rows = await q
+    .orderBy('m.pinned', 'desc')
     .orderBy('m.activity_at', 'desc')
     .orderBy('m.conversation_id', 'desc')
     .limit(f.limit)

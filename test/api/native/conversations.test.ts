@@ -311,3 +311,80 @@ describe('GET /v1/conversations', () => {
     }
   });
 });
+
+describe('the list order and its edges', () => {
+  test('conversations pinned in my list come first, then by activity; the pinned filter', async () => {
+    const o = await makeOrg(t.ctx);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      t.clock.advance(1000);
+      ids.push(
+        (await call(t.app, o.owner.token, 'POST', '/v1/conversations', { kind: 'group', title: `g${i}` }))
+          .body.id,
+      );
+    }
+    await call(t.app, o.owner.token, 'PUT', `/v1/conversations/${ids[1]}/pin-in-list`);
+    await call(t.app, o.owner.token, 'PUT', `/v1/conversations/${ids[3]}/pin-in-list`);
+    const expected = [ids[3], ids[1], ids[4], ids[2], ids[0]];
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+      const res = await call(t.app, o.owner.token, 'GET', `/v1/conversations${q}`);
+      seen.push(...res.body.items.map((c: { id: string }) => c.id));
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    assert.deepEqual(seen, expected);
+    const pinned = await call(t.app, o.owner.token, 'GET', '/v1/conversations?pinned=true');
+    assert.deepEqual(
+      pinned.body.items.map((c: { id: string }) => c.id),
+      [ids[3], ids[1]],
+    );
+  });
+
+  test('a new member sees the conversation at its own last activity, not at the join time', async () => {
+    const o = await makeOrg(t.ctx);
+    const bob = await o.user();
+    const g = await call(t.app, o.owner.token, 'POST', '/v1/conversations', { kind: 'group', title: 'old' });
+    const activity = Date.parse(g.body.last_activity_at);
+    t.clock.advance(60_000);
+    await call(t.app, o.owner.token, 'POST', `/v1/conversations/${g.body.id}/members`, {
+      actor_ids: [bob.actor.id],
+    });
+    const newer = await call(t.app, bob.token, 'GET', `/v1/conversations?modified_after=${activity + 1}`);
+    assert.deepEqual(newer.body.items, []);
+    const older = await call(t.app, bob.token, 'GET', `/v1/conversations?modified_before=${activity + 1}`);
+    assert.deepEqual(
+      older.body.items.map((c: { id: string }) => c.id),
+      [g.body.id],
+    );
+  });
+
+  test('forged cursors, loose dates, bad booleans and ids beyond 64 bits answer 400', async () => {
+    const o = await makeOrg(t.ctx);
+    const forged = (v: unknown[]) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    for (const q of [
+      `cursor=${forged(['conversations', 1])}`,
+      `cursor=${forged(['conversations', 0, 1, '99999999999999999999'])}`,
+      `cursor=${forged(['messages', 0, '5'])}`,
+      'modified_after=Nov%2021%202026',
+      'modified_after=2026-11-21T10:00',
+      'muted=yes',
+    ]) {
+      const res = await call(t.app, o.owner.token, 'GET', `/v1/conversations?${q}`);
+      assert.equal(res.status, 400, q);
+    }
+    const muted = await call(t.app, o.owner.token, 'GET', '/v1/conversations?muted=yes');
+    assert.deepEqual(muted.body.error.details, [{ path: 'query.muted', problem: 'must be boolean' }]);
+    for (const id of ['9999999999999999999', '0']) {
+      const res = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${id}`);
+      assert.equal(res.status, 400, id);
+      assert.equal(res.body.error.details[0].path, 'path.id');
+    }
+    const bigBody = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'group',
+      member_ids: ['9999999999999999999'],
+    });
+    assert.equal(bigBody.status, 400);
+  });
+});

@@ -306,7 +306,7 @@ describe('PATCH and DELETE /v1/conversations/:id/messages/:messageId', () => {
       `/v1/conversations/${id}/messages/${m.body.id}`,
       { text: 'back' },
     );
-    assert.equal(editDeleted.status, 403);
+    assert.equal(editDeleted.status, 409);
     assert.equal(editDeleted.body.error.code, 'message_deleted');
     const history = await call(t.app, bob.token, 'GET', `/v1/conversations/${id}/messages`);
     const tomb = history.body.items.find((x: { id: string }) => x.id === m.body.id);

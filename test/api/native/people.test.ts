@@ -156,7 +156,7 @@ describe('tokens', () => {
     assert.match(made.body.token, /^pk_/);
     assert.equal(made.body.record.actor_id, bob.actor.id);
     assert.equal((await call(t.app, made.body.token, 'GET', '/v1/conversations')).status, 200);
-    const noScope = await call(t.app, made.body.token, 'GET', '/v1/me');
+    const noScope = await call(t.app, made.body.token, 'GET', '/v1/actors');
     assert.equal(noScope.status, 403);
     assert.equal(noScope.body.error.code, 'insufficient_scope');
     const list = await call(t.app, o.owner.token, 'GET', '/v1/tokens');

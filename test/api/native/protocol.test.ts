@@ -126,3 +126,46 @@ describe('HTTP protocol errors answer JSON in the native shape', () => {
     assert.equal(docs.statusCode, 200);
   });
 });
+
+describe('more refusals', () => {
+  test('text/plain bodies are 415, not a validation error', async () => {
+    const o = await makeOrg(t.ctx);
+    const res = await call(t.app, o.owner.token, 'POST', '/v1/conversations', 'kind=group', {
+      'content-type': 'text/plain',
+    });
+    assert.equal(res.status, 415);
+  });
+
+  test('every problem of a body is reported, each once', async () => {
+    const o = await makeOrg(t.ctx);
+    const res = await call(t.app, o.owner.token, 'POST', '/v1/actors', {
+      kind: 'user',
+      txt: 1,
+      email: 'nope',
+    });
+    assert.equal(res.status, 400);
+    const paths = res.body.error.details.map((d: { path: string }) => d.path).sort();
+    assert.deepEqual(paths, ['body.email', 'body.name', 'body.txt']);
+  });
+
+  test('GET /v1/me works for a token of any scope', async () => {
+    const o = await makeOrg(t.ctx);
+    const narrow = await o.token(o.owner.actor, ['messages:read']);
+    const res = await call(t.app, narrow, 'GET', '/v1/me');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.scopes, ['messages:read']);
+  });
+
+  test('times past year 9999 are refused before anything is stored', async () => {
+    const o = await makeOrg(t.ctx);
+    const res = await call(t.app, o.owner.token, 'POST', '/v1/tokens', {
+      name: 'far',
+      scopes: ['messages:read'],
+      expires_at: 9007199254740991,
+    });
+    assert.equal(res.status, 400);
+    const list = await call(t.app, o.owner.token, 'GET', '/v1/tokens');
+    assert.equal(list.status, 200);
+    assert.ok(!list.body.items.some((x: { name: string }) => x.name === 'far'));
+  });
+});
