@@ -11,6 +11,7 @@ import { createIdGenerator, isId } from './domain/ids.ts';
 import { registerAuth } from './http/auth.ts';
 import { assertAcceptsJson, type RouteInfo, registerJsonParser, trackRoutes } from './http/content.ts';
 import { renderNativeError } from './http/errors.ts';
+import { registerIdempotency } from './http/idempotency.ts';
 import { conversationRoutes } from './http/routes/conversations.ts';
 import { memberStateRoutes } from './http/routes/member-state.ts';
 import { memberRoutes } from './http/routes/members.ts';
@@ -155,6 +156,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(
     async (v1) => {
       registerAuth(v1, ctx);
+      registerIdempotency(v1, ctx);
       v1.addHook('onRequest', async (request) => assertAcceptsJson(request));
       // A POST/PUT/PATCH without a body is validated as an empty object, so a missing
       // required field is named ("body.text is required") instead of "body must be object".

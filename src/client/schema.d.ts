@@ -150,6 +150,12 @@ export interface paths {
      * Scope: `conversations:write`.
      */
     post: {
+      parameters: {
+        header?: {
+          /** @description Retries with the same key return the first answer */
+          "idempotency-key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -2660,6 +2666,12 @@ export interface paths {
      * @description Scope: `people:write`.
      */
     post: {
+      parameters: {
+        header?: {
+          /** @description Retries with the same key return the first answer */
+          "idempotency-key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {

@@ -37,6 +37,18 @@ export const Cursor = Type.String({
 export const Text = Type.String({ minLength: 1, maxLength: 10_000 });
 export const Title = Type.String({ minLength: 1, maxLength: 200 });
 
+/** The optional Idempotency-Key of POSTs that create: a retry returns the first answer. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'Retries with the same key return the first answer',
+    }),
+  ),
+});
+
 export const ConversationIdParams = Type.Object({ id: IdString });
 export const MessageIdParams = Type.Object({ id: IdString, messageId: IdString });
 export const MemberIdParams = Type.Object({ id: IdString, actorId: IdString });

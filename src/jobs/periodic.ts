@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.ts';
+import { sweepIdempotencyKeys } from '../services/idempotency.ts';
 import { sweepExpiredPins } from '../services/pins.ts';
 
 /** Periodic work of one process: name, interval, and why that interval. */
@@ -9,6 +10,12 @@ const tasks = [
     everyMs: 60_000,
     // Reads already hide expired pins; the sweep only reclaims rows, so once a minute is plenty.
     run: (ctx: AppContext) => sweepExpiredPins(ctx),
+  },
+  {
+    name: 'sweep-idempotency-keys',
+    everyMs: 60 * 60_000,
+    // Keys live for a day; an hourly sweep keeps the table small without mattering to anyone.
+    run: (ctx: AppContext) => sweepIdempotencyKeys(ctx),
   },
 ];
 

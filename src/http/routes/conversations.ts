@@ -14,6 +14,7 @@ import {
   ConversationSchema,
   Cursor,
   commonErrors,
+  IdempotencyHeaders,
   IdInput,
   Limit,
   literals,
@@ -32,9 +33,10 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
   r.post(
     '/conversations',
     {
-      config: { scope: 'conversations:write' },
+      config: { scope: 'conversations:write', idempotent: true },
       schema: {
         tags,
+        headers: IdempotencyHeaders,
         summary: 'Create a direct chat, group or channel',
         description:
           'A direct chat names exactly one other actor in member_ids; asking for a direct chat that exists returns it with 200.',

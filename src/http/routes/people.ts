@@ -10,6 +10,7 @@ import {
   ActorSchema,
   Cursor,
   commonErrors,
+  IdempotencyHeaders,
   IdInput,
   IdString,
   Limit,
@@ -61,9 +62,10 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
   r.post(
     '/actors',
     {
-      config: { scope: 'people:write' },
+      config: { scope: 'people:write', idempotent: true },
       schema: {
         tags,
+        headers: IdempotencyHeaders,
         summary: 'Create a user, visitor or bot (org admins)',
         body: Type.Object({ kind: literals(ActorKind), ...ActorFields }, { additionalProperties: false }),
         response: { 201: ActorSchema, ...commonErrors },

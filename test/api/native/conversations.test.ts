@@ -388,3 +388,89 @@ describe('the list order and its edges', () => {
     assert.equal(bigBody.status, 400);
   });
 });
+
+describe('Idempotency-Key on POSTs that create', () => {
+  test('a retry replays the first answer and creates nothing new; a different body is refused', async () => {
+    const o = await makeOrg(t.ctx);
+    const key = { 'idempotency-key': 'create-group-1' };
+    const first = await call(
+      t.app,
+      o.owner.token,
+      'POST',
+      '/v1/conversations',
+      { kind: 'group', title: 'once' },
+      key,
+    );
+    assert.equal(first.status, 201);
+    const retries = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        call(t.app, o.owner.token, 'POST', '/v1/conversations', { kind: 'group', title: 'once' }, key),
+      ),
+    );
+    for (const r of retries) {
+      assert.equal(r.status, 201);
+      assert.equal(r.body.id, first.body.id);
+      assert.equal(r.headers['idempotent-replayed'], 'true');
+    }
+    const other = await call(
+      t.app,
+      o.owner.token,
+      'POST',
+      '/v1/conversations',
+      { kind: 'group', title: 'twice' },
+      key,
+    );
+    assert.equal(other.status, 409);
+    assert.equal(other.body.error.code, 'idempotency_key_reused');
+    const list = await call(t.app, o.owner.token, 'GET', '/v1/conversations');
+    assert.equal(list.body.items.length, 1);
+    // another actor's identical key is theirs alone
+    const bob = await o.user();
+    const bobs = await call(
+      t.app,
+      bob.token,
+      'POST',
+      '/v1/conversations',
+      { kind: 'group', title: 'once' },
+      key,
+    );
+    assert.equal(bobs.status, 201);
+    assert.notEqual(bobs.body.id, first.body.id);
+  });
+
+  test('a failed request does not burn its key; bad keys are refused', async () => {
+    const o = await makeOrg(t.ctx);
+    const key = { 'idempotency-key': 'k-2' };
+    const bad = await call(
+      t.app,
+      o.owner.token,
+      'POST',
+      '/v1/actors',
+      { kind: 'user', name: 'no role' },
+      key,
+    );
+    assert.equal(bad.status, 400);
+    const badAgain = await call(
+      t.app,
+      o.owner.token,
+      'POST',
+      '/v1/actors',
+      { kind: 'user', name: 'no role' },
+      key,
+    );
+    assert.equal(badAgain.status, 400);
+    const ok = await call(t.app, o.owner.token, 'POST', '/v1/actors', { kind: 'bot', name: 'b' }, key);
+    assert.equal(ok.status, 201);
+    const replay = await call(t.app, o.owner.token, 'POST', '/v1/actors', { kind: 'bot', name: 'b' }, key);
+    assert.equal(replay.body.id, ok.body.id);
+    const spaced = await call(
+      t.app,
+      o.owner.token,
+      'POST',
+      '/v1/actors',
+      { kind: 'bot', name: 'b' },
+      { 'idempotency-key': 'has space' },
+    );
+    assert.equal(spaced.status, 400);
+  });
+});
