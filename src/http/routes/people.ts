@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { ActorKind, UserRole, VisitorChannel } from '../../domain/model.ts';
 import { Scope } from '../../domain/scopes.ts';
@@ -35,7 +35,22 @@ const ActorFields = {
   country: Type.Optional(Nullable(Short(64))),
   channel: Type.Optional(Nullable(literals(VisitorChannel))),
 };
+const ActorFieldsSchema = Type.Object(ActorFields);
 const ActorIdParams = Type.Object({ id: IdString });
+
+/** The API's snake_case actor fields -> the service's input (create and update share them). */
+function toActorFields<B extends Partial<Static<typeof ActorFieldsSchema>>>(b: B) {
+  return {
+    name: b.name as B['name'],
+    role: b.role,
+    email: b.email,
+    externalId: b.external_id,
+    phone: b.phone,
+    ip: b.ip,
+    country: b.country,
+    channel: b.channel,
+  };
+}
 
 export function peopleRoutes(app: Api, ctx: AppContext): void {
   const r = typed(app);
@@ -72,17 +87,9 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
       },
     },
     async (req, reply) => {
-      const b = req.body;
       const actor = await createActor(ctx, principalOf(req), {
-        kind: b.kind,
-        name: b.name,
-        role: b.role,
-        email: b.email,
-        externalId: b.external_id,
-        phone: b.phone,
-        ip: b.ip,
-        country: b.country,
-        channel: b.channel,
+        kind: req.body.kind,
+        ...toActorFields(req.body),
       });
       return reply.code(201).send(presentActor(actor));
     },
@@ -148,17 +155,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
       },
     },
     async (req) => {
-      const b = req.body;
-      const actor = await updateActor(ctx, principalOf(req), req.params.id, {
-        name: b.name,
-        role: b.role,
-        email: b.email,
-        externalId: b.external_id,
-        phone: b.phone,
-        ip: b.ip,
-        country: b.country,
-        channel: b.channel,
-      });
+      const actor = await updateActor(ctx, principalOf(req), req.params.id, toActorFields(req.body));
       return presentActor(actor);
     },
   );
