@@ -108,6 +108,39 @@ export interface IdempotencyKeyTable {
   created_at: number;
 }
 
+export interface OrgEventSeqTable {
+  org_id: string;
+  last_seq: number;
+}
+
+export interface EventTable {
+  org_id: string;
+  seq: number;
+  type: string;
+  conversation_id: string | null;
+  /** JSON array of the actor ids that may see the event. */
+  recipients: string;
+  payload: string;
+  created_at: number;
+}
+
+export interface AppTable {
+  id: string;
+  org_id: string;
+  /** The public numeric AppId of the signed dialect (uint32). */
+  app_id: number;
+  name: string;
+  server_secret: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface UsedNonceTable {
+  app_id: number;
+  nonce: string;
+  expires_at: number;
+}
+
 export interface Database {
   org: OrgTable;
   actor: ActorTable;
@@ -117,4 +150,8 @@ export interface Database {
   message: MessageTable;
   sticky_message: StickyMessageTable;
   idempotency_key: IdempotencyKeyTable;
+  org_event_seq: OrgEventSeqTable;
+  event: EventTable;
+  app: AppTable;
+  used_nonce: UsedNonceTable;
 }

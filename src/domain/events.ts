@@ -1,0 +1,50 @@
+/**
+ * Events: what changed, for the actors who may see it. Names are `noun.verb_past`. Every
+ * event gets a per-org sequence number in the transaction of the change (see
+ * services/events.ts), so a client that reconnects with the last number it saw gets exactly
+ * what it missed. Payloads are plain JSON in the native API's shapes.
+ */
+export const EventType = [
+  'message.created',
+  'message.edited',
+  'message.deleted',
+  'member.joined',
+  'member.left',
+  'member.muted',
+  'member.unmuted',
+  'member.read',
+  'conversation.created',
+  'conversation.updated',
+  'conversation.hidden',
+  'conversation.restored',
+  'pin.created',
+  'pin.deleted',
+  'support.waiting',
+  'support.picked_up',
+  'support.transferred',
+  'support.ended',
+  'support.missed',
+  'support.deleted',
+  'support.restored',
+  'deletion_job.completed',
+  'deletion_job.failed',
+] as const;
+export type EventType = (typeof EventType)[number];
+
+export interface DomainEvent {
+  orgId: string;
+  seq: number;
+  type: EventType;
+  conversationId: string | null;
+  /** Actor ids that may receive the event; chosen by the service that caused it. */
+  recipients: string[];
+  payload: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface NewEvent {
+  type: EventType;
+  conversationId?: string | null;
+  recipients: string[];
+  payload: Record<string, unknown>;
+}

@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import type { Db } from '../../context.ts';
+import type { DomainEvent, EventType } from '../../domain/events.ts';
+
+/**
+ * Takes the next `count` sequence numbers of an org inside the caller's transaction. The
+ * row update serializes concurrent writers of one org, so numbers follow commit order.
+ */
+export async function nextEventSeq(db: Db, orgId: string, count: number): Promise<number> {
+  await db
+    .insertInto('org_event_seq')
+    .values({ org_id: orgId, last_seq: 0 })
+    .onConflict((oc) => oc.column('org_id').doNothing())
+    .execute();
+  const row = await db
+    .updateTable('org_event_seq')
+    .set({ last_seq: sql`last_seq + ${count}` })
+    .where('org_id', '=', orgId)
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  return Number(row.last_seq) - count + 1;
+}
+
+export async function insertEvents(db: Db, events: DomainEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db
+    .insertInto('event')
+    .values(
+      events.map((e) => ({
+        org_id: e.orgId,
+        seq: e.seq,
+        type: e.type,
+        conversation_id: e.conversationId,
+        recipients: JSON.stringify(e.recipients),
+        payload: JSON.stringify(e.payload),
+        created_at: e.createdAt,
+      })),
+    )
+    .execute();
+}
+
+/** Events of an org after `afterSeq`, oldest first (catch-up). */
+export async function listEventsAfter(
+  db: Db,
+  orgId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<DomainEvent[]> {
+  const rows = await db
+    .selectFrom('event')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    orgId: String(r.org_id),
+    seq: Number(r.seq),
+    type: r.type as EventType,
+    conversationId: r.conversation_id === null ? null : String(r.conversation_id),
+    recipients: JSON.parse(r.recipients) as string[],
+    payload: JSON.parse(r.payload) as Record<string, unknown>,
+    createdAt: Number(r.created_at),
+  }));
+}
+
+/** Removes every event that concerns a conversation (used when it is purged). */
+export async function deleteConversationEvents(db: Db, conversationId: string): Promise<number> {
+  const res = await db.deleteFrom('event').where('conversation_id', '=', conversationId).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
