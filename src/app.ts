@@ -3,6 +3,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { cliqPlugin } from './compat/cliq/plugin.ts';
+import { salesiqPlugin } from './compat/salesiq/plugin.ts';
+import { zimPlugin } from './compat/zim/plugin.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
@@ -12,16 +15,22 @@ import { registerAuth } from './http/auth.ts';
 import { assertAcceptsJson, type RouteInfo, registerJsonParser, trackRoutes } from './http/content.ts';
 import { renderNativeError } from './http/errors.ts';
 import { registerIdempotency } from './http/idempotency.ts';
+import { rateLimitHook } from './http/rate-limit.ts';
+import { appRoutes } from './http/routes/apps.ts';
 import { conversationRoutes } from './http/routes/conversations.ts';
 import { memberStateRoutes } from './http/routes/member-state.ts';
 import { memberRoutes } from './http/routes/members.ts';
 import { messageRoutes } from './http/routes/messages.ts';
 import { peopleRoutes } from './http/routes/people.ts';
 import { pinRoutes } from './http/routes/pins.ts';
+import { rateLimitRoutes } from './http/routes/rate-limits.ts';
+import { supportRoutes } from './http/routes/support.ts';
 import { ErrorBody } from './http/schemas.ts';
 import { startPeriodicWork } from './jobs/periodic.ts';
+import { RateLimits } from './services/rate-limits.ts';
 import { createStore, type Store } from './store/db.ts';
 import { migrateToLatest } from './store/migrate.ts';
+import { createRedis } from './store/redis.ts';
 
 export interface BuildOptions {
   clock?: Clock;
@@ -71,12 +80,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     });
   await migrateToLatest(store.db);
   const clock = opts.clock ?? systemClock;
+  const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
   const ctx: AppContext = {
     db: store.db,
     caps: store.caps,
     clock,
     ids: createIdGenerator(config.nodeId),
     config,
+    rateLimits: new RateLimits(redis),
   };
 
   const app = Fastify({
@@ -85,6 +96,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     requestIdHeader: 'x-request-id',
+    // The serializer only needs to know the id format exists (responses are ours, not checked).
+    serializerOpts: { ajv: { formats: { 'parley-id': /^[0-9]{1,19}$/ } } },
   });
 
   const bodyAjv = makeAjv(true);
@@ -156,6 +169,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(
     async (v1) => {
       registerAuth(v1, ctx);
+      v1.addHook(
+        'onRequest',
+        rateLimitHook(ctx, 'native', (req) =>
+          req.principal ? { orgId: req.principal.orgId, key: req.principal.actor.id } : null,
+        ),
+      );
       registerIdempotency(v1, ctx);
       v1.addHook('onRequest', async (request) => assertAcceptsJson(request));
       // A POST/PUT/PATCH without a body is validated as an empty object, so a missing
@@ -170,14 +189,32 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       memberStateRoutes(v1, ctx);
       pinRoutes(v1, ctx);
       peopleRoutes(v1, ctx);
+      supportRoutes(v1, ctx);
+      appRoutes(v1, ctx);
+      rateLimitRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );
+  await app.register(cliqPlugin, { prefix: '/compat/cliq', ctx, allowedMethods: routes.allowedMethods });
+  await app.register(zimPlugin, { prefix: '/compat/zim', ctx, allowedMethods: routes.allowedMethods });
+  await app.register(salesiqPlugin, {
+    prefix: '/compat/salesiq',
+    ctx,
+    allowedMethods: routes.allowedMethods,
+  });
 
   if (opts.periodic) {
     const stop = startPeriodicWork(ctx, app.log);
     app.addHook('onClose', async () => stop());
   }
   if (!opts.store) app.addHook('onClose', async () => store.close());
+  if (redis) {
+    // quit() flushes and closes; it is refused while still connecting (no offline queue),
+    // so disconnect() afterwards makes sure no socket or reconnect timer outlives the app.
+    app.addHook('onClose', async () => {
+      await redis.quit().catch(() => undefined);
+      redis.disconnect();
+    });
+  }
   return { app, ctx, store, routes: routes.list };
 }

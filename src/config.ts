@@ -23,6 +23,8 @@ const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Optional(Type.String({ pattern: '^(fatal|error|warn|info|debug|trace|silent)$' })),
   /** Largest request body accepted, in bytes. */
   BODY_LIMIT: Type.Optional(Type.String({ pattern: '^[0-9]{1,10}$' })),
+  /** Redis URL (redis://...): rate limits (and later events) shared by every node; unset = in-process. */
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   /** Trust X-Forwarded-* headers from a load balancer in front of Parley (true/false). */
   TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false)$' })),
 });
@@ -39,6 +41,7 @@ export interface Config {
   logLevel: string;
   bodyLimit: number;
   trustProxy: boolean;
+  redisUrl: string | undefined;
 }
 
 export const ENV_VARS = Object.keys(EnvSchema.properties);
@@ -77,5 +80,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL ?? 'info',
     bodyLimit: e.BODY_LIMIT ? Number(e.BODY_LIMIT) : 1_048_576,
     trustProxy: e.TRUST_PROXY === 'true',
+    redisUrl: e.REDIS_URL,
   });
 }

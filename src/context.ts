@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.ts';
 import type { Clock } from './domain/clock.ts';
 import type { IdGenerator } from './domain/ids.ts';
+import type { RateLimits } from './services/rate-limits.ts';
 import type { Capabilities } from './store/db.ts';
 import type { Database } from './store/schema.ts';
 
@@ -12,6 +13,8 @@ export interface AppContext {
   clock: Clock;
   ids: IdGenerator;
   config: Config;
+  /** Rate limiting, in memory or shared through Redis. */
+  rateLimits: RateLimits;
 }
 
 export type Db = Kysely<Database>;

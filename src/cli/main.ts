@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { buildApp } from '../app.ts';
+import { parseScopeList } from '../auth/scopes.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { AppError } from '../domain/errors.ts';
 import { parseScopes } from '../domain/scopes.ts';
+import { createApp } from '../services/apps.ts';
 import { seedDemo } from '../services/demo.ts';
 import { createOrg, getOrgBySlug } from '../services/orgs.ts';
 import { issueToken } from '../services/tokens.ts';
@@ -18,6 +20,8 @@ const USAGE = `parley <command>
   seed demo                      create the demo org (once) and print a fresh token
   org create --slug S --name N --owner-name N --owner-email E
                                  create an org and its owner; prints a full-scope owner token
+  app create --org SLUG --name N  create an API app for the signed dialect (/compat/zim); prints
+                                 its AppId and ServerSecret
   token create --org SLUG --actor ID|EMAIL|EXTERNAL_ID [--scopes "a b"] [--name N] [--expires-in-days D]
                                  issue an access token (scopes default to all)
 
@@ -126,6 +130,21 @@ async function main(argv: string[]): Promise<void> {
       });
       return;
     }
+    case 'app': {
+      if (sub !== 'create') fail('usage: parley app create --org SLUG --name N');
+      const { values } = parseArgs({
+        args: rest,
+        options: { org: { type: 'string' }, name: { type: 'string' } },
+      });
+      if (!values.org || !values.name) fail('app create needs --org and --name');
+      await withApp(config, async (ctx) => {
+        const org = await getOrgBySlug(ctx, values.org!);
+        if (!org) fail(`no org with slug ${values.org}`);
+        const app = await createApp(ctx, { orgId: org.id, system: true }, values.name!);
+        process.stdout.write(`AppId ${app.appId}\nServerSecret ${app.serverSecret}\n`);
+      });
+      return;
+    }
     case 'token': {
       if (sub !== 'create')
         fail('usage: parley token create --org SLUG --actor ID|EMAIL|EXTERNAL_ID [--scopes "..."]');
@@ -140,7 +159,7 @@ async function main(argv: string[]): Promise<void> {
         },
       });
       if (!values.org || !values.actor) fail('token create needs --org and --actor');
-      const { scopes, unknown } = parseScopes(values.scopes);
+      const { scopes, unknown } = parseScopeList(values.scopes);
       if (unknown.length > 0) fail(`unknown scopes: ${unknown.join(', ')}`);
       const days = values['expires-in-days'] === undefined ? undefined : Number(values['expires-in-days']);
       if (days !== undefined && !(days > 0)) fail('--expires-in-days must be a positive number');

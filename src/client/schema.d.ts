@@ -1182,6 +1182,89 @@ export interface paths {
   };
   "/v1/conversations/{id}/messages/{messageId}": {
     /**
+     * Get one message
+     * @description Scope: `messages:read`.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          messageId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              conversation_id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              sender_id: string;
+              type: string;
+              text: string | null;
+              metadata: {
+                [key: string]: unknown;
+              } | null;
+              reply_to_id: string | null;
+              client_id: string | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              edited_at: string | null;
+              deleted: boolean;
+              deleted_at: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
      * Delete a message for everyone
      * @description Scope: `messages:write`.
      */
@@ -3136,7 +3219,7 @@ export interface paths {
         content: {
           "application/json": {
             name: string;
-            scopes: ("conversations:read" | "conversations:write" | "messages:read" | "messages:write" | "people:read" | "people:write" | "admin")[];
+            scopes: ("conversations:read" | "conversations:write" | "messages:read" | "messages:write" | "people:read" | "people:write" | "admin" | "support:read" | "support:write")[];
             /** @description A Parley id as a decimal string (preferred) or a JSON number */
             actor_id?: string | number;
             /** @description Epoch ms */
@@ -3288,6 +3371,2647 @@ export interface paths {
         415: {
           content: {
             "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/departments": {
+    /**
+     * List the org's departments with their operators
+     * @description Scope: `support:read`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Page size, at most 100 */
+          limit?: number;
+          /** @description Opaque cursor from next_cursor */
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  /** @description Operators without departments serve every department */
+                  operator_ids: string[];
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  created_at: string;
+                }[];
+              next_cursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Create a department (org owners and admins)
+     * @description Scope: `admin`.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Retries with the same key return the first answer */
+          "idempotency-key"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            name: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              /** @description Operators without departments serve every department */
+              operator_ids: string[];
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/departments/{id}": {
+    /**
+     * Get a department
+     * @description Scope: `support:read`.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              /** @description Operators without departments serve every department */
+              operator_ids: string[];
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/departments/{id}/operators": {
+    /**
+     * Set a department's operators (org owners and admins)
+     * @description Replaces the list. Operators with departments see and pick up only those chats; operators without any serve every department.
+     *
+     * Scope: `admin`.
+     */
+    put: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            operator_ids: (string | number)[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              /** @description Operators without departments serve every department */
+              operator_ids: string[];
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/support/chats": {
+    /**
+     * Start a support chat: it waits in the department queue
+     * @description A visitor starts their own chat (no visitor_id); an operator or admin starts one on behalf of visitor_id. A visitor has at most one open chat per department (409 visitor_has_open_chat).
+     *
+     * Scope: `support:write`.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Retries with the same key return the first answer */
+          "idempotency-key"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description A Parley id as a decimal string (preferred) or a JSON number */
+            department_id: string | number;
+            question: string;
+            /** @description A Parley id as a decimal string (preferred) or a JSON number */
+            visitor_id?: string | number;
+            /** @description The visitor's tracking id */
+            uvid?: string;
+            /** @enum {string} */
+            channel?: "website" | "ios" | "android" | "emailsignature";
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /** @description A small per-org number for people to quote */
+              reference_id: string;
+              /** @enum {string} */
+              state: "waiting" | "connected" | "ended" | "missed";
+              question: string;
+              /** @description The visitor's tracking id */
+              uvid: string;
+              /** @enum {string} */
+              channel: "website" | "ios" | "android" | "emailsignature";
+              department: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+              } | null;
+              visitor: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                phone: string | null;
+                ip: string | null;
+                country: string | null;
+                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                external_id: string | null;
+              }) | null;
+              owner: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }) | null;
+              attender: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }) | null;
+              /** @description Current members other than the visitor */
+              participants: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  kind: string;
+                })[];
+              unread_count: number | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+              attended_at: string | null;
+              ended_at: string | null;
+              missed_at: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/support/queue": {
+    /**
+     * The waiting chats of your departments, oldest first
+     * @description Scope: `support:read`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          department_id?: string;
+          /** @description Page size, at most 100 */
+          limit?: number;
+          /** @description Opaque cursor from next_cursor */
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  /** @description A small per-org number for people to quote */
+                  reference_id: string;
+                  /** @enum {string} */
+                  state: "waiting" | "connected" | "ended" | "missed";
+                  question: string;
+                  /** @description The visitor's tracking id */
+                  uvid: string;
+                  /** @enum {string} */
+                  channel: "website" | "ios" | "android" | "emailsignature";
+                  department: {
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    name: string;
+                  } | null;
+                  visitor: ({
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    name: string;
+                    email: string | null;
+                    phone: string | null;
+                    ip: string | null;
+                    country: string | null;
+                    channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                    external_id: string | null;
+                  }) | null;
+                  owner: ({
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    name: string;
+                    email: string | null;
+                    kind: string;
+                  }) | null;
+                  attender: ({
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    name: string;
+                    email: string | null;
+                    kind: string;
+                  }) | null;
+                  /** @description Current members other than the visitor */
+                  participants: ({
+                      /**
+                       * Format: parley-id
+                       * @description A Parley id: a 64-bit number as a decimal string
+                       */
+                      id: string;
+                      name: string;
+                      email: string | null;
+                      kind: string;
+                    })[];
+                  unread_count: number | null;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  created_at: string;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  updated_at: string;
+                  attended_at: string | null;
+                  ended_at: string | null;
+                  missed_at: string | null;
+                })[];
+              next_cursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/support/chats/{id}": {
+    /**
+     * Get a support chat (staff, or its visitor)
+     * @description Scope: `support:read`.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /** @description A small per-org number for people to quote */
+              reference_id: string;
+              /** @enum {string} */
+              state: "waiting" | "connected" | "ended" | "missed";
+              question: string;
+              /** @description The visitor's tracking id */
+              uvid: string;
+              /** @enum {string} */
+              channel: "website" | "ios" | "android" | "emailsignature";
+              department: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+              } | null;
+              visitor: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                phone: string | null;
+                ip: string | null;
+                country: string | null;
+                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                external_id: string | null;
+              }) | null;
+              owner: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }) | null;
+              attender: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }) | null;
+              /** @description Current members other than the visitor */
+              participants: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  kind: string;
+                })[];
+              unread_count: number | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+              attended_at: string | null;
+              ended_at: string | null;
+              missed_at: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/support/chats/{id}/pickup": {
+    /**
+     * Pick up a waiting chat: you become its owner and attender
+     * @description Exactly one of any number of concurrent pickups wins; the others get 409 chat_not_waiting with details.owner naming who has it.
+     *
+     * Scope: `support:write`.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /** @description A small per-org number for people to quote */
+              reference_id: string;
+              /** @enum {string} */
+              state: "waiting" | "connected" | "ended" | "missed";
+              question: string;
+              /** @description The visitor's tracking id */
+              uvid: string;
+              /** @enum {string} */
+              channel: "website" | "ios" | "android" | "emailsignature";
+              department: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+              } | null;
+              visitor: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                phone: string | null;
+                ip: string | null;
+                country: string | null;
+                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                external_id: string | null;
+              }) | null;
+              owner: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }) | null;
+              attender: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }) | null;
+              /** @description Current members other than the visitor */
+              participants: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  kind: string;
+                })[];
+              unread_count: number | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+              attended_at: string | null;
+              ended_at: string | null;
+              missed_at: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/support/chats/{id}/transfer": {
+    /**
+     * Transfer a chat to another operator, or a waiting chat to another department
+     * @description operator_id: a connected chat gets a new attender (department_id may re-file it too). department_id alone: a waiting chat moves to that queue.
+     *
+     * Scope: `support:write`.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description A Parley id as a decimal string (preferred) or a JSON number */
+            operator_id?: string | number;
+            /** @description A Parley id as a decimal string (preferred) or a JSON number */
+            department_id?: string | number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /** @description A small per-org number for people to quote */
+              reference_id: string;
+              /** @enum {string} */
+              state: "waiting" | "connected" | "ended" | "missed";
+              question: string;
+              /** @description The visitor's tracking id */
+              uvid: string;
+              /** @enum {string} */
+              channel: "website" | "ios" | "android" | "emailsignature";
+              department: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+              } | null;
+              visitor: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                phone: string | null;
+                ip: string | null;
+                country: string | null;
+                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                external_id: string | null;
+              }) | null;
+              owner: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }) | null;
+              attender: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }) | null;
+              /** @description Current members other than the visitor */
+              participants: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  kind: string;
+                })[];
+              unread_count: number | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+              attended_at: string | null;
+              ended_at: string | null;
+              missed_at: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/support/chats/{id}/end": {
+    /**
+     * End a waiting or connected chat
+     * @description Scope: `support:write`.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /** @description A small per-org number for people to quote */
+              reference_id: string;
+              /** @enum {string} */
+              state: "waiting" | "connected" | "ended" | "missed";
+              question: string;
+              /** @description The visitor's tracking id */
+              uvid: string;
+              /** @enum {string} */
+              channel: "website" | "ios" | "android" | "emailsignature";
+              department: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+              } | null;
+              visitor: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                phone: string | null;
+                ip: string | null;
+                country: string | null;
+                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                external_id: string | null;
+              }) | null;
+              owner: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }) | null;
+              attender: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }) | null;
+              /** @description Current members other than the visitor */
+              participants: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  kind: string;
+                })[];
+              unread_count: number | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+              attended_at: string | null;
+              ended_at: string | null;
+              missed_at: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/support/settings": {
+    /**
+     * The org's support settings
+     * @description Scope: `support:read`.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Days a deleted conversation stays in the recycle bin (default 90) */
+              recycle_bin_days: number;
+              /** @description Seconds a chat may wait before it is missed (default 180) */
+              missed_after_seconds: number;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Change the support settings (org owners and admins)
+     * @description A new recycle_bin_days also moves the purge time of conversations already in the bin.
+     *
+     * Scope: `admin`.
+     */
+    patch: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description Days a deleted conversation stays in the recycle bin (default 90) */
+            recycle_bin_days?: number;
+            /** @description Seconds a chat may wait before it is missed (default 180) */
+            missed_after_seconds?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Days a deleted conversation stays in the recycle bin (default 90) */
+              recycle_bin_days: number;
+              /** @description Seconds a chat may wait before it is missed (default 180) */
+              missed_after_seconds: number;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/conversations/delete": {
+    /**
+     * Move closed support chats to the recycle bin
+     * @description Per id: closed (ended or missed) support chats you may delete are moved; every other id is refused with a reason code (chat_not_closed, not_a_support_chat, conversation_not_found, ...). channel keeps only chats that came from that channel.
+     *
+     * Scope: `conversations:write`.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
+            ids: (string | number)[];
+            /** @enum {string} */
+            channel?: "website" | "ios" | "android" | "emailsignature";
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description One entry per distinct id, in the order given */
+              items: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  /** @enum {string} */
+                  result: "done" | "refused";
+                  code: string | null;
+                  message: string | null;
+                })[];
+              done: number;
+              refused: number;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/recycle-bin": {
+    /**
+     * The recycle bin, most recently deleted first (org owners and admins)
+     * @description Scope: `conversations:read`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Page size, at most 100 */
+          limit?: number;
+          /** @description Opaque cursor from next_cursor */
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  reference_id: string;
+                  /** @enum {string} */
+                  state: "waiting" | "connected" | "ended" | "missed";
+                  question: string;
+                  department: {
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    name: string;
+                  } | null;
+                  visitor: {
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    name: string;
+                  } | null;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  created_at: string;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  deleted_at: string;
+                  deleted_by: {
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    name: string;
+                  } | null;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  purge_at: string;
+                })[];
+              next_cursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/recycle-bin/restore": {
+    /**
+     * Restore conversations from the recycle bin (org owners and admins)
+     * @description Scope: `conversations:write`.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
+            ids: (string | number)[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description One entry per distinct id, in the order given */
+              items: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  /** @enum {string} */
+                  result: "done" | "refused";
+                  code: string | null;
+                  message: string | null;
+                })[];
+              done: number;
+              refused: number;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/recycle-bin/purge": {
+    /**
+     * Purge conversations from the recycle bin for good, now (org owners and admins)
+     * @description Removes their messages, members, pin and events; only the audit records remain.
+     *
+     * Scope: `conversations:write`.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
+            ids: (string | number)[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description One entry per distinct id, in the order given */
+              items: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  /** @enum {string} */
+                  result: "done" | "refused";
+                  code: string | null;
+                  message: string | null;
+                })[];
+              done: number;
+              refused: number;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/audit-events": {
+    /**
+     * The audit log, newest first (org owners and admins)
+     * @description Scope: `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          action?: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged";
+          target_id?: string;
+          /** @description Page size, at most 100 */
+          limit?: number;
+          /** @description Opaque cursor from next_cursor */
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  actor_id: string | null;
+                  /** @enum {string} */
+                  action: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged";
+                  target_type: string;
+                  target_id: string;
+                  details: {
+                    [key: string]: unknown;
+                  };
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  created_at: string;
+                })[];
+              next_cursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/apps": {
+    /**
+     * List the org's apps
+     * @description Scope: `admin`.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  /** @description The public AppId of the signed server dialect (/compat/zim) */
+                  app_id: number;
+                  name: string;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  created_at: string;
+                  revoked_at: string | null;
+                })[];
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Create an app: its AppId and ServerSecret sign /compat/zim requests
+     * @description Scope: `admin`.
+     */
+    post: {
+      requestBody: {
+        content: {
+          "application/json": {
+            name: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /** @description The public AppId of the signed server dialect (/compat/zim) */
+              app_id: number;
+              name: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              revoked_at: string | null;
+              /** @description Shown only in this response */
+              server_secret: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/apps/{id}": {
+    /**
+     * Revoke an app: its signatures stop being accepted
+     * @description Scope: `admin`.
+     */
+    delete: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /** @description The public AppId of the signed server dialect (/compat/zim) */
+              app_id: number;
+              name: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              revoked_at: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/rate-limits": {
+    /** The caller's rate-limit state in every group limited per user, with the org's policies */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  /** @enum {string} */
+                  group: "native" | "cliq" | "zim" | "salesiq" | "kore";
+                  policy: {
+                    /** @description Requests allowed per window */
+                    points: number;
+                    /** @description Window length in seconds */
+                    duration_s: number;
+                    /** @description Lock-out after exceeding, in seconds (0: none) */
+                    block_s: number;
+                  };
+                  remaining: number;
+                  reset_at: string | null;
+                  limited: boolean;
+                })[];
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/rate-limits/{group}": {
+    /**
+     * Set the org's policy for a route group (org admins)
+     * @description Scope: `admin`.
+     */
+    put: {
+      parameters: {
+        path: {
+          group: "native" | "cliq" | "zim" | "salesiq" | "kore";
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            points: number;
+            duration_s: number;
+            block_s: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Requests allowed per window */
+              points: number;
+              /** @description Window length in seconds */
+              duration_s: number;
+              /** @description Lock-out after exceeding, in seconds (0: none) */
+              block_s: number;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Reset the org's policy for a route group to the default (org admins)
+     * @description Scope: `admin`.
+     */
+    delete: {
+      parameters: {
+        path: {
+          group: "native" | "cliq" | "zim" | "salesiq" | "kore";
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description Requests allowed per window */
+              points: number;
+              /** @description Window length in seconds */
+              duration_s: number;
+              /** @description Lock-out after exceeding, in seconds (0: none) */
+              block_s: number;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/compat/cliq/api/v2/chats": {
+    /**
+     * Retrieve all direct chats
+     * @description Scope: `conversations:read`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          modified_before?: string;
+          modified_after?: string;
+          drafts?: boolean;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/compat/cliq/api/v2/chats/{CHAT_ID}/members": {
+    /**
+     * Retrieve the members of a chat
+     * @description Scope: `conversations:read`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          fields?: string;
+        };
+        path: {
+          /** @description The chat id (a Parley conversation id) */
+          CHAT_ID: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/compat/cliq/api/v2/chats/{CHAT_ID}/mute": {
+    /**
+     * Mute a chat
+     * @description Scope: `conversations:write`.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The chat id (a Parley conversation id) */
+          CHAT_ID: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/compat/cliq/api/v2/chats/{CHAT_ID}/unmute": {
+    /**
+     * Unmute a chat
+     * @description Scope: `conversations:write`.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The chat id (a Parley conversation id) */
+          CHAT_ID: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/compat/cliq/api/v2/chats/{CHAT_ID}/stickymessage": {
+    /**
+     * Retrieve a pinned message
+     * @description Scope: `conversations:read`.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description The chat id (a Parley conversation id) */
+          CHAT_ID: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+    /**
+     * Pin a message
+     * @description Scope: `messages:write`.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The chat id (a Parley conversation id) */
+          CHAT_ID: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            id: string;
+            expiry_time?: number;
+            notify?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+    /**
+     * Unpin a message
+     * @description Scope: `messages:write`.
+     */
+    delete: {
+      parameters: {
+        path: {
+          /** @description The chat id (a Parley conversation id) */
+          CHAT_ID: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/compat/cliq/api/v2/chats/{CHAT_ID}/leave": {
+    /**
+     * Leave a group chat
+     * @description Scope: `conversations:write`.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The chat id (a Parley conversation id) */
+          CHAT_ID: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/compat/zim": {
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+    post: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+  "/compat/salesiq/api/v2/{screen_name}/conversations/{conversation_id}/pickup": {
+    /**
+     * Pick up Chat: pick up an incoming (waiting) chat
+     * @description Exactly one of concurrent pickups wins; the others get 409 (code 1409, reason chat_not_waiting) naming the owner.
+     *
+     * Scope: `support:write`.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The portal's screen name: the org's slug */
+          screen_name: string;
+          /** @description The conversation id */
+          conversation_id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              url: string;
+              /** @enum {string} */
+              object: "conversations";
+              data: {
+                reference_id: string;
+                owner?: {
+                  image_key: string;
+                  email: string;
+                  name: string;
+                  is_bot: boolean;
+                  id: string;
+                };
+                chat_id: string;
+                attender?: {
+                  image_key: string;
+                  email: string;
+                  name: string;
+                  is_bot: boolean;
+                  id: string;
+                };
+                type: string;
+                participants: {
+                    image_key: string;
+                    email: string;
+                    name: string;
+                    is_bot: boolean;
+                    id: string;
+                  }[];
+                unread_chats: boolean;
+                chat_status: {
+                  status_code: number;
+                  state: number;
+                  label: string;
+                };
+                uvid: string;
+                question: string;
+                notes: boolean;
+                /** @description Epoch milliseconds */
+                attended_time?: string;
+                /** @description Epoch milliseconds */
+                end_time?: string;
+                /** @description Epoch milliseconds */
+                missed_time?: string;
+                /** @description Epoch milliseconds */
+                start_time: string;
+                id: string;
+                /** @description Epoch milliseconds */
+                last_modified_time: string;
+                status: string;
+                app_id: string;
+                department?: {
+                  name: string;
+                  id: string;
+                };
+                visitor?: {
+                  name: string;
+                  id: string;
+                  country_code?: string;
+                  supported_operations: string[];
+                  ip?: string;
+                  phone?: string;
+                  email?: string;
+                  type: string;
+                  channel_name: string;
+                  user_id?: string;
+                };
+              };
+            };
+          };
+        };
+        /** @description The vendor's error body */
+        "4XX": {
+          content: {
+            "application/json": {
+              url: string;
+              /** @enum {string} */
+              object: "error";
+              error: {
+                code: number;
+                message: string;
+                reason: string;
+                [key: string]: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+  };
+  "/compat/salesiq/api/v2/{screen_name}/conversations": {
+    /**
+     * Delete Chat: move closed chats to the recycle bin
+     * @description Closed (ended or missed) chats go to the recycle bin for the org retention (90 days by default), then are purged. Every other id is listed in failed with a reason.
+     *
+     * Scope: `conversations:write`.
+     */
+    delete: {
+      parameters: {
+        header?: {
+          /** @description The channel the chats came from (website, ios, android, emailsignature); only chats from it are deleted */
+          "x-siq-channel"?: string;
+        };
+        path: {
+          /** @description The portal's screen name: the org's slug */
+          screen_name: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description Chat ids, as JSON numbers (large ones keep every digit) or strings */
+            ids: (string | number)[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              url: string;
+              /** @enum {string} */
+              object: "conversations";
+              data: {
+                /** @description Ids moved to the recycle bin */
+                deleted: string[];
+                /** @description Ids refused, each with a vendor code and Parley reason */
+                failed: {
+                    id: string;
+                    code: number;
+                    reason: string;
+                    message: string;
+                  }[];
+              };
+            };
+          };
+        };
+        /** @description The vendor's error body */
+        "4XX": {
+          content: {
+            "application/json": {
+              url: string;
+              /** @enum {string} */
+              object: "error";
+              error: {
+                code: number;
+                message: string;
+                reason: string;
+                [key: string]: unknown;
+              };
+            };
           };
         };
       };

@@ -51,6 +51,8 @@ export interface Conversation {
   lastActivityAt: number;
   createdAt: number;
   updatedAt: number;
+  /** Set while the conversation is in the recycle bin (invisible to every list and read). */
+  deletedAt?: number | null;
 }
 
 export interface MemberState {
@@ -101,4 +103,63 @@ export function isMuted(state: Pick<MemberState, 'mutedUntil'>, now: number): bo
 
 export function isPinActive(pin: Pick<StickyMessage, 'expiresAt'>, now: number): boolean {
   return pin.expiresAt === null || pin.expiresAt > now;
+}
+
+/** The states of a support chat; the transitions between them are in domain/support.ts. */
+export const SupportState = ['waiting', 'connected', 'ended', 'missed'] as const;
+export type SupportState = (typeof SupportState)[number];
+
+/** A group of operators that support chats are routed to. */
+export interface Department {
+  id: string;
+  orgId: string;
+  name: string;
+  createdAt: number;
+}
+
+/** A conversation of kind `support`: a visitor's chat with the org's operators. */
+export interface SupportChat extends Conversation {
+  kind: 'support';
+  state: SupportState;
+  departmentId: string;
+  visitorId: string;
+  /** The operator who picked the chat up; null while waiting (or missed). */
+  ownerId: string | null;
+  /** The operator handling it now (changes on transfer); null while waiting. */
+  attenderId: string | null;
+  question: string;
+  /** A small per-org number for people to quote ("chat 151"), as a decimal string. */
+  referenceId: string;
+  /** The visitor's tracking id (the live-chat vendor's `uvid`). */
+  uvid: string;
+  /** The channel the chat came from. */
+  channel: VisitorChannel;
+  attendedAt: number | null;
+  endedAt: number | null;
+  missedAt: number | null;
+  deletedAt: number | null;
+  /** When the retention purge removes it for good (set while in the recycle bin). */
+  purgeAt: number | null;
+  deletedBy: string | null;
+}
+
+/** Per-org support settings, kept in the org's settings JSON. */
+export interface SupportSettings {
+  /** Days a deleted conversation stays in the recycle bin before it is purged. */
+  recycleBinDays: number;
+  /** Seconds a chat may wait in the queue before it becomes `missed`. */
+  missedAfterSeconds: number;
+}
+
+/** A record of who did what to what; it outlives the conversation it names. */
+export interface AuditEvent {
+  id: string;
+  orgId: string;
+  /** null when the system acted (the retention purge). */
+  actorId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string;
+  details: Record<string, unknown>;
+  createdAt: number;
 }

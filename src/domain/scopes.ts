@@ -1,6 +1,7 @@
 /**
  * Native token scopes. A route names the one scope it needs; `admin` covers org
- * administration (people, tokens). Dialect scope names map onto these in src/auth/scopes.ts.
+ * administration (people, tokens, departments); `support:*` the live-support queue and chats.
+ * Dialect scope names map onto these in src/auth/scopes.ts.
  */
 export const Scope = [
   'conversations:read',
@@ -10,6 +11,8 @@ export const Scope = [
   'people:read',
   'people:write',
   'admin',
+  'support:read',
+  'support:write',
 ] as const;
 export type Scope = (typeof Scope)[number];
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import findMyWay from 'find-my-way';
 import Negotiator from 'negotiator';
 import sjson from 'secure-json-parse';
@@ -87,5 +87,28 @@ export function trackRoutes(app: FastifyInstance) {
       const path = url.split('?')[0] ?? url;
       return [...methods].filter((m) => router.find(m as 'GET', path) !== null);
     },
+  };
+}
+
+/**
+ * A dialect's not-found handler: 405 with Allow for a known path with another method, 404
+ * otherwise, each rendered by the dialect's own error renderer.
+ */
+export function dialectNotFoundHandler(
+  allowedMethods: (url: string) => string[],
+  render: (err: AppError, request: FastifyRequest, reply: FastifyReply) => unknown,
+  messages: { notFound: string; methodNotAllowed: string },
+) {
+  return (request: FastifyRequest, reply: FastifyReply) => {
+    const allowed = allowedMethods(request.url);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return render(
+        new AppError('method_not_allowed', 'method_not_allowed', messages.methodNotAllowed),
+        request,
+        reply,
+      );
+    }
+    return render(new AppError('not_found', 'route_not_found', messages.notFound), request, reply);
   };
 }

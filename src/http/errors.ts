@@ -6,6 +6,7 @@ import {
   TooLargeError,
   ValidationError,
 } from '../domain/errors.ts';
+import { setRateLimitErrorHeaders } from './rate-limit.ts';
 
 /** The only kind -> HTTP status table of the native API. */
 export const NATIVE_STATUS: Record<ErrorKind, number> = {
@@ -114,7 +115,8 @@ export function renderNativeError(err: unknown, request: FastifyRequest, reply: 
   if (appError.kind === 'unauthenticated') reply.header('www-authenticate', 'Bearer realm="parley"');
   if (appError.kind === 'rate_limited') {
     const ms = (appError.details as { retry_after_ms?: number } | undefined)?.retry_after_ms ?? 1000;
-    reply.header('retry-after', String(Math.ceil(ms / 1000)));
+    reply.header('retry-after', String(Math.max(1, Math.ceil(ms / 1000))));
+    setRateLimitErrorHeaders(err, reply);
   }
   return reply
     .code(status)

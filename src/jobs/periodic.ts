@@ -1,7 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.ts';
+import { sweepNonces } from '../services/apps.ts';
 import { sweepIdempotencyKeys } from '../services/idempotency.ts';
 import { sweepExpiredPins } from '../services/pins.ts';
+import { purgeExpired } from '../services/recycle-bin.ts';
+import { markMissedChats } from '../services/support.ts';
 
 /** Periodic work of one process: name, interval, and why that interval. */
 const tasks = [
@@ -16,6 +19,24 @@ const tasks = [
     everyMs: 60 * 60_000,
     // Keys live for a day; an hourly sweep keeps the table small without mattering to anyone.
     run: (ctx: AppContext) => sweepIdempotencyKeys(ctx),
+  },
+  {
+    name: 'sweep-used-nonces',
+    everyMs: 5 * 60_000,
+    // A nonce only matters while its timestamp is within the 10-minute window.
+    run: (ctx: AppContext) => sweepNonces(ctx),
+  },
+  {
+    name: 'mark-missed-chats',
+    everyMs: 10_000,
+    // Waits are minutes long (180 s by default); 10 s late is within what a visitor notices.
+    run: (ctx: AppContext) => markMissedChats(ctx),
+  },
+  {
+    name: 'purge-recycle-bin',
+    everyMs: 60 * 60_000,
+    // Retention is counted in days; hourly keeps purges small, and they run in chunks that yield.
+    run: (ctx: AppContext) => purgeExpired(ctx, { chunk: 100 }),
   },
 ];
 

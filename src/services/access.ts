@@ -13,12 +13,13 @@ export interface ConversationAccess {
 /**
  * The only way a service reads a conversation for a principal. Unknown ids, another org's
  * conversations and conversations the caller is not a current member of all throw the same
- * `NotFoundError('conversation_not_found')`, so an answer never confirms that an id exists.
+ * `NotFoundError('conversation_not_found')`, so an answer never confirms that an id exists;
+ * so do conversations in the recycle bin.
  */
 export async function loadConversation(db: Db, p: Principal, id: string): Promise<ConversationAccess> {
   const conversation = await findConversation(db, p.orgId, id);
   const me = conversation ? await findMember(db, conversation.id, p.actor.id) : undefined;
-  if (!conversation || !me || me.leftAt !== null) {
+  if (!conversation || conversation.deletedAt != null || !me || me.leftAt !== null) {
     throw new NotFoundError('conversation_not_found', `Conversation ${id} not found`);
   }
   return { conversation, me };

@@ -14,6 +14,7 @@ import {
   updateConversationTitle,
 } from '../store/repos/conversations.ts';
 import { findMessage } from '../store/repos/messages.ts';
+import { findCurrentMembersOf } from '../store/repos/peers.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
@@ -178,4 +179,20 @@ export async function renameConversation(
   authorize(canRename(p, conversation, me));
   await updateConversationTitle(ctx.db, conversation.id, title, ctx.clock.now());
   return getConversation(ctx, p, id);
+}
+
+/**
+ * The other current members of each of the given conversations (which the caller listed,
+ * so may see), by conversation id: the people a chat list names a direct chat after.
+ */
+export async function peersOf(
+  ctx: AppContext,
+  p: Principal,
+  conversationIds: readonly string[],
+): Promise<Map<string, { id: string; name: string }[]>> {
+  const rows = await findCurrentMembersOf(ctx.db, conversationIds);
+  const out = new Map<string, { id: string; name: string }[]>(conversationIds.map((id) => [id, []]));
+  for (const r of rows)
+    if (r.actorId !== p.actor.id) out.get(r.conversationId)?.push({ id: r.actorId, name: r.name });
+  return out;
 }

@@ -14,6 +14,7 @@ import {
   updateMessageText,
 } from '../store/repos/messages.ts';
 import { deleteSticky } from '../store/repos/pins.ts';
+import { findSupportChat } from '../store/repos/support.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
@@ -41,7 +42,11 @@ export async function sendMessage(
 ): Promise<{ message: Message; created: boolean }> {
   return inTransaction(ctx, async (tx) => {
     const { conversation, me } = await loadConversation(tx, p, conversationId);
-    authorize(canSend(me));
+    const supportState =
+      conversation.kind === 'support'
+        ? ((await findSupportChat(tx, p.orgId, conversation.id))?.state ?? null)
+        : null;
+    authorize(canSend(me, supportState));
     if (input.replyToId) {
       const parent = await findMessage(tx, conversation.id, input.replyToId);
       if (!parent)
@@ -166,4 +171,15 @@ export async function deleteMessage(
     await deleteSticky(tx, conversation.id, m.id);
     return deleted;
   });
+}
+
+/** One message of a conversation the caller belongs to (`message_not_found` 404). */
+export async function getMessage(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+  messageId: string,
+): Promise<Message> {
+  const { conversation } = await loadConversation(ctx.db, p, conversationId);
+  return loadMessage(ctx, conversation.id, messageId);
 }

@@ -107,6 +107,9 @@ export function createStore(opts: StoreOptions): Store {
         }) as typeof pg.types.getTypeParser,
       },
     });
+    // An idle client's error (a database restart, a dropped connection) must not crash the
+    // process: the pool discards that client and the next query opens a new one.
+    pool.on('error', (err) => process.emitWarning(`PostgreSQL pool: ${err.message}`));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -54,6 +54,28 @@ export interface ConversationTable {
   last_activity_at: number;
   created_at: number;
   updated_at: number;
+  /*
+   * Support and recycle-bin columns (migration 2026-11-21T02-00-support). Optional here so rows
+   * built by code that predates them still type-check; NULL for conversations that are not
+   * support chats (the recycle-bin pair applies to every kind).
+   */
+  state?: string | null;
+  department_id?: string | null;
+  visitor_id?: string | null;
+  owner_id?: string | null;
+  attender_id?: string | null;
+  question?: string | null;
+  reference_id?: number | null;
+  uvid?: string | null;
+  channel?: string | null;
+  attended_at?: number | null;
+  ended_at?: number | null;
+  missed_at?: number | null;
+  deleted_at?: number | null;
+  purge_at?: number | null;
+  deleted_by?: string | null;
+  /** `<visitor_id>:<department_id>` while a support chat is open; unique per org (one open chat). */
+  open_key?: string | null;
 }
 
 export interface MemberTable {
@@ -141,6 +163,37 @@ export interface UsedNonceTable {
   expires_at: number;
 }
 
+export interface DepartmentTable {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface OperatorDepartmentTable {
+  actor_id: string;
+  department_id: string;
+  org_id: string;
+}
+
+export interface OrgSupportSeqTable {
+  org_id: string;
+  last_reference: number;
+}
+
+export interface AuditEventTable {
+  id: string;
+  org_id: string;
+  /** null for the system (the retention purge). */
+  actor_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  /** JSON object. */
+  details: string;
+  created_at: number;
+}
+
 export interface Database {
   org: OrgTable;
   actor: ActorTable;
@@ -154,4 +207,8 @@ export interface Database {
   event: EventTable;
   app: AppTable;
   used_nonce: UsedNonceTable;
+  department: DepartmentTable;
+  operator_department: OperatorDepartmentTable;
+  org_support_seq: OrgSupportSeqTable;
+  audit_event: AuditEventTable;
 }

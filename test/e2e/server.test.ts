@@ -4,100 +4,31 @@
  * src/client/schema.d.ts, so `npm run typecheck` also proves the generated types fit the API.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import createClient from 'openapi-fetch';
 import { createParleyClient, type ParleyClient, type paths } from '../../src/client/index.ts';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'src/cli/main.ts');
-const run = promisify(execFile);
+import { type RunningServer, seedDemo, startServer } from '../support/server.ts';
 
 let dir: string;
-let server: ChildProcess | undefined;
-let serverLog = '';
+let server: RunningServer | undefined;
 let baseUrl: string;
 let token: string;
 let client: ParleyClient;
 
-/** The environment of the child processes: ours, with the database in the temp directory. */
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, DATABASE_URL: '', SQLITE_PATH: join(dir, 'parley.db'), ...extra };
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const address = srv.address();
-  assert.ok(address && typeof address === 'object');
-  srv.close();
-  await once(srv, 'close');
-  return address.port;
-}
-
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(
-        `server exited (${child.exitCode ?? child.signalCode}) before it was healthy:\n${serverLog}`,
-      );
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`server not healthy after ${timeoutMs} ms:\n${serverLog}`);
-}
-
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-e2e-'));
-
-  const seeded = await run(process.execPath, [MAIN, 'seed', 'demo'], {
-    cwd: ROOT,
-    env: env(),
-    timeout: 30_000,
-  });
-  const match = /^\s*token:\s+(pk_\S+)\s*$/m.exec(seeded.stdout);
-  assert.ok(match, `no token in the output of parley seed demo:\n${seeded.stdout}${seeded.stderr}`);
-  token = match[1]!;
-
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, [MAIN, 'serve'], {
-    cwd: ROOT,
-    env: env({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    serverLog += chunk;
-  });
-  server.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    serverLog += chunk;
-  });
-  await waitForHealth(baseUrl, server);
+  const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', SQLITE_PATH: join(dir, 'parley.db') };
+  token = await seedDemo(env);
+  server = await startServer(env);
+  baseUrl = server.url;
   client = createParleyClient({ baseUrl, token });
 });
 
 after(async () => {
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = once(server, 'exit');
-    server.kill('SIGTERM');
-    const timer = setTimeout(() => server?.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await server?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

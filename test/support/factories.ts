@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../../src/context.ts';
-import type { Actor, Org, UserRole } from '../../src/domain/model.ts';
+import type { Actor, Department, Org, SupportChat, UserRole } from '../../src/domain/model.ts';
 import { Scope } from '../../src/domain/scopes.ts';
 import { createActor } from '../../src/services/actors.ts';
+import { createDepartment, setDepartmentOperators } from '../../src/services/departments.ts';
 import { createOrg } from '../../src/services/orgs.ts';
+import { startSupportChat } from '../../src/services/support.ts';
 import { issueToken } from '../../src/services/tokens.ts';
 
 export interface Person {
@@ -59,4 +61,55 @@ export async function makeOrg(ctx: AppContext): Promise<TestOrg> {
       return { actor, token: await token(actor, [...Scope]) };
     },
   };
+}
+
+/** A principal with every scope for `actor` of `o`, for calling services directly in tests. */
+export function principalFor(o: TestOrg, actor: Actor) {
+  return { orgId: o.org.id, actor, scopes: new Set(Scope), tokenId: null };
+}
+
+/** A department of `o` with these operators, made through the services (as the owner). */
+export async function makeDepartment(
+  ctx: AppContext,
+  o: TestOrg,
+  name: string,
+  operators: readonly Actor[] = [],
+): Promise<Department> {
+  const owner = principalFor(o, o.owner.actor);
+  const { department } = await createDepartment(ctx, owner, name);
+  if (operators.length > 0)
+    await setDepartmentOperators(
+      ctx,
+      owner,
+      department.id,
+      operators.map((a) => a.id),
+    );
+  return department;
+}
+
+/** A waiting support chat that `visitor` started in `department`, made through the services. */
+export async function startWaitingChat(
+  ctx: AppContext,
+  o: TestOrg,
+  visitor: Actor,
+  department: Department,
+  question = 'Can you help me?',
+): Promise<SupportChat> {
+  const view = await startSupportChat(ctx, principalFor(o, visitor), {
+    departmentId: department.id,
+    question,
+  });
+  return view.chat;
+}
+
+/**
+ * Closes a test app after tests that ran many requests at once: ends the database pool and lets
+ * its sockets finish closing before the test database is dropped. (On PostgreSQL the pool's
+ * end() resolves while sockets are still closing, and DROP DATABASE ... WITH (FORCE) would kill
+ * them, which the pool, having no error listener, reports as an uncaught exception.)
+ */
+export async function closeAfterConcurrency(t: { ctx: AppContext; close(): Promise<void> }): Promise<void> {
+  await t.ctx.db.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await t.close();
 }

@@ -1,4 +1,4 @@
-import type { Conversation, MemberState, Message } from '../model.ts';
+import type { Conversation, MemberState, Message, SupportState } from '../model.ts';
 import type { Principal } from '../principal.ts';
 import { isOrgAdmin } from '../principal.ts';
 import type { Decision } from './decision.ts';
@@ -58,8 +58,11 @@ export function canLeave(c: Conversation): Decision {
   return allow();
 }
 
-export function canSend(me: MemberState): Decision {
+/** `supportState` is the state of a support chat (null for other kinds): closed chats take no messages. */
+export function canSend(me: MemberState, supportState: SupportState | null = null): Decision {
   if (me.leftAt !== null) return deny('not_a_member', 'You are no longer a member of this conversation');
+  if (supportState === 'ended' || supportState === 'missed')
+    return deny('chat_closed', 'This support chat is closed');
   return allow();
 }
 

@@ -1,7 +1,13 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import { deleteMessage, editMessage, listMessages, sendMessage } from '../../services/messages.ts';
+import {
+  deleteMessage,
+  editMessage,
+  getMessage,
+  listMessages,
+  sendMessage,
+} from '../../services/messages.ts';
 import { principalOf } from '../auth.ts';
 import { presentMessage } from '../present.ts';
 import {
@@ -117,6 +123,21 @@ export function messageRoutes(app: Api, ctx: AppContext): void {
       });
       return { items: result.items.map(presentMessage), next_cursor: result.nextCursor };
     },
+  );
+
+  r.get(
+    '/conversations/:id/messages/:messageId',
+    {
+      config: { scope: 'messages:read' },
+      schema: {
+        tags,
+        summary: 'Get one message',
+        params: MessageIdParams,
+        response: { 200: MessageSchema, ...readErrors },
+      },
+    },
+    async (req) =>
+      presentMessage(await getMessage(ctx, principalOf(req), req.params.id, req.params.messageId)),
   );
 
   r.patch(

@@ -106,3 +106,17 @@ export async function updateActor(
     .executeTakeFirst();
   return row ? toActor(row) : undefined;
 }
+
+export async function findActorByExternalId(
+  db: Db,
+  orgId: string,
+  externalId: string,
+): Promise<Actor | undefined> {
+  const row = await db
+    .selectFrom('actor')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+  return row ? toActor(row) : undefined;
+}

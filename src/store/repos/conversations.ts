@@ -276,6 +276,7 @@ export async function listConversationsForActor(db: Db, f: ListFilter): Promise<
     ])
     .where('m.actor_id', '=', f.actorId)
     .where('m.left_at', 'is', null)
+    .where('c.deleted_at', 'is', null)
     .where('m.hidden', '=', f.hidden ? 1 : 0);
   if (f.kind) q = q.where('c.kind', '=', f.kind);
   if (f.modifiedBefore !== undefined) q = q.where('m.activity_at', '<', f.modifiedBefore);

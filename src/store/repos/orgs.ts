@@ -18,3 +18,34 @@ export async function findOrgById(db: Db, id: string): Promise<Org | undefined> 
   const row = await db.selectFrom('org').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? toOrg(row) : undefined;
 }
+
+/** The org's settings JSON (rate-limit policies, retention, ...); `{}` when unset or unknown. */
+export async function findOrgSettings(db: Db, orgId: string): Promise<Record<string, unknown>> {
+  const row = await db.selectFrom('org').select('settings').where('id', '=', orgId).executeTakeFirst();
+  if (!row) return {};
+  try {
+    const parsed = JSON.parse(row.settings) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Replaces one top-level key of the org's settings. Read-modify-write in one transaction by
+ * the caller's choice; concurrent writers of different keys should each use their own call.
+ */
+export async function updateOrgSetting(db: Db, orgId: string, key: string, value: unknown): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const settings = await findOrgSettings(tx, orgId);
+    if (value === undefined) delete settings[key];
+    else settings[key] = value;
+    await tx
+      .updateTable('org')
+      .set({ settings: JSON.stringify(settings) })
+      .where('id', '=', orgId)
+      .execute();
+  });
+}

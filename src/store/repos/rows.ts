@@ -1,7 +1,19 @@
-import type { Actor, Conversation, MemberState, Message, Org, StickyMessage } from '../../domain/model.ts';
+import type {
+  Actor,
+  AuditEvent,
+  Conversation,
+  Department,
+  MemberState,
+  Message,
+  Org,
+  StickyMessage,
+  SupportChat,
+} from '../../domain/model.ts';
 import type {
   ActorTable,
+  AuditEventTable,
   ConversationTable,
+  DepartmentTable,
   MemberTable,
   MessageTable,
   OrgTable,
@@ -49,6 +61,7 @@ export function toConversation(r: ConversationTable): Conversation {
     lastActivityAt: num(r.last_activity_at),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
+    deletedAt: optNum(r.deleted_at),
   };
 }
 
@@ -95,5 +108,51 @@ export function toSticky(r: StickyMessageTable): StickyMessage {
     createdAt: num(r.created_at),
     expiresAt: optNum(r.expires_at),
     notify: num(r.notify) === 1,
+  };
+}
+
+/** A conversation row of kind `support` (the caller selected it as one). */
+export function toSupportChat(r: ConversationTable): SupportChat {
+  return {
+    ...toConversation(r),
+    kind: 'support',
+    state: r.state as SupportChat['state'],
+    departmentId: str(r.department_id),
+    visitorId: str(r.visitor_id),
+    ownerId: optStr(r.owner_id),
+    attenderId: optStr(r.attender_id),
+    question: r.question ?? '',
+    referenceId: str(r.reference_id),
+    uvid: r.uvid ?? '',
+    channel: (r.channel ?? 'website') as SupportChat['channel'],
+    attendedAt: optNum(r.attended_at),
+    endedAt: optNum(r.ended_at),
+    missedAt: optNum(r.missed_at),
+    deletedAt: optNum(r.deleted_at),
+    purgeAt: optNum(r.purge_at),
+    deletedBy: optStr(r.deleted_by),
+  };
+}
+
+export function toDepartment(r: DepartmentTable): Department {
+  return { id: str(r.id), orgId: str(r.org_id), name: r.name, createdAt: num(r.created_at) };
+}
+
+export function toAuditEvent(r: AuditEventTable): AuditEvent {
+  let details: Record<string, unknown> = {};
+  try {
+    details = JSON.parse(r.details) as Record<string, unknown>;
+  } catch {
+    details = {};
+  }
+  return {
+    id: str(r.id),
+    orgId: str(r.org_id),
+    actorId: optStr(r.actor_id),
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    details,
+    createdAt: num(r.created_at),
   };
 }

@@ -34,6 +34,18 @@ const SAMPLE_BODIES: Record<string, (ids: Record<string, string>) => unknown> = 
   'PATCH /v1/actors/:id': () => ({ name: 'n' }),
   'POST /v1/actors/:id/deactivate': () => undefined,
   'POST /v1/tokens': () => ({ name: 'n', scopes: ['people:read'] }),
+  'POST /v1/apps': () => ({ name: 'app' }),
+  'PUT /v1/rate-limits/:group': () => ({ points: 5, duration_s: 60, block_s: 0 }),
+  'POST /v1/departments': () => ({ name: 'Sales' }),
+  'PUT /v1/departments/:id/operators': (ids) => ({ operator_ids: [ids.member] }),
+  'POST /v1/support/chats': () => ({ department_id: '1', question: 'q' }),
+  'POST /v1/support/chats/:id/pickup': () => undefined,
+  'POST /v1/support/chats/:id/transfer': (ids) => ({ operator_id: ids.member }),
+  'POST /v1/support/chats/:id/end': () => undefined,
+  'PATCH /v1/support/settings': () => ({ recycle_bin_days: 30 }),
+  'POST /v1/conversations/delete': () => ({ ids: ['1'] }),
+  'POST /v1/recycle-bin/restore': () => ({ ids: ['1'] }),
+  'POST /v1/recycle-bin/purge': () => ({ ids: ['1'] }),
 };
 
 test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
@@ -76,6 +88,7 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
         .replace(':actorId', actorParam)
         .replace(/^\/v1\/tokens\/:id$/, `/v1/tokens/${tokenId}`)
         .replace(/^\/v1\/actors\/:id/, `/v1/actors/${member.actor.id}`)
+        .replace(':group', 'cliq')
         .replace(':id', conv.body.id);
     const target = url(member.actor.id);
 
@@ -108,8 +121,12 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
         ['a visitor', visitor],
       ] as const) {
         const res = await call(t.app, person.token, route.method as 'GET', target, body);
-        const isPeople = route.url.startsWith('/v1/actors') || route.url.startsWith('/v1/tokens');
-        if (isPeople && who !== 'another org') {
+        // Org-level resources: visible org-wide, managed by admins (403 for others).
+        const isPeople = /^\/v1\/(actors|tokens|apps|rate-limits|departments)/.test(route.url);
+        if (route.url.endsWith('/:group')) {
+          // The group is a name, not an object: each caller acts on its own org, or is refused.
+          assert.ok([200, 403].includes(res.status), `${key} as ${who}: ${res.status}`);
+        } else if (isPeople && who !== 'another org') {
           // people of the same org are visible to everyone; managing them needs an admin (403)
           assert.ok([200, 403, 404].includes(res.status), `${key} as ${who}: ${res.status}`);
           if (route.method !== 'GET')
@@ -130,6 +147,13 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
   assert.equal(after.body.title, 'x');
   assert.equal(after.body.participant_count, 2);
   assert.equal(after.body.last_message.id, msg.body.id);
+  const limits = await call(t.app, o.owner.token, 'GET', '/v1/rate-limits');
+  const cliq = limits.body.items.find((l: { group: string }) => l.group === 'cliq');
+  assert.deepEqual(
+    cliq.policy,
+    { points: 20, duration_s: 60, block_s: 600 },
+    "another org's admin changed only its own policy",
+  );
   const history = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${conv.body.id}/messages`);
   assert.equal(history.body.items.length, 1);
   process.stdout.write(`# authorization matrix: ${routes.length} routes, ${checks} checks\n`);

@@ -1,0 +1,609 @@
+import Type, { type Static } from 'typebox';
+import type { AppContext } from '../../context.ts';
+import type { Actor, AuditEvent } from '../../domain/model.ts';
+import { SupportState, VisitorChannel } from '../../domain/model.ts';
+import { MISSED_AFTER_SECONDS_RANGE, RECYCLE_BIN_DAYS_RANGE } from '../../domain/support.ts';
+import { AuditAction, listAudit } from '../../services/audit.ts';
+import {
+  createDepartment,
+  type DepartmentView,
+  getDepartment,
+  listDepartments,
+  setDepartmentOperators,
+} from '../../services/departments.ts';
+import {
+  type BinItem,
+  type BulkOutcome,
+  deleteConversations,
+  listRecycleBin,
+  MAX_BULK_IDS,
+  purgeConversations,
+  restoreConversations,
+} from '../../services/recycle-bin.ts';
+import {
+  endChat,
+  getSupportChat,
+  getSupportSettings,
+  listQueue,
+  pickUpChat,
+  type SupportChatView,
+  startSupportChat,
+  transferChat,
+  updateSupportSettings,
+} from '../../services/support.ts';
+import { principalOf } from '../auth.ts';
+import {
+  Cursor,
+  commonErrors,
+  IdempotencyHeaders,
+  IdInput,
+  IdString,
+  Limit,
+  literals,
+  Nullable,
+  page,
+  readErrors,
+  Timestamp,
+} from '../schemas.ts';
+import { type Api, bodyId, typed } from './util.ts';
+
+/** Live support (departments, the queue, pickup, transfer, end), the recycle bin and the audit log. */
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const optIso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : iso(ms));
+
+const PersonRef = Type.Object({
+  id: IdString,
+  name: Type.String(),
+  email: Nullable(Type.String()),
+  kind: Type.String(),
+});
+const presentPerson = (a: Actor) => ({ id: a.id, name: a.name, email: a.email, kind: a.kind });
+const presentOptPerson = (a: Actor | null) => (a ? presentPerson(a) : null);
+
+const DepartmentSchema = Type.Object({
+  id: IdString,
+  name: Type.String(),
+  operator_ids: Type.Array(IdString, { description: 'Operators without departments serve every department' }),
+  created_at: Timestamp,
+});
+const presentDepartment = (v: DepartmentView) => ({
+  id: v.department.id,
+  name: v.department.name,
+  operator_ids: v.operatorIds,
+  created_at: iso(v.department.createdAt),
+});
+
+const VisitorSchema = Type.Object({
+  id: IdString,
+  name: Type.String(),
+  email: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+  ip: Nullable(Type.String()),
+  country: Nullable(Type.String()),
+  channel: Nullable(literals(VisitorChannel)),
+  external_id: Nullable(Type.String({ description: "The app's own id of the visitor" })),
+});
+
+const SupportChatSchema = Type.Object({
+  id: IdString,
+  reference_id: Type.String({ description: 'A small per-org number for people to quote' }),
+  state: literals(SupportState),
+  question: Type.String(),
+  uvid: Type.String({ description: "The visitor's tracking id" }),
+  channel: literals(VisitorChannel),
+  department: Nullable(Type.Object({ id: IdString, name: Type.String() })),
+  visitor: Nullable(VisitorSchema),
+  owner: Nullable(PersonRef),
+  attender: Nullable(PersonRef),
+  participants: Type.Array(PersonRef, { description: 'Current members other than the visitor' }),
+  unread_count: Nullable(Type.Integer({ description: "The caller's unread count; null when not a member" })),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  attended_at: Nullable(Timestamp),
+  ended_at: Nullable(Timestamp),
+  missed_at: Nullable(Timestamp),
+});
+
+function presentSupportChat(v: SupportChatView) {
+  const c = v.chat;
+  const visitor = v.visitor;
+  return {
+    id: c.id,
+    reference_id: c.referenceId,
+    state: c.state,
+    question: c.question,
+    uvid: c.uvid,
+    channel: c.channel,
+    department: v.department ? { id: v.department.id, name: v.department.name } : null,
+    visitor: visitor
+      ? {
+          id: visitor.id,
+          name: visitor.name,
+          email: visitor.email,
+          phone: visitor.phone,
+          ip: visitor.ip,
+          country: visitor.country,
+          channel: visitor.channel,
+          external_id: visitor.externalId,
+        }
+      : null,
+    owner: presentOptPerson(v.owner),
+    attender: presentOptPerson(v.attender),
+    participants: v.participants.map(presentPerson),
+    unread_count: v.unreadCount,
+    created_at: iso(c.createdAt),
+    updated_at: iso(c.updatedAt),
+    attended_at: optIso(c.attendedAt),
+    ended_at: optIso(c.endedAt),
+    missed_at: optIso(c.missedAt),
+  };
+}
+
+const BulkIds = Type.Array(IdInput, {
+  minItems: 1,
+  maxItems: MAX_BULK_IDS,
+  description: `Conversation ids (at most ${MAX_BULK_IDS}); large JSON numbers keep every digit`,
+});
+const BulkBody = Type.Object({ ids: BulkIds }, { additionalProperties: false });
+const BulkResult = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: IdString,
+      result: literals(['done', 'refused'] as const),
+      code: Nullable(Type.String({ description: 'Why the id was refused' })),
+      message: Nullable(Type.String()),
+    }),
+    { description: 'One entry per distinct id, in the order given' },
+  ),
+  done: Type.Integer(),
+  refused: Type.Integer(),
+});
+const presentBulk = (outcomes: BulkOutcome[]) => ({
+  items: outcomes.map((o) =>
+    o.ok
+      ? { id: o.id, result: 'done' as const, code: null, message: null }
+      : { id: o.id, result: 'refused' as const, code: o.code, message: o.message },
+  ),
+  done: outcomes.filter((o) => o.ok).length,
+  refused: outcomes.filter((o) => !o.ok).length,
+});
+const bulkIds = (ids: (string | number)[]) => ids.map((v, i) => bodyId(v, `body.ids.${i}`));
+
+const BinItemSchema = Type.Object({
+  id: IdString,
+  reference_id: Type.String(),
+  state: literals(SupportState),
+  question: Type.String(),
+  department: Nullable(Type.Object({ id: IdString, name: Type.String() })),
+  visitor: Nullable(Type.Object({ id: IdString, name: Type.String() })),
+  created_at: Timestamp,
+  deleted_at: Timestamp,
+  deleted_by: Nullable(Type.Object({ id: IdString, name: Type.String() })),
+  purge_at: Timestamp,
+});
+const presentBinItem = (b: BinItem) => ({
+  id: b.chat.id,
+  reference_id: b.chat.referenceId,
+  state: b.chat.state,
+  question: b.chat.question,
+  department: b.department ? { id: b.department.id, name: b.department.name } : null,
+  visitor: b.visitor ? { id: b.visitor.id, name: b.visitor.name } : null,
+  created_at: iso(b.chat.createdAt),
+  deleted_at: iso(b.chat.deletedAt ?? 0),
+  deleted_by: b.deletedBy ? { id: b.deletedBy.id, name: b.deletedBy.name } : null,
+  purge_at: iso(b.chat.purgeAt ?? 0),
+});
+
+const AuditEventSchema = Type.Object({
+  id: IdString,
+  actor_id: Nullable(IdString),
+  action: literals(AuditAction),
+  target_type: Type.String(),
+  target_id: Type.String(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  created_at: Timestamp,
+});
+const presentAuditEvent = (e: AuditEvent) => ({
+  id: e.id,
+  actor_id: e.actorId,
+  action: e.action as AuditAction,
+  target_type: e.targetType,
+  target_id: e.targetId,
+  details: e.details,
+  created_at: iso(e.createdAt),
+});
+
+const SettingsSchema = Type.Object({
+  recycle_bin_days: Type.Integer({
+    minimum: RECYCLE_BIN_DAYS_RANGE.min,
+    maximum: RECYCLE_BIN_DAYS_RANGE.max,
+    description: 'Days a deleted conversation stays in the recycle bin (default 90)',
+  }),
+  missed_after_seconds: Type.Integer({
+    minimum: MISSED_AFTER_SECONDS_RANGE.min,
+    maximum: MISSED_AFTER_SECONDS_RANGE.max,
+    description: 'Seconds a chat may wait before it is missed (default 180)',
+  }),
+});
+const presentSettings = (s: { recycleBinDays: number; missedAfterSeconds: number }) => ({
+  recycle_bin_days: s.recycleBinDays,
+  missed_after_seconds: s.missedAfterSeconds,
+});
+
+const IdParams = Type.Object({ id: IdString });
+const PageQuery = Type.Object(
+  { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+  { additionalProperties: false },
+);
+const Empty = Type.Object({}, { additionalProperties: false });
+
+/** The native routes of live support, the recycle bin and the audit log (registered under /v1). */
+export function supportRoutes(app: Api, ctx: AppContext): void {
+  const r = typed(app);
+  const departments = ['departments'];
+  const support = ['support'];
+  const bin = ['recycle bin'];
+
+  r.post(
+    '/departments',
+    {
+      config: { scope: 'admin', idempotent: true },
+      schema: {
+        tags: departments,
+        headers: IdempotencyHeaders,
+        summary: 'Create a department (org owners and admins)',
+        body: Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 100 }) },
+          { additionalProperties: false },
+        ),
+        response: { 201: DepartmentSchema, ...commonErrors },
+      },
+    },
+    async (req, reply) =>
+      reply.code(201).send(presentDepartment(await createDepartment(ctx, principalOf(req), req.body.name))),
+  );
+
+  r.get(
+    '/departments',
+    {
+      config: { scope: 'support:read' },
+      schema: {
+        tags: departments,
+        summary: "List the org's departments with their operators",
+        querystring: PageQuery,
+        response: { 200: page(DepartmentSchema), ...readErrors },
+      },
+    },
+    async (req) => {
+      const result = await listDepartments(ctx, principalOf(req), {
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+      });
+      return { items: result.items.map(presentDepartment), next_cursor: result.nextCursor };
+    },
+  );
+
+  r.get(
+    '/departments/:id',
+    {
+      config: { scope: 'support:read' },
+      schema: {
+        tags: departments,
+        summary: 'Get a department',
+        params: IdParams,
+        response: { 200: DepartmentSchema, ...readErrors },
+      },
+    },
+    async (req) => presentDepartment(await getDepartment(ctx, principalOf(req), req.params.id)),
+  );
+
+  r.put(
+    '/departments/:id/operators',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: departments,
+        summary: "Set a department's operators (org owners and admins)",
+        description:
+          'Replaces the list. Operators with departments see and pick up only those chats; operators without any serve every department.',
+        params: IdParams,
+        body: Type.Object(
+          { operator_ids: Type.Array(IdInput, { maxItems: 500 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: DepartmentSchema, ...commonErrors },
+      },
+    },
+    async (req) =>
+      presentDepartment(
+        await setDepartmentOperators(
+          ctx,
+          principalOf(req),
+          req.params.id,
+          req.body.operator_ids.map((v, i) => bodyId(v, `body.operator_ids.${i}`)),
+        ),
+      ),
+  );
+
+  r.post(
+    '/support/chats',
+    {
+      config: { scope: 'support:write', idempotent: true },
+      schema: {
+        tags: support,
+        headers: IdempotencyHeaders,
+        summary: 'Start a support chat: it waits in the department queue',
+        description:
+          'A visitor starts their own chat (no visitor_id); an operator or admin starts one on behalf of visitor_id. A visitor has at most one open chat per department (409 visitor_has_open_chat).',
+        body: Type.Object(
+          {
+            department_id: IdInput,
+            question: Type.String({ minLength: 1, maxLength: 2000 }),
+            visitor_id: Type.Optional(IdInput),
+            uvid: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 128, description: "The visitor's tracking id" }),
+            ),
+            channel: Type.Optional(literals(VisitorChannel)),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: SupportChatSchema, ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const view = await startSupportChat(ctx, principalOf(req), {
+        departmentId: bodyId(b.department_id, 'body.department_id'),
+        question: b.question,
+        visitorId: b.visitor_id === undefined ? undefined : bodyId(b.visitor_id, 'body.visitor_id'),
+        uvid: b.uvid,
+        channel: b.channel,
+      });
+      return reply.code(201).send(presentSupportChat(view));
+    },
+  );
+
+  r.get(
+    '/support/queue',
+    {
+      config: { scope: 'support:read' },
+      schema: {
+        tags: support,
+        summary: 'The waiting chats of your departments, oldest first',
+        querystring: Type.Object(
+          {
+            department_id: Type.Optional(IdString),
+            limit: Type.Optional(Limit),
+            cursor: Type.Optional(Cursor),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: page(SupportChatSchema), ...readErrors },
+      },
+    },
+    async (req) => {
+      const result = await listQueue(ctx, principalOf(req), {
+        departmentId: req.query.department_id,
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+      });
+      return { items: result.items.map(presentSupportChat), next_cursor: result.nextCursor };
+    },
+  );
+
+  r.get(
+    '/support/chats/:id',
+    {
+      config: { scope: 'support:read' },
+      schema: {
+        tags: support,
+        summary: 'Get a support chat (staff, or its visitor)',
+        params: IdParams,
+        response: { 200: SupportChatSchema, ...readErrors },
+      },
+    },
+    async (req) => presentSupportChat(await getSupportChat(ctx, principalOf(req), req.params.id)),
+  );
+
+  r.post(
+    '/support/chats/:id/pickup',
+    {
+      config: { scope: 'support:write' },
+      schema: {
+        tags: support,
+        summary: 'Pick up a waiting chat: you become its owner and attender',
+        description:
+          'Exactly one of any number of concurrent pickups wins; the others get 409 chat_not_waiting with details.owner naming who has it.',
+        params: IdParams,
+        body: Empty,
+        response: { 200: SupportChatSchema, ...commonErrors },
+      },
+    },
+    async (req) => presentSupportChat(await pickUpChat(ctx, principalOf(req), req.params.id)),
+  );
+
+  r.post(
+    '/support/chats/:id/transfer',
+    {
+      config: { scope: 'support:write' },
+      schema: {
+        tags: support,
+        summary: 'Transfer a chat to another operator, or a waiting chat to another department',
+        description:
+          'operator_id: a connected chat gets a new attender (department_id may re-file it too). department_id alone: a waiting chat moves to that queue.',
+        params: IdParams,
+        body: Type.Object(
+          { operator_id: Type.Optional(IdInput), department_id: Type.Optional(IdInput) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: SupportChatSchema, ...commonErrors },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      return presentSupportChat(
+        await transferChat(ctx, principalOf(req), req.params.id, {
+          operatorId: b.operator_id === undefined ? undefined : bodyId(b.operator_id, 'body.operator_id'),
+          departmentId:
+            b.department_id === undefined ? undefined : bodyId(b.department_id, 'body.department_id'),
+        }),
+      );
+    },
+  );
+
+  r.post(
+    '/support/chats/:id/end',
+    {
+      config: { scope: 'support:write' },
+      schema: {
+        tags: support,
+        summary: 'End a waiting or connected chat',
+        params: IdParams,
+        body: Empty,
+        response: { 200: SupportChatSchema, ...commonErrors },
+      },
+    },
+    async (req) => presentSupportChat(await endChat(ctx, principalOf(req), req.params.id)),
+  );
+
+  r.get(
+    '/support/settings',
+    {
+      config: { scope: 'support:read' },
+      schema: {
+        tags: support,
+        summary: "The org's support settings",
+        response: { 200: SettingsSchema, ...readErrors },
+      },
+    },
+    async (req) => presentSettings(await getSupportSettings(ctx, principalOf(req))),
+  );
+
+  r.patch(
+    '/support/settings',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: support,
+        summary: 'Change the support settings (org owners and admins)',
+        description: 'A new recycle_bin_days also moves the purge time of conversations already in the bin.',
+        body: Type.Partial(SettingsSchema, { additionalProperties: false, minProperties: 1 }),
+        response: { 200: SettingsSchema, ...commonErrors },
+      },
+    },
+    async (req) => {
+      const b = req.body as Partial<Static<typeof SettingsSchema>>;
+      return presentSettings(
+        await updateSupportSettings(ctx, principalOf(req), {
+          recycleBinDays: b.recycle_bin_days,
+          missedAfterSeconds: b.missed_after_seconds,
+        }),
+      );
+    },
+  );
+
+  r.post(
+    '/conversations/delete',
+    {
+      config: { scope: 'conversations:write' },
+      schema: {
+        tags: bin,
+        summary: 'Move closed support chats to the recycle bin',
+        description:
+          'Per id: closed (ended or missed) support chats you may delete are moved; every other id is refused with a reason code (chat_not_closed, not_a_support_chat, conversation_not_found, ...). channel keeps only chats that came from that channel.',
+        body: Type.Object(
+          { ids: BulkIds, channel: Type.Optional(literals(VisitorChannel)) },
+          { additionalProperties: false },
+        ),
+        response: { 200: BulkResult, ...commonErrors },
+      },
+    },
+    async (req) =>
+      presentBulk(
+        await deleteConversations(ctx, principalOf(req), {
+          ids: bulkIds(req.body.ids),
+          channel: req.body.channel,
+        }),
+      ),
+  );
+
+  r.get(
+    '/recycle-bin',
+    {
+      config: { scope: 'conversations:read' },
+      schema: {
+        tags: bin,
+        summary: 'The recycle bin, most recently deleted first (org owners and admins)',
+        querystring: PageQuery,
+        response: { 200: page(BinItemSchema), ...readErrors },
+      },
+    },
+    async (req) => {
+      const result = await listRecycleBin(ctx, principalOf(req), {
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+      });
+      return { items: result.items.map(presentBinItem), next_cursor: result.nextCursor };
+    },
+  );
+
+  r.post(
+    '/recycle-bin/restore',
+    {
+      config: { scope: 'conversations:write' },
+      schema: {
+        tags: bin,
+        summary: 'Restore conversations from the recycle bin (org owners and admins)',
+        body: BulkBody,
+        response: { 200: BulkResult, ...commonErrors },
+      },
+    },
+    async (req) => presentBulk(await restoreConversations(ctx, principalOf(req), bulkIds(req.body.ids))),
+  );
+
+  r.post(
+    '/recycle-bin/purge',
+    {
+      config: { scope: 'conversations:write' },
+      schema: {
+        tags: bin,
+        summary: 'Purge conversations from the recycle bin for good, now (org owners and admins)',
+        description: 'Removes their messages, members, pin and events; only the audit records remain.',
+        body: BulkBody,
+        response: { 200: BulkResult, ...commonErrors },
+      },
+    },
+    async (req) => presentBulk(await purgeConversations(ctx, principalOf(req), bulkIds(req.body.ids))),
+  );
+
+  r.get(
+    '/audit-events',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['audit'],
+        summary: 'The audit log, newest first (org owners and admins)',
+        querystring: Type.Object(
+          {
+            action: Type.Optional(literals(AuditAction)),
+            target_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            limit: Type.Optional(Limit),
+            cursor: Type.Optional(Cursor),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: page(AuditEventSchema), ...readErrors },
+      },
+    },
+    async (req) => {
+      const result = await listAudit(ctx, principalOf(req), {
+        action: req.query.action,
+        targetId: req.query.target_id,
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+      });
+      return { items: result.items.map(presentAuditEvent), next_cursor: result.nextCursor };
+    },
+  );
+}

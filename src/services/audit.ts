@@ -1,0 +1,80 @@
+import type { AppContext, Db } from '../context.ts';
+import type { AuditEvent } from '../domain/model.ts';
+import { authorize } from '../domain/policies/decision.ts';
+import { canManageSupport } from '../domain/policies/support.ts';
+import type { Principal } from '../domain/principal.ts';
+import { insertAuditEvents, listAuditEvents } from '../store/repos/audit.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+/** What the audit log records. */
+export const AuditAction = [
+  'support.picked_up',
+  'support.transferred',
+  'support.ended',
+  'conversation.deleted',
+  'conversation.restored',
+  'conversation.purged',
+] as const;
+export type AuditAction = (typeof AuditAction)[number];
+
+export interface AuditEntry {
+  orgId: string;
+  /** null when the system acted (the retention purge). */
+  actorId: string | null;
+  action: AuditAction;
+  targetId: string;
+  details: Record<string, unknown>;
+}
+
+/**
+ * Writes audit records in the caller's transaction, so the record and the change it describes
+ * commit together. Records name conversations by id only and survive their purge.
+ */
+export async function recordAudit(ctx: AppContext, tx: Db, entries: readonly AuditEntry[]): Promise<void> {
+  const now = ctx.clock.now();
+  await insertAuditEvents(
+    tx,
+    entries.map(
+      (e): AuditEvent => ({
+        id: ctx.ids.next(),
+        orgId: e.orgId,
+        actorId: e.actorId,
+        action: e.action,
+        targetType: 'conversation',
+        targetId: e.targetId,
+        details: e.details,
+        createdAt: now,
+      }),
+    ),
+  );
+}
+
+/**
+ * The org's audit log, newest first (org owners and admins: `admin_role_required` 403;
+ * `invalid_cursor` 400).
+ */
+export async function listAudit(
+  ctx: AppContext,
+  p: Principal,
+  input: {
+    action?: AuditAction | undefined;
+    targetId?: string | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  },
+): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {
+  authorize(canManageSupport(p));
+  const before = input.cursor ? String(decodeCursor(input.cursor, 'audit', ['id'])[0]) : undefined;
+  const rows = await listAuditEvents(ctx.db, p.orgId, {
+    action: input.action,
+    targetId: input.targetId,
+    beforeId: before,
+    limit: input.limit + 1,
+  });
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  return {
+    items: page,
+    nextCursor: rows.length > input.limit && last ? encodeCursor('audit', [last.id]) : null,
+  };
+}
