@@ -27,6 +27,7 @@ import { rateLimitRoutes } from './http/routes/rate-limits.ts';
 import { supportRoutes } from './http/routes/support.ts';
 import { ErrorBody } from './http/schemas.ts';
 import { startPeriodicWork } from './jobs/periodic.ts';
+import { createMemoryBus, type EventBus } from './realtime/bus.ts';
 import { RateLimits } from './services/rate-limits.ts';
 import { createStore, type Store } from './store/db.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -38,6 +39,8 @@ export interface BuildOptions {
   store?: Store;
   /** Run periodic work (pin expiry sweep) in this process; `parley serve` turns it on. */
   periodic?: boolean;
+  /** The event bus (tests pass one to watch events); in-process by default. */
+  bus?: EventBus;
   /** Log to stdout (pino); off by default for tests and the CLI. */
   logger?: boolean;
 }
@@ -88,6 +91,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     ids: createIdGenerator(config.nodeId),
     config,
     rateLimits: new RateLimits(redis),
+    bus: opts.bus ?? createMemoryBus(),
+    eventSinks: [],
   };
 
   const app = Fastify({
