@@ -28,6 +28,9 @@ import { supportRoutes } from './http/routes/support.ts';
 import { ErrorBody } from './http/schemas.ts';
 import { startPeriodicWork } from './jobs/periodic.ts';
 import { createMemoryBus, type EventBus } from './realtime/bus.ts';
+import type { Gateway, GatewayOptions } from './realtime/gateway.ts';
+import { createRedisBus } from './realtime/redis-bus.ts';
+import { registerStream } from './realtime/stream-route.ts';
 import { RateLimits } from './services/rate-limits.ts';
 import { createStore, type Store } from './store/db.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -41,12 +44,16 @@ export interface BuildOptions {
   periodic?: boolean;
   /** The event bus (tests pass one to watch events); in-process by default. */
   bus?: EventBus;
+  /** Overrides of the realtime gateway's timings and limits (tests use short ones). */
+  gateway?: Partial<GatewayOptions>;
   /** Log to stdout (pino); off by default for tests and the CLI. */
   logger?: boolean;
 }
 
 export interface App {
   app: FastifyInstance;
+  /** The realtime gateway of this node. */
+  gateway: Gateway;
   ctx: AppContext;
   store: Store;
   /** Every route with its scope, for the authorization matrix tests. */
@@ -84,6 +91,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await migrateToLatest(store.db);
   const clock = opts.clock ?? systemClock;
   const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
+  const subscriber = config.redisUrl ? createRedis(config.redisUrl, { offlineQueue: true }) : undefined;
+  const busErrors = (err: unknown) =>
+    process.emitWarning(`event bus: ${err instanceof Error ? err.message : String(err)}`);
   const ctx: AppContext = {
     db: store.db,
     caps: store.caps,
@@ -91,7 +101,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     ids: createIdGenerator(config.nodeId),
     config,
     rateLimits: new RateLimits(redis),
-    bus: opts.bus ?? createMemoryBus(),
+    bus: opts.bus ?? (redis && subscriber ? createRedisBus(redis, subscriber, busErrors) : createMemoryBus()),
     eventSinks: [],
   };
 
@@ -138,6 +148,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.addSchema(ErrorBody);
+  app.decorateRequest('principal', null);
+  const gateway = await registerStream(app, ctx, opts.gateway);
   app.setErrorHandler(renderNativeError);
   app.setNotFoundHandler((request, reply) => {
     const allowed = routes.allowedMethods(request.url);
@@ -213,6 +225,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     app.addHook('onClose', async () => stop());
   }
   if (!opts.store) app.addHook('onClose', async () => store.close());
+  if (subscriber) app.addHook('onClose', async () => subscriber.disconnect());
   if (redis) {
     // quit() flushes and closes; it is refused while still connecting (no offline queue),
     // so disconnect() afterwards makes sure no socket or reconnect timer outlives the app.
@@ -221,5 +234,5 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       redis.disconnect();
     });
   }
-  return { app, ctx, store, routes: routes.list };
+  return { app, ctx, store, gateway, routes: routes.list };
 }

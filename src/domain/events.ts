@@ -28,6 +28,11 @@ export const EventType = [
   'support.restored',
   'deletion_job.completed',
   'deletion_job.failed',
+  // Control events: the realtime gateways close the sockets they concern.
+  'token.revoked',
+  'actor.deactivated',
+  // Ephemeral: never stored, no sequence number (seq 0), delivered only to live sockets.
+  'typing.started',
 ] as const;
 export type EventType = (typeof EventType)[number];
 

@@ -32,7 +32,7 @@ export function principalOf(request: FastifyRequest): Principal {
  * fails at start-up, so no route can be added without a scope check.
  */
 export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
-  app.decorateRequest('principal', null);
+  if (!app.hasRequestDecorator('principal')) app.decorateRequest('principal', null);
   app.addHook('onRoute', (route) => {
     const config = (route.config ?? {}) as { scope?: Scope; public?: boolean; anyScope?: boolean };
     if (!config.scope && !config.public && !config.anyScope)

@@ -1,5 +1,5 @@
-import type { Actor, MemberState, Message } from '../domain/model.ts';
-import { isMuted } from '../domain/model.ts';
+import type { Actor } from '../domain/model.ts';
+import { presentMemberState, presentMessage } from '../domain/presenters.ts';
 import type { ConversationView } from '../services/conversations.ts';
 import type { MemberField } from '../services/members.ts';
 import type { PinView } from '../services/pins.ts';
@@ -7,40 +7,10 @@ import type { MemberWithActor } from '../store/repos/conversations.ts';
 import type { TokenRow } from '../store/repos/tokens.ts';
 
 /** Domain objects -> native API JSON (snake_case, ISO times, ids as strings). */
+export { presentMemberState, presentMessage };
+
 const iso = (ms: number) => new Date(ms).toISOString();
 const optIso = (ms: number | null) => (ms === null ? null : iso(ms));
-
-export function presentMessage(m: Message) {
-  return {
-    id: m.id,
-    conversation_id: m.conversationId,
-    sender_id: m.senderId,
-    type: m.type,
-    text: m.text,
-    metadata: m.metadata,
-    reply_to_id: m.replyToId,
-    client_id: m.clientId,
-    created_at: iso(m.createdAt),
-    edited_at: optIso(m.editedAt),
-    deleted: m.deletedAt !== null,
-    deleted_at: optIso(m.deletedAt),
-  };
-}
-
-export function presentMemberState(s: MemberState, now: number) {
-  const muted = isMuted(s, now);
-  return {
-    role: s.role,
-    joined_at: iso(s.joinedAt),
-    muted,
-    muted_until: muted ? s.mutedUntil : null,
-    read_message_id: s.readMessageId,
-    unread_count: s.unreadCount,
-    draft: s.draft,
-    hidden: s.hidden,
-    pinned: s.pinned,
-  };
-}
 
 export function presentConversation(v: ConversationView, now: number) {
   const c = v.conversation;

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { sweepNonces } from '../services/apps.ts';
+import { sweepOldEvents } from '../services/events.ts';
 import { sweepIdempotencyKeys } from '../services/idempotency.ts';
 import { sweepExpiredPins } from '../services/pins.ts';
 import { purgeExpired } from '../services/recycle-bin.ts';
@@ -37,6 +38,12 @@ const tasks = [
     everyMs: 60 * 60_000,
     // Retention is counted in days; hourly keeps purges small, and they run in chunks that yield.
     run: (ctx: AppContext) => purgeExpired(ctx, { chunk: 100 }),
+  },
+  {
+    name: 'sweep-old-events',
+    everyMs: 60 * 60_000,
+    // Events are kept three days for catch-up; an hourly sweep is plenty.
+    run: (ctx: AppContext) => sweepOldEvents(ctx),
   },
 ];
 

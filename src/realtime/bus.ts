@@ -6,10 +6,14 @@ import type { DomainEvent } from '../domain/events.ts';
  * one node receives what was written through another.
  */
 export interface EventBus {
-  /** Publishes committed events of one org (in their order). */
+  /** Publishes committed (or ephemeral, seq 0) events of one org, in their order. */
   publish(orgId: string, events: readonly DomainEvent[]): Promise<void>;
-  /** Receives every event published by any node; returns an unsubscribe function. */
+  /** Receives the events of the orgs this node watches; returns an unsubscribe function. */
   subscribe(handler: (event: DomainEvent) => void): () => void;
+  /** Starts receiving an org's events on this node (one subscription per org, counted). */
+  watch(orgId: string): Promise<void>;
+  /** Stops receiving an org's events once nobody on this node watches it. */
+  unwatch(orgId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,6 +28,8 @@ export function createMemoryBus(): EventBus {
       handlers.add(handler);
       return () => handlers.delete(handler);
     },
+    async watch() {},
+    async unwatch() {},
     async close() {
       handlers.clear();
     },

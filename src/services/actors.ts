@@ -1,4 +1,4 @@
-import type { AppContext } from '../context.ts';
+import { type AppContext, inTransaction } from '../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Actor, ActorKind, UserRole, VisitorChannel } from '../domain/model.ts';
 import { canManageActors } from '../domain/policies/conversation.ts';
@@ -12,6 +12,7 @@ import {
   updateActor as updateActorRow,
 } from '../store/repos/actors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { recordEvents } from './events.ts';
 
 export interface ActorInput {
   kind: ActorKind;
@@ -133,5 +134,12 @@ export async function deactivateActor(ctx: AppContext, p: Principal, id: string)
   const actor = await getActor(ctx, p, id);
   if (actor.role === 'owner')
     throw new ConflictError('cannot_deactivate_owner', 'The owner cannot be deactivated');
-  return (await updateActorRow(ctx.db, p.orgId, id, { active: false }, ctx.clock.now()))!;
+  return inTransaction(ctx, async (tx) => {
+    const updated = (await updateActorRow(tx, p.orgId, id, { active: false }, ctx.clock.now()))!;
+    // Every node's gateway closes the actor's sockets.
+    await recordEvents(ctx, tx, p.orgId, [
+      { type: 'actor.deactivated', recipients: [id], payload: { actor_id: id } },
+    ]);
+    return updated;
+  });
 }

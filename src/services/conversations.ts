@@ -17,6 +17,8 @@ import { findMessage } from '../store/repos/messages.ts';
 import { findCurrentMembersOf } from '../store/repos/peers.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { recordEvents } from './events.ts';
+import { conversationAudience } from './recipients.ts';
 
 export interface ConversationView {
   conversation: Conversation;
@@ -92,6 +94,14 @@ export async function createConversation(
       now,
       now,
     );
+    await recordEvents(ctx, tx, p.orgId, [
+      {
+        type: 'conversation.created',
+        conversationId: conversation.id,
+        recipients: [p.actor.id, ...others],
+        payload: { conversation: conversationPayload(conversation) },
+      },
+    ]);
     return true;
   });
   if (!created) {
@@ -177,8 +187,32 @@ export async function renameConversation(
 ): Promise<ConversationView> {
   const { conversation, me } = await loadConversation(ctx.db, p, id);
   authorize(canRename(p, conversation, me));
-  await updateConversationTitle(ctx.db, conversation.id, title, ctx.clock.now());
+  await inTransaction(ctx, async (tx) => {
+    const now = ctx.clock.now();
+    await updateConversationTitle(tx, conversation.id, title, now);
+    await recordEvents(ctx, tx, p.orgId, [
+      {
+        type: 'conversation.updated',
+        conversationId: conversation.id,
+        recipients: await conversationAudience(tx, conversation.id),
+        payload: { conversation: conversationPayload({ ...conversation, title, updatedAt: now }) },
+      },
+    ]);
+  });
   return getConversation(ctx, p, id);
+}
+
+/** The shared part of a conversation in events (no per-member state: each recipient has their own). */
+function conversationPayload(c: Conversation) {
+  return {
+    id: c.id,
+    kind: c.kind,
+    title: c.title,
+    creator_id: c.creatorId,
+    participant_count: c.memberCount,
+    created_at: new Date(c.createdAt).toISOString(),
+    updated_at: new Date(c.updatedAt).toISOString(),
+  };
 }
 
 /**

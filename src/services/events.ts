@@ -1,6 +1,15 @@
 import type { AppContext, Db } from '../context.ts';
+import { ConflictError, ValidationError } from '../domain/errors.ts';
 import type { DomainEvent, NewEvent } from '../domain/events.ts';
-import { insertEvents, listEventsAfter, nextEventSeq } from '../store/repos/events.ts';
+import {
+  deleteEventsBefore,
+  findLastEventSeq,
+  findOldestEventSeq,
+  insertEvents,
+  listEventsAfter,
+  listEventsBetween,
+  nextEventSeq,
+} from '../store/repos/events.ts';
 
 /**
  * Something that must happen in the same transaction as the events it sees (e.g. webhook
@@ -54,14 +63,80 @@ export async function publishEvents(ctx: AppContext, events: readonly DomainEven
   for (const [orgId, list] of byOrg) await ctx.bus.publish(orgId, list).catch(() => undefined);
 }
 
-/** The events after `afterSeq` that `actorId` may see, oldest first (catch-up). */
-export async function eventsSince(
+/** How long events are kept for catch-up; a client away longer must resync. */
+export const EVENT_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
+
+export interface CatchUpPage {
+  /** The events for `actorId` in this page, oldest first. */
+  events: DomainEvent[];
+  /** The last sequence number this page covered (for the next page). */
+  scannedTo: number;
+  /** True when no later committed event exists. */
+  done: boolean;
+}
+
+/**
+ * One page of catch-up after `afterSeq` for `actorId`: `resync_required` (a ConflictError)
+ * when events after `afterSeq` were already dropped (the client was away longer than the
+ * retention), `invalid_since` (400) for a number the org never handed out.
+ */
+export async function catchUpPage(
   ctx: AppContext,
   orgId: string,
   actorId: string,
   afterSeq: number,
   limit = 500,
-) {
-  const events = await listEventsAfter(ctx.db, orgId, afterSeq, limit);
-  return events.filter((e) => e.recipients.includes(actorId));
+): Promise<CatchUpPage> {
+  const last = await findLastEventSeq(ctx.db, orgId);
+  if (afterSeq > last)
+    throw ValidationError.field('query.since', `must be at most ${last}, the last event`, 'invalid_since');
+  if (afterSeq < last) {
+    const oldest = await findOldestEventSeq(ctx.db, orgId);
+    if (oldest === undefined || oldest > afterSeq + 1) {
+      throw new ConflictError(
+        'resync_required',
+        'Events since then are no longer kept: reload state, then reconnect without since',
+      );
+    }
+  }
+  const page = await listEventsAfter(ctx.db, orgId, afterSeq, limit);
+  const scannedTo = page.at(-1)?.seq ?? afterSeq;
+  return { events: page.filter((e) => e.recipients.includes(actorId)), scannedTo, done: page.length < limit };
+}
+
+/** The committed events of an org with seq in [fromSeq, toSeq] (filling a gap in live delivery). */
+export function eventsBetween(
+  ctx: AppContext,
+  orgId: string,
+  fromSeq: number,
+  toSeq: number,
+): Promise<DomainEvent[]> {
+  return listEventsBetween(ctx.db, orgId, fromSeq, toSeq);
+}
+
+/** The last sequence number an org has handed out. */
+export function lastEventSeq(ctx: AppContext, orgId: string): Promise<number> {
+  return findLastEventSeq(ctx.db, orgId);
+}
+
+/** Periodic: drops events older than the retention. */
+export function sweepOldEvents(ctx: AppContext): Promise<number> {
+  return deleteEventsBefore(ctx.db, ctx.clock.now() - EVENT_RETENTION_MS);
+}
+
+/** Publishes an ephemeral event (typing): no sequence number, not stored, live sockets only. */
+export async function publishEphemeral(ctx: AppContext, orgId: string, e: NewEvent): Promise<void> {
+  await ctx.bus
+    .publish(orgId, [
+      {
+        orgId,
+        seq: 0,
+        type: e.type,
+        conversationId: e.conversationId ?? null,
+        recipients: e.recipients,
+        payload: e.payload,
+        createdAt: ctx.clock.now(),
+      },
+    ])
+    .catch(() => undefined);
 }

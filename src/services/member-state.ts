@@ -1,15 +1,42 @@
-import type { AppContext } from '../context.ts';
+import { type AppContext, inTransaction } from '../context.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { EventType } from '../domain/events.ts';
 import type { MemberState } from '../domain/model.ts';
+import { presentMemberState } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import { updateMember } from '../store/repos/conversations.ts';
 import { countUnread, findLatestMessageId, findMessage } from '../store/repos/messages.ts';
 import { loadConversation } from './access.ts';
+import { recordEvents } from './events.ts';
+import { selfAudience } from './recipients.ts';
 
 /**
  * The caller's own state in a conversation: mute, read position, draft, hidden, pinned in
- * the list. Each function changes only the caller's member row and returns it.
+ * the list. Each function changes only the caller's member row, in one transaction with the
+ * event that tells the caller's other devices (`event` null: no event), and returns the row.
  */
+async function changeMyState(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+  values: Parameters<typeof updateMember>[3],
+  event: EventType | null,
+): Promise<MemberState> {
+  return inTransaction(ctx, async (tx) => {
+    const state = (await updateMember(tx, conversationId, p.actor.id, values))!;
+    if (event) {
+      await recordEvents(ctx, tx, p.orgId, [
+        {
+          type: event,
+          conversationId,
+          recipients: selfAudience(p.actor.id),
+          payload: { conversation_id: conversationId, me: presentMemberState(state, ctx.clock.now()) },
+        },
+      ]);
+    }
+    return state;
+  });
+}
 
 /** Mutes until `until` (epoch ms, in the future) or, with -1 or no time, until unmuted (`invalid_until` 400). */
 export async function muteConversation(
@@ -27,12 +54,12 @@ export async function muteConversation(
       'invalid_until',
     );
   }
-  return (await updateMember(ctx.db, conversation.id, p.actor.id, { muted_until: mutedUntil }))!;
+  return changeMyState(ctx, p, conversation.id, { muted_until: mutedUntil }, 'member.muted');
 }
 
 export async function unmuteConversation(ctx: AppContext, p: Principal, id: string): Promise<MemberState> {
   const { conversation } = await loadConversation(ctx.db, p, id);
-  return (await updateMember(ctx.db, conversation.id, p.actor.id, { muted_until: null }))!;
+  return changeMyState(ctx, p, conversation.id, { muted_until: null }, 'member.unmuted');
 }
 
 /**
@@ -58,10 +85,13 @@ export async function markRead(
     target = me.readMessageId;
   }
   const unread = await countUnread(ctx.db, conversation.id, p.actor.id, target);
-  return (await updateMember(ctx.db, conversation.id, p.actor.id, {
-    read_message_id: target,
-    unread_count: unread,
-  }))!;
+  return changeMyState(
+    ctx,
+    p,
+    conversation.id,
+    { read_message_id: target, unread_count: unread },
+    'member.read',
+  );
 }
 
 export async function setDraft(
@@ -72,10 +102,8 @@ export async function setDraft(
 ): Promise<MemberState> {
   const { conversation } = await loadConversation(ctx.db, p, id);
   const draft = text === null || text === '' ? null : text;
-  return (await updateMember(ctx.db, conversation.id, p.actor.id, {
-    draft,
-    draft_updated_at: draft === null ? null : ctx.clock.now(),
-  }))!;
+  const values = { draft, draft_updated_at: draft === null ? null : ctx.clock.now() };
+  return changeMyState(ctx, p, conversation.id, values, null);
 }
 
 /** Hides the conversation from the caller's list until new activity (or unhide). */
@@ -86,7 +114,8 @@ export async function setHidden(
   hidden: boolean,
 ): Promise<MemberState> {
   const { conversation } = await loadConversation(ctx.db, p, id);
-  return (await updateMember(ctx.db, conversation.id, p.actor.id, { hidden: hidden ? 1 : 0 }))!;
+  const event = hidden ? 'conversation.hidden' : 'conversation.restored';
+  return changeMyState(ctx, p, conversation.id, { hidden: hidden ? 1 : 0 }, event);
 }
 
 /** Pins (or unpins) the conversation at the top of the caller's own list. */
@@ -97,5 +126,5 @@ export async function setPinnedInList(
   pinned: boolean,
 ): Promise<MemberState> {
   const { conversation } = await loadConversation(ctx.db, p, id);
-  return (await updateMember(ctx.db, conversation.id, p.actor.id, { pinned: pinned ? 1 : 0 }))!;
+  return changeMyState(ctx, p, conversation.id, { pinned: pinned ? 1 : 0 }, null);
 }

@@ -1,4 +1,4 @@
-import { type AppContext, inTransaction } from '../context.ts';
+import { type AppContext, type Db, inTransaction } from '../context.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { canAddMembers, canLeave, canRemoveMember } from '../domain/policies/conversation.ts';
 import { authorize } from '../domain/policies/decision.ts';
@@ -17,6 +17,8 @@ import {
 } from '../store/repos/conversations.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { recordEvents } from './events.ts';
+import { conversationAudience } from './recipients.ts';
 
 /** The fields a member listing may be projected to (`fields=name,email`). */
 export const MemberField = ['id', 'name', 'email', 'kind', 'role', 'external_id', 'joined_at'] as const;
@@ -72,7 +74,17 @@ export async function addMembers(ctx: AppContext, p: Principal, conversationId: 
     // A member's list position is the conversation's own last activity, joining or not.
     await rejoinMembers(tx, conversation.id, returning, now, conversation.lastActivityAt);
     const added = fresh.length + returning.length;
-    if (added > 0) await adjustMemberCount(tx, conversation.id, added, now);
+    if (added > 0) {
+      await adjustMemberCount(tx, conversation.id, added, now);
+      await recordEvents(ctx, tx, p.orgId, [
+        {
+          type: 'member.joined',
+          conversationId: conversation.id,
+          recipients: await conversationAudience(tx, conversation.id),
+          payload: { conversation_id: conversation.id, actor_ids: [...fresh, ...returning], by: p.actor.id },
+        },
+      ]);
+    }
   });
 }
 
@@ -96,6 +108,7 @@ export async function removeMember(
   await inTransaction(ctx, async (tx) => {
     await updateMember(tx, conversation.id, actorId, { left_at: now, hidden: 0, pinned: 0 });
     await adjustMemberCount(tx, conversation.id, -1, now);
+    await recordLeft(ctx, tx, p, conversation.id, actorId);
   });
 }
 
@@ -123,6 +136,7 @@ export async function leaveConversation(
       const heir = await findOldestMember(tx, conversation.id);
       if (heir) await updateMember(tx, conversation.id, heir.actorId, { role: 'owner' });
     }
+    await recordLeft(ctx, tx, p, conversation.id, p.actor.id);
   });
 }
 
@@ -142,4 +156,16 @@ export function parseMemberFields(text: string | undefined): MemberField[] | und
     );
   }
   return [...new Set(names)] as MemberField[];
+}
+
+/** member.left goes to the remaining members and to the one who left (their other devices). */
+async function recordLeft(ctx: AppContext, tx: Db, p: Principal, conversationId: string, actorId: string) {
+  await recordEvents(ctx, tx, p.orgId, [
+    {
+      type: 'member.left',
+      conversationId,
+      recipients: [...(await conversationAudience(tx, conversationId)), actorId],
+      payload: { conversation_id: conversationId, actor_id: actorId, by: p.actor.id },
+    },
+  ]);
 }

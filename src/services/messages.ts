@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import type { Message } from '../domain/model.ts';
 import { canDeleteMessage, canEditMessage, canSend } from '../domain/policies/conversation.ts';
 import { authorize } from '../domain/policies/decision.ts';
+import { presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import {
   findMessage,
@@ -17,6 +18,8 @@ import { deleteSticky } from '../store/repos/pins.ts';
 import { findSupportChat } from '../store/repos/support.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { recordEvents } from './events.ts';
+import { conversationAudience } from './recipients.ts';
 
 export interface SendMessageInput {
   text: string;
@@ -87,6 +90,14 @@ export async function sendMessage(
       return result;
     }
     await recordActivity(tx, result.message);
+    await recordEvents(ctx, tx, p.orgId, [
+      {
+        type: 'message.created',
+        conversationId: conversation.id,
+        recipients: await conversationAudience(tx, conversation.id),
+        payload: { message: presentMessage(result.message) },
+      },
+    ]);
     return result;
   });
 }
@@ -143,12 +154,23 @@ export async function editMessage(
   conversationId: string,
   messageId: string,
   text: string,
-) {
+): Promise<Message> {
   const { conversation } = await loadConversation(ctx.db, p, conversationId);
   const m = await loadMessage(ctx, conversation.id, messageId);
   authorize(canEditMessage(p, m));
   if (m.deletedAt !== null) throw new ConflictError('message_deleted', 'A deleted message cannot be edited');
-  return updateMessageText(ctx.db, m.id, text, ctx.clock.now());
+  return inTransaction(ctx, async (tx) => {
+    const edited = await updateMessageText(tx, m.id, text, ctx.clock.now());
+    await recordEvents(ctx, tx, p.orgId, [
+      {
+        type: 'message.edited',
+        conversationId: conversation.id,
+        recipients: await conversationAudience(tx, conversation.id),
+        payload: { message: presentMessage(edited) },
+      },
+    ]);
+    return edited;
+  });
 }
 
 /**
@@ -168,7 +190,26 @@ export async function deleteMessage(
   return inTransaction(ctx, async (tx) => {
     const deleted = await markMessageDeleted(tx, m.id, ctx.clock.now());
     await uncountDeleted(tx, m);
-    await deleteSticky(tx, conversation.id, m.id);
+    const unpinned = await deleteSticky(tx, conversation.id, m.id);
+    const audience = await conversationAudience(tx, conversation.id);
+    await recordEvents(ctx, tx, p.orgId, [
+      {
+        type: 'message.deleted',
+        conversationId: conversation.id,
+        recipients: audience,
+        payload: { message: presentMessage(deleted) },
+      },
+      ...(unpinned > 0
+        ? [
+            {
+              type: 'pin.deleted' as const,
+              conversationId: conversation.id,
+              recipients: audience,
+              payload: { conversation_id: conversation.id },
+            },
+          ]
+        : []),
+    ]);
     return deleted;
   });
 }

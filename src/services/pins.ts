@@ -1,11 +1,14 @@
-import type { AppContext } from '../context.ts';
+import { type AppContext, inTransaction } from '../context.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Message, StickyMessage } from '../domain/model.ts';
+import { presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import { findActor } from '../store/repos/actors.ts';
 import { findMessage } from '../store/repos/messages.ts';
 import { deleteExpiredStickies, deleteSticky, findActiveSticky, upsertSticky } from '../store/repos/pins.ts';
 import { loadConversation } from './access.ts';
+import { recordEvents } from './events.ts';
+import { conversationAudience } from './recipients.ts';
 
 export interface PinView {
   pin: StickyMessage;
@@ -55,8 +58,25 @@ export async function pinMessage(
     expiresAt,
     notify: input.notify ?? false,
   };
-  await upsertSticky(ctx.db, p.orgId, pin);
-  return (await viewOf(ctx, p.orgId, pin))!;
+  const view = (await viewOf(ctx, p.orgId, pin))!;
+  await inTransaction(ctx, async (tx) => {
+    await upsertSticky(tx, p.orgId, pin);
+    await recordEvents(ctx, tx, p.orgId, [
+      {
+        type: 'pin.created',
+        conversationId: conversation.id,
+        recipients: await conversationAudience(tx, conversation.id),
+        payload: {
+          conversation_id: conversation.id,
+          message: presentMessage(view.message),
+          creator_id: p.actor.id,
+          expiry_time: pin.expiresAt ?? -1,
+          notify: pin.notify,
+        },
+      },
+    ]);
+  });
+  return view;
 }
 
 /** The conversation's pinned message; `pin_not_found` (404) when there is none or it has expired. */
@@ -77,7 +97,17 @@ export async function unpinMessage(ctx: AppContext, p: Principal, conversationId
   const { conversation } = await loadConversation(ctx.db, p, conversationId);
   const pin = await findActiveSticky(ctx.db, conversation.id, ctx.clock.now());
   if (!pin) throw new NotFoundError('pin_not_found', 'This conversation has no pinned message');
-  await deleteSticky(ctx.db, conversation.id);
+  await inTransaction(ctx, async (tx) => {
+    await deleteSticky(tx, conversation.id);
+    await recordEvents(ctx, tx, p.orgId, [
+      {
+        type: 'pin.deleted',
+        conversationId: conversation.id,
+        recipients: await conversationAudience(tx, conversation.id),
+        payload: { conversation_id: conversation.id, by: p.actor.id },
+      },
+    ]);
+  });
 }
 
 /** Periodic sweep: removes expired pins (reads already ignore them). Returns how many. */

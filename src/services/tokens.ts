@@ -1,5 +1,5 @@
 import { generateToken, hashToken } from '../auth/tokens.ts';
-import type { AppContext } from '../context.ts';
+import { type AppContext, inTransaction } from '../context.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import { isOrgAdmin } from '../domain/principal.ts';
@@ -13,6 +13,7 @@ import {
   revokeTokensNamed,
   type TokenRow,
 } from '../store/repos/tokens.ts';
+import { recordEvents } from './events.ts';
 
 /**
  * Issues a token for an actor of the org. The secret is returned once and stored hashed.
@@ -103,9 +104,15 @@ export async function createAccessToken(
 
 /** Revokes a token (`token_not_found` 404); its sockets close when the realtime gateway sees it. */
 export async function revokeAccessToken(ctx: AppContext, p: Principal, id: string): Promise<void> {
-  const mine = (await listTokens(ctx.db, p.orgId, isOrgAdmin(p) ? undefined : p.actor.id)).some(
+  const token = (await listTokens(ctx.db, p.orgId, isOrgAdmin(p) ? undefined : p.actor.id)).find(
     (t) => t.id === id,
   );
-  if (!mine) throw new NotFoundError('token_not_found', `Token ${id} not found`);
-  await revokeToken(ctx.db, p.orgId, id, ctx.clock.now());
+  if (!token) throw new NotFoundError('token_not_found', `Token ${id} not found`);
+  await inTransaction(ctx, async (tx) => {
+    await revokeToken(tx, p.orgId, id, ctx.clock.now());
+    // Every node's gateway closes the sockets opened with this token.
+    await recordEvents(ctx, tx, p.orgId, [
+      { type: 'token.revoked', recipients: [token.actorId], payload: { token_id: id } },
+    ]);
+  });
 }

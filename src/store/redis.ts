@@ -5,9 +5,11 @@ import { Redis } from 'ioredis';
  * Offline commands fail fast instead of queueing, so callers can fall back (rate limits use
  * an in-process insurance limiter while Redis is away) and recover when it comes back.
  */
-export function createRedis(url: string): Redis {
+export function createRedis(url: string, opts: { offlineQueue?: boolean } = {}): Redis {
   return new Redis(url, {
-    enableOfflineQueue: false,
+    // Off for commands that must fail fast (rate limits); on for the pub/sub subscriber, whose
+    // SUBSCRIBE calls wait for the connection (and are replayed after a reconnect).
+    enableOfflineQueue: opts.offlineQueue ?? false,
     maxRetriesPerRequest: 1,
     lazyConnect: false,
     retryStrategy: (times) => Math.min(times * 200, 2000),

@@ -4,10 +4,13 @@ import { loadConfig } from '../../src/config.ts';
 import type { AppContext } from '../../src/context.ts';
 import { createFakeClock, type FakeClock } from '../../src/domain/clock.ts';
 import type { RouteInfo } from '../../src/http/content.ts';
+import type { EventBus } from '../../src/realtime/bus.ts';
+import type { Gateway, GatewayOptions } from '../../src/realtime/gateway.ts';
 import { createTestStore } from './db.ts';
 
 export interface TestApp {
   app: FastifyInstance;
+  gateway: Gateway;
   routes: readonly RouteInfo[];
   ctx: AppContext;
   clock: FakeClock;
@@ -15,14 +18,18 @@ export interface TestApp {
 }
 
 /** A real app on a real, freshly migrated database (see db.ts), with a fake clock. */
-export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  env: Record<string, string> = {},
+  opts: { gateway?: Partial<GatewayOptions>; bus?: EventBus } = {},
+): Promise<TestApp> {
   const { store, drop } = await createTestStore();
   const clock = createFakeClock(Date.UTC(2026, 10, 21, 9, 0, 0));
   const config = loadConfig({ NODE_ID: '7', BODY_LIMIT: '65536', ...env });
-  const { app, ctx, routes } = await buildApp(config, { store, clock });
+  const { app, ctx, routes, gateway } = await buildApp(config, { store, clock, ...opts });
   await app.ready();
   return {
     app,
+    gateway,
     routes,
     ctx,
     clock,

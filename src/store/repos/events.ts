@@ -54,7 +54,69 @@ export async function listEventsAfter(
     .orderBy('seq')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({
+  return rows.map(toEvent);
+}
+
+/** The events of an org with seq in [fromSeq, toSeq], oldest first. */
+export async function listEventsBetween(
+  db: Db,
+  orgId: string,
+  fromSeq: number,
+  toSeq: number,
+): Promise<DomainEvent[]> {
+  const rows = await db
+    .selectFrom('event')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('seq', '>=', fromSeq)
+    .where('seq', '<=', toSeq)
+    .orderBy('seq')
+    .execute();
+  return rows.map(toEvent);
+}
+
+/** The last sequence number an org has handed out (0 when none). */
+export async function findLastEventSeq(db: Db, orgId: string): Promise<number> {
+  const row = await db
+    .selectFrom('org_event_seq')
+    .select('last_seq')
+    .where('org_id', '=', orgId)
+    .executeTakeFirst();
+  return row ? Number(row.last_seq) : 0;
+}
+
+/** The oldest event still kept for an org, or undefined when none is. */
+export async function findOldestEventSeq(db: Db, orgId: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('event')
+    .select((eb) => eb.fn.min('seq').as('min'))
+    .where('org_id', '=', orgId)
+    .executeTakeFirst();
+  return row?.min == null ? undefined : Number(row.min);
+}
+
+/** Drops events older than `before` (epoch ms); returns how many. */
+export async function deleteEventsBefore(db: Db, before: number): Promise<number> {
+  const res = await db.deleteFrom('event').where('created_at', '<', before).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
+/** Removes every event that concerns a conversation (used when it is purged). */
+export async function deleteConversationEvents(db: Db, conversationId: string): Promise<number> {
+  const res = await db.deleteFrom('event').where('conversation_id', '=', conversationId).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
+function toEvent(r: {
+  org_id: unknown;
+  seq: unknown;
+  type: string;
+  conversation_id: unknown;
+  recipients: string;
+  payload: string;
+  created_at: unknown;
+}): DomainEvent {
+  return {
     orgId: String(r.org_id),
     seq: Number(r.seq),
     type: r.type as EventType,
@@ -62,11 +124,5 @@ export async function listEventsAfter(
     recipients: JSON.parse(r.recipients) as string[],
     payload: JSON.parse(r.payload) as Record<string, unknown>,
     createdAt: Number(r.created_at),
-  }));
-}
-
-/** Removes every event that concerns a conversation (used when it is purged). */
-export async function deleteConversationEvents(db: Db, conversationId: string): Promise<number> {
-  const res = await db.deleteFrom('event').where('conversation_id', '=', conversationId).executeTakeFirst();
-  return Number(res.numDeletedRows);
+  };
 }

@@ -1,0 +1,41 @@
+import type { MemberState, Message } from './model.ts';
+import { isMuted } from './model.ts';
+
+/**
+ * The native API's JSON for the objects that also travel in events (the realtime stream and
+ * webhooks carry the same shapes as the REST answers). Pure; src/http/present.ts re-exports.
+ */
+const iso = (ms: number) => new Date(ms).toISOString();
+const optIso = (ms: number | null) => (ms === null ? null : iso(ms));
+
+export function presentMessage(m: Message) {
+  return {
+    id: m.id,
+    conversation_id: m.conversationId,
+    sender_id: m.senderId,
+    type: m.type,
+    text: m.text,
+    metadata: m.metadata,
+    reply_to_id: m.replyToId,
+    client_id: m.clientId,
+    created_at: iso(m.createdAt),
+    edited_at: optIso(m.editedAt),
+    deleted: m.deletedAt !== null,
+    deleted_at: optIso(m.deletedAt),
+  };
+}
+
+export function presentMemberState(s: MemberState, now: number) {
+  const muted = isMuted(s, now);
+  return {
+    role: s.role,
+    joined_at: iso(s.joinedAt),
+    muted,
+    muted_until: muted ? s.mutedUntil : null,
+    read_message_id: s.readMessageId,
+    unread_count: s.unreadCount,
+    draft: s.draft,
+    hidden: s.hidden,
+    pinned: s.pinned,
+  };
+}

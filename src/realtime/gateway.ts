@@ -1,0 +1,409 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { AppContext } from '../context.ts';
+import { isAppError } from '../domain/errors.ts';
+import type { DomainEvent } from '../domain/events.ts';
+import { presentMessage } from '../domain/presenters.ts';
+import type { Principal } from '../domain/principal.ts';
+import { catchUpPage, eventsBetween, lastEventSeq } from '../services/events.ts';
+import { sendMessage } from '../services/messages.ts';
+import { startTyping } from '../services/typing.ts';
+
+/** Close codes of the stream (4xxx are Parley's own; the reason says what to do). */
+export const StreamClose = {
+  GOING_AWAY: 1001,
+  UNAUTHORIZED: 4001,
+  BAD_REQUEST: 4400,
+  SLOW_CONSUMER: 4008,
+  RESYNC_REQUIRED: 4009,
+} as const;
+
+export interface GatewayOptions {
+  /** How often sockets are pinged; one without a pong by the next ping is dropped. */
+  pingMs: number;
+  /** A socket with more than this many bytes queued is a slow consumer and is closed. */
+  maxBufferedBytes: number;
+  /** Live events held for one client while it catches up, at most. */
+  maxCatchUpBuffer: number;
+  /** How long an out-of-order event waits for the ones before it before they are read from the database. */
+  gapFillMs: number;
+}
+
+export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
+  pingMs: 30_000,
+  maxBufferedBytes: 1 << 20,
+  maxCatchUpBuffer: 10_000,
+  gapFillMs: 250,
+};
+
+interface Client {
+  socket: WebSocket;
+  principal: Principal;
+  alive: boolean;
+  /** Live events held while the client catches up from the database; null once live. */
+  buffer: DomainEvent[] | null;
+  /** The highest sequence number sent to this client. */
+  sentUpTo: number;
+}
+
+interface OrgState {
+  /** The next sequence number to deliver; null while it is being read. */
+  next: number | null;
+  /** Events that arrived ahead of `next`, by seq. */
+  pending: Map<number, DomainEvent>;
+  early: DomainEvent[];
+  gapTimer: NodeJS.Timeout | null;
+  clients: Map<string, Set<Client>>;
+  ready: Promise<void>;
+}
+
+/** The frame of an event: serialized once, sent as is to every socket that gets it. */
+function frameOf(e: DomainEvent): string {
+  return JSON.stringify({
+    type: 'event',
+    seq: e.seq,
+    event: e.type,
+    conversation_id: e.conversationId,
+    data: e.payload,
+    at: new Date(e.createdAt).toISOString(),
+  });
+}
+
+/**
+ * The WebSocket gateway of one node. Every event an org publishes reaches the node through the
+ * bus; the gateway puts each org's events back in sequence order (holding early ones, and
+ * reading missing ones from the database after a short wait), serializes each event once and
+ * sends it to the sockets of its recipients on this node. A client that connects with
+ * `since` first gets what it missed from the database, then live events, with nothing lost or
+ * sent twice.
+ */
+export class Gateway {
+  readonly #ctx: AppContext;
+  readonly #log: FastifyBaseLogger;
+  readonly #opts: GatewayOptions;
+  readonly #orgs = new Map<string, OrgState>();
+  readonly #unsubscribe: () => void;
+  readonly #pingTimer: NodeJS.Timeout;
+  #closing = false;
+
+  constructor(ctx: AppContext, log: FastifyBaseLogger, opts: GatewayOptions) {
+    this.#ctx = ctx;
+    this.#log = log;
+    this.#opts = opts;
+    this.#unsubscribe = ctx.bus.subscribe((e) => this.#onBusEvent(e));
+    this.#pingTimer = setInterval(() => this.#ping(), opts.pingMs);
+    this.#pingTimer.unref();
+  }
+
+  get socketCount(): number {
+    let n = 0;
+    for (const org of this.#orgs.values()) for (const set of org.clients.values()) n += set.size;
+    return n;
+  }
+
+  /** Serves one authenticated socket; `since` asks for catch-up from that sequence number. */
+  async attach(socket: WebSocket, principal: Principal, since: number | undefined): Promise<void> {
+    if (this.#closing) {
+      socket.close(StreamClose.GOING_AWAY, 'server shutting down');
+      return;
+    }
+    const client: Client = {
+      socket,
+      principal,
+      alive: true,
+      buffer: since === undefined ? null : [],
+      sentUpTo: 0,
+    };
+    const org = this.#org(principal.orgId);
+    const set = org.clients.get(principal.actor.id) ?? new Set<Client>();
+    org.clients.set(principal.actor.id, set);
+    set.add(client);
+    socket.on('pong', () => {
+      client.alive = true;
+    });
+    socket.on('close', () => this.#detach(client));
+    socket.on('message', (data) => void this.#onMessage(client, data.toString()));
+    try {
+      await org.ready;
+      if (since === undefined) {
+        client.sentUpTo = (org.next ?? 1) - 1;
+      } else {
+        await this.#catchUp(client, since);
+      }
+      this.#send(client, JSON.stringify({ type: 'ready', seq: client.sentUpTo }));
+    } catch (err) {
+      const code = isAppError(err) ? err.code : 'internal';
+      const message = isAppError(err) ? err.message : 'catch-up failed';
+      if (!isAppError(err)) this.#log.error({ err }, 'stream catch-up failed');
+      this.#send(client, JSON.stringify({ type: 'error', code, message }));
+      socket.close(code === 'resync_required' ? StreamClose.RESYNC_REQUIRED : StreamClose.BAD_REQUEST, code);
+    }
+  }
+
+  async #catchUp(client: Client, since: number): Promise<void> {
+    const { orgId, actor } = client.principal;
+    let after = since;
+    for (;;) {
+      const page = await catchUpPage(this.#ctx, orgId, actor.id, after);
+      for (const e of page.events) this.#send(client, frameOf(e));
+      after = page.scannedTo;
+      if (page.done || client.socket.readyState !== client.socket.OPEN) break;
+    }
+    client.sentUpTo = after;
+    const held = client.buffer ?? [];
+    client.buffer = null;
+    for (const e of held) this.#deliverTo(client, e, frameOf(e));
+  }
+
+  #org(orgId: string): OrgState {
+    let org = this.#orgs.get(orgId);
+    if (org) return org;
+    const state: OrgState = {
+      next: null,
+      pending: new Map(),
+      early: [],
+      gapTimer: null,
+      clients: new Map(),
+      ready: Promise.resolve(),
+    };
+    state.ready = (async () => {
+      await this.#ctx.bus.watch(orgId);
+      const last = await lastEventSeq(this.#ctx, orgId);
+      state.next = last + 1;
+      const early = state.early;
+      state.early = [];
+      for (const e of early) this.#sequence(state, e);
+    })();
+    this.#orgs.set(orgId, state);
+    org = state;
+    return org;
+  }
+
+  #detach(client: Client): void {
+    const { orgId, actor } = client.principal;
+    const org = this.#orgs.get(orgId);
+    const set = org?.clients.get(actor.id);
+    if (!org || !set) return;
+    set.delete(client);
+    if (set.size === 0) org.clients.delete(actor.id);
+    if (org.clients.size === 0) {
+      if (org.gapTimer) clearTimeout(org.gapTimer);
+      this.#orgs.delete(orgId);
+      void this.#ctx.bus.unwatch(orgId);
+    }
+  }
+
+  #onBusEvent(e: DomainEvent): void {
+    const org = this.#orgs.get(e.orgId);
+    if (!org) return;
+    if (e.seq === 0) {
+      this.#deliver(org, e); // ephemeral: no order to keep
+      return;
+    }
+    if (org.next === null) {
+      org.early.push(e);
+      return;
+    }
+    this.#sequence(org, e);
+  }
+
+  /** Delivers an org's events strictly in sequence order, filling gaps from the database. */
+  #sequence(org: OrgState, e: DomainEvent): void {
+    if (org.next === null || e.seq < org.next) return; // already delivered (or covered)
+    org.pending.set(e.seq, e);
+    let next = org.pending.get(org.next);
+    while (next) {
+      org.pending.delete(org.next);
+      this.#deliver(org, next);
+      org.next += 1;
+      next = org.pending.get(org.next);
+    }
+    if (org.pending.size > 0 && !org.gapTimer) {
+      org.gapTimer = setTimeout(() => void this.#fillGap(org), this.#opts.gapFillMs);
+      org.gapTimer.unref();
+    } else if (org.pending.size === 0 && org.gapTimer) {
+      clearTimeout(org.gapTimer);
+      org.gapTimer = null;
+    }
+  }
+
+  async #fillGap(org: OrgState): Promise<void> {
+    org.gapTimer = null;
+    if (org.next === null || org.pending.size === 0) return;
+    const upTo = Math.max(...org.pending.keys()) - 1;
+    const orgId = org.pending.values().next().value?.orgId;
+    if (!orgId) return;
+    try {
+      const missing = await eventsBetween(this.#ctx, orgId, org.next, upTo);
+      for (const e of missing) this.#sequence(org, e);
+      // Anything still missing was dropped by retention: move on rather than stall.
+      if (org.pending.size > 0 && org.next !== null && !org.pending.has(org.next)) {
+        org.next = Math.min(...org.pending.keys());
+        this.#sequence(org, org.pending.get(org.next)!);
+      }
+    } catch (err) {
+      this.#log.error({ err }, 'filling an event gap failed');
+      org.gapTimer = setTimeout(() => void this.#fillGap(org), this.#opts.gapFillMs * 4);
+      org.gapTimer.unref();
+    }
+  }
+
+  #deliver(org: OrgState, e: DomainEvent): void {
+    if (e.type === 'token.revoked' || e.type === 'actor.deactivated') this.#closeRevoked(org, e);
+    let frame: string | null = null;
+    for (const actorId of e.recipients) {
+      const set = org.clients.get(actorId);
+      if (!set) continue;
+      frame ??= frameOf(e);
+      for (const client of set) this.#deliverTo(client, e, frame);
+    }
+  }
+
+  #deliverTo(client: Client, e: DomainEvent, frame: string): void {
+    if (client.buffer) {
+      if (client.buffer.length >= this.#opts.maxCatchUpBuffer) {
+        client.socket.close(StreamClose.RESYNC_REQUIRED, 'resync_required');
+        return;
+      }
+      client.buffer.push(e);
+      return;
+    }
+    if (e.seq !== 0) {
+      if (e.seq <= client.sentUpTo) return;
+      client.sentUpTo = e.seq;
+    }
+    this.#send(client, frame);
+  }
+
+  #send(client: Client, frame: string): void {
+    const s = client.socket;
+    if (s.readyState !== s.OPEN) return;
+    if (s.bufferedAmount > this.#opts.maxBufferedBytes) {
+      // A consumer that cannot keep up is closed instead of buffering without bound; it
+      // reconnects with `since` and catches up from the database.
+      s.close(StreamClose.SLOW_CONSUMER, 'slow consumer: reconnect with since');
+      return;
+    }
+    s.send(frame);
+  }
+
+  #closeRevoked(org: OrgState, e: DomainEvent): void {
+    const tokenId = typeof e.payload.token_id === 'string' ? e.payload.token_id : null;
+    for (const actorId of e.recipients) {
+      for (const client of org.clients.get(actorId) ?? []) {
+        if (e.type === 'actor.deactivated' || client.principal.tokenId === tokenId) {
+          client.socket.close(
+            StreamClose.UNAUTHORIZED,
+            e.type === 'token.revoked' ? 'token revoked' : 'actor deactivated',
+          );
+        }
+      }
+    }
+  }
+
+  async #onMessage(client: Client, text: string): Promise<void> {
+    let msg: Record<string, unknown>;
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      msg = parsed as Record<string, unknown>;
+    } catch {
+      this.#send(
+        client,
+        JSON.stringify({ type: 'error', code: 'invalid_frame', message: 'Frames are JSON objects' }),
+      );
+      return;
+    }
+    const clientId = typeof msg.client_id === 'string' ? msg.client_id : undefined;
+    const fail = (code: string, message: string) =>
+      this.#send(
+        client,
+        JSON.stringify({ type: 'error', code, message, ...(clientId ? { client_id: clientId } : {}) }),
+      );
+    try {
+      if (msg.type === 'send') {
+        if (!client.principal.scopes.has('messages:write'))
+          return fail('insufficient_scope', 'This token lacks messages:write');
+        const { conversation_id: conversationId, text: body } = msg;
+        if (typeof conversationId !== 'string' || !/^[0-9]{1,19}$/.test(conversationId)) {
+          return fail('invalid_request', 'conversation_id must be a Parley id');
+        }
+        if (typeof body !== 'string' || body.length === 0 || body.length > 10_000) {
+          return fail('invalid_request', 'text must be a string of 1 to 10000 characters');
+        }
+        if (!clientId || !/^[\x21-\x7e]{1,128}$/.test(clientId)) {
+          return fail(
+            'invalid_request',
+            'client_id (1-128 printable characters) is required to send over the stream',
+          );
+        }
+        const { message, created } = await sendMessage(this.#ctx, client.principal, conversationId, {
+          text: body,
+          clientId,
+        });
+        this.#send(
+          client,
+          JSON.stringify({ type: 'ack', client_id: clientId, created, message: presentMessage(message) }),
+        );
+      } else if (msg.type === 'typing') {
+        const conversationId = msg.conversation_id;
+        if (typeof conversationId !== 'string' || !/^[0-9]{1,19}$/.test(conversationId)) {
+          return fail('invalid_request', 'conversation_id must be a Parley id');
+        }
+        await startTyping(this.#ctx, client.principal, conversationId);
+      } else if (msg.type === 'ping') {
+        this.#send(client, JSON.stringify({ type: 'pong' }));
+      } else {
+        fail('unknown_frame', 'Frames are send, typing or ping');
+      }
+    } catch (err) {
+      if (isAppError(err) && err.kind !== 'internal') return fail(err.code, err.message);
+      this.#log.error({ err }, 'stream frame failed');
+      fail('internal', 'Something went wrong on our side; the error was logged');
+    }
+  }
+
+  #ping(): void {
+    for (const org of this.#orgs.values()) {
+      for (const set of org.clients.values()) {
+        for (const client of set) {
+          if (!client.alive) {
+            client.socket.terminate();
+            continue;
+          }
+          client.alive = false;
+          client.socket.ping();
+        }
+      }
+    }
+  }
+
+  /** Drains: tells every socket the server is going away and waits (bounded) for them to close. */
+  async close(timeoutMs = 3_000): Promise<void> {
+    this.#closing = true;
+    clearInterval(this.#pingTimer);
+    this.#unsubscribe();
+    const sockets: WebSocket[] = [];
+    for (const org of this.#orgs.values()) {
+      if (org.gapTimer) clearTimeout(org.gapTimer);
+      for (const set of org.clients.values()) for (const c of set) sockets.push(c.socket);
+    }
+    await Promise.all(
+      sockets.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.readyState === s.CLOSED) return resolve();
+            const timer = setTimeout(() => {
+              s.terminate();
+              resolve();
+            }, timeoutMs);
+            s.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            s.close(StreamClose.GOING_AWAY, 'server shutting down');
+          }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,83 @@
+import websocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { extractBearer } from '../auth/bearer.ts';
+import type { AppContext } from '../context.ts';
+import { ForbiddenError, UnauthenticatedError } from '../domain/errors.ts';
+import { authenticateToken } from '../services/tokens.ts';
+import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from './gateway.ts';
+
+/** The subprotocol a browser names alongside `bearer.<token>` (it cannot set headers). */
+export const STREAM_PROTOCOL = 'parley';
+
+/**
+ * Where the stream's token comes from, in order: `Authorization: Bearer`, the subprotocol
+ * `bearer.<token>` (next to `parley`), or `?access_token=` (logged URLs are redacted, but prefer
+ * the subprotocol in browsers).
+ */
+export function streamToken(request: FastifyRequest): string {
+  if (request.headers.authorization) return extractBearer(request.headers.authorization);
+  const protocols = String(request.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim());
+  const fromProtocol = protocols.find((p) => p.startsWith('bearer.'));
+  if (fromProtocol) return fromProtocol.slice('bearer.'.length);
+  const q = request.query as { access_token?: unknown };
+  if (typeof q.access_token === 'string' && q.access_token) return q.access_token;
+  throw new UnauthenticatedError(
+    'missing_token',
+    'Send a bearer token: header, subprotocol bearer.<token>, or access_token',
+  );
+}
+
+/**
+ * `GET /v1/stream` (WebSocket). Authenticated on upgrade; `since=<seq>` catches up from that
+ * event. Returns the gateway so the app can drain it on shutdown.
+ */
+export async function registerStream(
+  app: FastifyInstance,
+  ctx: AppContext,
+  opts: Partial<GatewayOptions> = {},
+): Promise<Gateway> {
+  await app.register(websocket, {
+    options: {
+      maxPayload: 64 * 1024,
+      handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
+    },
+  });
+  const gateway = new Gateway(ctx, app.log, { ...DEFAULT_GATEWAY_OPTIONS, ...opts });
+  app.addHook('preClose', async () => gateway.close());
+
+  app.get(
+    '/v1/stream',
+    {
+      websocket: true,
+      config: { scope: 'messages:read' },
+      schema: {
+        tags: ['stream'],
+        summary: 'The realtime stream (WebSocket): every event the caller may see, with catch-up',
+        description:
+          'Upgrade to WebSocket. Token: Authorization header, subprotocols `parley, bearer.<token>`, or `access_token`. ' +
+          '`since=<seq>` first sends what was missed after that event. Frames are described in docs/api.md.',
+        querystring: Type.Object({
+          since: Type.Optional(Type.Integer({ minimum: 0 })),
+          access_token: Type.Optional(Type.String({ maxLength: 200 })),
+        }),
+      },
+      onRequest: async (request) => {
+        const principal = await authenticateToken(ctx, streamToken(request));
+        if (!principal.scopes.has('messages:read')) {
+          throw new ForbiddenError('insufficient_scope', 'This token lacks the messages:read scope', {
+            required: 'messages:read',
+          });
+        }
+        request.principal = principal;
+      },
+    },
+    (socket, request) => {
+      const since = (request.query as { since?: number }).since;
+      void gateway.attach(socket, request.principal!, since);
+    },
+  );
+  return gateway;
+}
