@@ -32,7 +32,9 @@ import type { Gateway, GatewayOptions } from './realtime/gateway.ts';
 import { createRedisBus } from './realtime/redis-bus.ts';
 import { registerStream } from './realtime/stream-route.ts';
 import { RateLimits } from './services/rate-limits.ts';
+import { PrincipalCache } from './services/tokens.ts';
 import { createStore, type Store } from './store/db.ts';
+import { GroupCommitter } from './store/group-commit.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { createRedis } from './store/redis.ts';
 
@@ -44,6 +46,8 @@ export interface BuildOptions {
   periodic?: boolean;
   /** The event bus (tests pass one to watch events); in-process by default. */
   bus?: EventBus;
+  /** Group commit on SQLite (default on). */
+  groupCommit?: boolean;
   /** Overrides of the realtime gateway's timings and limits (tests use short ones). */
   gateway?: Partial<GatewayOptions>;
   /** Log to stdout (pino); off by default for tests and the CLI. */
@@ -103,6 +107,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     rateLimits: new RateLimits(redis),
     bus: opts.bus ?? (redis && subscriber ? createRedisBus(redis, subscriber, busErrors) : createMemoryBus()),
     eventSinks: [],
+    principals: new PrincipalCache(),
+    groupCommit:
+      store.caps.dialect === 'sqlite' && opts.groupCommit !== false ? new GroupCommitter(store.db) : null,
   };
 
   const app = Fastify({
@@ -150,6 +157,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.addSchema(ErrorBody);
   app.decorateRequest('principal', null);
   const gateway = await registerStream(app, ctx, opts.gateway);
+  // Revocations and deactivations done on other nodes reach this node's token cache too.
+  const forgetRevoked = ctx.bus.subscribe((e) => {
+    if (e.type === 'token.revoked' && typeof e.payload.token_id === 'string')
+      ctx.principals.forget({ tokenId: e.payload.token_id });
+    if (e.type === 'actor.deactivated' && typeof e.payload.actor_id === 'string')
+      ctx.principals.forget({ actorId: e.payload.actor_id });
+  });
+  app.addHook('onClose', async () => forgetRevoked());
   app.setErrorHandler(renderNativeError);
   app.setNotFoundHandler((request, reply) => {
     const allowed = routes.allowedMethods(request.url);

@@ -22,6 +22,8 @@ const USAGE = `parley <command>
                                  create an org and its owner; prints a full-scope owner token
   app create --org SLUG --name N  create an API app for the signed dialect (/compat/zim); prints
                                  its AppId and ServerSecret
+  bench [--quick] [--only send,fanout,list,memory]
+                                 run the benchmark suite (same as npm run bench)
   token create --org SLUG --actor ID|EMAIL|EXTERNAL_ID [--scopes "a b"] [--name N] [--expires-in-days D]
                                  issue an access token (scopes default to all)
 
@@ -182,6 +184,14 @@ async function main(argv: string[]): Promise<void> {
           `token ${record.id} for ${actor.name} with scopes: ${record.scopes.join(' ')}\n`,
         );
       });
+      return;
+    }
+    case 'bench': {
+      // The benchmark suite (bench/run.ts) in its own process, with the same arguments.
+      const { spawnSync } = await import('node:child_process');
+      const script = new URL('../../bench/run.ts', import.meta.url).pathname;
+      const result = spawnSync(process.execPath, [script, ...argv.slice(1)], { stdio: 'inherit' });
+      process.exitCode = result.status ?? 1;
       return;
     }
     case undefined:

@@ -93,6 +93,13 @@ export function toAppError(err: unknown): AppError {
     case 'FST_ERR_ASYNC_CONSTRAINT':
       return new ValidationError('invalid_url', 'The URL is malformed');
   }
+  if (isDatabaseUnavailable(err)) {
+    return new AppError(
+      'unavailable',
+      'database_unavailable',
+      'The database is unavailable; try again shortly',
+    );
+  }
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
   if (status === 413)
     return new TooLargeError('body_too_large', 'The request body is larger than the server accepts');
@@ -107,12 +114,37 @@ export function toAppError(err: unknown): AppError {
   return new AppError('internal', 'internal', 'Something went wrong on our side; the error was logged');
 }
 
+/** Connection-level database failures (server down or restarting), never a bad request. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+]);
+
+function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e) return false;
+  if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
+  return (
+    typeof e.message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect/.test(e.message)
+  );
+}
+
 /** Renders an error in the native shape `{"error": {"code", "message", "details"}}`. */
 export function renderNativeError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const appError = toAppError(err);
   if (appError.kind === 'internal') request.log.error({ err }, 'unhandled error');
+  if (appError.kind === 'unavailable') request.log.warn({ err }, 'dependency unavailable');
   const status = NATIVE_STATUS[appError.kind];
   if (appError.kind === 'unauthenticated') reply.header('www-authenticate', 'Bearer realm="parley"');
+  if (appError.kind === 'unavailable') reply.header('retry-after', '5');
   if (appError.kind === 'rate_limited') {
     const ms = (appError.details as { retry_after_ms?: number } | undefined)?.retry_after_ms ?? 1000;
     reply.header('retry-after', String(Math.max(1, Math.ceil(ms / 1000))));

@@ -2,7 +2,7 @@ import type { Db } from '../context.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { Conversation, MemberState } from '../domain/model.ts';
 import type { Principal } from '../domain/principal.ts';
-import { findConversation, findMember } from '../store/repos/conversations.ts';
+import { findConversationWithMember } from '../store/repos/conversations.ts';
 
 export interface ConversationAccess {
   conversation: Conversation;
@@ -17,8 +17,9 @@ export interface ConversationAccess {
  * so do conversations in the recycle bin.
  */
 export async function loadConversation(db: Db, p: Principal, id: string): Promise<ConversationAccess> {
-  const conversation = await findConversation(db, p.orgId, id);
-  const me = conversation ? await findMember(db, conversation.id, p.actor.id) : undefined;
+  const found = await findConversationWithMember(db, p.orgId, id, p.actor.id);
+  const conversation = found?.conversation;
+  const me = found?.member;
   if (!conversation || conversation.deletedAt != null || !me || me.leftAt !== null) {
     throw new NotFoundError('conversation_not_found', `Conversation ${id} not found`);
   }

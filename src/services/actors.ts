@@ -125,6 +125,7 @@ export async function updateActor(
     ]);
   }
   const updated = await updateActorRow(ctx.db, p.orgId, id, patch, ctx.clock.now()).catch(duplicate);
+  ctx.principals.forget({ actorId: id });
   return updated!;
 }
 
@@ -134,6 +135,7 @@ export async function deactivateActor(ctx: AppContext, p: Principal, id: string)
   const actor = await getActor(ctx, p, id);
   if (actor.role === 'owner')
     throw new ConflictError('cannot_deactivate_owner', 'The owner cannot be deactivated');
+  ctx.principals.forget({ actorId: id });
   return inTransaction(ctx, async (tx) => {
     const updated = (await updateActorRow(tx, p.orgId, id, { active: false }, ctx.clock.now()))!;
     // Every node's gateway closes the actor's sockets.

@@ -89,12 +89,12 @@ export async function sendMessage(
       }
       return result;
     }
-    await recordActivity(tx, result.message);
+    const audience = await recordActivity(tx, result.message);
     await recordEvents(ctx, tx, p.orgId, [
       {
         type: 'message.created',
         conversationId: conversation.id,
-        recipients: await conversationAudience(tx, conversation.id),
+        recipients: audience,
         payload: { message: presentMessage(result.message) },
       },
     ]);

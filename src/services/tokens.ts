@@ -60,15 +60,63 @@ export async function issueToken(
  * deactivated actors, all answer `invalid_token` (401).
  */
 export async function authenticateToken(ctx: AppContext, token: string): Promise<Principal> {
-  const record = await findTokenByHash(ctx.db, hashToken(token));
+  const hash = hashToken(token);
   const now = ctx.clock.now();
+  const cached = ctx.principals.get(hash, now);
+  if (cached) return cached;
+  const record = await findTokenByHash(ctx.db, hash);
   if (!record || record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt <= now)) {
     throw new UnauthenticatedError('invalid_token', 'The access token is invalid, expired or revoked');
   }
   const actor = await findActor(ctx.db, record.orgId, record.actorId);
   if (!actor?.active)
     throw new UnauthenticatedError('invalid_token', 'The access token is invalid, expired or revoked');
-  return { orgId: record.orgId, actor, scopes: new Set(record.scopes as Scope[]), tokenId: record.id };
+  const principal: Principal = {
+    orgId: record.orgId,
+    actor,
+    scopes: new Set(record.scopes as Scope[]),
+    tokenId: record.id,
+  };
+  ctx.principals.set(
+    hash,
+    principal,
+    Math.min(now + PRINCIPAL_CACHE_MS, record.expiresAt ?? Number.MAX_SAFE_INTEGER),
+  );
+  return principal;
+}
+
+/** How long a node reuses a resolved token before reading it again. */
+export const PRINCIPAL_CACHE_MS = 5_000;
+
+/**
+ * Resolved tokens of this node, for a few seconds: a request needs no token or actor read.
+ * Revoking a token or deactivating an actor forgets them here at once, and on every other
+ * node when the event reaches it (or, at the latest, when the entry expires).
+ */
+export class PrincipalCache {
+  readonly #byHash = new Map<string, { principal: Principal; until: number }>();
+
+  get(hash: string, now: number): Principal | undefined {
+    const e = this.#byHash.get(hash);
+    if (!e) return undefined;
+    if (e.until <= now) {
+      this.#byHash.delete(hash);
+      return undefined;
+    }
+    return e.principal;
+  }
+
+  set(hash: string, principal: Principal, until: number): void {
+    if (this.#byHash.size >= 10_000) this.#byHash.clear();
+    this.#byHash.set(hash, { principal, until });
+  }
+
+  forget(match: { tokenId?: string; actorId?: string }): void {
+    for (const [hash, e] of this.#byHash) {
+      if (e.principal.tokenId === match.tokenId || e.principal.actor.id === match.actorId)
+        this.#byHash.delete(hash);
+    }
+  }
 }
 
 /** Tokens an admin can see: all of the org's; anyone else sees their own. */
@@ -108,6 +156,7 @@ export async function revokeAccessToken(ctx: AppContext, p: Principal, id: strin
     (t) => t.id === id,
   );
   if (!token) throw new NotFoundError('token_not_found', `Token ${id} not found`);
+  ctx.principals.forget({ tokenId: id });
   await inTransaction(ctx, async (tx) => {
     await revokeToken(tx, p.orgId, id, ctx.clock.now());
     // Every node's gateway closes the sockets opened with this token.

@@ -350,3 +350,54 @@ export async function listConversationsForActor(db: Db, f: ListFilter): Promise<
     lastSenderName: r.ls_name ?? null,
   }));
 }
+
+/** A conversation of the org with one actor's member row, in one query (the access check's read). */
+export async function findConversationWithMember(
+  db: Db,
+  orgId: string,
+  id: string,
+  actorId: string,
+): Promise<{ conversation: Conversation; member: MemberState | undefined } | undefined> {
+  const row = await db
+    .selectFrom('conversation as c')
+    .leftJoin('member as m', (j) => j.onRef('m.conversation_id', '=', 'c.id').on('m.actor_id', '=', actorId))
+    .selectAll('c')
+    .select([
+      'm.actor_id as m_actor_id',
+      'm.role as m_role',
+      'm.joined_at as m_joined_at',
+      'm.left_at as m_left_at',
+      'm.muted_until as m_muted_until',
+      'm.read_message_id as m_read_message_id',
+      'm.unread_count as m_unread_count',
+      'm.draft as m_draft',
+      'm.draft_updated_at as m_draft_updated_at',
+      'm.hidden as m_hidden',
+      'm.pinned as m_pinned',
+      'm.activity_at as m_activity_at',
+    ])
+    .where('c.org_id', '=', orgId)
+    .where('c.id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const member =
+    row.m_actor_id === null
+      ? undefined
+      : toMember({
+          conversation_id: row.id,
+          actor_id: row.m_actor_id,
+          org_id: row.org_id,
+          role: row.m_role as string,
+          joined_at: row.m_joined_at as number,
+          left_at: row.m_left_at,
+          muted_until: row.m_muted_until,
+          read_message_id: row.m_read_message_id,
+          unread_count: row.m_unread_count as number,
+          draft: row.m_draft,
+          draft_updated_at: row.m_draft_updated_at,
+          hidden: row.m_hidden as number,
+          pinned: row.m_pinned as number,
+          activity_at: row.m_activity_at as number,
+        });
+  return { conversation: toConversation(row), member };
+}

@@ -7,15 +7,10 @@ import type { DomainEvent, EventType } from '../../domain/events.ts';
  * row update serializes concurrent writers of one org, so numbers follow commit order.
  */
 export async function nextEventSeq(db: Db, orgId: string, count: number): Promise<number> {
-  await db
-    .insertInto('org_event_seq')
-    .values({ org_id: orgId, last_seq: 0 })
-    .onConflict((oc) => oc.column('org_id').doNothing())
-    .execute();
   const row = await db
-    .updateTable('org_event_seq')
-    .set({ last_seq: sql`last_seq + ${count}` })
-    .where('org_id', '=', orgId)
+    .insertInto('org_event_seq')
+    .values({ org_id: orgId, last_seq: count })
+    .onConflict((oc) => oc.column('org_id').doUpdateSet({ last_seq: sql`org_event_seq.last_seq + ${count}` }))
     .returning('last_seq')
     .executeTakeFirstOrThrow();
   return Number(row.last_seq) - count + 1;

@@ -89,14 +89,17 @@ export async function markMessageDeleted(db: Db, id: string, now: number): Promi
   return toMessage(row);
 }
 
-/** Records a new message on the conversation and on every current member's row in two statements. */
-export async function recordActivity(db: Db, m: Message): Promise<void> {
+/**
+ * Records a new message on the conversation and on every current member's row in two
+ * statements; returns the current members' ids (the message's audience).
+ */
+export async function recordActivity(db: Db, m: Message): Promise<string[]> {
   await db
     .updateTable('conversation')
     .set({ last_message_id: m.id, last_activity_at: m.createdAt, updated_at: m.createdAt })
     .where('id', '=', m.conversationId)
     .execute();
-  await db
+  const rows = await db
     .updateTable('member')
     .set({
       activity_at: m.createdAt,
@@ -108,7 +111,9 @@ export async function recordActivity(db: Db, m: Message): Promise<void> {
     })
     .where('conversation_id', '=', m.conversationId)
     .where('left_at', 'is', null)
+    .returning('actor_id')
     .execute();
+  return rows.map((r) => String(r.actor_id));
 }
 
 /** A deleted message no longer counts as unread for members who had not read it. */
