@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { cliqPlugin } from './compat/cliq/plugin.ts';
+import { korePlugin } from './compat/kore/plugin.ts';
 import { salesiqPlugin } from './compat/salesiq/plugin.ts';
 import { zimPlugin } from './compat/zim/plugin.ts';
 import type { Config } from './config.ts';
@@ -18,6 +19,7 @@ import { registerIdempotency } from './http/idempotency.ts';
 import { rateLimitHook } from './http/rate-limit.ts';
 import { appRoutes } from './http/routes/apps.ts';
 import { conversationRoutes } from './http/routes/conversations.ts';
+import { deletionJobRoutes } from './http/routes/deletion-jobs.ts';
 import { memberStateRoutes } from './http/routes/member-state.ts';
 import { memberRoutes } from './http/routes/members.ts';
 import { messageRoutes } from './http/routes/messages.ts';
@@ -25,14 +27,18 @@ import { peopleRoutes } from './http/routes/people.ts';
 import { pinRoutes } from './http/routes/pins.ts';
 import { rateLimitRoutes } from './http/routes/rate-limits.ts';
 import { supportRoutes } from './http/routes/support.ts';
+import { webhookRoutes } from './http/routes/webhooks.ts';
 import { ErrorBody } from './http/schemas.ts';
+import { registerConsole } from './http/static.ts';
 import { startPeriodicWork } from './jobs/periodic.ts';
+import { startJobRunner } from './jobs/runner.ts';
 import { createMemoryBus, type EventBus } from './realtime/bus.ts';
 import type { Gateway, GatewayOptions } from './realtime/gateway.ts';
 import { createRedisBus } from './realtime/redis-bus.ts';
 import { registerStream } from './realtime/stream-route.ts';
 import { RateLimits } from './services/rate-limits.ts';
 import { PrincipalCache } from './services/tokens.ts';
+import { webhookSink } from './services/webhooks.ts';
 import { createStore, type Store } from './store/db.ts';
 import { GroupCommitter } from './store/group-commit.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -111,6 +117,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     groupCommit:
       store.caps.dialect === 'sqlite' && opts.groupCommit !== false ? new GroupCommitter(store.db) : null,
   };
+  ctx.eventSinks.push(webhookSink);
 
   const app = Fastify({
     logger: opts.logger ? { level: config.logLevel } : false,
@@ -224,6 +231,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       supportRoutes(v1, ctx);
       appRoutes(v1, ctx);
       rateLimitRoutes(v1, ctx);
+      deletionJobRoutes(v1, ctx);
+      webhookRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );
@@ -234,10 +243,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     ctx,
     allowedMethods: routes.allowedMethods,
   });
+  await app.register(korePlugin, { prefix: '/compat/kore', ctx, allowedMethods: routes.allowedMethods });
+  await registerConsole(app);
 
   if (opts.periodic) {
     const stop = startPeriodicWork(ctx, app.log);
     app.addHook('onClose', async () => stop());
+    // preClose: the runner finishes its step and releases its job while the database is still open.
+    app.addHook('preClose', startJobRunner(ctx, app.log));
   }
   if (!opts.store) app.addHook('onClose', async () => store.close());
   if (subscriber) app.addHook('onClose', async () => subscriber.disconnect());

@@ -27,6 +27,22 @@ const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   /** Trust X-Forwarded-* headers from a load balancer in front of Parley (true/false). */
   TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false)$' })),
+  /** SMTP server for mail (smtp://user:pass@host:587, smtps://...); unset = mail stays in the outbox and the log. */
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  /** The From address of Parley's mail. */
+  MAIL_FROM: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+  /** Default off-peak window for deletion jobs, UTC: HH:MM-HH:MM or `any`; orgs may set their own. */
+  DELETION_WINDOW: Type.Optional(
+    Type.String({ pattern: '^(any|([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9])$' }),
+  ),
+  /** Conversations a deletion job takes per chunk. */
+  DELETION_CHUNK_SIZE: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  /** Messages a deletion job deletes per transaction. */
+  DELETION_BATCH_SIZE: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  /** Largest share of time (percent, 1-100) a deletion job may keep the database busy; it rests the remainder. */
+  DELETION_DUTY_PERCENT: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+  /** How long a webhook receiver may take to answer one delivery, in milliseconds. */
+  WEBHOOK_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -42,6 +58,14 @@ export interface Config {
   bodyLimit: number;
   trustProxy: boolean;
   redisUrl: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** `any`, or `HH:MM-HH:MM` in UTC. */
+  deletionWindow: string;
+  deletionChunkSize: number;
+  deletionBatchSize: number;
+  deletionDutyPercent: number;
+  webhookTimeoutMs: number;
 }
 
 export const ENV_VARS = Object.keys(EnvSchema.properties);
@@ -68,6 +92,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (nodeId > 1023) problems.push('NODE_ID: must be between 0 and 1023');
   const port = picked.PORT === undefined ? 8080 : Number(picked.PORT);
   if (port > 65535) problems.push('PORT: must be between 0 and 65535');
+  const bounded = (name: string, min: number, max: number, fallback: number) => {
+    const v = picked[name] === undefined ? fallback : Number(picked[name]);
+    if (v < min || v > max) problems.push(`${name}: must be between ${min} and ${max}`);
+    return v;
+  };
+  const deletionChunkSize = bounded('DELETION_CHUNK_SIZE', 1, 1000, 50);
+  const deletionBatchSize = bounded('DELETION_BATCH_SIZE', 1, 50_000, 1000);
+  const deletionDutyPercent = bounded('DELETION_DUTY_PERCENT', 1, 100, 10);
+  const webhookTimeoutMs = bounded('WEBHOOK_TIMEOUT_MS', 100, 120_000, 10_000);
   if (problems.length > 0) throw new ConfigError(problems);
   const e = picked as Env;
   return Object.freeze({
@@ -81,5 +114,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimit: e.BODY_LIMIT ? Number(e.BODY_LIMIT) : 1_048_576,
     trustProxy: e.TRUST_PROXY === 'true',
     redisUrl: e.REDIS_URL,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? 'Parley <parley@localhost>',
+    deletionWindow: e.DELETION_WINDOW ?? '00:00-06:00',
+    deletionChunkSize,
+    deletionBatchSize,
+    deletionDutyPercent,
+    webhookTimeoutMs,
   });
 }

@@ -56,6 +56,7 @@ function printDemo(base: string, r: Awaited<ReturnType<typeof seedDemo>>): void 
       '',
       'Try:',
       `  curl -H "Authorization: Bearer ${r.token}" ${base}/v1/conversations`,
+      `  Console:  ${base}/  (sign in with the token)`,
       `  API docs: ${base}/docs`,
       '',
     ].join('\n'),

@@ -5652,6 +5652,1665 @@ export interface paths {
       };
     };
   };
+  "/v1/deletion-jobs": {
+    /**
+     * The org's deletion jobs, newest first
+     * @description Scope: `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          status?: "queued" | "running" | "completed" | "failed" | "cancelled";
+          /** @description Page size, at most 100 */
+          limit?: number;
+          /** @description Opaque cursor from next_cursor */
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  /** @description cdj-<uuid> */
+                  id: string;
+                  /** @enum {string} */
+                  status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                  /** @description Counts what it would delete; deletes nothing */
+                  dry_run: boolean;
+                  selector: {
+                    /** @enum {string} */
+                    kind: "conversations" | "customer";
+                    conversation_ids?: string[];
+                    customer_id?: string;
+                    /** @description Resolved start of the range (YYYY-MM-DD) */
+                    start_date?: string;
+                    /** @description Resolved end of the range (YYYY-MM-DD) */
+                    end_date?: string;
+                  };
+                  requested_by: {
+                    actor_id: string | null;
+                    app_id: number | null;
+                  };
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  submitted_at: string;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  not_before: string;
+                  started_at: string | null;
+                  finished_at: string | null;
+                  progress: {
+                    conversations_total: number | null;
+                    conversations_done: number;
+                    percent: number | null;
+                  };
+                  counts: {
+                    /** @description For a dry run: would be deleted */
+                    conversations_deleted: number;
+                    /** @description For a dry run: would be deleted */
+                    messages_deleted: number;
+                    /** @description Open support chats left alone */
+                    conversations_skipped: number;
+                  };
+                  error: {
+                    code: string;
+                    message: string;
+                  } | null;
+                })[];
+              next_cursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Queue a conversation deletion job (org owners and admins)
+     * @description Exactly one selector: conversation_ids, or customer_id (an actor external id) with an optional inclusive start_date..end_date (UTC; start defaults to the later of the customer and org creation dates, end to today and may not be in the future). The job runs in the org off-peak window, in chunks; dry_run counts without deleting. Answers 202 at once.
+     *
+     * Scope: `admin`.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Retries with the same key return the first answer */
+          "idempotency-key"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            conversation_ids?: (string | number)[];
+            /** @description The customer's external id */
+            customer_id?: string;
+            /** @description A date as YYYY-MM-DD (UTC), inclusive */
+            start_date?: string;
+            /** @description A date as YYYY-MM-DD (UTC), inclusive */
+            end_date?: string;
+            dry_run?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            "application/json": {
+              /** @description cdj-<uuid> */
+              id: string;
+              /** @enum {string} */
+              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              /** @description Counts what it would delete; deletes nothing */
+              dry_run: boolean;
+              selector: {
+                /** @enum {string} */
+                kind: "conversations" | "customer";
+                conversation_ids?: string[];
+                customer_id?: string;
+                /** @description Resolved start of the range (YYYY-MM-DD) */
+                start_date?: string;
+                /** @description Resolved end of the range (YYYY-MM-DD) */
+                end_date?: string;
+              };
+              requested_by: {
+                actor_id: string | null;
+                app_id: number | null;
+              };
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              submitted_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              not_before: string;
+              started_at: string | null;
+              finished_at: string | null;
+              progress: {
+                conversations_total: number | null;
+                conversations_done: number;
+                percent: number | null;
+              };
+              counts: {
+                /** @description For a dry run: would be deleted */
+                conversations_deleted: number;
+                /** @description For a dry run: would be deleted */
+                messages_deleted: number;
+                /** @description Open support chats left alone */
+                conversations_skipped: number;
+              };
+              error: {
+                code: string;
+                message: string;
+              } | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/deletion-jobs/window": {
+    /**
+     * The off-peak window deletion jobs run in
+     * @description Scope: `admin`.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              any_time: boolean;
+              start: string | null;
+              end: string | null;
+              time_zone: string | null;
+              /** @enum {string} */
+              source: "org" | "default";
+              open_now: boolean;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              next_opening: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Set the org's off-peak window
+     * @description Either {"any_time": true}, or start and end as HH:MM in time_zone (an IANA zone, UTC by default); an end before the start spans midnight. Queued jobs move to the next opening.
+     *
+     * Scope: `admin`.
+     */
+    put: {
+      requestBody: {
+        content: {
+          "application/json": {
+            any_time?: boolean;
+            start?: string;
+            end?: string;
+            time_zone?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              any_time: boolean;
+              start: string | null;
+              end: string | null;
+              time_zone: string | null;
+              /** @enum {string} */
+              source: "org" | "default";
+              open_now: boolean;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              next_opening: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/deletion-jobs/{id}": {
+    /**
+     * A deletion job: status, progress and counts
+     * @description Scope: `admin`.
+     */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description cdj-<uuid> */
+              id: string;
+              /** @enum {string} */
+              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              /** @description Counts what it would delete; deletes nothing */
+              dry_run: boolean;
+              selector: {
+                /** @enum {string} */
+                kind: "conversations" | "customer";
+                conversation_ids?: string[];
+                customer_id?: string;
+                /** @description Resolved start of the range (YYYY-MM-DD) */
+                start_date?: string;
+                /** @description Resolved end of the range (YYYY-MM-DD) */
+                end_date?: string;
+              };
+              requested_by: {
+                actor_id: string | null;
+                app_id: number | null;
+              };
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              submitted_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              not_before: string;
+              started_at: string | null;
+              finished_at: string | null;
+              progress: {
+                conversations_total: number | null;
+                conversations_done: number;
+                percent: number | null;
+              };
+              counts: {
+                /** @description For a dry run: would be deleted */
+                conversations_deleted: number;
+                /** @description For a dry run: would be deleted */
+                messages_deleted: number;
+                /** @description Open support chats left alone */
+                conversations_skipped: number;
+              };
+              error: {
+                code: string;
+                message: string;
+              } | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/deletion-jobs/{id}/cancel": {
+    /**
+     * Cancel a queued deletion job
+     * @description Only queued jobs can be cancelled (409 job_not_queued once it has started).
+     *
+     * Scope: `admin`.
+     */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @description cdj-<uuid> */
+              id: string;
+              /** @enum {string} */
+              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              /** @description Counts what it would delete; deletes nothing */
+              dry_run: boolean;
+              selector: {
+                /** @enum {string} */
+                kind: "conversations" | "customer";
+                conversation_ids?: string[];
+                customer_id?: string;
+                /** @description Resolved start of the range (YYYY-MM-DD) */
+                start_date?: string;
+                /** @description Resolved end of the range (YYYY-MM-DD) */
+                end_date?: string;
+              };
+              requested_by: {
+                actor_id: string | null;
+                app_id: number | null;
+              };
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              submitted_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              not_before: string;
+              started_at: string | null;
+              finished_at: string | null;
+              progress: {
+                conversations_total: number | null;
+                conversations_done: number;
+                percent: number | null;
+              };
+              counts: {
+                /** @description For a dry run: would be deleted */
+                conversations_deleted: number;
+                /** @description For a dry run: would be deleted */
+                messages_deleted: number;
+                /** @description Open support chats left alone */
+                conversations_skipped: number;
+              };
+              error: {
+                code: string;
+                message: string;
+              } | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhooks/event-types": {
+    /**
+     * The events a webhook can subscribe to
+     * @description Scope: `admin`.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: string[];
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhooks": {
+    /**
+     * The org's webhooks
+     * @description Scope: `admin`.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  url: string;
+                  description: string | null;
+                  events: string[];
+                  active: boolean;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  created_at: string;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  updated_at: string;
+                })[];
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Create a webhook (org owners and admins)
+     * @description Every delivery is a POST of the event as JSON with X-Parley-Delivery (its id), X-Parley-Event and X-Parley-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>. 2xx is success; anything else is retried with exponential back-off (10 s doubling to 1 h) for about 12 hours, then the delivery is failed.
+     *
+     * Scope: `admin`.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Retries with the same key return the first answer */
+          "idempotency-key"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            url: string;
+            events: string[];
+            description?: string;
+            active?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              url: string;
+              description: string | null;
+              events: string[];
+              active: boolean;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+              /** @description Signs every delivery; shown only when made or rotated */
+              secret: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhooks/{id}": {
+    /**
+     * A webhook
+     * @description Scope: `admin`.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              url: string;
+              description: string | null;
+              events: string[];
+              active: boolean;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Delete a webhook and its deliveries
+     * @description Scope: `admin`.
+     */
+    delete: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        204: {
+          content: never;
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Change a webhook; rotate_secret gives it a new secret (in the answer)
+     * @description Scope: `admin`.
+     */
+    patch: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            url?: string;
+            events?: string[];
+            description?: string | null;
+            active?: boolean;
+            rotate_secret?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              url: string;
+              description: string | null;
+              events: string[];
+              active: boolean;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+              /** @description Only when rotate_secret was true */
+              secret?: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhooks/{id}/events": {
+    /**
+     * Subscribe a webhook to more events
+     * @description Scope: `admin`.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            events: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              url: string;
+              description: string | null;
+              events: string[];
+              active: boolean;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Unsubscribe a webhook from events (?events=a,b)
+     * @description Scope: `admin`.
+     */
+    delete: {
+      parameters: {
+        query?: {
+          events?: string | string[];
+        };
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              url: string;
+              description: string | null;
+              events: string[];
+              active: boolean;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhooks/{id}/deliveries": {
+    /**
+     * A webhook's deliveries, newest first (?status=failed for the failed ones)
+     * @description Scope: `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          status?: "pending" | "succeeded" | "failed";
+          /** @description Page size, at most 100 */
+          limit?: number;
+          /** @description Opaque cursor from next_cursor */
+          cursor?: string;
+        };
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  webhook_id: string;
+                  event: string;
+                  event_seq: number;
+                  /** @enum {string} */
+                  status: "pending" | "succeeded" | "failed";
+                  attempts: number;
+                  next_attempt_at: string | null;
+                  last_status_code: number | null;
+                  last_error: string | null;
+                  last_attempt_at: string | null;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  created_at: string;
+                  delivered_at: string | null;
+                  /** @description The JSON body sent */
+                  payload: unknown;
+                })[];
+              next_cursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Delete a webhook's failed deliveries (all, or ?ids=a,b)
+     * @description Scope: `admin`.
+     */
+    delete: {
+      parameters: {
+        query?: {
+          ids?: string | string[];
+        };
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              deleted: number;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhooks/{id}/deliveries/export": {
+    /**
+     * Export a webhook's deliveries as CSV (failed ones unless ?status= says otherwise)
+     * @description Scope: `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          status?: "pending" | "succeeded" | "failed";
+        };
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description text/csv: one row per delivery, newest first, at most 10,000 */
+        200: {
+          content: {
+            "text/csv": string;
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "text/csv": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "text/csv": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "text/csv": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "text/csv": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "text/csv": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhooks/{id}/deliveries/{deliveryId}/retry": {
+    /**
+     * Retry a failed delivery now
+     * @description Scope: `admin`.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          deliveryId: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              webhook_id: string;
+              event: string;
+              event_seq: number;
+              /** @enum {string} */
+              status: "pending" | "succeeded" | "failed";
+              attempts: number;
+              next_attempt_at: string | null;
+              last_status_code: number | null;
+              last_error: string | null;
+              last_attempt_at: string | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              delivered_at: string | null;
+              /** @description The JSON body sent */
+              payload: unknown;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflicts with the current state */
+        409: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than the server accepts */
+        413: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is not application/json */
+        415: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/v1/webhooks/{id}/summary": {
+    /**
+     * Successes and failures of a webhook, in all and per event
+     * @description Scope: `admin`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description ISO 8601 time or epoch ms: deliveries made since */
+          since?: string;
+        };
+        path: {
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              webhook_id: string;
+              since: string | null;
+              total: number;
+              succeeded: number;
+              failed: number;
+              pending: number;
+              success_rate: number | null;
+              last_succeeded_at: string | null;
+              last_failed_at: string | null;
+              events: {
+                  event: string;
+                  succeeded: number;
+                  failed: number;
+                  pending: number;
+                }[];
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/compat/cliq/api/v2/chats": {
     /**
      * Retrieve all direct chats
@@ -6011,6 +7670,133 @@ export interface paths {
                 reason: string;
                 [key: string]: unknown;
               };
+            };
+          };
+        };
+      };
+    };
+  };
+  "/compat/kore/api/public/bot/{botId}/conversations/delete": {
+    /**
+     * Initiate a conversation deletion job (by conversationIds, or cId with startDate/endDate)
+     * @description Only queues the job; it runs in the off-peak window and the bot owner is mailed on completion.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description A JWT (HS256) signed with the app's secret, claim appId */
+          auth?: string;
+        };
+        path: {
+          /** @description The bot id: the org's slug */
+          botId: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description The conversations to delete */
+            conversationIds?: (string | number)[];
+            /** @description A customer whose conversations to delete (their external id) */
+            cId?: string;
+            /** @description YYYY-MM-DD, inclusive */
+            startDate?: string;
+            /** @description YYYY-MM-DD, inclusive */
+            endDate?: string;
+            /** @description Count what would be deleted; delete nothing */
+            dryRun?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              /** @enum {string} */
+              status: "queued";
+              jobId: string;
+              message: string;
+              /** Format: date-time */
+              submittedAt: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        "4XX": {
+          content: {
+            "application/json": {
+              errors: {
+                  msg: string;
+                  code: number;
+                }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  "/compat/kore/api/public/bot/{botId}/conversations/delete/status/{jobId}": {
+    /** The status of a conversation deletion job */
+    get: {
+      parameters: {
+        header?: {
+          /** @description A JWT (HS256) signed with the app's secret, claim appId */
+          auth?: string;
+        };
+        path: {
+          /** @description The bot id: the org's slug */
+          botId: string;
+          /** @description The jobId the delete call answered */
+          jobId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              jobId: string;
+              /** @enum {string} */
+              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              message: string;
+              dryRun: boolean;
+              /** Format: date-time */
+              submittedAt: string;
+              startedAt: string | null;
+              finishedAt: string | null;
+              request: {
+                conversationIds?: string[];
+                cId?: string;
+                startDate?: string;
+                endDate?: string;
+              };
+              progress: {
+                totalConversations: number | null;
+                processedConversations: number;
+              };
+              deleted: {
+                conversations: number;
+                messages: number;
+              };
+              skipped: {
+                conversations: number;
+              };
+              error: {
+                msg: string;
+                code: string;
+              } | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        "4XX": {
+          content: {
+            "application/json": {
+              errors: {
+                  msg: string;
+                  code: number;
+                }[];
             };
           };
         };

@@ -43,12 +43,27 @@ export function registerJsonParser(app: FastifyInstance): void {
   });
 }
 
-/** 406 unless the client accepts JSON (a missing Accept header accepts anything). */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The media types a route answers with, when not JSON (a CSV export); checked against Accept. */
+    produces?: readonly string[];
+  }
+}
+
+/**
+ * 406 unless the client accepts what the route answers: JSON, or the route's `produces`
+ * (a missing Accept header accepts anything).
+ */
 export function assertAcceptsJson(request: FastifyRequest): void {
   if (!request.headers.accept) return;
+  const produces = request.routeOptions.config?.produces ?? ['application/json'];
   const negotiator = new Negotiator({ headers: { accept: request.headers.accept } });
-  if (!negotiator.mediaType(['application/json'])) {
-    throw new AppError('not_acceptable', 'not_acceptable', 'This endpoint only answers application/json');
+  if (!negotiator.mediaType([...produces])) {
+    throw new AppError(
+      'not_acceptable',
+      'not_acceptable',
+      `This endpoint only answers ${produces.join(' or ')}`,
+    );
   }
 }
 

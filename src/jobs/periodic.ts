@@ -3,9 +3,11 @@ import type { AppContext } from '../context.ts';
 import { sweepNonces } from '../services/apps.ts';
 import { sweepOldEvents } from '../services/events.ts';
 import { sweepIdempotencyKeys } from '../services/idempotency.ts';
+import { sweepOldMail } from '../services/mail.ts';
 import { sweepExpiredPins } from '../services/pins.ts';
 import { purgeExpired } from '../services/recycle-bin.ts';
 import { markMissedChats } from '../services/support.ts';
+import { sweepOldDeliveries } from '../services/webhooks.ts';
 
 /** Periodic work of one process: name, interval, and why that interval. */
 const tasks = [
@@ -44,6 +46,18 @@ const tasks = [
     everyMs: 60 * 60_000,
     // Events are kept three days for catch-up; an hourly sweep is plenty.
     run: (ctx: AppContext) => sweepOldEvents(ctx),
+  },
+  {
+    name: 'sweep-webhook-deliveries',
+    everyMs: 60 * 60_000,
+    // Finished deliveries are kept 30 days for lists and exports; hourly keeps the deletes small.
+    run: (ctx: AppContext) => sweepOldDeliveries(ctx),
+  },
+  {
+    name: 'sweep-mail-outbox',
+    everyMs: 6 * 60 * 60_000,
+    // Sent mail is kept 30 days; a few sweeps a day are plenty for a table this small.
+    run: (ctx: AppContext) => sweepOldMail(ctx),
   },
 ];
 

@@ -3,12 +3,14 @@ import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migrat
 import * as core from './migrations/2026-11-21T00-00-core.ts';
 import * as eventsApps from './migrations/2026-11-21T01-00-events-apps.ts';
 import * as support from './migrations/2026-11-21T02-00-support.ts';
+import * as jobsWebhooks from './migrations/2026-11-21T03-00-jobs-webhooks.ts';
 
 /** Every migration, by name; names sort in the order they must run (ISO timestamps). */
 const migrations: Record<string, Migration> = {
   '2026-11-21T00-00-core': core,
   '2026-11-21T01-00-events-apps': eventsApps,
   '2026-11-21T02-00-support': support,
+  '2026-11-21T03-00-jobs-webhooks': jobsWebhooks,
 };
 
 /** Brings the schema to the latest version. Safe to run on every start and from several nodes. */

@@ -212,3 +212,88 @@ export interface Database {
   org_support_seq: OrgSupportSeqTable;
   audit_event: AuditEventTable;
 }
+
+/* Deletion jobs, the mail outbox and webhooks (migration 2026-11-21T03-00-jobs-webhooks). */
+
+export interface DeletionJobTable {
+  /** `cdj-<uuid>`. */
+  id: string;
+  org_id: string;
+  requested_by: string | null;
+  requested_by_app: number | null;
+  /** JSON object: the selector with its defaults resolved. */
+  selector: string;
+  dry_run: number;
+  status: string;
+  not_before: number;
+  submitted_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  conversations_total: number | null;
+  conversations_deleted: number;
+  messages_deleted: number;
+  conversations_skipped: number;
+  /** The last conversation id the job has handled (resume point). */
+  cursor: string | null;
+  /** JSON array of the conversation ids being deleted now (hidden until purged). */
+  chunk: string | null;
+  claimed_by: string | null;
+  heartbeat_at: number | null;
+  attempts: number;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export interface MailOutboxTable {
+  id: string;
+  org_id: string;
+  to_address: string;
+  subject: string;
+  body: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  message_id: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface WebhookTable {
+  id: string;
+  org_id: string;
+  url: string;
+  description: string | null;
+  secret: string;
+  /** JSON array of event types. */
+  events: string;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  webhook_id: string;
+  org_id: string;
+  event_type: string;
+  event_seq: number;
+  conversation_id: string | null;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_attempt_at: number | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+/* Declaration merging: the tables above join the Database interface. */
+export interface Database {
+  deletion_job: DeletionJobTable;
+  mail_outbox: MailOutboxTable;
+  webhook: WebhookTable;
+  webhook_delivery: WebhookDeliveryTable;
+}

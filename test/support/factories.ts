@@ -7,6 +7,8 @@ import { createDepartment, setDepartmentOperators } from '../../src/services/dep
 import { createOrg } from '../../src/services/orgs.ts';
 import { startSupportChat } from '../../src/services/support.ts';
 import { issueToken } from '../../src/services/tokens.ts';
+import { insertConversation, insertMembers } from '../../src/store/repos/conversations.ts';
+import { insertMessage } from '../../src/store/repos/messages.ts';
 
 export interface Person {
   actor: Actor;
@@ -112,4 +114,73 @@ export async function closeAfterConcurrency(t: { ctx: AppContext; close(): Promi
   await t.ctx.db.destroy();
   await new Promise((resolve) => setTimeout(resolve, 200));
   await t.close();
+}
+
+/**
+ * Many conversations with messages, written straight through the repos in one transaction (a
+ * fast way to give deletion jobs and benchmarks something to delete). Kind `group` by default,
+ * with `members` (the first is the creator); message times step by 1 ms from `now`.
+ */
+export async function seedConversations(
+  ctx: AppContext,
+  input: {
+    orgId: string;
+    members: readonly Actor[];
+    count: number;
+    messagesEach: number;
+    kind?: 'group' | 'channel';
+  },
+): Promise<string[]> {
+  const ids: string[] = [];
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (tx) => {
+    for (let c = 0; c < input.count; c++) {
+      const id = ctx.ids.next();
+      ids.push(id);
+      await insertConversation(
+        tx,
+        {
+          id,
+          orgId: input.orgId,
+          kind: input.kind ?? 'group',
+          title: `seeded ${c}`,
+          creatorId: input.members[0]!.id,
+          memberCount: input.members.length,
+          lastMessageId: null,
+          lastActivityAt: now,
+          createdAt: now,
+          updatedAt: now,
+        },
+        null,
+      );
+      await insertMembers(
+        tx,
+        input.orgId,
+        id,
+        input.members.map((m, i) => ({
+          actorId: m.id,
+          role: i === 0 ? ('owner' as const) : ('member' as const),
+        })),
+        now,
+        now,
+      );
+      for (let m = 0; m < input.messagesEach; m++) {
+        await insertMessage(tx, {
+          id: ctx.ids.next(),
+          orgId: input.orgId,
+          conversationId: id,
+          senderId: input.members[m % input.members.length]!.id,
+          type: 'text',
+          text: `message ${m} of ${c}`,
+          metadata: null,
+          replyToId: null,
+          clientId: null,
+          createdAt: now + m,
+          editedAt: null,
+          deletedAt: null,
+        });
+      }
+    }
+  });
+  return ids;
 }

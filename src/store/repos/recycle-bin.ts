@@ -214,7 +214,7 @@ export interface PurgedConversation {
 /**
  * In the caller's transaction: locks the due conversations among `ids` (skipping rows another
  * node is purging, when the database can), deletes everything that belongs to them (events,
- * pin, messages, members) and then the conversations. Returns what was purged, for the audit.
+ * webhook deliveries, pin, messages, members) and then the conversations. Returns what was purged, for the audit.
  */
 export async function purgeDue(
   db: Db,
@@ -234,6 +234,8 @@ export async function purgeDue(
   if (locked.length === 0) return [];
   const lockedIds = locked.map((r) => String(r.id));
   await db.deleteFrom('event').where('conversation_id', 'in', lockedIds).execute();
+  // Webhook deliveries carry copies of the events' payloads: they go too.
+  await db.deleteFrom('webhook_delivery').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('sticky_message').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('message').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('member').where('conversation_id', 'in', lockedIds).execute();

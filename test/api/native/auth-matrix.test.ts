@@ -46,6 +46,13 @@ const SAMPLE_BODIES: Record<string, (ids: Record<string, string>) => unknown> = 
   'POST /v1/conversations/delete': () => ({ ids: ['1'] }),
   'POST /v1/recycle-bin/restore': () => ({ ids: ['1'] }),
   'POST /v1/recycle-bin/purge': () => ({ ids: ['1'] }),
+  'POST /v1/deletion-jobs': () => ({ conversation_ids: ['1'] }),
+  'PUT /v1/deletion-jobs/window': () => ({ any_time: true }),
+  'POST /v1/deletion-jobs/:id/cancel': () => ({}),
+  'POST /v1/webhooks': () => ({ url: 'https://example.com/hook', events: ['message.created'] }),
+  'PATCH /v1/webhooks/:id': () => ({ active: false }),
+  'POST /v1/webhooks/:id/events': () => ({ events: ['message.created'] }),
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/retry': () => ({}),
 };
 
 test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
@@ -85,6 +92,7 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
     const url = (actorParam: string, tokenId = revoked.body.record.id) =>
       route.url
         .replace(':messageId', msg.body.id)
+        .replace(':deliveryId', msg.body.id)
         .replace(':actorId', actorParam)
         .replace(/^\/v1\/tokens\/:id$/, `/v1/tokens/${tokenId}`)
         .replace(/^\/v1\/actors\/:id/, `/v1/actors/${member.actor.id}`)
@@ -122,7 +130,9 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
       ] as const) {
         const res = await call(t.app, person.token, route.method as 'GET', target, body);
         // Org-level resources: visible org-wide, managed by admins (403 for others).
-        const isPeople = /^\/v1\/(actors|tokens|apps|rate-limits|departments)/.test(route.url);
+        const isPeople = /^\/v1\/(actors|tokens|apps|rate-limits|departments|deletion-jobs|webhooks)/.test(
+          route.url,
+        );
         if (route.url.endsWith('/:group')) {
           // The group is a name, not an object: each caller acts on its own org, or is refused.
           assert.ok([200, 403].includes(res.status), `${key} as ${who}: ${res.status}`);

@@ -1,0 +1,482 @@
+import { randomBytes } from 'node:crypto';
+import type { AppContext, Db } from '../context.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { DomainEvent, EventType } from '../domain/events.ts';
+import { allow, authorize, type Decision, deny } from '../domain/policies/decision.ts';
+import { isOrgAdmin, type Principal } from '../domain/principal.ts';
+import {
+  checkEvents,
+  checkWebhookUrl,
+  type DeliveryStatus,
+  isWebhookEvent,
+  MAX_DELIVERY_ATTEMPTS,
+  MAX_WEBHOOKS_PER_ORG,
+  retryDelayMs,
+  signDelivery,
+  type Webhook,
+  type WebhookDelivery,
+} from '../domain/webhooks.ts';
+import {
+  claimDueDeliveries,
+  countWebhooks,
+  deleteFailedDeliveries,
+  deleteFinishedDeliveriesBefore,
+  deleteWebhook as deleteWebhookRow,
+  findActiveWebhooks,
+  findDelivery,
+  findWebhook,
+  insertDeliveries,
+  insertWebhook,
+  listDeliveries as listDeliveryRows,
+  listWebhooks as listWebhookRows,
+  recordAttempt,
+  requeueFailedDelivery,
+  summarizeDeliveries,
+  updateWebhook as updateWebhookRow,
+} from '../store/repos/webhooks.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { silentLog, type WorkLog } from './mail.ts';
+
+/**
+ * Webhooks. Deliveries are written by an event sink inside the transaction that records the
+ * events (so a committed change always has its deliveries, and a rolled-back one none), then
+ * sent by the delivery loop: signed, retried with back-off, marked failed after the last try.
+ * Managing webhooks is for org owners and admins (`admin_role_required` 403); another org's
+ * webhook is `webhook_not_found` (404).
+ */
+
+/** How long finished deliveries are kept for the lists, summaries and exports. */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+function canManageWebhooks(p: Principal): Decision {
+  if (!isOrgAdmin(p)) return deny('admin_role_required', 'Only org owners and admins manage webhooks');
+  return allow();
+}
+
+const newSecret = () => `whsec_${randomBytes(24).toString('hex')}`;
+const notFound = (id: string) => new NotFoundError('webhook_not_found', `Webhook ${id} not found`);
+
+async function load(ctx: AppContext, p: Principal, id: string): Promise<Webhook> {
+  authorize(canManageWebhooks(p));
+  const w = await findWebhook(ctx.db, p.orgId, id);
+  if (!w) throw notFound(id);
+  return w;
+}
+
+/**
+ * Creates a webhook with a fresh signing secret (returned once, here). `invalid_url`,
+ * `unknown_event` (400); `webhook_limit_reached` (409) past MAX_WEBHOOKS_PER_ORG.
+ */
+export async function createWebhook(
+  ctx: AppContext,
+  p: Principal,
+  input: {
+    url: string;
+    events: readonly string[];
+    description?: string | undefined;
+    active?: boolean | undefined;
+  },
+): Promise<Webhook> {
+  authorize(canManageWebhooks(p));
+  const url = checkWebhookUrl(input.url);
+  const events = checkEvents(input.events);
+  if ((await countWebhooks(ctx.db, p.orgId)) >= MAX_WEBHOOKS_PER_ORG)
+    throw new ConflictError(
+      'webhook_limit_reached',
+      `An org can have at most ${MAX_WEBHOOKS_PER_ORG} webhooks; delete one first`,
+    );
+  const now = ctx.clock.now();
+  const w: Webhook = {
+    id: ctx.ids.next(),
+    orgId: p.orgId,
+    url,
+    description: input.description ?? null,
+    secret: newSecret(),
+    events,
+    active: input.active ?? true,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await insertWebhook(ctx.db, w);
+  return w;
+}
+
+/** The org's webhooks, oldest first. */
+export async function listWebhooks(ctx: AppContext, p: Principal): Promise<Webhook[]> {
+  authorize(canManageWebhooks(p));
+  return listWebhookRows(ctx.db, p.orgId);
+}
+
+/** One webhook (`webhook_not_found` 404). */
+export function getWebhook(ctx: AppContext, p: Principal, id: string): Promise<Webhook> {
+  return load(ctx, p, id);
+}
+
+/**
+ * Changes a webhook's url, events, description or active flag; `rotateSecret` replaces its
+ * secret (the new one is in the answer). Same errors as createWebhook, and `webhook_not_found`.
+ */
+export async function updateWebhook(
+  ctx: AppContext,
+  p: Principal,
+  id: string,
+  patch: {
+    url?: string | undefined;
+    events?: readonly string[] | undefined;
+    description?: string | null | undefined;
+    active?: boolean | undefined;
+    rotateSecret?: boolean | undefined;
+  },
+): Promise<{ webhook: Webhook; secretRotated: boolean }> {
+  await load(ctx, p, id);
+  const updated = await updateWebhookRow(
+    ctx.db,
+    p.orgId,
+    id,
+    {
+      url: patch.url === undefined ? undefined : checkWebhookUrl(patch.url),
+      events: patch.events === undefined ? undefined : checkEvents(patch.events),
+      description: patch.description,
+      active: patch.active,
+      secret: patch.rotateSecret ? newSecret() : undefined,
+    },
+    ctx.clock.now(),
+  );
+  if (!updated) throw notFound(id);
+  return { webhook: updated, secretRotated: patch.rotateSecret === true };
+}
+
+/** Deletes a webhook and its deliveries (`webhook_not_found` 404). */
+export async function deleteWebhook(ctx: AppContext, p: Principal, id: string): Promise<void> {
+  authorize(canManageWebhooks(p));
+  if (!(await deleteWebhookRow(ctx.db, p.orgId, id))) throw notFound(id);
+}
+
+/** Subscribes a webhook to more events (`unknown_event` 400). */
+export async function subscribeEvents(
+  ctx: AppContext,
+  p: Principal,
+  id: string,
+  events: readonly string[],
+): Promise<Webhook> {
+  const w = await load(ctx, p, id);
+  const added = checkEvents(events, 'body.events');
+  const next = [...new Set([...w.events, ...added])];
+  return (await updateWebhookRow(ctx.db, p.orgId, id, { events: next }, ctx.clock.now())) ?? w;
+}
+
+/**
+ * Unsubscribes a webhook from events (`unknown_event` 400). A webhook keeps at least one event
+ * (`events_required` 400): deactivate it (`active: false`) to pause it instead.
+ */
+export async function unsubscribeEvents(
+  ctx: AppContext,
+  p: Principal,
+  id: string,
+  events: readonly string[],
+): Promise<Webhook> {
+  const w = await load(ctx, p, id);
+  if (events.length === 0) throw ValidationError.field('query.events', 'must name at least one event');
+  const removed = new Set(checkEvents(events, 'query.events'));
+  const next = w.events.filter((e) => !removed.has(e));
+  if (next.length === 0)
+    throw ValidationError.field(
+      'query.events',
+      'would leave the webhook with no event; deactivate it instead (active: false)',
+      'events_required',
+    );
+  return (await updateWebhookRow(ctx.db, p.orgId, id, { events: next }, ctx.clock.now())) ?? w;
+}
+
+/** A webhook's deliveries, newest first, optionally of one status (`invalid_cursor` 400). */
+export async function listDeliveries(
+  ctx: AppContext,
+  p: Principal,
+  id: string,
+  input: { status?: DeliveryStatus | undefined; limit: number; cursor?: string | undefined },
+): Promise<{ items: WebhookDelivery[]; nextCursor: string | null }> {
+  const w = await load(ctx, p, id);
+  const before = input.cursor ? String(decodeCursor(input.cursor, 'deliveries', ['id'])[0]) : undefined;
+  const rows = await listDeliveryRows(ctx.db, w.id, {
+    status: input.status,
+    beforeId: before,
+    limit: input.limit + 1,
+  });
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  return {
+    items: page,
+    nextCursor: rows.length > input.limit && last ? encodeCursor('deliveries', [last.id]) : null,
+  };
+}
+
+/**
+ * Retries a failed delivery now, with a fresh back-off schedule (`delivery_not_found` 404,
+ * `delivery_not_failed` 409 for one that is pending or succeeded).
+ */
+export async function retryDelivery(
+  ctx: AppContext,
+  p: Principal,
+  id: string,
+  deliveryId: string,
+): Promise<WebhookDelivery> {
+  const w = await load(ctx, p, id);
+  const requeued = await requeueFailedDelivery(ctx.db, w.id, deliveryId, ctx.clock.now());
+  if (requeued) return requeued;
+  const d = await findDelivery(ctx.db, w.id, deliveryId);
+  if (!d) throw new NotFoundError('delivery_not_found', `Delivery ${deliveryId} not found`);
+  throw new ConflictError(
+    'delivery_not_failed',
+    `Only failed deliveries can be retried; this one is ${d.status}`,
+    {
+      status: d.status,
+    },
+  );
+}
+
+/** Deletes a webhook's failed deliveries: those among `ids`, or all of them. Returns how many. */
+export async function deleteFailedWebhookDeliveries(
+  ctx: AppContext,
+  p: Principal,
+  id: string,
+  ids: readonly string[] | undefined,
+): Promise<number> {
+  const w = await load(ctx, p, id);
+  return deleteFailedDeliveries(ctx.db, w.id, ids);
+}
+
+/** At most this many rows in one CSV export. */
+export const MAX_EXPORT_ROWS = 10_000;
+
+/** One CSV field (RFC 4180), neutralized against spreadsheet formula injection. */
+function csvField(v: unknown): string {
+  let s = v === null || v === undefined ? '' : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/**
+ * A webhook's deliveries (failed by default) as CSV, newest first, at most MAX_EXPORT_ROWS.
+ * Written by hand: RFC 4180 quoting is ten lines, and no CSV library is a dependency yet.
+ */
+export async function exportDeliveriesCsv(
+  ctx: AppContext,
+  p: Principal,
+  id: string,
+  status: DeliveryStatus | undefined,
+): Promise<string> {
+  const w = await load(ctx, p, id);
+  const rows = await listDeliveryRows(ctx.db, w.id, { status, limit: MAX_EXPORT_ROWS });
+  const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
+  const header = [
+    'delivery_id',
+    'webhook_id',
+    'event',
+    'event_seq',
+    'status',
+    'attempts',
+    'last_status_code',
+    'last_error',
+    'created_at',
+    'last_attempt_at',
+    'delivered_at',
+    'payload',
+  ];
+  const lines = rows.map((d) =>
+    [
+      d.id,
+      d.webhookId,
+      d.eventType,
+      d.eventSeq,
+      d.status,
+      d.attempts,
+      d.lastStatusCode,
+      d.lastError,
+      iso(d.createdAt),
+      iso(d.lastAttemptAt),
+      iso(d.deliveredAt),
+      d.payload,
+    ]
+      .map(csvField)
+      .join(','),
+  );
+  return `${[header.join(','), ...lines].join('\r\n')}\r\n`;
+}
+
+export interface DeliverySummary {
+  webhookId: string;
+  since: number | null;
+  succeeded: number;
+  failed: number;
+  pending: number;
+  lastSucceededAt: number | null;
+  lastFailedAt: number | null;
+  byEvent: { event: string; succeeded: number; failed: number; pending: number }[];
+}
+
+/** Successes, failures and pending deliveries of a webhook, in all and per event (since `since`). */
+export async function summarizeWebhook(
+  ctx: AppContext,
+  p: Principal,
+  id: string,
+  since: number | undefined,
+): Promise<DeliverySummary> {
+  const w = await load(ctx, p, id);
+  const rows = await summarizeDeliveries(ctx.db, w.id, since);
+  const byEvent = new Map<string, { event: string; succeeded: number; failed: number; pending: number }>();
+  const s: DeliverySummary = {
+    webhookId: w.id,
+    since: since ?? null,
+    succeeded: 0,
+    failed: 0,
+    pending: 0,
+    lastSucceededAt: null,
+    lastFailedAt: null,
+    byEvent: [],
+  };
+  const later = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+  for (const r of rows) {
+    const e = byEvent.get(r.eventType) ?? { event: r.eventType, succeeded: 0, failed: 0, pending: 0 };
+    e[r.status] += r.n;
+    s[r.status] += r.n;
+    byEvent.set(r.eventType, e);
+    if (r.status === 'succeeded') s.lastSucceededAt = later(s.lastSucceededAt, r.lastAttemptAt);
+    if (r.status === 'failed') s.lastFailedAt = later(s.lastFailedAt, r.lastAttemptAt);
+  }
+  s.byEvent = [...byEvent.values()].sort((a, b) => a.event.localeCompare(b.event));
+  return s;
+}
+
+/** The body of a delivery: the event in the native API's JSON, with the delivery's own id. */
+function deliveryBody(id: string, w: Webhook, e: DomainEvent): string {
+  return JSON.stringify({
+    id,
+    webhook_id: w.id,
+    type: e.type,
+    org_id: e.orgId,
+    seq: e.seq,
+    conversation_id: e.conversationId,
+    created_at: new Date(e.createdAt).toISOString(),
+    data: e.payload,
+  });
+}
+
+/**
+ * The event sink (registered in app.ts): inside the transaction that records `events`, one
+ * delivery per event for each active webhook of its org subscribed to its type. One query per
+ * org finds the webhooks; an org without webhooks costs only that query.
+ */
+export async function webhookSink(ctx: AppContext, tx: Db, events: readonly DomainEvent[]): Promise<void> {
+  const byOrg = new Map<string, DomainEvent[]>();
+  for (const e of events) {
+    if (!isWebhookEvent(e.type) || e.seq === 0) continue;
+    byOrg.set(e.orgId, [...(byOrg.get(e.orgId) ?? []), e]);
+  }
+  for (const [orgId, list] of byOrg) {
+    const hooks = await findActiveWebhooks(tx, orgId);
+    if (hooks.length === 0) continue;
+    const now = ctx.clock.now();
+    const deliveries: WebhookDelivery[] = [];
+    for (const e of list)
+      for (const w of hooks) {
+        if (!w.events.includes(e.type as EventType)) continue;
+        const id = ctx.ids.next();
+        deliveries.push({
+          id,
+          webhookId: w.id,
+          orgId,
+          eventType: e.type,
+          eventSeq: e.seq,
+          conversationId: e.conversationId,
+          payload: deliveryBody(id, w, e),
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: now,
+          lastStatusCode: null,
+          lastError: null,
+          lastAttemptAt: null,
+          createdAt: now,
+          deliveredAt: null,
+        });
+      }
+    await insertDeliveries(tx, deliveries);
+  }
+}
+
+/** One attempt: POST the body, signed; 2xx is success (redirects are not followed). */
+async function attempt(
+  ctx: AppContext,
+  d: WebhookDelivery & { url: string; secret: string },
+): Promise<{ ok: boolean; statusCode: number | null; error: string | null }> {
+  const t = Math.floor(ctx.clock.now() / 1000);
+  try {
+    const res = await fetch(d.url, {
+      method: 'POST',
+      body: d.payload,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(ctx.config.webhookTimeoutMs),
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Parley-Webhooks/1',
+        'x-parley-delivery': d.id,
+        'x-parley-event': d.eventType,
+        'x-parley-signature': signDelivery(d.secret, d.payload, t),
+      },
+    });
+    await res.body?.cancel().catch(() => undefined);
+    const ok = res.status >= 200 && res.status < 300;
+    return { ok, statusCode: res.status, error: ok ? null : `HTTP ${res.status}` };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const reason =
+      e.name === 'TimeoutError'
+        ? `no answer within ${ctx.config.webhookTimeoutMs} ms`
+        : (e.cause?.code ?? e.cause?.message ?? e.message);
+    return { ok: false, statusCode: null, error: String(reason).slice(0, 500) };
+  }
+}
+
+/**
+ * Sends up to `limit` due deliveries at once and records each outcome; returns how many it
+ * tried. A failed attempt is retried after retryDelayMs (10 s doubling to an hour); after
+ * MAX_DELIVERY_ATTEMPTS the delivery is `failed`. Each delivery is taken under a lease (the
+ * timeout plus a minute), so several nodes never send the same one at the same time.
+ */
+export async function deliverDueWebhooks(
+  ctx: AppContext,
+  log: WorkLog = silentLog,
+  limit = 20,
+): Promise<number> {
+  const now = ctx.clock.now();
+  const due = await claimDueDeliveries(ctx.db, {
+    now,
+    leaseUntil: now + ctx.config.webhookTimeoutMs + 60_000,
+    limit,
+    skipLocked: ctx.caps.skipLocked,
+  });
+  await Promise.all(
+    due.map(async (d) => {
+      const r = await attempt(ctx, d);
+      const n = d.attempts + 1;
+      const done = r.ok || n >= MAX_DELIVERY_ATTEMPTS;
+      if (!r.ok && done)
+        log.warn(
+          { delivery: d.id, webhook: d.webhookId, error: r.error },
+          'webhook delivery failed for good',
+        );
+      await recordAttempt(ctx.db, d, {
+        status: r.ok ? 'succeeded' : done ? 'failed' : 'pending',
+        nextAttemptAt: done ? ctx.clock.now() : ctx.clock.now() + retryDelayMs(n),
+        statusCode: r.statusCode,
+        error: r.error,
+        now: ctx.clock.now(),
+      });
+    }),
+  );
+  return due.length;
+}
+
+/** Periodic: forgets finished deliveries older than DELIVERY_RETENTION_MS. */
+export function sweepOldDeliveries(ctx: AppContext): Promise<number> {
+  return deleteFinishedDeliveriesBefore(ctx.db, ctx.clock.now() - DELIVERY_RETENTION_MS);
+}
