@@ -69,9 +69,11 @@ export function summarizeProfile(file: string, top = 25): ProfileSummary {
     }
     const fn = functionName || '(anonymous)';
     const p = functionName.startsWith('(') ? functionName : place(url);
-    const where = url
-      ? `${p === 'node: internals' ? url : relative(ROOT, url.startsWith('file://') ? fileURLToPath(url) : url)}:${lineNumber + 1}`
-      : '';
+    const where = functionName.startsWith('(')
+      ? ''
+      : url
+        ? `${p === 'node: internals' ? url : relative(ROOT, url.startsWith('file://') ? fileURLToPath(url) : url)}:${lineNumber + 1}`
+        : '(native)';
     const key = `${fn} ${where}`;
     const entry = byFn.get(key) ?? { us: 0, fn, where };
     entry.us += us;

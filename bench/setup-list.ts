@@ -37,7 +37,10 @@ export interface ListSetupResult {
   fileMiB: number;
   query: { firstP50: number; firstP99: number; deepP50: number; deepP99: number; iterations: number };
   plan: string[];
+  /** The plan of the page after the cursor (the keyset condition added). */
+  planDeep: string[];
   sql: string;
+  sqlDeep: string;
 }
 
 /** Deterministic PRNG (mulberry32), so every run builds the same store. */
@@ -154,13 +157,14 @@ async function timeQuery(input: ListSetupInput) {
   let captured: { sql: string; parameters: readonly unknown[] } | null = null;
   const capture: KyselyPlugin = {
     transformQuery(args) {
-      captured ??= store.db.getExecutor().compileQuery(args.node, args.queryId);
+      captured = store.db.getExecutor().compileQuery(args.node, args.queryId);
       return args.node;
     },
     transformResult: async (args) => args.result,
   };
   const base = { actorId: input.ownerId, hidden: false, now: Date.now(), limit: 51 };
   await listConversationsForActor(store.db.withPlugin(capture), base);
+  const firstQuery = captured as { sql: string; parameters: readonly unknown[] } | null;
   // The cursor `deepPages` pages down, as the route would decode it.
   let after: { pinned: number; activityAt: number; conversationId: string } | undefined;
   for (let p = 0; p < input.deepPages; p++) {
@@ -184,17 +188,22 @@ async function timeQuery(input: ListSetupInput) {
     lat.sort();
     return { p50: round(percentile(lat, 50, true), 3), p99: round(percentile(lat, 99, true), 3) };
   };
+  await listConversationsForActor(store.db.withPlugin(capture), { ...base, after });
+  const deepQuery = captured as { sql: string; parameters: readonly unknown[] } | null;
   const first = await time(base);
   const deep = await time({ ...base, after });
   await store.close();
 
-  const c = captured as { sql: string; parameters: readonly unknown[] } | null;
-  if (!c) throw new Error('no query captured');
+  if (!firstQuery || !deepQuery) throw new Error('no query captured');
   const raw = new DatabaseSync(input.sqlitePath, { readOnly: true });
-  const params = c.parameters.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p)) as any[];
-  const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${c.sql}`).all(...params) as { detail: string }[]).map(
-    (r) => r.detail,
-  );
+  const explain = (q: { sql: string; parameters: readonly unknown[] }) => {
+    const params = q.parameters.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p)) as any[];
+    return (raw.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...params) as { detail: string }[]).map(
+      (r) => r.detail,
+    );
+  };
+  const plan = explain(firstQuery);
+  const planDeep = explain(deepQuery);
   raw.close();
   return {
     query: {
@@ -205,7 +214,9 @@ async function timeQuery(input: ListSetupInput) {
       iterations: input.iterations,
     },
     plan,
-    sql: c.sql,
+    planDeep,
+    sql: firstQuery.sql,
+    sqlDeep: deepQuery.sql,
   };
 }
 

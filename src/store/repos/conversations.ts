@@ -296,17 +296,13 @@ export async function listConversationsForActor(db: Db, f: ListFilter): Promise<
   if (f.pinned !== undefined) q = q.where('m.pinned', '=', f.pinned ? 1 : 0);
   if (f.after) {
     const a = f.after;
+    // A row-value comparison, so both databases seek the index instead of walking it from the top.
     q = q.where((eb) =>
-      eb.or([
-        eb('m.pinned', '<', a.pinned),
-        eb.and([
-          eb('m.pinned', '=', a.pinned),
-          eb.or([
-            eb('m.activity_at', '<', a.activityAt),
-            eb.and([eb('m.activity_at', '=', a.activityAt), eb('m.conversation_id', '<', a.conversationId)]),
-          ]),
-        ]),
-      ]),
+      eb(
+        eb.refTuple('m.pinned', 'm.activity_at', 'm.conversation_id'),
+        '<',
+        eb.tuple(a.pinned, a.activityAt, a.conversationId),
+      ),
     );
   }
   const rows = await q
