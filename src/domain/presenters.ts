@@ -5,8 +5,11 @@ import { isMuted } from './model.ts';
  * The native API's JSON for the objects that also travel in events (the realtime stream and
  * webhooks carry the same shapes as the REST answers). Pure; src/http/present.ts re-exports.
  */
-const iso = (ms: number) => new Date(ms).toISOString();
-const optIso = (ms: number | null) => (ms === null ? null : iso(ms));
+/** Epoch ms as ISO 8601 UTC, the native API's time format. */
+export const iso = (ms: number): string => new Date(ms).toISOString();
+/** The same, with null (or absent) staying null. */
+export const optIso = (ms: number | null | undefined): string | null =>
+  ms === null || ms === undefined ? null : iso(ms);
 
 export function presentMessage(m: Message) {
   return {

@@ -1,5 +1,5 @@
 import type { Actor } from '../domain/model.ts';
-import { presentMemberState, presentMessage } from '../domain/presenters.ts';
+import { iso, optIso, presentMemberState, presentMessage } from '../domain/presenters.ts';
 import type { ConversationView } from '../services/conversations.ts';
 import type { MemberField } from '../services/members.ts';
 import type { PinView } from '../services/pins.ts';
@@ -8,9 +8,6 @@ import type { TokenRow } from '../store/repos/tokens.ts';
 
 /** Domain objects -> native API JSON (snake_case, ISO times, ids as strings). */
 export { presentMemberState, presentMessage };
-
-const iso = (ms: number) => new Date(ms).toISOString();
-const optIso = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export function presentConversation(v: ConversationView, now: number) {
   const c = v.conversation;

@@ -1,9 +1,7 @@
 import type { DeletionJob } from '../../domain/deletion-jobs.ts';
+import { iso, optIso } from '../../domain/presenters.ts';
 
 /** Deletion jobs in the bot vendor's shapes (pure). */
-
-const iso = (ms: number) => new Date(ms).toISOString();
-const optIso = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /** The seed's answer to a delete call: the job only queued. */
 export function presentQueued(job: DeletionJob) {

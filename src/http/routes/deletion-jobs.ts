@@ -9,6 +9,7 @@ import {
   MAX_JOB_CONVERSATION_IDS,
   nextWindowOpening,
 } from '../../domain/deletion-jobs.ts';
+import { iso, optIso } from '../../domain/presenters.ts';
 import {
   cancelDeletionJob,
   createDeletionJob,
@@ -35,8 +36,6 @@ import { type Api, bodyId, typed } from './util.ts';
 
 /** Conversation deletion jobs and the org's off-peak window (org owners and admins). */
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const optIso = (ms: number | null) => (ms === null ? null : iso(ms));
 const DateText = Type.String({ maxLength: 32, description: 'A date as YYYY-MM-DD (UTC), inclusive' });
 
 export const DeletionJobSchema = Type.Object({

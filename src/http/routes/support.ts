@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import type { AppContext } from '../../context.ts';
 import type { Actor, AuditEvent } from '../../domain/model.ts';
 import { SupportState, VisitorChannel } from '../../domain/model.ts';
+import { iso, optIso } from '../../domain/presenters.ts';
 import { MISSED_AFTER_SECONDS_RANGE, RECYCLE_BIN_DAYS_RANGE } from '../../domain/support.ts';
 import { AuditAction, listAudit } from '../../services/audit.ts';
 import {
@@ -48,9 +49,6 @@ import {
 import { type Api, bodyId, typed } from './util.ts';
 
 /** Live support (departments, the queue, pickup, transfer, end), the recycle bin and the audit log. */
-
-const iso = (ms: number) => new Date(ms).toISOString();
-const optIso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : iso(ms));
 
 const PersonRef = Type.Object({
   id: IdString,

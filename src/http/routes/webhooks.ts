@@ -2,6 +2,7 @@ import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { isId } from '../../domain/ids.ts';
+import { iso, optIso } from '../../domain/presenters.ts';
 import { DeliveryStatus, WEBHOOK_EVENTS, type Webhook, type WebhookDelivery } from '../../domain/webhooks.ts';
 import {
   createWebhook,
@@ -34,9 +35,6 @@ import {
 import { type Api, parseTime, typed } from './util.ts';
 
 /** Webhooks: CRUD, event subscriptions, deliveries (failed ones retried, deleted, exported), summaries. */
-
-const iso = (ms: number) => new Date(ms).toISOString();
-const optIso = (ms: number | null) => (ms === null ? null : iso(ms));
 
 const EventName = Type.String({
   minLength: 1,
