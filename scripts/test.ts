@@ -16,7 +16,13 @@ function run(label: string, files: string[], env: Record<string, string>): Promi
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-timeout=120000', ...files],
+      [
+        '--test',
+        '--test-concurrency=2',
+        '--test-reporter=spec',
+        soak ? '--test-timeout=3600000' : '--test-timeout=120000',
+        ...files,
+      ],
       { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let tail = '';
@@ -34,18 +40,31 @@ function run(label: string, files: string[], env: Record<string, string>): Promi
   });
 }
 
-const filter = process.argv.slice(2);
+// `npm run test:soak` (--soak): the same suites with PARLEY_SOAK=1, which the security suites
+// read to run longer (more fuzz runs, more crash cycles, more load); see docs/security.md.
+const soak = process.argv.includes('--soak');
+if (soak) process.env.PARLEY_SOAK = '1';
+const filter = process.argv.slice(2).filter((a) => a !== '--soak');
 const pick = (globs: string[]) => (filter.length > 0 ? filter : globs);
 
 let failed = 0;
 failed += await run(
   'unit, API and e2e suites on SQLite',
-  pick(['test/unit/**/*.test.ts', 'test/api/**/*.test.ts', 'test/e2e/**/*.test.ts']),
+  pick(
+    soak
+      ? ['test/security/**/*.test.ts']
+      : [
+          'test/unit/**/*.test.ts',
+          'test/api/**/*.test.ts',
+          'test/e2e/**/*.test.ts',
+          'test/security/**/*.test.ts',
+        ],
+  ),
   {
     TEST_DB: 'sqlite',
   },
 );
-if (process.env.TEST_DATABASE_URL) {
+if (process.env.TEST_DATABASE_URL && !soak) {
   failed += await run('API suite on PostgreSQL', pick(['test/api/**/*.test.ts']), { TEST_DB: 'postgres' });
 } else {
   process.stdout.write('\n== PostgreSQL suite skipped: TEST_DATABASE_URL is not set\n');
