@@ -1,13 +1,19 @@
+import { type Server, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { renderCliqError } from './compat/cliq/errors.ts';
 import { cliqPlugin } from './compat/cliq/plugin.ts';
+import { renderKoreError } from './compat/kore/errors.ts';
 import { korePlugin } from './compat/kore/plugin.ts';
+import { renderSalesiqError } from './compat/salesiq/errors.ts';
 import { salesiqPlugin } from './compat/salesiq/plugin.ts';
+import { renderZimError } from './compat/zim/errors.ts';
 import { zimPlugin } from './compat/zim/plugin.ts';
-import type { Config } from './config.ts';
+import type { Config, HttpLimits } from './config.ts';
 import type { AppContext } from './context.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
 import { AppError } from './domain/errors.ts';
@@ -87,6 +93,72 @@ function makeAjv(forBody: boolean) {
 }
 
 /**
+ * Answers what the HTTP parser refused before any route saw it (headers too large, a request
+ * that did not arrive in time, broken HTTP) in the native error shape, then closes the socket.
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request did not arrive in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request headers are larger than the server accepts']
+        : [400, 'bad_request', 'The request is not valid HTTP/1.1'];
+  const response = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !response?.headersSent) {
+    const body = JSON.stringify({ error: { code, message, details: null } });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/**
+ * Caps the connections of the node (`maxConnections`: more are closed as they arrive) and, when
+ * set, those of one client address.
+ */
+function limitConnections(server: Server, limits: HttpLimits): void {
+  server.maxConnections = limits.maxConnections;
+  const perIp = limits.maxConnectionsPerIp;
+  if (perIp <= 0) return;
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const ip = socket.remoteAddress ?? '';
+    const n = (open.get(ip) ?? 0) + 1;
+    if (n > perIp) {
+      socket.destroy();
+      return;
+    }
+    open.set(ip, n);
+    socket.once('close', () => {
+      const left = (open.get(ip) ?? 1) - 1;
+      if (left <= 0) open.delete(ip);
+      else open.set(ip, left);
+    });
+  });
+}
+
+/**
+ * What the router refuses before any hook runs (malformed percent-encoding, a path parameter
+ * over maxParamLength), in the error shape of the surface the path belongs to.
+ */
+function renderFrameworkError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const path = request.url;
+  const render = path.startsWith('/compat/cliq')
+    ? renderCliqError
+    : path.startsWith('/compat/zim')
+      ? renderZimError
+      : path.startsWith('/compat/salesiq')
+        ? renderSalesiqError
+        : path.startsWith('/compat/kore')
+          ? renderKoreError
+          : renderNativeError;
+  return render(err, request, reply);
+}
+
+/**
  * Builds the Fastify app on an open, migrated store. Used by `parley serve`, the tests and
  * the client generator; listening is the caller's business.
  */
@@ -115,13 +187,28 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     eventSinks: [],
     principals: new PrincipalCache(),
     groupCommit:
-      store.caps.dialect === 'sqlite' && opts.groupCommit !== false ? new GroupCommitter(store.db) : null,
+      store.caps.dialect === 'sqlite' && opts.groupCommit !== false
+        ? new GroupCommitter(store.db, { walPath: store.walPath })
+        : null,
   };
   ctx.eventSinks.push(webhookSink);
 
+  const limits = config.http;
   const app = Fastify({
     logger: opts.logger ? { level: config.logLevel } : false,
     bodyLimit: config.bodyLimit,
+    // Slow clients: headers must arrive within headersTimeout and the whole request within
+    // requestTimeout (408, closed); idle keep-alive sockets close after keepAliveTimeout.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      // How often Node looks for requests past their timeouts (its default is every 30 s).
+      connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    clientErrorHandler,
+    frameworkErrors: renderFrameworkError,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     requestIdHeader: 'x-request-id',
@@ -129,6 +216,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     serializerOpts: { ajv: { formats: { 'parley-id': /^[0-9]{1,19}$/ } } },
   });
 
+  limitConnections(app.server, limits);
   const bodyAjv = makeAjv(true);
   const textAjv = makeAjv(false);
   app.setValidatorCompiler(({ schema, httpPart }) =>
@@ -252,6 +340,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     // preClose: the runner finishes its step and releases its job while the database is still open.
     app.addHook('preClose', startJobRunner(ctx, app.log));
   }
+  app.addHook('onClose', async () => ctx.groupCommit?.close());
   if (!opts.store) app.addHook('onClose', async () => store.close());
   if (subscriber) app.addHook('onClose', async () => subscriber.disconnect());
   if (redis) {

@@ -43,6 +43,40 @@ const EnvSchema = Type.Object({
   DELETION_DUTY_PERCENT: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
   /** How long a webhook receiver may take to answer one delivery, in milliseconds. */
   WEBHOOK_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+  /** Largest total size of a request's headers, in bytes (larger: 431). */
+  HTTP_MAX_HEADER_BYTES: Type.Optional(Type.String({ pattern: '^[0-9]{1,8}$' })),
+  /** How long a client may take to send a request's headers, in milliseconds (slower: 408, closed). */
+  HTTP_HEADERS_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,8}$' })),
+  /** How long a client may take to send a whole request, headers and body, in milliseconds. */
+  HTTP_REQUEST_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,8}$' })),
+  /** How long an idle keep-alive connection stays open, in milliseconds. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,8}$' })),
+  /** Open connections (HTTP and WebSocket) this node accepts; more are closed at once. */
+  HTTP_MAX_CONNECTIONS: Type.Optional(Type.String({ pattern: '^[0-9]{1,8}$' })),
+  /** Open connections from one client IP address; 0 = no per-address cap. */
+  HTTP_MAX_CONNECTIONS_PER_IP: Type.Optional(Type.String({ pattern: '^[0-9]{1,8}$' })),
+  /** Largest WebSocket frame a client may send on /v1/stream, in bytes (larger: close 1009). */
+  STREAM_MAX_FRAME_BYTES: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
+  /** Frames one socket may send per second (more are refused; twice as many close it with 4029). */
+  STREAM_FRAMES_PER_SECOND: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+  /** Bytes queued for one socket before it is closed as a slow consumer (4008). */
+  STREAM_MAX_BUFFERED_BYTES: Type.Optional(Type.String({ pattern: '^[0-9]{1,10}$' })),
+  /** Open stream sockets per actor on one node (more: 429 on upgrade). */
+  STREAM_MAX_SOCKETS_PER_ACTOR: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+  /** Open stream sockets per org on one node (more: 429 on upgrade). */
+  STREAM_MAX_SOCKETS_PER_ORG: Type.Optional(Type.String({ pattern: '^[0-9]{1,8}$' })),
+  /** Active actors (users, visitors, bots) per org. */
+  QUOTA_ACTORS: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
+  /** Current members per conversation. */
+  QUOTA_MEMBERS_PER_CONVERSATION: Type.Optional(Type.String({ pattern: '^[0-9]{1,8}$' })),
+  /** Webhooks per org. */
+  QUOTA_WEBHOOKS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+  /** Active (not revoked) API apps per org. */
+  QUOTA_APPS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+  /** Active (not revoked, not expired) access tokens per actor. */
+  QUOTA_TOKENS_PER_ACTOR: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
+  /** Deletion jobs queued or running per org. */
+  QUOTA_DELETION_JOBS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -66,6 +100,39 @@ export interface Config {
   deletionBatchSize: number;
   deletionDutyPercent: number;
   webhookTimeoutMs: number;
+  http: HttpLimits;
+  stream: StreamLimits;
+  quotas: Quotas;
+}
+
+/** Limits of the HTTP server of one node (docs/security.md). */
+export interface HttpLimits {
+  maxHeaderBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  /** 0: no per-address cap. */
+  maxConnectionsPerIp: number;
+}
+
+/** Limits of /v1/stream on one node. */
+export interface StreamLimits {
+  maxFrameBytes: number;
+  framesPerSecond: number;
+  maxBufferedBytes: number;
+  maxSocketsPerActor: number;
+  maxSocketsPerOrg: number;
+}
+
+/** Per-org quotas, enforced by the services (`quota_exceeded`, 409). */
+export interface Quotas {
+  actors: number;
+  membersPerConversation: number;
+  webhooks: number;
+  apps: number;
+  tokensPerActor: number;
+  deletionJobs: number;
 }
 
 export const ENV_VARS = Object.keys(EnvSchema.properties);
@@ -101,6 +168,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const deletionBatchSize = bounded('DELETION_BATCH_SIZE', 1, 50_000, 1000);
   const deletionDutyPercent = bounded('DELETION_DUTY_PERCENT', 1, 100, 10);
   const webhookTimeoutMs = bounded('WEBHOOK_TIMEOUT_MS', 100, 120_000, 10_000);
+  const http: HttpLimits = {
+    maxHeaderBytes: bounded('HTTP_MAX_HEADER_BYTES', 1024, 1_048_576, 16_384),
+    headersTimeoutMs: bounded('HTTP_HEADERS_TIMEOUT_MS', 100, 600_000, 20_000),
+    requestTimeoutMs: bounded('HTTP_REQUEST_TIMEOUT_MS', 100, 3_600_000, 60_000),
+    keepAliveTimeoutMs: bounded('HTTP_KEEP_ALIVE_TIMEOUT_MS', 100, 600_000, 72_000),
+    maxConnections: bounded('HTTP_MAX_CONNECTIONS', 1, 10_000_000, 10_000),
+    maxConnectionsPerIp: bounded('HTTP_MAX_CONNECTIONS_PER_IP', 0, 10_000_000, 0),
+  };
+  if (http.headersTimeoutMs > http.requestTimeoutMs)
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be larger than HTTP_REQUEST_TIMEOUT_MS');
+  const stream: StreamLimits = {
+    maxFrameBytes: bounded('STREAM_MAX_FRAME_BYTES', 1024, 16_777_216, 65_536),
+    framesPerSecond: bounded('STREAM_FRAMES_PER_SECOND', 1, 100_000, 50),
+    maxBufferedBytes: bounded('STREAM_MAX_BUFFERED_BYTES', 16_384, 1_073_741_824, 1_048_576),
+    maxSocketsPerActor: bounded('STREAM_MAX_SOCKETS_PER_ACTOR', 1, 100_000, 32),
+    maxSocketsPerOrg: bounded('STREAM_MAX_SOCKETS_PER_ORG', 1, 10_000_000, 10_000),
+  };
+  const quotas: Quotas = {
+    actors: bounded('QUOTA_ACTORS', 1, 100_000_000, 100_000),
+    membersPerConversation: bounded('QUOTA_MEMBERS_PER_CONVERSATION', 2, 10_000_000, 10_000),
+    webhooks: bounded('QUOTA_WEBHOOKS', 1, 100_000, 50),
+    apps: bounded('QUOTA_APPS', 1, 100_000, 50),
+    tokensPerActor: bounded('QUOTA_TOKENS_PER_ACTOR', 1, 1_000_000, 500),
+    deletionJobs: bounded('QUOTA_DELETION_JOBS', 1, 100_000, 100),
+  };
   if (problems.length > 0) throw new ConfigError(problems);
   const e = picked as Env;
   return Object.freeze({
@@ -121,5 +213,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deletionBatchSize,
     deletionDutyPercent,
     webhookTimeoutMs,
+    http: Object.freeze(http),
+    stream: Object.freeze(stream),
+    quotas: Object.freeze(quotas),
   });
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import findMyWay from 'find-my-way';
 import Negotiator from 'negotiator';
 import sjson from 'secure-json-parse';
-import { AppError } from '../domain/errors.ts';
+import { AppError, ValidationError } from '../domain/errors.ts';
 
 /**
  * JSON bodies: prototype-poisoning keys are refused, and integers too large for a double
@@ -11,16 +11,24 @@ import { AppError } from '../domain/errors.ts';
  */
 export function parseJson(text: string): unknown {
   if (text.trim() === '') return undefined;
+  let nulIn: string | null = null;
+  let parsed: unknown;
   try {
-    return sjson.parse(
+    parsed = sjson.parse(
       text,
-      (_key: string, value: unknown, context?: { source?: string }) =>
-        typeof value === 'number' &&
-        !Number.isSafeInteger(value) &&
-        context?.source &&
-        /^-?[0-9]+$/.test(context.source)
+      (key: string, value: unknown, context?: { source?: string }) => {
+        if (
+          nulIn === null &&
+          (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000')))
+        )
+          nulIn = key;
+        return typeof value === 'number' &&
+          !Number.isSafeInteger(value) &&
+          context?.source &&
+          /^-?[0-9]+$/.test(context.source)
           ? context.source
-          : value,
+          : value;
+      },
       { protoAction: 'error', constructorAction: 'error' },
     );
   } catch {
@@ -29,6 +37,14 @@ export function parseJson(text: string): unknown {
     err.statusCode = 400;
     throw err;
   }
+  // PostgreSQL cannot store U+0000 in text, so no surface accepts it, on either database.
+  if (nulIn !== null)
+    throw ValidationError.field(
+      nulIn === '' ? 'body' : `body.${nulIn}`,
+      'must not contain the NUL character (\\u0000)',
+      'invalid_text',
+    );
+  return parsed;
 }
 
 export function registerJsonParser(app: FastifyInstance): void {

@@ -90,9 +90,13 @@ export function toAppError(err: unknown): AppError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ValidationError('invalid_content_length', 'Content-Length does not match the body');
     case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_MAX_PARAM_LENGTH':
     case 'FST_ERR_ASYNC_CONSTRAINT':
       return new ValidationError('invalid_url', 'The URL is malformed');
   }
+  // PostgreSQL refuses U+0000 (and bytes it cannot encode) in text: a bad input, not a fault.
+  if (e?.code === '22021' || e?.code === '22P05')
+    return new ValidationError('invalid_text', 'Text must not contain the NUL character (\\u0000)');
   if (isDatabaseUnavailable(err)) {
     return new AppError(
       'unavailable',
@@ -133,7 +137,10 @@ function isDatabaseUnavailable(err: unknown): boolean {
   if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
   return (
     typeof e.message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect/.test(e.message)
+    // pg's messages for a connection that died (also thrown by the rollback after it).
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      e.message,
+    )
   );
 }
 

@@ -1,11 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../context.ts';
-import { isAppError } from '../domain/errors.ts';
+import { AppError } from '../domain/errors.ts';
 import type { DomainEvent } from '../domain/events.ts';
+import { isId } from '../domain/ids.ts';
 import { presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
-import { catchUpPage, eventsBetween, lastEventSeq } from '../services/events.ts';
+import { toAppError } from '../http/errors.ts';
+import { catchUpPage, eventsBetween, lastEventSeq, lastEventSeqs } from '../services/events.ts';
 import { sendMessage } from '../services/messages.ts';
 import { startTyping } from '../services/typing.ts';
 
@@ -16,6 +18,10 @@ export const StreamClose = {
   BAD_REQUEST: 4400,
   SLOW_CONSUMER: 4008,
   RESYNC_REQUIRED: 4009,
+  /** A dependency (the database) is unavailable: reconnect with `since` shortly. */
+  TRY_AGAIN_LATER: 1013,
+  /** Too many frames from this socket, or too many sockets for this actor or org. */
+  TOO_MANY: 4029,
 } as const;
 
 export interface GatewayOptions {
@@ -27,6 +33,19 @@ export interface GatewayOptions {
   maxCatchUpBuffer: number;
   /** How long an out-of-order event waits for the ones before it before they are read from the database. */
   gapFillMs: number;
+  /**
+   * How often the node compares each watched org's last committed event with what it has
+   * delivered and reads what is missing: pub/sub delivers at most once, and an event lost
+   * (Redis away, a publisher that could not publish) with no later event to reveal the gap
+   * would otherwise never reach the sockets.
+   */
+  tailCheckMs: number;
+  /** Frames one socket may send per second; more are refused, and twice as many close it (4029). */
+  maxFramesPerSecond: number;
+  /** Open sockets per actor on this node; another upgrade is refused (429). */
+  maxSocketsPerActor: number;
+  /** Open sockets per org on this node. */
+  maxSocketsPerOrg: number;
 }
 
 export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
@@ -34,6 +53,10 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   maxBufferedBytes: 1 << 20,
   maxCatchUpBuffer: 10_000,
   gapFillMs: 250,
+  tailCheckMs: 2_000,
+  maxFramesPerSecond: 50,
+  maxSocketsPerActor: 32,
+  maxSocketsPerOrg: 10_000,
 };
 
 interface Client {
@@ -44,6 +67,9 @@ interface Client {
   buffer: DomainEvent[] | null;
   /** The highest sequence number sent to this client. */
   sentUpTo: number;
+  /** Start (ms) of the current one-second window of inbound frames, and the frames in it. */
+  frameWindowAt: number;
+  framesInWindow: number;
 }
 
 interface OrgState {
@@ -54,6 +80,8 @@ interface OrgState {
   early: DomainEvent[];
   gapTimer: NodeJS.Timeout | null;
   clients: Map<string, Set<Client>>;
+  /** Sockets of the org on this node. */
+  sockets: number;
   ready: Promise<void>;
 }
 
@@ -84,6 +112,8 @@ export class Gateway {
   readonly #orgs = new Map<string, OrgState>();
   readonly #unsubscribe: () => void;
   readonly #pingTimer: NodeJS.Timeout;
+  readonly #tailTimer: NodeJS.Timeout;
+  #checkingTails = false;
   #closing = false;
 
   constructor(ctx: AppContext, log: FastifyBaseLogger, opts: GatewayOptions) {
@@ -93,12 +123,37 @@ export class Gateway {
     this.#unsubscribe = ctx.bus.subscribe((e) => this.#onBusEvent(e));
     this.#pingTimer = setInterval(() => this.#ping(), opts.pingMs);
     this.#pingTimer.unref();
+    this.#tailTimer = setInterval(() => void this.#checkTails(), opts.tailCheckMs);
+    this.#tailTimer.unref();
   }
 
   get socketCount(): number {
     let n = 0;
     for (const org of this.#orgs.values()) for (const set of org.clients.values()) n += set.size;
     return n;
+  }
+
+  /**
+   * Refuses another socket for this principal when the actor or the org already has as many
+   * as it may on this node: `too_many_streams` (429), before the upgrade.
+   */
+  checkCapacity(principal: Principal): void {
+    const org = this.#orgs.get(principal.orgId);
+    const full = this.#fullFor(principal, org, 0);
+    if (full) throw tooManyStreams(full.per, full.limit);
+  }
+
+  #fullFor(
+    principal: Principal,
+    org: OrgState | undefined,
+    extra: number,
+  ): { per: 'actor' | 'org'; limit: number } | null {
+    const mine = org?.clients.get(principal.actor.id)?.size ?? 0;
+    if (mine - extra >= this.#opts.maxSocketsPerActor)
+      return { per: 'actor', limit: this.#opts.maxSocketsPerActor };
+    if ((org?.sockets ?? 0) - extra >= this.#opts.maxSocketsPerOrg)
+      return { per: 'org', limit: this.#opts.maxSocketsPerOrg };
+    return null;
   }
 
   /** Serves one authenticated socket; `since` asks for catch-up from that sequence number. */
@@ -113,16 +168,28 @@ export class Gateway {
       alive: true,
       buffer: since === undefined ? null : [],
       sentUpTo: 0,
+      frameWindowAt: 0,
+      framesInWindow: 0,
     };
     const org = this.#org(principal.orgId);
     const set = org.clients.get(principal.actor.id) ?? new Set<Client>();
     org.clients.set(principal.actor.id, set);
     set.add(client);
+    org.sockets += 1;
     socket.on('pong', () => {
       client.alive = true;
     });
     socket.on('close', () => this.#detach(client));
-    socket.on('message', (data) => void this.#onMessage(client, data.toString()));
+    socket.on('message', (data) => {
+      const text = data.toString();
+      if (this.#allowFrame(client, text)) void this.#onMessage(client, text);
+    });
+    // Upgrades racing each other all passed checkCapacity: the ones past the cap are closed.
+    const full = this.#fullFor(principal, org, 1);
+    if (full) {
+      socket.close(StreamClose.TOO_MANY, `too_many_streams: at most ${full.limit} per ${full.per}`);
+      return;
+    }
     try {
       await org.ready;
       if (since === undefined) {
@@ -132,11 +199,19 @@ export class Gateway {
       }
       this.#send(client, JSON.stringify({ type: 'ready', seq: client.sentUpTo }));
     } catch (err) {
-      const code = isAppError(err) ? err.code : 'internal';
-      const message = isAppError(err) ? err.message : 'catch-up failed';
-      if (!isAppError(err)) this.#log.error({ err }, 'stream catch-up failed');
-      this.#send(client, JSON.stringify({ type: 'error', code, message }));
-      socket.close(code === 'resync_required' ? StreamClose.RESYNC_REQUIRED : StreamClose.BAD_REQUEST, code);
+      // The same normalization as every surface: a database outage is `database_unavailable`
+      // (close 1013, try again later), not an internal error.
+      const e = toAppError(err);
+      if (e.kind === 'internal') this.#log.error({ err }, 'stream catch-up failed');
+      this.#send(client, JSON.stringify({ type: 'error', code: e.code, message: e.message }));
+      socket.close(
+        e.code === 'resync_required'
+          ? StreamClose.RESYNC_REQUIRED
+          : e.kind === 'unavailable'
+            ? StreamClose.TRY_AGAIN_LATER
+            : StreamClose.BAD_REQUEST,
+        e.code,
+      );
     }
   }
 
@@ -164,6 +239,7 @@ export class Gateway {
       early: [],
       gapTimer: null,
       clients: new Map(),
+      sockets: 0,
       ready: Promise.resolve(),
     };
     state.ready = (async () => {
@@ -184,7 +260,7 @@ export class Gateway {
     const org = this.#orgs.get(orgId);
     const set = org?.clients.get(actor.id);
     if (!org || !set) return;
-    set.delete(client);
+    if (set.delete(client)) org.sockets -= 1;
     if (set.size === 0) org.clients.delete(actor.id);
     if (org.clients.size === 0) {
       if (org.gapTimer) clearTimeout(org.gapTimer);
@@ -248,6 +324,29 @@ export class Gateway {
     }
   }
 
+  /** Reads (in one query) the last event of every watched org and delivers what never arrived. */
+  async #checkTails(): Promise<void> {
+    if (this.#checkingTails) return;
+    const idle = [...this.#orgs].filter(([, org]) => org.next !== null && org.pending.size === 0);
+    if (idle.length === 0) return;
+    this.#checkingTails = true;
+    try {
+      const last = await lastEventSeqs(
+        this.#ctx,
+        idle.map(([orgId]) => orgId),
+      );
+      for (const [orgId, org] of idle) {
+        const upTo = last.get(orgId) ?? 0;
+        if (org.next === null || upTo < org.next || this.#orgs.get(orgId) !== org) continue;
+        for (const e of await eventsBetween(this.#ctx, orgId, org.next, upTo)) this.#sequence(org, e);
+      }
+    } catch (err) {
+      this.#log.warn({ err }, 'checking for undelivered events failed; trying again');
+    } finally {
+      this.#checkingTails = false;
+    }
+  }
+
   #deliver(org: OrgState, e: DomainEvent): void {
     if (e.type === 'token.revoked' || e.type === 'actor.deactivated') this.#closeRevoked(org, e);
     let frame: string | null = null;
@@ -301,6 +400,45 @@ export class Gateway {
     }
   }
 
+  /**
+   * Counts an inbound frame against the socket's budget (a fixed one-second window). Past the
+   * budget a frame is refused with a `rate_limited` error frame; at twice the budget the
+   * socket is closed (4029), so a flood costs the server at most that many answers a second.
+   */
+  #allowFrame(client: Client, text: string): boolean {
+    const now = Date.now();
+    if (now - client.frameWindowAt >= 1000) {
+      client.frameWindowAt = now;
+      client.framesInWindow = 0;
+    }
+    client.framesInWindow += 1;
+    const limit = this.#opts.maxFramesPerSecond;
+    if (client.framesInWindow <= limit) return true;
+    if (client.framesInWindow > 2 * limit) {
+      if (client.socket.readyState === client.socket.OPEN)
+        client.socket.close(StreamClose.TOO_MANY, 'rate_limited: too many frames');
+      return false;
+    }
+    const retryAfterMs = Math.max(1, 1000 - (now - client.frameWindowAt));
+    let clientId: unknown;
+    try {
+      clientId = (JSON.parse(text) as { client_id?: unknown } | null)?.client_id;
+    } catch {
+      clientId = undefined;
+    }
+    this.#send(
+      client,
+      JSON.stringify({
+        type: 'error',
+        code: 'rate_limited',
+        message: `At most ${limit} frames a second; this one was not processed`,
+        retry_after_ms: retryAfterMs,
+        ...(typeof clientId === 'string' ? { client_id: clientId } : {}),
+      }),
+    );
+    return false;
+  }
+
   async #onMessage(client: Client, text: string): Promise<void> {
     let msg: Record<string, unknown>;
     try {
@@ -325,12 +463,14 @@ export class Gateway {
         if (!client.principal.scopes.has('messages:write'))
           return fail('insufficient_scope', 'This token lacks messages:write');
         const { conversation_id: conversationId, text: body } = msg;
-        if (typeof conversationId !== 'string' || !/^[0-9]{1,19}$/.test(conversationId)) {
+        if (!isId(conversationId)) {
           return fail('invalid_request', 'conversation_id must be a Parley id');
         }
         if (typeof body !== 'string' || body.length === 0 || body.length > 10_000) {
           return fail('invalid_request', 'text must be a string of 1 to 10000 characters');
         }
+        if (body.includes('\u0000'))
+          return fail('invalid_text', 'text must not contain the NUL character (\\u0000)');
         if (!clientId || !/^[\x21-\x7e]{1,128}$/.test(clientId)) {
           return fail(
             'invalid_request',
@@ -347,7 +487,7 @@ export class Gateway {
         );
       } else if (msg.type === 'typing') {
         const conversationId = msg.conversation_id;
-        if (typeof conversationId !== 'string' || !/^[0-9]{1,19}$/.test(conversationId)) {
+        if (!isId(conversationId)) {
           return fail('invalid_request', 'conversation_id must be a Parley id');
         }
         await startTyping(this.#ctx, client.principal, conversationId);
@@ -357,7 +497,8 @@ export class Gateway {
         fail('unknown_frame', 'Frames are send, typing or ping');
       }
     } catch (err) {
-      if (isAppError(err) && err.kind !== 'internal') return fail(err.code, err.message);
+      const e = toAppError(err);
+      if (e.kind !== 'internal') return fail(e.code, e.message);
       this.#log.error({ err }, 'stream frame failed');
       fail('internal', 'Something went wrong on our side; the error was logged');
     }
@@ -382,6 +523,7 @@ export class Gateway {
   async close(timeoutMs = 3_000): Promise<void> {
     this.#closing = true;
     clearInterval(this.#pingTimer);
+    clearInterval(this.#tailTimer);
     this.#unsubscribe();
     const sockets: WebSocket[] = [];
     for (const org of this.#orgs.values()) {
@@ -406,4 +548,14 @@ export class Gateway {
       ),
     );
   }
+}
+
+/** `too_many_streams` (429): the actor or the org has as many sockets on this node as it may. */
+export function tooManyStreams(per: 'actor' | 'org', limit: number): AppError {
+  return new AppError(
+    'rate_limited',
+    'too_many_streams',
+    `At most ${limit} stream sockets per ${per} on this server; close one and retry`,
+    { retry_after_ms: 5_000, per, limit },
+  );
 }

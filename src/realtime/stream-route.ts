@@ -41,11 +41,20 @@ export async function registerStream(
 ): Promise<Gateway> {
   await app.register(websocket, {
     options: {
-      maxPayload: 64 * 1024,
+      // A larger frame closes the socket with 1009 (message too big).
+      maxPayload: ctx.config.stream.maxFrameBytes,
       handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
     },
   });
-  const gateway = new Gateway(ctx, app.log, { ...DEFAULT_GATEWAY_OPTIONS, ...opts });
+  const limits = ctx.config.stream;
+  const gateway = new Gateway(ctx, app.log, {
+    ...DEFAULT_GATEWAY_OPTIONS,
+    maxBufferedBytes: limits.maxBufferedBytes,
+    maxFramesPerSecond: limits.framesPerSecond,
+    maxSocketsPerActor: limits.maxSocketsPerActor,
+    maxSocketsPerOrg: limits.maxSocketsPerOrg,
+    ...opts,
+  });
   app.addHook('preClose', async () => gateway.close());
 
   app.get(
@@ -71,6 +80,7 @@ export async function registerStream(
             required: 'messages:read',
           });
         }
+        gateway.checkCapacity(principal);
         request.principal = principal;
       },
     },

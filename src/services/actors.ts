@@ -13,6 +13,7 @@ import {
 } from '../store/repos/actors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { recordEvents } from './events.ts';
+import { checkQuota, countActiveActors } from './quotas.ts';
 
 export interface ActorInput {
   kind: ActorKind;
@@ -49,6 +50,14 @@ export async function createActor(ctx: AppContext, p: Principal, input: ActorInp
       { path: 'body.role', problem: 'owner requires an owner' },
     ]);
   }
+  const { actors: maxActors } = ctx.config.quotas;
+  checkQuota(
+    'actors',
+    maxActors,
+    await countActiveActors(ctx.db, p.orgId),
+    1,
+    'The org has as many actors as it may',
+  );
   const now = ctx.clock.now();
   const actor: Actor = {
     id: ctx.ids.next(),

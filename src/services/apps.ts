@@ -12,6 +12,7 @@ import {
   revokeApp,
   useNonce,
 } from '../store/repos/apps.ts';
+import { checkQuota, countActiveApps } from './quotas.ts';
 
 /**
  * API apps of the signed server dialect: a public numeric AppId (uint32) and a ServerSecret
@@ -25,6 +26,14 @@ export async function createApp(
 ): Promise<AppRecord> {
   if (!('system' in p) && !isOrgAdmin(p))
     throw new ForbiddenError('admin_role_required', 'Only org owners and admins can create apps');
+  const maxApps = ctx.config.quotas.apps;
+  checkQuota(
+    'apps',
+    maxApps,
+    await countActiveApps(ctx.db, p.orgId),
+    1,
+    'The org has as many apps as it may',
+  );
   for (let attempt = 0; attempt < 10; attempt++) {
     const app: AppRecord = {
       id: ctx.ids.next(),

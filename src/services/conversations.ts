@@ -18,6 +18,7 @@ import { findCurrentMembersOf } from '../store/repos/peers.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { recordEvents } from './events.ts';
+import { checkQuota } from './quotas.ts';
 import { conversationAudience } from './recipients.ts';
 
 export interface ConversationView {
@@ -60,6 +61,8 @@ export async function createConversation(
   if (input.kind === 'channel' && !input.title) {
     throw ValidationError.field('body.title', 'is required for a channel', 'invalid_title');
   }
+  const maxMembers = ctx.config.quotas.membersPerConversation;
+  checkQuota('members_per_conversation', maxMembers, 0, others.length + 1, 'Too many members');
   const actors = await findActorsByIds(ctx.db, p.orgId, others);
   const found = new Set(actors.filter((a) => a.active).map((a) => a.id));
   const missing = others.filter((id) => !found.has(id));

@@ -58,6 +58,8 @@ import type { DeletionJobTable } from '../store/schema.ts';
 import { recordAudit } from './audit.ts';
 import { recordEvents } from './events.ts';
 import { queueMail } from './mail.ts';
+import { checkQuota, countPendingDeletionJobs } from './quotas.ts';
+import { eraseAfterPurge } from './recycle-bin.ts';
 
 /**
  * Conversation deletion jobs. Creating one only checks the request and queues it; the job
@@ -152,6 +154,14 @@ export async function createDeletionJob(
     );
     selector = { kind: 'customer', customerId, actorId: customer.id, ...range };
   }
+  const pending = await countPendingDeletionJobs(ctx.db, orgId);
+  checkQuota(
+    'deletion_jobs',
+    ctx.config.quotas.deletionJobs,
+    pending,
+    1,
+    'The org has as many deletion jobs waiting as it may',
+  );
   const { window } = await orgWindow(ctx, orgId);
   const job: DeletionJob = {
     id: `cdj-${randomUUID()}`,
@@ -425,6 +435,7 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
         chunk: null,
       });
     });
+    if (purged !== 'lost') await eraseAfterPurge(ctx);
     return purged === 'lost' ? 'lost' : 'more';
   }
 

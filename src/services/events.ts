@@ -4,6 +4,7 @@ import type { DomainEvent, NewEvent } from '../domain/events.ts';
 import {
   deleteEventsBefore,
   findLastEventSeq,
+  findLastEventSeqs,
   findOldestEventSeq,
   insertEvents,
   listEventsAfter,
@@ -117,6 +118,11 @@ export function eventsBetween(
 /** The last sequence number an org has handed out. */
 export function lastEventSeq(ctx: AppContext, orgId: string): Promise<number> {
   return findLastEventSeq(ctx.db, orgId);
+}
+
+/** The last sequence number of each of these orgs, in one read (the gateway's tail check). */
+export function lastEventSeqs(ctx: AppContext, orgIds: readonly string[]): Promise<Map<string, number>> {
+  return findLastEventSeqs(ctx.db, orgIds);
 }
 
 /** Periodic: drops events older than the retention. */

@@ -18,6 +18,7 @@ import {
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { recordEvents } from './events.ts';
+import { checkQuota } from './quotas.ts';
 import { conversationAudience } from './recipients.ts';
 
 /** The fields a member listing may be projected to (`fields=name,email`). */
@@ -63,6 +64,9 @@ export async function addMembers(ctx: AppContext, p: Principal, conversationId: 
     const byId = new Map(existing.map((m) => [m.actorId, m]));
     const fresh = ids.filter((id) => !byId.has(id));
     const returning = ids.filter((id) => byId.get(id)?.leftAt != null);
+    const maxMembers = ctx.config.quotas.membersPerConversation;
+    const adding = fresh.length + returning.length;
+    checkQuota('members_per_conversation', maxMembers, conversation.memberCount, adding, 'Too many members');
     await insertMembers(
       tx,
       p.orgId,

@@ -10,6 +10,7 @@ import { findOrgSettings } from '../store/repos/orgs.ts';
 import {
   type DeletionCandidate,
   deleteMessagesBatch,
+  eraseFreedSpace,
   findDeletionCandidates,
   findDuePurges,
   listBin,
@@ -262,7 +263,7 @@ async function purgeChunk(
   reason: 'retention' | 'admin',
 ): Promise<PurgedConversation[]> {
   while ((await deleteMessagesBatch(ctx.db, ids, MESSAGE_BATCH)) >= MESSAGE_BATCH) await yieldToOthers();
-  return inTransaction(ctx, async (tx) => {
+  const purged = await inTransaction(ctx, async (tx) => {
     const purged = await purgeDue(tx, ids, ctx.clock.now(), ctx.caps.skipLocked);
     for (const orgId of new Set(purged.map((c) => c.orgId))) {
       await recordAudit(
@@ -287,6 +288,44 @@ async function purgeChunk(
     }
     return purged;
   });
+  if (purged.length > 0) await eraseAfterPurge(ctx);
+  return purged;
+}
+
+const vacuums = new WeakMap<AppContext, { running: Promise<void>; again: boolean }>();
+
+/**
+ * After a purge has committed: what the database files still hold of the purged rows goes too
+ * (store/repos/recycle-bin.ts eraseFreedSpace; docs/security.md#erasure). On SQLite that is a
+ * log checkpoint, done before this resolves. On PostgreSQL it is a VACUUM, started in the
+ * background so no request waits for it; purges during one run it once more afterwards.
+ */
+export async function eraseAfterPurge(ctx: AppContext): Promise<void> {
+  if (ctx.caps.dialect === 'sqlite') {
+    await eraseFreedSpace(ctx.db, 'sqlite');
+    return;
+  }
+  const current = vacuums.get(ctx);
+  if (current) {
+    current.again = true;
+    return;
+  }
+  const state = { running: Promise.resolve(), again: true };
+  vacuums.set(ctx, state);
+  state.running = (async () => {
+    while (state.again) {
+      state.again = false;
+      await eraseFreedSpace(ctx.db, 'postgres').catch((err: unknown) =>
+        process.emitWarning(`VACUUM after a purge: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
+    vacuums.delete(ctx);
+  })();
+}
+
+/** Resolves when the background VACUUM started by eraseAfterPurge (if any) has finished. */
+export async function erasureSettled(ctx: AppContext): Promise<void> {
+  await vacuums.get(ctx)?.running;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type TokenRow,
 } from '../store/repos/tokens.ts';
 import { recordEvents } from './events.ts';
+import { checkQuota, countLiveTokens } from './quotas.ts';
 
 /**
  * Issues a token for an actor of the org. The secret is returned once and stored hashed.
@@ -38,6 +39,16 @@ export async function issueToken(
   if (input.expiresAt != null && input.expiresAt <= now) {
     throw ValidationError.field('body.expires_at', 'must be in the future', 'invalid_expires_at');
   }
+  // Checked before anything is written; a replacing issue (the demo token) takes no new room.
+  const live = await countLiveTokens(ctx.db, input.orgId, actor.id, now);
+  const tokenQuota = ctx.config.quotas.tokensPerActor;
+  checkQuota(
+    'tokens_per_actor',
+    tokenQuota,
+    live,
+    input.replaceNamed ? 0 : 1,
+    'This actor has as many tokens as it may',
+  );
   if (input.replaceNamed) await revokeTokensNamed(ctx.db, input.orgId, input.actorId, input.name, now);
   const token = generateToken();
   const record: TokenRow = {

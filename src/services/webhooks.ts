@@ -10,7 +10,6 @@ import {
   type DeliveryStatus,
   isWebhookEvent,
   MAX_DELIVERY_ATTEMPTS,
-  MAX_WEBHOOKS_PER_ORG,
   retryDelayMs,
   signDelivery,
   type Webhook,
@@ -36,6 +35,7 @@ import {
 } from '../store/repos/webhooks.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { silentLog, type WorkLog } from './mail.ts';
+import { checkQuota } from './quotas.ts';
 
 /**
  * Webhooks. Deliveries are written by an event sink inside the transaction that records the
@@ -65,7 +65,7 @@ async function load(ctx: AppContext, p: Principal, id: string): Promise<Webhook>
 
 /**
  * Creates a webhook with a fresh signing secret (returned once, here). `invalid_url`,
- * `unknown_event` (400); `webhook_limit_reached` (409) past MAX_WEBHOOKS_PER_ORG.
+ * `unknown_event` (400); `quota_exceeded` (409) past the `webhooks` quota.
  */
 export async function createWebhook(
   ctx: AppContext,
@@ -80,11 +80,14 @@ export async function createWebhook(
   authorize(canManageWebhooks(p));
   const url = checkWebhookUrl(input.url);
   const events = checkEvents(input.events);
-  if ((await countWebhooks(ctx.db, p.orgId)) >= MAX_WEBHOOKS_PER_ORG)
-    throw new ConflictError(
-      'webhook_limit_reached',
-      `An org can have at most ${MAX_WEBHOOKS_PER_ORG} webhooks; delete one first`,
-    );
+  const maxWebhooks = ctx.config.quotas.webhooks;
+  checkQuota(
+    'webhooks',
+    maxWebhooks,
+    await countWebhooks(ctx.db, p.orgId),
+    1,
+    'The org has as many webhooks as it may',
+  );
   const now = ctx.clock.now();
   const w: Webhook = {
     id: ctx.ids.next(),

@@ -17,6 +17,8 @@ export interface Capabilities {
 export interface Store {
   db: Kysely<Database>;
   caps: Capabilities;
+  /** The embedded database's WAL file (a file database only); group commit flushes it itself. */
+  walPath?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -29,10 +31,10 @@ export interface StoreOptions {
 }
 
 /** Integers come back as numbers when they are safe and as decimal strings when not (ids). */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 function fromBigInt(v: bigint): number | string {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
-    ? Number(v)
-    : v.toString();
+  return v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v.toString();
 }
 
 function convertRow(row: Record<string, unknown>): Record<string, unknown> {
@@ -88,9 +90,12 @@ export function openSqlite(path: string): DatabaseSync {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new DatabaseSync(path, { readBigInts: true, enableForeignKeyConstraints: true });
   database.exec('PRAGMA journal_mode = WAL');
-  // FULL: every acknowledged write survives power loss, not only a process crash.
+  // FULL: every acknowledged write survives power loss, not only a process crash. Group commit
+  // (group-commit.ts) keeps that guarantee but does its WAL flush off the event loop.
   database.exec('PRAGMA synchronous = FULL');
   database.exec('PRAGMA busy_timeout = 5000');
+  // Deleted rows are overwritten with zeros, not left in free space (docs/security.md#erasure).
+  database.exec('PRAGMA secure_delete = ON');
   return database;
 }
 
@@ -110,6 +115,12 @@ export function createStore(opts: StoreOptions): Store {
     // An idle client's error (a database restart, a dropped connection) must not crash the
     // process: the pool discards that client and the next query opens a new one.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL pool: ${err.message}`));
+    // A checked-out client has no pool listener: without its own, the server dying mid-query
+    // or mid-transaction is an unhandled 'error' event that kills the process. The query in
+    // flight still fails (503 database_unavailable) and the pool drops the client on release.
+    pool.on('connect', (client) => {
+      client.on('error', (err) => process.emitWarning(`PostgreSQL connection: ${err.message}`));
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
@@ -122,6 +133,7 @@ export function createStore(opts: StoreOptions): Store {
   return {
     db,
     caps: { dialect: 'sqlite', skipLocked: false, advisoryLocks: false },
+    walPath: opts.sqlitePath === ':memory:' || opts.sqlitePath === '' ? undefined : `${opts.sqlitePath}-wal`,
     close: () => db.destroy(),
   };
 }

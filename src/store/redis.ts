@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
  * an in-process insurance limiter while Redis is away) and recover when it comes back.
  */
 export function createRedis(url: string, opts: { offlineQueue?: boolean } = {}): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     // Off for commands that must fail fast (rate limits); on for the pub/sub subscriber, whose
     // SUBSCRIBE calls wait for the connection (and are replayed after a reconnect).
     enableOfflineQueue: opts.offlineQueue ?? false,
@@ -14,4 +14,16 @@ export function createRedis(url: string, opts: { offlineQueue?: boolean } = {}):
     lazyConnect: false,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
+  // While Redis is away ioredis reports every failed reconnect; one warning per outage is
+  // enough (without a listener it prints "Unhandled error event" each time).
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    process.emitWarning(`Redis: ${err.message} (reconnecting)`);
+  });
+  redis.on('ready', () => {
+    down = false;
+  });
+  return redis;
 }

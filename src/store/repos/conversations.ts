@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../context.ts';
 import type { Conversation, ConversationKind, MemberRole, MemberState, Message } from '../../domain/model.ts';
+import { prepared, type Slots } from '../prepared.ts';
 import { toConversation, toMember, toMessage } from './rows.ts';
 
 export async function insertConversation(
@@ -347,16 +348,12 @@ export async function listConversationsForActor(db: Db, f: ListFilter): Promise<
   }));
 }
 
-/** A conversation of the org with one actor's member row, in one query (the access check's read). */
-export async function findConversationWithMember(
-  db: Db,
-  orgId: string,
-  id: string,
-  actorId: string,
-): Promise<{ conversation: Conversation; member: MemberState | undefined } | undefined> {
-  const row = await db
+const conversationWithMember = prepared((db, p: Slots<'orgId' | 'id' | 'actorId'>) =>
+  db
     .selectFrom('conversation as c')
-    .leftJoin('member as m', (j) => j.onRef('m.conversation_id', '=', 'c.id').on('m.actor_id', '=', actorId))
+    .leftJoin('member as m', (j) =>
+      j.onRef('m.conversation_id', '=', 'c.id').on('m.actor_id', '=', p.actorId),
+    )
     .selectAll('c')
     .select([
       'm.actor_id as m_actor_id',
@@ -372,9 +369,18 @@ export async function findConversationWithMember(
       'm.pinned as m_pinned',
       'm.activity_at as m_activity_at',
     ])
-    .where('c.org_id', '=', orgId)
-    .where('c.id', '=', id)
-    .executeTakeFirst();
+    .where('c.org_id', '=', p.orgId)
+    .where('c.id', '=', p.id),
+);
+
+/** A conversation of the org with one actor's member row, in one query (the access check's read). */
+export async function findConversationWithMember(
+  db: Db,
+  orgId: string,
+  id: string,
+  actorId: string,
+): Promise<{ conversation: Conversation; member: MemberState | undefined } | undefined> {
+  const [row] = await conversationWithMember.execute(db, { orgId, id, actorId });
   if (!row) return undefined;
   const member =
     row.m_actor_id === null

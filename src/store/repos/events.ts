@@ -1,37 +1,52 @@
 import { sql } from 'kysely';
 import type { Db } from '../../context.ts';
 import type { DomainEvent, EventType } from '../../domain/events.ts';
+import { prepared, type Slots } from '../prepared.ts';
 
 /**
  * Takes the next `count` sequence numbers of an org inside the caller's transaction. The
  * row update serializes concurrent writers of one org, so numbers follow commit order.
  */
-export async function nextEventSeq(db: Db, orgId: string, count: number): Promise<number> {
-  const row = await db
+const takeEventSeq = prepared((db, p: Slots<'orgId' | 'count'>) =>
+  db
     .insertInto('org_event_seq')
-    .values({ org_id: orgId, last_seq: count })
-    .onConflict((oc) => oc.column('org_id').doUpdateSet({ last_seq: sql`org_event_seq.last_seq + ${count}` }))
-    .returning('last_seq')
-    .executeTakeFirstOrThrow();
-  return Number(row.last_seq) - count + 1;
+    .values({ org_id: p.orgId, last_seq: p.count })
+    .onConflict((oc) =>
+      oc.column('org_id').doUpdateSet({ last_seq: sql`org_event_seq.last_seq + ${p.count}` }),
+    )
+    .returning('last_seq'),
+);
+
+export async function nextEventSeq(db: Db, orgId: string, count: number): Promise<number> {
+  const [row] = await takeEventSeq.execute(db, { orgId, count });
+  return Number(row!.last_seq) - count + 1;
 }
 
+const insertEventRow = prepared(
+  (db, p: Slots<'orgId' | 'seq' | 'type' | 'conversationId' | 'recipients' | 'payload' | 'createdAt'>) =>
+    db.insertInto('event').values({
+      org_id: p.orgId,
+      seq: p.seq,
+      type: p.type,
+      conversation_id: p.conversationId,
+      recipients: p.recipients,
+      payload: p.payload,
+      created_at: p.createdAt,
+    }),
+);
+
 export async function insertEvents(db: Db, events: DomainEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await db
-    .insertInto('event')
-    .values(
-      events.map((e) => ({
-        org_id: e.orgId,
-        seq: e.seq,
-        type: e.type,
-        conversation_id: e.conversationId,
-        recipients: JSON.stringify(e.recipients),
-        payload: JSON.stringify(e.payload),
-        created_at: e.createdAt,
-      })),
-    )
-    .execute();
+  for (const e of events) {
+    await insertEventRow.execute(db, {
+      orgId: e.orgId,
+      seq: e.seq,
+      type: e.type,
+      conversationId: e.conversationId,
+      recipients: JSON.stringify(e.recipients),
+      payload: JSON.stringify(e.payload),
+      createdAt: e.createdAt,
+    });
+  }
 }
 
 /** Events of an org after `afterSeq`, oldest first (catch-up). */
@@ -78,6 +93,20 @@ export async function findLastEventSeq(db: Db, orgId: string): Promise<number> {
     .where('org_id', '=', orgId)
     .executeTakeFirst();
   return row ? Number(row.last_seq) : 0;
+}
+
+/** The last sequence number of each of these orgs (orgs that never had an event are absent). */
+export async function findLastEventSeqs(db: Db, orgIds: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < orgIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('org_event_seq')
+      .select(['org_id', 'last_seq'])
+      .where('org_id', 'in', orgIds.slice(i, i + 500))
+      .execute();
+    for (const r of rows) out.set(String(r.org_id), Number(r.last_seq));
+  }
+  return out;
 }
 
 /** The oldest event still kept for an org, or undefined when none is. */

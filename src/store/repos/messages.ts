@@ -1,29 +1,59 @@
 import { sql } from 'kysely';
 import type { Db } from '../../context.ts';
 import type { Message } from '../../domain/model.ts';
+import { prepared, type Slots } from '../prepared.ts';
 import { toMessage } from './rows.ts';
 
 /** Inserts a message unless the sender already used its client id; returns the stored row either way. */
+const insertMessageRow = prepared(
+  (
+    db,
+    p: Slots<
+      | 'id'
+      | 'orgId'
+      | 'conversationId'
+      | 'senderId'
+      | 'type'
+      | 'text'
+      | 'metadata'
+      | 'replyToId'
+      | 'clientId'
+      | 'createdAt'
+    >,
+  ) =>
+    db
+      .insertInto('message')
+      .values({
+        id: p.id,
+        org_id: p.orgId,
+        conversation_id: p.conversationId,
+        sender_id: p.senderId,
+        type: p.type,
+        text: p.text,
+        metadata: p.metadata,
+        reply_to_id: p.replyToId,
+        client_id: p.clientId,
+        created_at: p.createdAt,
+        edited_at: null,
+        deleted_at: null,
+      })
+      .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing())
+      .returningAll(),
+);
+
 export async function insertMessage(db: Db, m: Message): Promise<{ message: Message; created: boolean }> {
-  const row = await db
-    .insertInto('message')
-    .values({
-      id: m.id,
-      org_id: m.orgId,
-      conversation_id: m.conversationId,
-      sender_id: m.senderId,
-      type: m.type,
-      text: m.text,
-      metadata: m.metadata ? JSON.stringify(m.metadata) : null,
-      reply_to_id: m.replyToId,
-      client_id: m.clientId,
-      created_at: m.createdAt,
-      edited_at: null,
-      deleted_at: null,
-    })
-    .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing())
-    .returningAll()
-    .executeTakeFirst();
+  const [row] = await insertMessageRow.execute(db, {
+    id: m.id,
+    orgId: m.orgId,
+    conversationId: m.conversationId,
+    senderId: m.senderId,
+    type: m.type,
+    text: m.text,
+    metadata: m.metadata ? JSON.stringify(m.metadata) : null,
+    replyToId: m.replyToId,
+    clientId: m.clientId,
+    createdAt: m.createdAt,
+  });
   if (row) return { message: toMessage(row), created: true };
   const existing = await db
     .selectFrom('message')
@@ -93,26 +123,37 @@ export async function markMessageDeleted(db: Db, id: string, now: number): Promi
  * Records a new message on the conversation and on every current member's row in two
  * statements; returns the current members' ids (the message's audience).
  */
-export async function recordActivity(db: Db, m: Message): Promise<string[]> {
-  await db
+const touchConversation = prepared((db, p: Slots<'id' | 'messageId' | 'at'>) =>
+  db
     .updateTable('conversation')
-    .set({ last_message_id: m.id, last_activity_at: m.createdAt, updated_at: m.createdAt })
-    .where('id', '=', m.conversationId)
-    .execute();
-  const rows = await db
+    .set({ last_message_id: p.messageId, last_activity_at: p.at, updated_at: p.at })
+    .where('id', '=', p.id),
+);
+
+const touchMembers = prepared((db, p: Slots<'conversationId' | 'senderId' | 'messageId' | 'at'>) =>
+  db
     .updateTable('member')
     .set({
-      activity_at: m.createdAt,
+      activity_at: p.at,
       hidden: 0,
-      unread_count: sql`case when actor_id = ${m.senderId} then 0 else unread_count + 1 end`,
-      read_message_id: sql`case when actor_id = ${m.senderId} then ${m.id} else read_message_id end`,
-      draft: sql`case when actor_id = ${m.senderId} then null else draft end`,
-      draft_updated_at: sql`case when actor_id = ${m.senderId} then null else draft_updated_at end`,
+      unread_count: sql`case when actor_id = ${p.senderId} then 0 else unread_count + 1 end`,
+      read_message_id: sql`case when actor_id = ${p.senderId} then ${p.messageId} else read_message_id end`,
+      draft: sql`case when actor_id = ${p.senderId} then null else draft end`,
+      draft_updated_at: sql`case when actor_id = ${p.senderId} then null else draft_updated_at end`,
     })
-    .where('conversation_id', '=', m.conversationId)
+    .where('conversation_id', '=', p.conversationId)
     .where('left_at', 'is', null)
-    .returning('actor_id')
-    .execute();
+    .returning('actor_id'),
+);
+
+export async function recordActivity(db: Db, m: Message): Promise<string[]> {
+  await touchConversation.execute(db, { id: m.conversationId, messageId: m.id, at: m.createdAt });
+  const rows = await touchMembers.execute(db, {
+    conversationId: m.conversationId,
+    senderId: m.senderId,
+    messageId: m.id,
+    at: m.createdAt,
+  });
   return rows.map((r) => String(r.actor_id));
 }
 

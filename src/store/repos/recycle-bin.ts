@@ -202,6 +202,36 @@ export async function deleteMessagesBatch(
   return Number(res.numDeletedRows);
 }
 
+/** The tables a purge deletes text from (PostgreSQL vacuums them afterwards). */
+const PURGED_TABLES = [
+  'message',
+  'event',
+  'webhook_delivery',
+  'sticky_message',
+  'member',
+  'conversation',
+  'idempotency_key',
+];
+
+/**
+ * After a purge has committed, removes what the database files still hold of the deleted rows,
+ * as far as each database can (docs/security.md#erasure). SQLite (with secure_delete on, so the
+ * deleted cells and freed pages were zeroed in place): checkpoints the write-ahead log and
+ * truncates it, since its earlier frames still hold copies of the pages as they were; answers
+ * false when a reader of another process kept it from finishing (the next purge tries again).
+ * PostgreSQL: VACUUM of the purged tables (skipping tables another VACUUM holds), which frees
+ * the dead tuples and their index entries; it cannot run in a transaction and scans the tables,
+ * so callers run it off the request path.
+ */
+export async function eraseFreedSpace(db: Db, dialect: 'sqlite' | 'postgres'): Promise<boolean> {
+  if (dialect === 'sqlite') {
+    const { rows } = await sql<{ busy: number }>`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+    return Number(rows[0]?.busy ?? 0) === 0;
+  }
+  await sql`VACUUM (SKIP_LOCKED) ${sql.join(PURGED_TABLES.map((t) => sql.table(t)))}`.execute(db);
+  return true;
+}
+
 export interface PurgedConversation {
   id: string;
   orgId: string;
@@ -237,6 +267,12 @@ export async function purgeDue(
   // Webhook deliveries carry copies of the events' payloads: they go too.
   await db.deleteFrom('webhook_delivery').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('sticky_message').where('conversation_id', 'in', lockedIds).execute();
+  // Stored answers of idempotent requests (a sent message's JSON) carry copies of the text.
+  await db
+    .deleteFrom('idempotency_key')
+    .where('org_id', 'in', [...new Set(locked.map((r) => String(r.org_id)))])
+    .where((eb) => eb.or(lockedIds.map((id) => eb('body', 'like', `%"${id}"%`))))
+    .execute();
   await db.deleteFrom('message').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('member').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('conversation').where('id', 'in', lockedIds).execute();

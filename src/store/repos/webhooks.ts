@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../context.ts';
 import type { EventType } from '../../domain/events.ts';
 import type { DeliveryStatus, Webhook, WebhookDelivery } from '../../domain/webhooks.ts';
+import { prepared, type Slots } from '../prepared.ts';
 import type { WebhookDeliveryTable, WebhookTable } from '../schema.ts';
 
 /** Webhooks, their deliveries, and the sender's claim on due deliveries. */
@@ -83,14 +84,13 @@ export async function listWebhooks(db: Db, orgId: string): Promise<Webhook[]> {
   return rows.map(toWebhook);
 }
 
+const activeWebhooks = prepared((db, p: Slots<'orgId'>) =>
+  db.selectFrom('webhook').selectAll().where('org_id', '=', p.orgId).where('active', '=', 1),
+);
+
 /** The org's active webhooks (the event sink's one query per transaction that records events). */
 export async function findActiveWebhooks(db: Db, orgId: string): Promise<Webhook[]> {
-  const rows = await db
-    .selectFrom('webhook')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('active', '=', 1)
-    .execute();
+  const rows = await activeWebhooks.execute(db, { orgId });
   return rows.map(toWebhook);
 }
 
