@@ -38,7 +38,7 @@ const insertMessageRow = prepared(
         deleted_at: null,
       })
       .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing())
-      .returningAll(),
+      .returning('id'),
 );
 
 export async function insertMessage(db: Db, m: Message): Promise<{ message: Message; created: boolean }> {
@@ -54,7 +54,8 @@ export async function insertMessage(db: Db, m: Message): Promise<{ message: Mess
     clientId: m.clientId,
     createdAt: m.createdAt,
   });
-  if (row) return { message: toMessage(row), created: true };
+  // Stored as given: the row is the input (no need to read it back).
+  if (row) return { message: m, created: true };
   const existing = await db
     .selectFrom('message')
     .selectAll()
