@@ -5130,7 +5130,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          action?: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged";
+          action?: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged" | "deletion_job.created";
           target_id?: string;
           /** @description Page size, at most 100 */
           limit?: number;
@@ -5151,7 +5151,7 @@ export interface paths {
                   id: string;
                   actor_id: string | null;
                   /** @enum {string} */
-                  action: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged";
+                  action: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged" | "deletion_job.created";
                   target_type: string;
                   target_id: string;
                   details: {

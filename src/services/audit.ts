@@ -14,6 +14,7 @@ export const AuditAction = [
   'conversation.deleted',
   'conversation.restored',
   'conversation.purged',
+  'deletion_job.created',
 ] as const;
 export type AuditAction = (typeof AuditAction)[number];
 
@@ -22,13 +23,15 @@ export interface AuditEntry {
   /** null when the system acted (the retention purge). */
   actorId: string | null;
   action: AuditAction;
+  /** What `targetId` names; a conversation unless said otherwise. */
+  targetType?: 'conversation' | 'deletion_job';
   targetId: string;
   details: Record<string, unknown>;
 }
 
 /**
  * Writes audit records in the caller's transaction, so the record and the change it describes
- * commit together. Records name conversations by id only and survive their purge.
+ * commit together. Records name their target by id only and survive its purge.
  */
 export async function recordAudit(ctx: AppContext, tx: Db, entries: readonly AuditEntry[]): Promise<void> {
   const now = ctx.clock.now();
@@ -40,7 +43,7 @@ export async function recordAudit(ctx: AppContext, tx: Db, entries: readonly Aud
         orgId: e.orgId,
         actorId: e.actorId,
         action: e.action,
-        targetType: 'conversation',
+        targetType: e.targetType ?? 'conversation',
         targetId: e.targetId,
         details: e.details,
         createdAt: now,

@@ -180,7 +180,30 @@ export async function createDeletionJob(
     error: null,
     attempts: 0,
   };
-  await insertDeletionJob(ctx.db, job);
+  // Who asked for what is audited with the job itself (its purges are audited as they happen).
+  await inTransaction(ctx, async (tx) => {
+    await insertDeletionJob(tx, job);
+    await recordAudit(ctx, tx, [
+      {
+        orgId,
+        actorId: job.requestedBy,
+        action: 'deletion_job.created',
+        targetType: 'deletion_job',
+        targetId: job.id,
+        details: {
+          ...(job.selector.kind === 'conversations'
+            ? { conversation_ids: job.selector.conversationIds }
+            : {
+                customer_id: job.selector.customerId,
+                start_date: job.selector.startDate,
+                end_date: job.selector.endDate,
+              }),
+          dry_run: job.dryRun,
+          ...(job.requestedByApp ? { app_id: job.requestedByApp } : {}),
+        },
+      },
+    ]);
+  });
   return job;
 }
 

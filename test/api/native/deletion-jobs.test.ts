@@ -114,6 +114,17 @@ describe('deletion jobs by conversation ids', () => {
       '/v1/audit-events?action=conversation.purged&limit=100',
     );
     const purged = audit.body.items.filter((e: any) => e.details.job_id === job.id);
+    const created = await call(
+      t.app,
+      o.owner.token,
+      'GET',
+      '/v1/audit-events?action=deletion_job.created&limit=100',
+    );
+    const mine = created.body.items.filter((e: any) => e.target_id === job.id);
+    assert.equal(mine.length, 1, 'the job is audited once, when it was asked for');
+    assert.equal(mine[0].target_type, 'deletion_job');
+    assert.equal(mine[0].actor_id, o.owner.actor.id);
+    assert.deepEqual(mine[0].details, { conversation_ids: targets, dry_run: false });
     assert.deepEqual(purged.map((e: any) => e.target_id).sort(), [...targets].sort());
     assert.ok(
       purged.every((e: any) => e.details.reason === 'deletion_job' && e.actor_id === o.owner.actor.id),
