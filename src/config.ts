@@ -43,6 +43,8 @@ const EnvSchema = Type.Object({
   DELETION_DUTY_PERCENT: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
   /** How long a webhook receiver may take to answer one delivery, in milliseconds. */
   WEBHOOK_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+  /** Let webhooks reach private, loopback and link-local addresses (true/false; default false). */
+  WEBHOOK_ALLOW_PRIVATE: Type.Optional(Type.String({ pattern: '^(true|false)$' })),
   /** Largest total size of a request's headers, in bytes (larger: 431). */
   HTTP_MAX_HEADER_BYTES: Type.Optional(Type.String({ pattern: '^[0-9]{1,8}$' })),
   /** How long a client may take to send a request's headers, in milliseconds (slower: 408, closed). */
@@ -100,6 +102,8 @@ export interface Config {
   deletionBatchSize: number;
   deletionDutyPercent: number;
   webhookTimeoutMs: number;
+  /** Webhooks may reach private, loopback and link-local addresses. */
+  webhookAllowPrivate: boolean;
   http: HttpLimits;
   stream: StreamLimits;
   quotas: Quotas;
@@ -213,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deletionBatchSize,
     deletionDutyPercent,
     webhookTimeoutMs,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
     http: Object.freeze(http),
     stream: Object.freeze(stream),
     quotas: Object.freeze(quotas),

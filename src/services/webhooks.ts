@@ -36,6 +36,7 @@ import {
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { silentLog, type WorkLog } from './mail.ts';
 import { checkQuota } from './quotas.ts';
+import { PrivateAddressError, postWebhook } from './webhook-http.ts';
 
 /**
  * Webhooks. Deliveries are written by an event sink inside the transaction that records the
@@ -406,35 +407,39 @@ export async function webhookSink(ctx: AppContext, tx: Db, events: readonly Doma
   }
 }
 
-/** One attempt: POST the body, signed; 2xx is success (redirects are not followed). */
+/**
+ * One attempt: POST the body, signed; 2xx is success (redirects are not followed). Private and
+ * reserved addresses are refused unless WEBHOOK_ALLOW_PRIVATE (services/webhook-http.ts).
+ */
 async function attempt(
   ctx: AppContext,
   d: WebhookDelivery & { url: string; secret: string },
 ): Promise<{ ok: boolean; statusCode: number | null; error: string | null }> {
   const t = Math.floor(ctx.clock.now() / 1000);
   try {
-    const res = await fetch(d.url, {
-      method: 'POST',
-      body: d.payload,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(ctx.config.webhookTimeoutMs),
-      headers: {
+    const res = await postWebhook(
+      d.url,
+      d.payload,
+      {
         'content-type': 'application/json',
         'user-agent': 'Parley-Webhooks/1',
         'x-parley-delivery': d.id,
         'x-parley-event': d.eventType,
         'x-parley-signature': signDelivery(d.secret, d.payload, t),
       },
-    });
-    await res.body?.cancel().catch(() => undefined);
+      ctx.config.webhookTimeoutMs,
+      ctx.config.webhookAllowPrivate,
+    );
     const ok = res.status >= 200 && res.status < 300;
     return { ok, statusCode: res.status, error: ok ? null : `HTTP ${res.status}` };
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const e = err as Error & { code?: string };
     const reason =
       e.name === 'TimeoutError'
         ? `no answer within ${ctx.config.webhookTimeoutMs} ms`
-        : (e.cause?.code ?? e.cause?.message ?? e.message);
+        : e instanceof PrivateAddressError
+          ? e.message
+          : (e.code ?? e.message);
     return { ok: false, statusCode: null, error: String(reason).slice(0, 500) };
   }
 }

@@ -24,7 +24,8 @@ export async function buildTestApp(
 ): Promise<TestApp> {
   const { store, drop } = await createTestStore();
   const clock = createFakeClock(Date.UTC(2026, 10, 21, 9, 0, 0));
-  const config = loadConfig({ NODE_ID: '7', BODY_LIMIT: '65536', ...env });
+  // Webhook receivers in tests listen on 127.0.0.1 (test/security/webhook-ssrf.test.ts turns this off).
+  const config = loadConfig({ NODE_ID: '7', BODY_LIMIT: '65536', WEBHOOK_ALLOW_PRIVATE: 'true', ...env });
   const { app, ctx, routes, gateway } = await buildApp(config, { store, clock, ...opts });
   await app.ready();
   return {
