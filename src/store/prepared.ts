@@ -23,6 +23,8 @@ interface Compiled {
 export interface Prepared<K extends string, R> {
   /** Runs the query on `db` (a transaction or the database) with these arguments; the rows. */
   execute(db: Db, args: Readonly<Record<K, unknown>>): Promise<R[]>;
+  /** Runs a write without RETURNING; how many rows it inserted, updated or deleted. */
+  run(db: Db, args: Readonly<Record<K, unknown>>): Promise<number>;
 }
 
 /**
@@ -40,21 +42,30 @@ export function prepared<K extends string, R>(build: (db: Db, p: Slots<K>) => Co
   // One compilation per dialect adapter (SQLite's `?` and PostgreSQL's `$1` differ); transactions
   // and savepoints share their database's adapter.
   const byAdapter = new WeakMap<object, Compiled>();
+  const compiledFor = (db: Db): Compiled => {
+    const adapter = db.getExecutor().adapter;
+    let compiled = byAdapter.get(adapter);
+    if (!compiled) {
+      const query = build(db, slots).compile() as CompiledQuery<unknown>;
+      compiled = {
+        query,
+        params: query.parameters.map((v) => (v instanceof Slot ? { arg: v.name } : { value: v })),
+      };
+      byAdapter.set(adapter, compiled);
+    }
+    return compiled;
+  };
+  const executeWith = (db: Db, args: Readonly<Record<K, unknown>>) => {
+    const compiled = compiledFor(db);
+    const parameters = compiled.params.map((p) => ('arg' in p ? args[p.arg as K] : p.value));
+    return db.executeQuery<R>({ ...(compiled.query as CompiledQuery<R>), parameters });
+  };
   return {
     async execute(db, args) {
-      const adapter = db.getExecutor().adapter;
-      let compiled = byAdapter.get(adapter);
-      if (!compiled) {
-        const query = build(db, slots).compile() as CompiledQuery<unknown>;
-        compiled = {
-          query,
-          params: query.parameters.map((v) => (v instanceof Slot ? { arg: v.name } : { value: v })),
-        };
-        byAdapter.set(adapter, compiled);
-      }
-      const parameters = compiled.params.map((p) => ('arg' in p ? args[p.arg as K] : p.value));
-      const result = await db.executeQuery<R>({ ...(compiled.query as CompiledQuery<R>), parameters });
-      return result.rows;
+      return (await executeWith(db, args)).rows;
+    },
+    async run(db, args) {
+      return Number((await executeWith(db, args)).numAffectedRows ?? 0n);
     },
   };
 }

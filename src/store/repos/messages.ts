@@ -37,12 +37,11 @@ const insertMessageRow = prepared(
         edited_at: null,
         deleted_at: null,
       })
-      .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing())
-      .returning('id'),
+      .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing()),
 );
 
 export async function insertMessage(db: Db, m: Message): Promise<{ message: Message; created: boolean }> {
-  const [row] = await insertMessageRow.execute(db, {
+  const inserted = await insertMessageRow.run(db, {
     id: m.id,
     orgId: m.orgId,
     conversationId: m.conversationId,
@@ -54,8 +53,8 @@ export async function insertMessage(db: Db, m: Message): Promise<{ message: Mess
     clientId: m.clientId,
     createdAt: m.createdAt,
   });
-  // Stored as given: the row is the input (no need to read it back).
-  if (row) return { message: m, created: true };
+  // Stored as given: the row is the input (no need to read it back; RETURNING costs).
+  if (inserted > 0) return { message: m, created: true };
   const existing = await db
     .selectFrom('message')
     .selectAll()
@@ -131,30 +130,57 @@ const touchConversation = prepared((db, p: Slots<'id' | 'messageId' | 'at'>) =>
     .where('id', '=', p.id),
 );
 
-const touchMembers = prepared((db, p: Slots<'conversationId' | 'senderId' | 'messageId' | 'at'>) =>
+// Two plain UPDATEs and a read rather than one UPDATE with CASE ... RETURNING: SQLite's
+// RETURNING buffers and materializes every row, which cost twice as much as the updates
+// themselves for a 20-member group (measured with bench/diag-cpu.ts --sql).
+const touchOthers = prepared((db, p: Slots<'conversationId' | 'senderId' | 'at'>) =>
+  db
+    .updateTable('member')
+    .set({ activity_at: p.at, hidden: 0, unread_count: sql`unread_count + 1` })
+    .where('conversation_id', '=', p.conversationId)
+    .where('actor_id', '<>', p.senderId)
+    .where('left_at', 'is', null),
+);
+
+const touchSender = prepared((db, p: Slots<'conversationId' | 'senderId' | 'messageId' | 'at'>) =>
   db
     .updateTable('member')
     .set({
       activity_at: p.at,
       hidden: 0,
-      unread_count: sql`case when actor_id = ${p.senderId} then 0 else unread_count + 1 end`,
-      read_message_id: sql`case when actor_id = ${p.senderId} then ${p.messageId} else read_message_id end`,
-      draft: sql`case when actor_id = ${p.senderId} then null else draft end`,
-      draft_updated_at: sql`case when actor_id = ${p.senderId} then null else draft_updated_at end`,
+      unread_count: 0,
+      read_message_id: p.messageId,
+      draft: null,
+      draft_updated_at: null,
     })
     .where('conversation_id', '=', p.conversationId)
-    .where('left_at', 'is', null)
-    .returning('actor_id'),
+    .where('actor_id', '=', p.senderId)
+    .where('left_at', 'is', null),
 );
 
+const currentMemberIds = prepared((db, p: Slots<'conversationId'>) =>
+  db
+    .selectFrom('member')
+    .select('actor_id')
+    .where('conversation_id', '=', p.conversationId)
+    .where('left_at', 'is', null),
+);
+
+/**
+ * After a message: the conversation's last message and activity move, every current member's
+ * activity moves and the conversation is un-hidden for them, the others' unread counts grow,
+ * and the sender has read up to it (its draft goes). Returns the current members (the audience).
+ */
 export async function recordActivity(db: Db, m: Message): Promise<string[]> {
   await touchConversation.execute(db, { id: m.conversationId, messageId: m.id, at: m.createdAt });
-  const rows = await touchMembers.execute(db, {
+  await touchOthers.execute(db, { conversationId: m.conversationId, senderId: m.senderId, at: m.createdAt });
+  await touchSender.execute(db, {
     conversationId: m.conversationId,
     senderId: m.senderId,
     messageId: m.id,
     at: m.createdAt,
   });
+  const rows = await currentMemberIds.execute(db, { conversationId: m.conversationId });
   return rows.map((r) => String(r.actor_id));
 }
 
