@@ -7,74 +7,26 @@
  *
  *   node bench/diag-queries.ts [n=2000] [members=5]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DatabaseSync, StatementSync } from 'node:sqlite';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { parseScopes } from '../src/domain/scopes.ts';
-import { createOrg } from '../src/services/orgs.ts';
-import { issueToken } from '../src/services/tokens.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { startInProcess, timeStatements } from './in-process.ts';
 import { round } from './lib.ts';
 
 const n = Number(process.argv[2] ?? 2000);
 const groupSize = Number(process.argv[3] ?? 5);
-const stats = new Map<string, { count: number; ms: number }>();
-let counting = false;
-for (const method of ['run', 'all', 'get', 'iterate'] as const) {
-  const original = StatementSync.prototype[method] as (...args: unknown[]) => unknown;
-  (StatementSync.prototype as any)[method] = function (this: StatementSync, ...args: unknown[]) {
-    if (!counting) return original.apply(this, args);
-    const t = performance.now();
-    try {
-      return original.apply(this, args);
-    } finally {
-      const sql = this.sourceSQL.replace(/\s+/g, ' ').slice(0, 110);
-      const s = stats.get(sql) ?? { count: 0, ms: 0 };
-      s.count++;
-      s.ms += performance.now() - t;
-      stats.set(sql, s);
-    }
-  };
-}
+const timer = timeStatements(110);
+const stats = timer.stats;
 
 // Statements prepared (compiled by SQLite) while measuring: 0 when the statement cache works.
 let prepared = 0;
 const originalPrepare = DatabaseSync.prototype.prepare;
 DatabaseSync.prototype.prepare = function (this: DatabaseSync, ...args: Parameters<DatabaseSync['prepare']>) {
-  if (counting) prepared++;
+  if (timer.counting) prepared++;
   return originalPrepare.apply(this, args);
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'parley-diag-'));
-const config = loadConfig({ SQLITE_PATH: join(dir, 'parley.db'), LOG_LEVEL: 'silent' });
-const { app, ctx } = await buildApp(config);
-await app.ready();
-const { org, owner } = await createOrg(ctx, {
-  slug: 'diag',
-  name: 'Diag',
-  ownerName: 'Owner',
-  ownerEmail: 'owner@diag.example',
-});
-const { token } = await issueToken(ctx, {
-  orgId: org.id,
-  actorId: owner.id,
-  name: 'diag',
-  scopes: [...parseScopes('*').scopes],
-});
-const headers = {
-  authorization: `Bearer ${token}`,
-  'content-type': 'application/json',
-  accept: 'application/json',
-};
-const call = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) => {
-  const res = await app.inject({ method, url, headers, payload: payload as any });
-  if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
-  return res.json();
-};
-await call('PUT', '/v1/rate-limits/native', { points: 1_000_000, duration_s: 1, block_s: 0 });
+const parley = await startInProcess('diag');
+const { call } = parley;
 const others = [];
 for (let i = 0; i < 4; i++)
   others.push(await call('POST', '/v1/actors', { kind: 'user', name: `M${i}`, role: 'member' }));
@@ -89,11 +41,11 @@ async function measure(label: string, fn: () => Promise<unknown>) {
   for (let i = 0; i < 200; i++) await fn(); // warm-up
   stats.clear();
   prepared = 0;
-  counting = true;
+  timer.counting = true;
   const t = performance.now();
   for (let i = 0; i < n; i++) await fn();
   const wall = performance.now() - t;
-  counting = false;
+  timer.counting = false;
   let sqlMs = 0;
   let statements = 0;
   const lines = [...stats.entries()]
@@ -115,5 +67,4 @@ await measure(`POST /v1/conversations/:id/messages (${groupSize} members)`, () =
   call('POST', `/v1/conversations/${group.id}/messages`, { text }),
 );
 await measure('GET /v1/conversations?limit=50', () => call('GET', '/v1/conversations?limit=50'));
-await app.close();
-rmSync(dir, { recursive: true, force: true });
+await parley.close();

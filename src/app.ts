@@ -140,21 +140,26 @@ function limitConnections(server: Server, limits: HttpLimits): void {
   });
 }
 
+type ErrorRenderer = (err: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
+
+/**
+ * The compatibility dialects: where each is mounted, and how it answers errors. Registration
+ * and the renderer of errors raised before any route (below) both come from this one table.
+ */
+const DIALECTS = [
+  { prefix: '/compat/cliq', plugin: cliqPlugin, render: renderCliqError },
+  { prefix: '/compat/zim', plugin: zimPlugin, render: renderZimError },
+  { prefix: '/compat/salesiq', plugin: salesiqPlugin, render: renderSalesiqError },
+  { prefix: '/compat/kore', plugin: korePlugin, render: renderKoreError },
+] as const;
+
 /**
  * What the router refuses before any hook runs (malformed percent-encoding, a path parameter
  * over maxParamLength), in the error shape of the surface the path belongs to.
  */
 function renderFrameworkError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const path = request.url;
-  const render = path.startsWith('/compat/cliq')
-    ? renderCliqError
-    : path.startsWith('/compat/zim')
-      ? renderZimError
-      : path.startsWith('/compat/salesiq')
-        ? renderSalesiqError
-        : path.startsWith('/compat/kore')
-          ? renderKoreError
-          : renderNativeError;
+  const render: ErrorRenderer =
+    DIALECTS.find((d) => request.url.startsWith(d.prefix))?.render ?? renderNativeError;
   return render(err, request, reply);
 }
 
@@ -324,14 +329,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     },
     { prefix: '/v1' },
   );
-  await app.register(cliqPlugin, { prefix: '/compat/cliq', ctx, allowedMethods: routes.allowedMethods });
-  await app.register(zimPlugin, { prefix: '/compat/zim', ctx, allowedMethods: routes.allowedMethods });
-  await app.register(salesiqPlugin, {
-    prefix: '/compat/salesiq',
-    ctx,
-    allowedMethods: routes.allowedMethods,
-  });
-  await app.register(korePlugin, { prefix: '/compat/kore', ctx, allowedMethods: routes.allowedMethods });
+  for (const d of DIALECTS)
+    await app.register(d.plugin, { prefix: d.prefix, ctx, allowedMethods: routes.allowedMethods });
   await registerConsole(app);
 
   if (opts.periodic) {
