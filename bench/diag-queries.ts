@@ -14,7 +14,7 @@ import { round } from './lib.ts';
 
 const n = Number(process.argv[2] ?? 2000);
 const groupSize = Number(process.argv[3] ?? 5);
-const timer = timeStatements(110);
+const timer = timeStatements(Number(process.env.DIAG_SQL_WIDTH ?? 110));
 const stats = timer.stats;
 
 // Statements prepared (compiled by SQLite) while measuring: 0 when the statement cache works.

@@ -42,7 +42,7 @@ export async function startInProcess(slug: string) {
   const call = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) => {
     const res = await app.inject({ method, url, headers, payload: payload as any });
     if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
-    return res.json();
+    return res.statusCode === 204 ? null : res.json();
   };
   await call('PUT', '/v1/rate-limits/native', { points: 1_000_000, duration_s: 1, block_s: 0 });
   return {

@@ -3,7 +3,7 @@
  * `parley serve` on a fresh database, talking to its API, child processes that report over IPC,
  * RSS sampling and percentiles.
  */
-import { type ChildProcess, execFile, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -212,7 +212,17 @@ async function waitHealthy(child: ChildProcess, url: string, log: () => string, 
   throw new Error(`${url}: not healthy after ${timeoutMs} ms:\n${log()}`);
 }
 
+/**
+ * With --pin (PARLEY_BENCH_PIN=1): servers run on CPU 0, load generators on CPU 1, every
+ * thread of theirs included (`taskset -a`), so neither takes the other's core.
+ */
+export function pin(pid: number | undefined, cpu: 0 | 1): void {
+  if (!process.env.PARLEY_BENCH_PIN || !pid) return;
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
 function track(child: ChildProcess, url: string): Server {
+  pin(child.pid, 0);
   let log = '';
   const append = (chunk: string) => {
     log = (log + chunk).slice(-20_000);
@@ -341,6 +351,7 @@ export async function pool<T, R>(items: T[], concurrency: number, fn: (item: T, 
  */
 export function forkChild(script: string, onMessage: (msg: any) => void = () => undefined) {
   const child = fork(join(BENCH, script), [], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  pin(child.pid, 1);
   const result = new Promise<any>((resolve, reject) => {
     child.on('message', (msg: any) => {
       if (msg?.type === 'result') resolve(msg.result);

@@ -7,13 +7,20 @@
  * across restarts, no database, no authorization beyond the token map: the ceiling of relaying
  * these frames from one Node process on this machine.
  *
- *   node bench/relay-server.ts <port> <membership.json>
+ * Given a database (a copy of the one Parley wrote in the same run), it is the durable floor of
+ * the fan-out instead: each send is first written as Parley writes it, by bench/floor-writer.ts
+ * (one transaction per tick, WAL fdatasync'ed before anyone hears of it), then fanned out and
+ * acknowledged. Not a baseline: what relaying durable messages can keep on this machine,
+ * whatever the code around the writes.
+ *
+ *   node bench/relay-server.ts <port> <membership.json> [parley.db]
  *
  * membership.json: {"tokens": {"<token>": "<actor id>"}, "groups": {"<conversation id>": ["<actor id>", ...]}}
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { openFloorWriter } from './floor-writer.ts';
 
 const port = Number(process.argv[2]);
 const membership = JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as {
@@ -23,6 +30,7 @@ const membership = JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as {
 const tokens = new Map(Object.entries(membership.tokens));
 const groups = new Map(Object.entries(membership.groups).map(([id, members]) => [id, new Set(members)]));
 const sockets = new Map<string, Set<WebSocket>>();
+const writer = process.argv[4] ? await openFloorWriter(process.argv[4], 'parley') : null;
 const MAX_BUFFERED = 1 << 20;
 let nextId = 1n << 50n;
 let seq = 0;
@@ -71,31 +79,56 @@ wss.on('connection', (ws, req) => {
       send(ws, JSON.stringify({ type: 'error', code: 'invalid_request', message: 'bad send frame' }));
       return;
     }
-    const now = new Date().toISOString();
-    const message = {
-      id: (nextId++).toString(),
-      conversation_id: msg.conversation_id,
-      sender_id: actorId,
-      type: 'text',
-      text: msg.text,
-      metadata: null,
-      reply_to_id: null,
-      client_id: msg.client_id,
-      created_at: now,
-      edited_at: null,
-      deleted: false,
-      deleted_at: null,
+    const id = nextId++;
+    const conversationId = msg.conversation_id as string;
+    const text = msg.text;
+    const clientId = msg.client_id;
+    const relay = (seqOf: number, createdAt: number) => {
+      const now = new Date(createdAt).toISOString();
+      const message = {
+        id: id.toString(),
+        conversation_id: conversationId,
+        sender_id: actorId,
+        type: 'text',
+        text,
+        metadata: null,
+        reply_to_id: null,
+        client_id: clientId,
+        created_at: now,
+        edited_at: null,
+        deleted: false,
+        deleted_at: null,
+      };
+      const frame = JSON.stringify({
+        type: 'event',
+        seq: seqOf,
+        event: 'message.created',
+        conversation_id: conversationId,
+        data: { message },
+        at: now,
+      });
+      for (const member of members) for (const s of sockets.get(member) ?? []) send(s, frame);
+      send(ws, JSON.stringify({ type: 'ack', client_id: clientId, created: true, message }));
     };
-    const frame = JSON.stringify({
-      type: 'event',
-      seq: ++seq,
-      event: 'message.created',
-      conversation_id: msg.conversation_id,
-      data: { message },
-      at: now,
-    });
-    for (const member of members) for (const s of sockets.get(member) ?? []) send(s, frame);
-    send(ws, JSON.stringify({ type: 'ack', client_id: msg.client_id, created: true, message }));
+    const createdAt = Date.now();
+    if (!writer) {
+      relay(++seq, createdAt);
+      return;
+    }
+    void writer
+      .write({
+        id,
+        conversationId: BigInt(conversationId),
+        senderId: BigInt(actorId),
+        text,
+        clientId,
+        createdAt,
+      })
+      .then((r) => {
+        if (r instanceof Error)
+          send(ws, JSON.stringify({ type: 'error', code: 'invalid_request', message: r.message }));
+        else relay(r.seq, createdAt);
+      });
   });
   send(ws, JSON.stringify({ type: 'ready', seq }));
 });

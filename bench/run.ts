@@ -19,7 +19,7 @@
  * Prints one table and writes it, with every detail, to test-results/bench.json. docs/performance.md
  * has the figures and what they mean.
  *
- *   npm run bench [-- --quick] [-- --only send,fanout,list,memory] [-- --profile] [-- --keep] [-- --no-wait]
+ *   npm run bench [-- --quick] [-- --only send,fanout,list,memory] [-- --profile] [-- --keep] [-- --no-wait] [-- --pin]
  *
  * --quick: short steps and a smaller list store (a smoke run, about a minute);
  * --only: some scenarios (memory is measured during fanout, so it runs the fan-out);
@@ -29,11 +29,19 @@
  *   slower: do not report its figures;
  * --keep: keep the temporary directory (databases, profiles);
  * --no-wait: do not wait for a quiet machine before each scenario (by default it waits up to
- *   2 minutes, 20 s with --quick, for the CPU to be < 10% busy, and records what it saw).
+ *   2 minutes, 20 s with --quick, for the CPU to be < 10% busy, and records what it saw);
+ * --pin: servers on CPU 0 and load generators on CPU 1 (taskset), so neither takes the other's
+ *   core (the default lets the kernel place them).
+ *
+ * Besides Parley and the baselines, the send and fan-out scenarios measure a durable floor
+ * (bench/floor-server.ts, bench/relay-server.ts with a database): the baseline plus the writes
+ * a Parley send makes, straight on node:sqlite; what any code could keep with those writes.
  */
 import { execFileSync } from 'node:child_process';
 import {
   closeSync,
+  copyFileSync,
+  existsSync,
   fsyncSync,
   mkdirSync,
   mkdtempSync,
@@ -78,8 +86,10 @@ const { values: opts } = parseArgs({
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'no-wait': { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: false },
   },
 });
+if (opts.pin) process.env.PARLEY_BENCH_PIN = '1';
 const SCENARIOS = ['send', 'fanout', 'list', 'memory'] as const;
 const only = new Set((opts.only ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()));
 for (const s of only) {
@@ -184,7 +194,7 @@ const profiles: Record<string, ProfileSummary> = {};
 
 function row(r: Omit<Row, 'ratio'> & { ratio?: number | null }) {
   const ratio = r.ratio ?? (r.baseline ? r.parley / r.baseline : null);
-  rows.push({ ...r, ratio: ratio === null ? null : round(ratio, 2) });
+  rows.push({ ...r, ratio: ratio === null ? null : round(ratio, ratio < 1 ? 3 : 2) });
 }
 
 /**
@@ -308,6 +318,7 @@ async function scenarioSend() {
   const env = { SQLITE_PATH: dbPath, LOG_LEVEL: 'warn', PATH: process.env.PATH };
   mkdirSync(join(work, 'send'), { recursive: true });
   const org = await createOrgCli(env, 'bench-send');
+  let groupIds: string[] = [];
   const parley = await withServer(startParley({ sqlitePath: dbPath, inspect: opts.profile }), async (s) => {
     await liftRateLimit(s.url, org.token);
     const others = await pool(
@@ -330,6 +341,7 @@ async function scenarioSend() {
           member_ids: others.map((a) => a.id),
         }),
     );
+    groupIds = groups.map((g) => g.id);
     const profiler = await maybeProfile(s, 'send');
     const result = await uncontended('send, Parley', () =>
       load(
@@ -358,7 +370,27 @@ async function scenarioSend() {
   log(
     `  ${stored} messages stored (>= ${parley.ok} acknowledged in the measured window), journal ${pragmas.journal_mode}`,
   );
-  details.send = { bare, parley, stored, pragmas };
+  // The durable floors (bench/floor-server.ts): the bare server answering each POST after a
+  // durable write, one row of its own, then the rows a Parley send writes in Parley's schema
+  // (on a copy of the database Parley just wrote). Not baselines: what any code could keep.
+  const floor = async (mode: 'minimal' | 'parley') => {
+    const file = join(work, 'send', `floor-${mode}.db`);
+    if (mode === 'parley') {
+      copyFileSync(dbPath, file);
+      if (existsSync(`${dbPath}-wal`)) copyFileSync(`${dbPath}-wal`, `${file}-wal`);
+    }
+    const r = await withServer(startBaseline('floor-server.ts', [file, mode]), (s) =>
+      uncontended(`send, floor (${mode})`, () => load(s, 'x'.repeat(43), groupIds)),
+    );
+    log(
+      `  floor (${mode}): ${r.rps} msgs/s, p50 ${r.p50} ms, p99 ${r.p99} ms; CPU: server ${r.serverCpuPct}%, load ${r.loadCpuPct}%`,
+    );
+    if (r.non2xx > 0 || r.errors > 0) log(`  WARNING: the floor answered ${JSON.stringify(r.statusCodes)}`);
+    return r;
+  };
+  const floorMinimal = await floor('minimal');
+  const floorParley = await floor('parley');
+  details.send = { bare, parley, stored, pragmas, floorMinimal, floorParley };
   row({
     scenario: 'send',
     figure: 'msgs/s (64 conn)',
@@ -367,6 +399,24 @@ async function scenarioSend() {
     baselineName: 'bare node:http',
     target: '>= 70% of baseline',
     pass: parley.rps >= 0.7 * bare.rps,
+  });
+  row({
+    scenario: 'send',
+    figure: 'msgs/s, floor: 1 durable row',
+    parley: floorMinimal.rps,
+    baseline: bare.rps,
+    baselineName: 'bare node:http',
+    target: '',
+    pass: null,
+  });
+  row({
+    scenario: 'send',
+    figure: "msgs/s, floor: a send's rows",
+    parley: floorParley.rps,
+    baseline: bare.rps,
+    baselineName: 'bare node:http',
+    target: '',
+    pass: null,
   });
   row({
     scenario: 'send',
@@ -562,7 +612,18 @@ async function scenarioFanout() {
     return { ...side, rssFresh: round(rssFresh, 1), rssConnected: firstConnected };
   });
 
-  details.fanout = { parley, relay };
+  // The durable floor (bench/relay-server.ts with a database): the relay writing each message
+  // as Parley does, on a copy of Parley's database, before fanning it out.
+  const floorFile = join(work, 'fanout', 'floor.db');
+  copyFileSync(dbPath, floorFile);
+  if (existsSync(`${dbPath}-wal`)) copyFileSync(`${dbPath}-wal`, `${floorFile}-wal`);
+  const floor = await withServer(startBaseline('relay-server.ts', [membershipFile, floorFile]), (s) =>
+    uncontended('fan-out, durable floor', () =>
+      driveFanout(s, { ...baseInput, url: `${s.url.replace('http', 'ws')}/v1/stream`, groups }, 'floor'),
+    ),
+  );
+
+  details.fanout = { parley, relay, floor };
   const pb = parley.result.best;
   const rb = relay.result.best;
   if (only.has('fanout')) {
@@ -574,6 +635,15 @@ async function scenarioFanout() {
       baselineName: 'in-memory ws relay',
       target: '>= 70% of baseline',
       pass: pb && rb ? pb.deliveriesPerSec >= 0.7 * rb.deliveriesPerSec : false,
+    });
+    row({
+      scenario: 'fanout',
+      figure: "deliveries/s, floor: a send's rows",
+      parley: floor.result.best?.deliveriesPerSec ?? 0,
+      baseline: rb?.deliveriesPerSec ?? null,
+      baselineName: 'in-memory ws relay',
+      target: '',
+      pass: null,
     });
     row({
       scenario: 'fanout',
@@ -610,6 +680,31 @@ async function scenarioFanout() {
       parley: pb?.serverCpuPct ?? Number.NaN,
       baseline: same?.serverCpuPct ?? null,
       baselineName: 'relay, same rate',
+      target: '',
+      pass: null,
+    });
+    // CPU per message at one fixed rate below every ceiling: steadier than a ceiling, which
+    // turns on one step's p99 (see docs/performance.md).
+    const cpuAt = (steps: StepResult[], rate: number) => {
+      const st = steps.filter((x) => x.rate === rate && x.pass).at(-1);
+      return st && st.sentPerSec > 0 ? round((st.serverCpuPct / 100) * (1e6 / st.sentPerSec), 0) : null;
+    };
+    const fixed = 1000;
+    row({
+      scenario: 'fanout',
+      figure: `server CPU us per msg at ${fixed} msgs/s`,
+      parley: cpuAt(parley.result.steps, fixed) ?? Number.NaN,
+      baseline: cpuAt(relay.result.steps, fixed),
+      baselineName: 'in-memory ws relay',
+      target: '',
+      pass: null,
+    });
+    row({
+      scenario: 'fanout',
+      figure: `floor CPU us per msg at ${fixed} msgs/s`,
+      parley: cpuAt(floor.result.steps, fixed) ?? Number.NaN,
+      baseline: cpuAt(relay.result.steps, fixed),
+      baselineName: 'in-memory ws relay',
       target: '',
       pass: null,
     });
@@ -848,7 +943,7 @@ function table(): string {
     r.figure,
     fmt(r.parley),
     r.baseline === null ? '-' : `${fmt(r.baseline)} (${r.baselineName})`,
-    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.ratio === null ? '-' : `${r.ratio.toFixed(r.ratio < 1 ? 3 : 2)}x`,
     r.target || '-',
     r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL',
   ]);
