@@ -193,7 +193,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     principals: new PrincipalCache(),
     groupCommit:
       store.caps.dialect === 'sqlite' && opts.groupCommit !== false
-        ? new GroupCommitter(store.db, { walPath: store.walPath })
+        ? new GroupCommitter(store.db, { walPath: store.walPath, sqlite: store.sqlite })
         : null,
   };
   ctx.eventSinks.push(webhookSink);

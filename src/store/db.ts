@@ -17,6 +17,8 @@ export interface Capabilities {
 export interface Store {
   db: Kysely<Database>;
   caps: Capabilities;
+  /** The embedded database's connection, as Kysely's driver sees it (SQLite only). */
+  sqlite?: SqliteConnection | undefined;
   /** The embedded database's WAL file (a file database only); group commit flushes it itself. */
   walPath?: string | undefined;
   close(): Promise<void>;
@@ -48,6 +50,9 @@ function convertRow(row: Record<string, unknown>): Record<string, unknown> {
 function convertParams(params: ReadonlyArray<unknown>): any[] {
   return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p === undefined ? null : p));
 }
+
+/** The embedded database's one connection, as Kysely's SqliteDialect uses it. */
+export type SqliteConnection = ReturnType<typeof wrapSqlite>;
 
 /**
  * Adapts `node:sqlite` to the better-sqlite3 shape Kysely's SqliteDialect expects, with a
@@ -129,9 +134,11 @@ export function createStore(opts: StoreOptions): Store {
     };
   }
   const database = openSqlite(opts.sqlitePath);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: wrapSqlite(database) }) });
+  const sqlite = wrapSqlite(database);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     db,
+    sqlite,
     caps: { dialect: 'sqlite', skipLocked: false, advisoryLocks: false },
     walPath: opts.sqlitePath === ':memory:' || opts.sqlitePath === '' ? undefined : `${opts.sqlitePath}-wal`,
     close: () => db.destroy(),

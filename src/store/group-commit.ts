@@ -1,5 +1,7 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { CompiledQuery, type Kysely } from 'kysely';
+import type { SqliteConnection } from './db.ts';
+import { runDirectOn } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 type Db = Kysely<Database>;
@@ -19,6 +21,11 @@ export interface GroupCommitOptions {
    * COMMIT (synchronous=FULL).
    */
   walPath?: string | undefined;
+  /**
+   * The connection under `db` (Store.sqlite). When given, prepared queries of a batch call its
+   * statements directly (prepared.ts, runDirectOn): the batch holds the connection anyway.
+   */
+  sqlite?: SqliteConnection | undefined;
 }
 
 const raw = (text: string) => CompiledQuery.raw(text, []);
@@ -57,6 +64,7 @@ export class GroupCommitter {
   readonly #db: Db;
   readonly #maxBatch: number;
   readonly #walPath: string | undefined;
+  readonly #sqlite: SqliteConnection | undefined;
   #wal: Promise<FileHandle | null> | null = null;
   #queue: Item[] = [];
   #scheduled = false;
@@ -66,6 +74,7 @@ export class GroupCommitter {
     this.#db = db;
     this.#maxBatch = opts.maxBatch ?? 256;
     this.#walPath = opts.walPath;
+    this.#sqlite = opts.sqlite;
   }
 
   run<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
@@ -111,50 +120,52 @@ export class GroupCommitter {
     const done: { item: Item; value: unknown }[] = [];
     let failed: unknown = null;
     // One connection for the whole batch: nothing else runs between the pragma, BEGIN and COMMIT.
+    const sqlite = this.#sqlite;
     await this.#db
       .connection()
-      .execute(async (conn) => {
-        if (wal) await conn.executeQuery(SYNC_OFF);
-        try {
-          await conn.executeQuery(BEGIN);
-          if (batch.length === 1) {
-            // Alone in the batch: a failure rolls back the whole (one-item) transaction.
-            const item = batch[0]!;
-            try {
-              done.push({ item, value: await item.fn(conn) });
-            } catch (err) {
-              await conn.executeQuery(ROLLBACK);
-              item.reject(err);
-              return;
-            }
-          } else {
-            for (const item of batch) {
-              await conn.executeQuery(SAVEPOINT);
-              try {
-                const value = await item.fn(conn);
-                await conn.executeQuery(RELEASE);
-                done.push({ item, value });
-              } catch (err) {
-                await conn.executeQuery(ROLLBACK_TO);
-                await conn.executeQuery(RELEASE);
-                item.reject(err);
-              }
-            }
-          }
-          try {
-            await conn.executeQuery(COMMIT);
-          } catch (err) {
-            await conn.executeQuery(ROLLBACK).catch(() => undefined);
-            failed = err;
-          }
-        } finally {
-          if (wal) await conn.executeQuery(SYNC_FULL);
-        }
-      })
+      .execute((conn) => (sqlite ? runDirectOn(conn, sqlite, () => body(conn)) : body(conn)))
       .catch((err: unknown) => {
         // BEGIN (or the connection) failed, or a rollback did: nothing of the batch is answered yet.
         failed ??= err;
       });
+    async function body(conn: Db): Promise<void> {
+      if (wal) await conn.executeQuery(SYNC_OFF);
+      try {
+        await conn.executeQuery(BEGIN);
+        if (batch.length === 1) {
+          // Alone in the batch: a failure rolls back the whole (one-item) transaction.
+          const item = batch[0]!;
+          try {
+            done.push({ item, value: await item.fn(conn) });
+          } catch (err) {
+            await conn.executeQuery(ROLLBACK);
+            item.reject(err);
+            return;
+          }
+        } else {
+          for (const item of batch) {
+            await conn.executeQuery(SAVEPOINT);
+            try {
+              const value = await item.fn(conn);
+              await conn.executeQuery(RELEASE);
+              done.push({ item, value });
+            } catch (err) {
+              await conn.executeQuery(ROLLBACK_TO);
+              await conn.executeQuery(RELEASE);
+              item.reject(err);
+            }
+          }
+        }
+        try {
+          await conn.executeQuery(COMMIT);
+        } catch (err) {
+          await conn.executeQuery(ROLLBACK).catch(() => undefined);
+          failed = err;
+        }
+      } finally {
+        if (wal) await conn.executeQuery(SYNC_FULL);
+      }
+    }
     if (failed !== null) {
       // Nothing of the batch was committed (an item that already failed keeps its own error).
       for (const item of batch) item.reject(failed);

@@ -1,4 +1,5 @@
-import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { SqliteConnection } from './db.ts';
 import type { Database } from './schema.ts';
 
 type Db = Kysely<Database>;
@@ -25,6 +26,28 @@ export interface Prepared<K extends string, R> {
   execute(db: Db, args: Readonly<Record<K, unknown>>): Promise<R[]>;
   /** Runs a write without RETURNING; how many rows it inserted, updated or deleted. */
   run(db: Db, args: Readonly<Record<K, unknown>>): Promise<number>;
+}
+
+/**
+ * Connections on which prepared queries skip Kysely's executor: the group commit's held
+ * SQLite connection while its batch runs (see `runDirectOn`).
+ */
+const direct = new WeakMap<Db, SqliteConnection>();
+
+/**
+ * While `fn` runs, prepared queries on `db` (a Kysely bound to the one SQLite connection, held
+ * by the caller for the whole of `fn`) call the connection's statements directly instead of
+ * going through Kysely's executor, connection provider and driver: the same statement and
+ * parameters, without their promise hops. Only for a connection nothing else can use
+ * meanwhile (Kysely's provider would make other callers wait for it anyway).
+ */
+export async function runDirectOn<T>(db: Db, connection: SqliteConnection, fn: () => Promise<T>): Promise<T> {
+  direct.set(db, connection);
+  try {
+    return await fn();
+  } finally {
+    direct.delete(db);
+  }
 }
 
 /**
@@ -55,9 +78,19 @@ export function prepared<K extends string, R>(build: (db: Db, p: Slots<K>) => Co
     }
     return compiled;
   };
-  const executeWith = (db: Db, args: Readonly<Record<K, unknown>>) => {
+  const executeWith = (
+    db: Db,
+    args: Readonly<Record<K, unknown>>,
+  ): Promise<QueryResult<R>> | QueryResult<R> => {
     const compiled = compiledFor(db);
     const parameters = compiled.params.map((p) => ('arg' in p ? args[p.arg as K] : p.value));
+    const connection = direct.get(db);
+    if (connection) {
+      // What Kysely's SqliteDriver does with the statement, minus the executor around it.
+      const statement = connection.prepare(compiled.query.sql);
+      if (statement.reader) return { rows: statement.all(parameters) as R[] };
+      return { rows: [], numAffectedRows: BigInt(statement.run(parameters).changes) };
+    }
     return db.executeQuery<R>({ ...(compiled.query as CompiledQuery<R>), parameters });
   };
   return {
