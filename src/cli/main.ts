@@ -22,7 +22,7 @@ const USAGE = `parley <command>
                                  create an org and its owner; prints a full-scope owner token
   app create --org SLUG --name N  create an API app for the signed dialect (/compat/zim); prints
                                  its AppId and ServerSecret
-  bench [--quick] [--only send,fanout,list,memory]
+  bench [--quick] [--only send,fanout,list,memory] [--pin]
                                  run the benchmark suite (same as npm run bench)
   token create --org SLUG --actor ID|EMAIL|EXTERNAL_ID [--scopes "a b"] [--name N] [--expires-in-days D]
                                  issue an access token (scopes default to all)
