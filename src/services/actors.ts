@@ -13,7 +13,7 @@ import {
 } from '../store/repos/actors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { recordEvents } from './events.ts';
-import { checkQuota, countActiveActors } from './quotas.ts';
+import { countActiveActors, withinQuota } from './quotas.ts';
 
 export interface ActorInput {
   kind: ActorKind;
@@ -50,14 +50,6 @@ export async function createActor(ctx: AppContext, p: Principal, input: ActorInp
       { path: 'body.role', problem: 'owner requires an owner' },
     ]);
   }
-  const { actors: maxActors } = ctx.config.quotas;
-  checkQuota(
-    'actors',
-    maxActors,
-    await countActiveActors(ctx.db, p.orgId),
-    1,
-    'The org has as many actors as it may',
-  );
   const now = ctx.clock.now();
   const actor: Actor = {
     id: ctx.ids.next(),
@@ -75,7 +67,18 @@ export async function createActor(ctx: AppContext, p: Principal, input: ActorInp
     createdAt: now,
     updatedAt: now,
   };
-  await insertActor(ctx.db, actor).catch(duplicate);
+  await withinQuota(
+    ctx,
+    p.orgId,
+    {
+      quota: 'actors',
+      limit: ctx.config.quotas.actors,
+      adding: 1,
+      what: 'The org has as many actors as it may',
+      count: (tx) => countActiveActors(tx, p.orgId),
+    },
+    (tx) => insertActor(tx, actor).catch(duplicate),
+  );
   return actor;
 }
 

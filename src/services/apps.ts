@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { SIGNATURE_MAX_SKEW_SEC, signatureMatches, zimSignature } from '../auth/signature.ts';
-import type { AppContext } from '../context.ts';
+import type { AppContext, Db } from '../context.ts';
 import { AppError, ForbiddenError, NotFoundError } from '../domain/errors.ts';
 import { isOrgAdmin, type Principal } from '../domain/principal.ts';
 import {
@@ -12,7 +12,7 @@ import {
   revokeApp,
   useNonce,
 } from '../store/repos/apps.ts';
-import { checkQuota, countActiveApps } from './quotas.ts';
+import { countActiveApps, withinQuota } from './quotas.ts';
 
 /**
  * API apps of the signed server dialect: a public numeric AppId (uint32) and a ServerSecret
@@ -26,14 +26,13 @@ export async function createApp(
 ): Promise<AppRecord> {
   if (!('system' in p) && !isOrgAdmin(p))
     throw new ForbiddenError('admin_role_required', 'Only org owners and admins can create apps');
-  const maxApps = ctx.config.quotas.apps;
-  checkQuota(
-    'apps',
-    maxApps,
-    await countActiveApps(ctx.db, p.orgId),
-    1,
-    'The org has as many apps as it may',
-  );
+  const quota = {
+    quota: 'apps',
+    limit: ctx.config.quotas.apps,
+    adding: 1,
+    what: 'The org has as many apps as it may',
+    count: (tx: Db) => countActiveApps(tx, p.orgId),
+  } as const;
   for (let attempt = 0; attempt < 10; attempt++) {
     const app: AppRecord = {
       id: ctx.ids.next(),
@@ -44,7 +43,7 @@ export async function createApp(
       createdAt: ctx.clock.now(),
       revokedAt: null,
     };
-    if (await insertApp(ctx.db, app)) return app;
+    if (await withinQuota(ctx, p.orgId, quota, (tx) => insertApp(tx, app))) return app;
   }
   throw new AppError('unavailable', 'app_id_exhausted', 'Could not allocate an AppId; try again');
 }

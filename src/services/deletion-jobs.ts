@@ -58,7 +58,7 @@ import type { DeletionJobTable } from '../store/schema.ts';
 import { recordAudit } from './audit.ts';
 import { recordEvents } from './events.ts';
 import { queueMail } from './mail.ts';
-import { checkQuota, countPendingDeletionJobs } from './quotas.ts';
+import { checkQuota, countPendingDeletionJobs, lockOrgForQuota } from './quotas.ts';
 import { eraseAfterPurge } from './recycle-bin.ts';
 
 /**
@@ -154,14 +154,6 @@ export async function createDeletionJob(
     );
     selector = { kind: 'customer', customerId, actorId: customer.id, ...range };
   }
-  const pending = await countPendingDeletionJobs(ctx.db, orgId);
-  checkQuota(
-    'deletion_jobs',
-    ctx.config.quotas.deletionJobs,
-    pending,
-    1,
-    'The org has as many deletion jobs waiting as it may',
-  );
   const { window } = await orgWindow(ctx, orgId);
   const job: DeletionJob = {
     id: `cdj-${randomUUID()}`,
@@ -182,6 +174,14 @@ export async function createDeletionJob(
   };
   // Who asked for what is audited with the job itself (its purges are audited as they happen).
   await inTransaction(ctx, async (tx) => {
+    await lockOrgForQuota(ctx, tx, orgId);
+    checkQuota(
+      'deletion_jobs',
+      ctx.config.quotas.deletionJobs,
+      await countPendingDeletionJobs(tx, orgId),
+      1,
+      'The org has as many deletion jobs waiting as it may',
+    );
     await insertDeletionJob(tx, job);
     await recordAudit(ctx, tx, [
       {

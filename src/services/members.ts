@@ -18,7 +18,7 @@ import {
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { recordEvents } from './events.ts';
-import { checkQuota } from './quotas.ts';
+import { checkQuota, currentMemberCount, lockOrgForQuota } from './quotas.ts';
 import { conversationAudience } from './recipients.ts';
 
 /** The fields a member listing may be projected to (`fields=name,email`). */
@@ -60,13 +60,17 @@ export async function addMembers(ctx: AppContext, p: Principal, conversationId: 
   if (missing) throw new NotFoundError('actor_not_found', `Actor ${missing} not found`);
   const now = ctx.clock.now();
   await inTransaction(ctx, async (tx) => {
+    // The member count is read here, after the lock, not from the conversation loaded above:
+    // adds racing each other must each see the ones before them.
+    await lockOrgForQuota(ctx, tx, p.orgId);
+    const memberCount = await currentMemberCount(tx, conversation.id);
     const existing = await findMembers(tx, conversation.id, ids);
     const byId = new Map(existing.map((m) => [m.actorId, m]));
     const fresh = ids.filter((id) => !byId.has(id));
     const returning = ids.filter((id) => byId.get(id)?.leftAt != null);
     const maxMembers = ctx.config.quotas.membersPerConversation;
     const adding = fresh.length + returning.length;
-    checkQuota('members_per_conversation', maxMembers, conversation.memberCount, adding, 'Too many members');
+    checkQuota('members_per_conversation', maxMembers, memberCount, adding, 'Too many members');
     await insertMembers(
       tx,
       p.orgId,

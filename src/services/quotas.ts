@@ -1,4 +1,5 @@
-import type { Db } from '../context.ts';
+import { sql } from 'kysely';
+import { type AppContext, type Db, inTransaction } from '../context.ts';
 import { ConflictError } from '../domain/errors.ts';
 
 /** The quotas of an org (config `QUOTA_*`; docs/security.md). */
@@ -22,8 +23,9 @@ export function quotaExceeded(quota: QuotaName, limit: number, what: string): Co
 }
 
 /**
- * Throws `quota_exceeded` when `current + adding` would pass `limit`. Counts are read before the
- * write, so requests racing each other may overshoot by how many are in flight at once.
+ * Throws `quota_exceeded` when `current + adding` would pass `limit`. `current` must be counted
+ * in the write's own transaction after `lockOrgForQuota` (or through `withinQuota`), or racing
+ * requests could each count the same room.
  */
 export function checkQuota(
   quota: QuotaName,
@@ -35,7 +37,45 @@ export function checkQuota(
   if (current + adding > limit) throw quotaExceeded(quota, limit, what);
 }
 
+/**
+ * In a write's transaction, before counting for a quota: on PostgreSQL, locks the org's row so
+ * the quota-checked writes of one org run one after another, each counting what the ones
+ * before it committed. On the embedded database writes already run one at a time, and a count
+ * in the transaction sees the writes before it (of its group-commit batch too).
+ */
+export async function lockOrgForQuota(ctx: AppContext, tx: Db, orgId: string): Promise<void> {
+  if (ctx.caps.dialect === 'postgres')
+    await sql`select id from org where id = ${orgId} for update`.execute(tx);
+}
+
+/**
+ * Writes within a quota: in one transaction, locks the org (lockOrgForQuota), counts, throws
+ * `quota_exceeded` when `count + adding` would pass `limit` (nothing written), else runs `write`.
+ */
+export function withinQuota<T>(
+  ctx: AppContext,
+  orgId: string,
+  q: { quota: QuotaName; limit: number; adding: number; what: string; count: (tx: Db) => Promise<number> },
+  write: (tx: Db) => Promise<T>,
+): Promise<T> {
+  return inTransaction(ctx, async (tx) => {
+    await lockOrgForQuota(ctx, tx, orgId);
+    checkQuota(q.quota, q.limit, await q.count(tx), q.adding, q.what);
+    return write(tx);
+  });
+}
+
 const n = (row: { n: unknown } | undefined) => Number(row?.n ?? 0);
+
+/** A conversation's current member count (0 when it is gone). */
+export async function currentMemberCount(db: Db, conversationId: string): Promise<number> {
+  const row = await db
+    .selectFrom('conversation')
+    .select('member_count as n')
+    .where('id', '=', conversationId)
+    .executeTakeFirst();
+  return n(row);
+}
 
 /** Active actors of an org. */
 export async function countActiveActors(db: Db, orgId: string): Promise<number> {

@@ -14,7 +14,7 @@ import {
   type TokenRow,
 } from '../store/repos/tokens.ts';
 import { recordEvents } from './events.ts';
-import { checkQuota, countLiveTokens } from './quotas.ts';
+import { countLiveTokens, withinQuota } from './quotas.ts';
 
 /**
  * Issues a token for an actor of the org. The secret is returned once and stored hashed.
@@ -39,17 +39,6 @@ export async function issueToken(
   if (input.expiresAt != null && input.expiresAt <= now) {
     throw ValidationError.field('body.expires_at', 'must be in the future', 'invalid_expires_at');
   }
-  // Checked before anything is written; a replacing issue (the demo token) takes no new room.
-  const live = await countLiveTokens(ctx.db, input.orgId, actor.id, now);
-  const tokenQuota = ctx.config.quotas.tokensPerActor;
-  checkQuota(
-    'tokens_per_actor',
-    tokenQuota,
-    live,
-    input.replaceNamed ? 0 : 1,
-    'This actor has as many tokens as it may',
-  );
-  if (input.replaceNamed) await revokeTokensNamed(ctx.db, input.orgId, input.actorId, input.name, now);
   const token = generateToken();
   const record: TokenRow = {
     id: ctx.ids.next(),
@@ -62,7 +51,23 @@ export async function issueToken(
     revokedAt: null,
     lastUsedAt: null,
   };
-  await insertToken(ctx.db, { ...record, hash: hashToken(token) });
+  // Counted in the write's transaction; a replacing issue (the demo token) takes no new room,
+  // and revokes its namesakes in the same transaction as it inserts.
+  await withinQuota(
+    ctx,
+    input.orgId,
+    {
+      quota: 'tokens_per_actor',
+      limit: ctx.config.quotas.tokensPerActor,
+      adding: input.replaceNamed ? 0 : 1,
+      what: 'This actor has as many tokens as it may',
+      count: (tx) => countLiveTokens(tx, input.orgId, actor.id, now),
+    },
+    async (tx) => {
+      if (input.replaceNamed) await revokeTokensNamed(tx, input.orgId, input.actorId, input.name, now);
+      await insertToken(tx, { ...record, hash: hashToken(token) });
+    },
+  );
   return { token, record };
 }
 

@@ -35,7 +35,7 @@ import {
 } from '../store/repos/webhooks.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { silentLog, type WorkLog } from './mail.ts';
-import { checkQuota } from './quotas.ts';
+import { withinQuota } from './quotas.ts';
 import { PrivateAddressError, postWebhook } from './webhook-http.ts';
 
 /**
@@ -81,14 +81,6 @@ export async function createWebhook(
   authorize(canManageWebhooks(p));
   const url = checkWebhookUrl(input.url);
   const events = checkEvents(input.events);
-  const maxWebhooks = ctx.config.quotas.webhooks;
-  checkQuota(
-    'webhooks',
-    maxWebhooks,
-    await countWebhooks(ctx.db, p.orgId),
-    1,
-    'The org has as many webhooks as it may',
-  );
   const now = ctx.clock.now();
   const w: Webhook = {
     id: ctx.ids.next(),
@@ -101,7 +93,18 @@ export async function createWebhook(
     createdAt: now,
     updatedAt: now,
   };
-  await insertWebhook(ctx.db, w);
+  await withinQuota(
+    ctx,
+    p.orgId,
+    {
+      quota: 'webhooks',
+      limit: ctx.config.quotas.webhooks,
+      adding: 1,
+      what: 'The org has as many webhooks as it may',
+      count: (tx) => countWebhooks(tx, p.orgId),
+    },
+    (tx) => insertWebhook(tx, w),
+  );
   return w;
 }
 

@@ -184,6 +184,80 @@ async function checkQuotas(app: TestApp['app'], ctx: TestApp['ctx']): Promise<vo
   assert.equal((await call(app, tok, 'GET', '/v1/tokens')).body.items.length, tokensBefore);
 }
 
+/**
+ * Requests racing for the last places of each quota of QUOTA_ENV, all at once: exactly as many
+ * succeed as there is room for, the rest are 409 quota_exceeded, and what is stored is at the
+ * limit, not past it (the count is taken in the write's transaction, the org locked on PostgreSQL).
+ */
+async function checkQuotaRaces(app: TestApp['app'], ctx: TestApp['ctx']): Promise<void> {
+  const o = await makeOrg(ctx);
+  const tok = o.owner.token;
+  const race = async (n: number, fn: (i: number) => Promise<{ status: number; body: any }>) => {
+    const answers = await Promise.all(Array.from({ length: n }, (_, i) => fn(i)));
+    for (const a of answers)
+      if (a.status === 409) assert.equal(a.body.error.code, 'quota_exceeded', JSON.stringify(a.body));
+    const codes = answers.map((a) => a.status);
+    return [codes.filter((c) => c < 300).length, codes.filter((c) => c === 409).length, codes.join(',')];
+  };
+  const count = async (path: string) => (await call(app, tok, 'GET', path)).body.items.length as number;
+
+  // actors: the owner, and room for three more
+  const actors = await race(8, (i) =>
+    call(app, tok, 'POST', '/v1/actors', { kind: 'user', role: 'member', name: `racer ${i}` }),
+  );
+  assert.deepEqual(actors.slice(0, 2), [3, 5], `actors: ${actors[2]}`);
+  assert.equal(await count('/v1/actors?limit=100'), 4);
+  const ids = ((await call(app, tok, 'GET', '/v1/actors?limit=100')).body.items as { id: string }[])
+    .map((a) => a.id)
+    .filter((id) => id !== o.owner.actor.id);
+
+  // tokens per actor: the owner has one, room for two
+  const tokens = await race(6, (i) =>
+    call(app, tok, 'POST', '/v1/tokens', { name: `racer ${i}`, scopes: ['messages:read'] }),
+  );
+  assert.deepEqual(tokens.slice(0, 2), [2, 4], `tokens: ${tokens[2]}`);
+  assert.equal(await count('/v1/tokens'), 3);
+
+  const apps = await race(5, (i) => call(app, tok, 'POST', '/v1/apps', { name: `racer ${i}` }));
+  assert.deepEqual(apps.slice(0, 2), [2, 3], `apps: ${apps[2]}`);
+  assert.equal(await count('/v1/apps'), 2);
+
+  const hooks = await race(5, (i) =>
+    call(app, tok, 'POST', '/v1/webhooks', {
+      url: `https://example.com/race${i}`,
+      events: ['message.created'],
+    }),
+  );
+  assert.deepEqual(hooks.slice(0, 2), [2, 3], `webhooks: ${hooks[2]}`);
+  assert.equal(await count('/v1/webhooks'), 2);
+
+  // members per conversation: two members, room for one more, two different actors added at once
+  const g = await call(app, tok, 'POST', '/v1/conversations', {
+    kind: 'group',
+    title: 'race',
+    member_ids: [ids[0]],
+  });
+  assert.equal(g.status, 201, JSON.stringify(g.body));
+  const adds = await race(2, (i) =>
+    call(app, tok, 'POST', `/v1/conversations/${g.body.id}/members`, { actor_ids: [ids[1 + i]] }),
+  );
+  assert.deepEqual(adds.slice(0, 2), [1, 1], `members: ${adds[2]}`);
+  assert.equal(await count(`/v1/conversations/${g.body.id}/members`), 3);
+
+  // deletion jobs waiting: room for two
+  const convs = await seedConversations(ctx, {
+    orgId: o.org.id,
+    members: [o.owner.actor],
+    count: 4,
+    messagesEach: 1,
+  });
+  const jobs = await race(4, (i) =>
+    call(app, tok, 'POST', '/v1/deletion-jobs', { conversation_ids: [convs[i]] }),
+  );
+  assert.deepEqual(jobs.slice(0, 2), [2, 2], `deletion jobs: ${jobs[2]}`);
+  assert.equal(await count('/v1/deletion-jobs'), 2);
+}
+
 // ---------------------------------------------------------------------------------------------
 // HTTP: body and header size, slow clients, quotas (one server with small limits)
 // ---------------------------------------------------------------------------------------------
@@ -416,6 +490,10 @@ describe('HTTP limits and quotas', () => {
 
   test('quotas: each refusal is 409 quota_exceeded and writes nothing', async () => {
     await checkQuotas(t.app, t.ctx);
+  });
+
+  test('quotas hold when requests race for the last places', async () => {
+    await checkQuotaRaces(t.app, t.ctx);
   });
 
   test('the deletion-job quota answers the bot dialect in its own shape', async () => {
@@ -766,7 +844,7 @@ describe('stream limits', () => {
 // Quotas on PostgreSQL (the counting queries run on both databases)
 // ---------------------------------------------------------------------------------------------
 
-test('quotas on PostgreSQL', async (tc) => {
+test('quotas on PostgreSQL, racing requests included', async (tc) => {
   const url = process.env.TEST_DATABASE_URL;
   if (!url) {
     tc.skip('TEST_DATABASE_URL is not set');
@@ -778,6 +856,7 @@ test('quotas on PostgreSQL', async (tc) => {
   try {
     await built.app.ready();
     await checkQuotas(built.app, built.ctx);
+    await checkQuotaRaces(built.app, built.ctx);
   } finally {
     await built.app.close();
     await store.close();
