@@ -97,6 +97,20 @@ export function toAppError(err: unknown): AppError {
   // PostgreSQL refuses U+0000 (and bytes it cannot encode) in text: a bad input, not a fault.
   if (e?.code === '22021' || e?.code === '22P05')
     return new ValidationError('invalid_text', 'Text must not contain the NUL character (\\u0000)');
+  // Two writes that could not both go on (PostgreSQL chose one to abort in a deadlock or a
+  // serialization failure; SQLite stayed locked past busy_timeout): nothing of this one was
+  // written, and trying again is the cure.
+  if (
+    e?.code === '40P01' ||
+    e?.code === '40001' ||
+    (e?.code === 'ERR_SQLITE_ERROR' && [5, 6].includes((err as { errcode?: number }).errcode ?? 0))
+  ) {
+    return new AppError(
+      'unavailable',
+      'write_conflict',
+      'This write collided with another one and was not made; try again',
+    );
+  }
   if (isDatabaseUnavailable(err)) {
     return new AppError(
       'unavailable',

@@ -45,7 +45,7 @@ export function checkQuota(
  */
 export async function lockOrgForQuota(ctx: AppContext, tx: Db, orgId: string): Promise<void> {
   if (ctx.caps.dialect === 'postgres')
-    await sql`select id from org where id = ${orgId} for update`.execute(tx);
+    await sql`select id from org where id = ${orgId} for no key update`.execute(tx);
 }
 
 /**

@@ -238,10 +238,19 @@ async function checkQuotaRaces(app: TestApp['app'], ctx: TestApp['ctx']): Promis
     member_ids: [ids[0]],
   });
   assert.equal(g.status, 201, JSON.stringify(g.body));
+  // ...while messages go into it: the org lock must not hold up (or deadlock with) sends, whose
+  // event rows reference the org row.
+  const sends = Array.from({ length: 30 }, (_, i) =>
+    call(app, tok, 'POST', `/v1/conversations/${g.body.id}/messages`, { text: `during the race ${i}` }),
+  );
   const adds = await race(2, (i) =>
     call(app, tok, 'POST', `/v1/conversations/${g.body.id}/members`, { actor_ids: [ids[1 + i]] }),
   );
   assert.deepEqual(adds.slice(0, 2), [1, 1], `members: ${adds[2]}`);
+  assert.deepEqual(
+    (await Promise.all(sends)).map((r) => r.status),
+    sends.map(() => 201),
+  );
   assert.equal(await count(`/v1/conversations/${g.body.id}/members`), 3);
 
   // deletion jobs waiting: room for two

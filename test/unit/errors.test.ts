@@ -27,6 +27,19 @@ test('toAppError keeps our errors and recognizes Fastify errors by code', () => 
   assert.doesNotMatch(internal.message, /secret/);
 });
 
+test('colliding writes are a 503 write_conflict (retry), not a 500; constraint errors are not', () => {
+  const db = (code: string, errcode?: number) =>
+    Object.assign(new Error('database text'), errcode === undefined ? { code } : { code, errcode });
+  for (const err of [db('40P01'), db('40001'), db('ERR_SQLITE_ERROR', 5), db('ERR_SQLITE_ERROR', 6)]) {
+    const a = toAppError(err);
+    assert.equal(a.kind, 'unavailable');
+    assert.equal(a.code, 'write_conflict');
+    assert.equal(NATIVE_STATUS[a.kind], 503);
+  }
+  assert.equal(toAppError(db('ERR_SQLITE_ERROR', 19)).kind, 'internal');
+  assert.equal(toAppError(db('23503')).kind, 'internal');
+});
+
 test('every error kind has a native status', () => {
   for (const [kind, status] of Object.entries(NATIVE_STATUS)) {
     assert.ok(status >= 400 && status < 600, kind);
