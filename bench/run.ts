@@ -614,14 +614,18 @@ async function scenarioFanout() {
 
   // The durable floor (bench/relay-server.ts with a database): the relay writing each message
   // as Parley does, on a copy of Parley's database, before fanning it out.
-  const floorFile = join(work, 'fanout', 'floor.db');
-  copyFileSync(dbPath, floorFile);
-  if (existsSync(`${dbPath}-wal`)) copyFileSync(`${dbPath}-wal`, `${floorFile}-wal`);
-  const floor = await withServer(startBaseline('relay-server.ts', [membershipFile, floorFile]), (s) =>
-    uncontended('fan-out, durable floor', () =>
-      driveFanout(s, { ...baseInput, url: `${s.url.replace('http', 'ws')}/v1/stream`, groups }, 'floor'),
-    ),
-  );
+  // Only when the fan-out's rows are printed (not for --only memory).
+  const floor = only.has('fanout') ? await fanoutFloor() : null;
+  async function fanoutFloor() {
+    const floorFile = join(work, 'fanout', 'floor.db');
+    copyFileSync(dbPath, floorFile);
+    if (existsSync(`${dbPath}-wal`)) copyFileSync(`${dbPath}-wal`, `${floorFile}-wal`);
+    return withServer(startBaseline('relay-server.ts', [membershipFile, floorFile]), (s) =>
+      uncontended('fan-out, durable floor', () =>
+        driveFanout(s, { ...baseInput, url: `${s.url.replace('http', 'ws')}/v1/stream`, groups }, 'floor'),
+      ),
+    );
+  }
 
   details.fanout = { parley, relay, floor };
   const pb = parley.result.best;
@@ -639,7 +643,7 @@ async function scenarioFanout() {
     row({
       scenario: 'fanout',
       figure: "deliveries/s, floor: a send's rows",
-      parley: floor.result.best?.deliveriesPerSec ?? 0,
+      parley: floor?.result.best?.deliveriesPerSec ?? 0,
       baseline: rb?.deliveriesPerSec ?? null,
       baselineName: 'in-memory ws relay',
       target: '',
@@ -702,7 +706,7 @@ async function scenarioFanout() {
     row({
       scenario: 'fanout',
       figure: `floor CPU us per msg at ${fixed} msgs/s`,
-      parley: cpuAt(floor.result.steps, fixed) ?? Number.NaN,
+      parley: (floor && cpuAt(floor.result.steps, fixed)) ?? Number.NaN,
       baseline: cpuAt(relay.result.steps, fixed),
       baselineName: 'in-memory ws relay',
       target: '',
