@@ -1,11 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Config } from './config.ts';
 import type { Clock } from './domain/clock.ts';
-import type { DomainEvent } from './domain/events.ts';
 import type { IdGenerator } from './domain/ids.ts';
 import type { EventBus } from './realtime/bus.ts';
 import type { EventSink } from './services/events.ts';
-import { collectEventsOf, publishEvents } from './services/events.ts';
 import type { RateLimits } from './services/rate-limits.ts';
 import type { PrincipalCache } from './services/tokens.ts';
 import type { Capabilities } from './store/db.ts';
@@ -32,20 +30,3 @@ export interface AppContext {
 }
 
 export type Db = Kysely<Database>;
-
-/**
- * Runs `fn` in one transaction; services use it for every write that touches several rows.
- * It resolves only after the commit, and events recorded in it are published only then. On
- * the embedded database the transactions of one tick share one commit (store/group-commit.ts).
- * `fn` must use `tx` for every query (a query on ctx.db inside it would wait for the commit).
- */
-export async function inTransaction<T>(ctx: AppContext, fn: (tx: Db) => Promise<T>): Promise<T> {
-  const pending: DomainEvent[] = [];
-  const body = (tx: Db) => {
-    collectEventsOf(tx, pending);
-    return fn(tx);
-  };
-  const result = ctx.groupCommit ? await ctx.groupCommit.run(body) : await ctx.db.transaction().execute(body);
-  if (pending.length > 0) await publishEvents(ctx, pending);
-  return result;
-}

@@ -7,7 +7,7 @@ import { isId } from '../domain/ids.ts';
 import { presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import { toAppError } from '../http/errors.ts';
-import { catchUpPage, eventsBetween, lastEventSeq, lastEventSeqs } from '../services/events.ts';
+import { catchUpPage, eventsAt, eventTail, lastEventSeq } from '../services/events.ts';
 import { sendMessage } from '../services/messages.ts';
 import { startTyping } from '../services/typing.ts';
 
@@ -31,7 +31,11 @@ export interface GatewayOptions {
   maxBufferedBytes: number;
   /** Live events held for one client while it catches up, at most. */
   maxCatchUpBuffer: number;
-  /** How long an out-of-order event waits for the ones before it before they are read from the database. */
+  /**
+   * How long an event that arrived ahead of the ones before it waits before the node reads
+   * the log for what is missing (dense positions); the longest wait between reads of the log
+   * while an event is above the horizon (snapshot positions).
+   */
   gapFillMs: number;
   /**
    * How often the node compares each watched org's last committed event with what it has
@@ -73,12 +77,6 @@ interface Client {
 }
 
 interface OrgState {
-  /** The next sequence number to deliver; null while it is being read. */
-  next: number | null;
-  /** Events that arrived ahead of `next`, by seq. */
-  pending: Map<number, DomainEvent>;
-  early: DomainEvent[];
-  gapTimer: NodeJS.Timeout | null;
   clients: Map<string, Set<Client>>;
   /** Sockets of the org on this node. */
   sockets: number;
@@ -98,12 +96,20 @@ function frameOf(e: DomainEvent): string {
 }
 
 /**
- * The WebSocket gateway of one node. Every event an org publishes reaches the node through the
- * bus; the gateway puts each org's events back in sequence order (holding early ones, and
- * reading missing ones from the database after a short wait), serializes each event once and
- * sends it to the sockets of its recipients on this node. A client that connects with
- * `since` first gets what it missed from the database, then live events, with nothing lost or
- * sent twice.
+ * The WebSocket gateway of one node. It delivers the event log in position order: `#cursor`
+ * is the position up to which every event of the orgs it watches has been delivered. Events
+ * reach it through the bus after their commit; positions are settled by the store's horizon
+ * (store/repos/events.ts), so an event is delivered only once the log below it is known:
+ * - dense positions (the embedded database): the event after the cursor is delivered at once;
+ *   one that arrives ahead of a missing position waits `gapFillMs`, then the log is read;
+ * - snapshot positions (PostgreSQL, many nodes): each arrival wakes a read of the log's tail
+ *   (positions and orgs, index-only) up to the horizon; events the bus brought are delivered
+ *   from memory, the others (lost by pub/sub, written by another process) from the log. An
+ *   event still above the horizon (a transaction with a lower position is still open) waits
+ *   for the next read.
+ * Each event is serialized once and sent to the sockets of its recipients on this node. A
+ * client that connects with `since` first gets what it missed from the database, then live
+ * events, with nothing lost or sent twice.
  */
 export class Gateway {
   readonly #ctx: AppContext;
@@ -113,17 +119,27 @@ export class Gateway {
   readonly #unsubscribe: () => void;
   readonly #pingTimer: NodeJS.Timeout;
   readonly #tailTimer: NodeJS.Timeout;
-  #checkingTails = false;
+  readonly #dense: boolean;
+  /** Every event of a watched org up to here has been delivered; null until first read. */
+  #cursor: number | null = null;
+  #cursorReady: Promise<void> | null = null;
+  /** Events the bus brought that are not delivered yet, by position. */
+  readonly #pending = new Map<number, DomainEvent>();
+  #pumping = false;
+  #pumpAgain = false;
+  #pumpTimer: NodeJS.Timeout | null = null;
+  #pumpDelayMs = 0;
   #closing = false;
 
   constructor(ctx: AppContext, log: FastifyBaseLogger, opts: GatewayOptions) {
     this.#ctx = ctx;
     this.#log = log;
     this.#opts = opts;
+    this.#dense = ctx.caps.eventPositions === 'dense';
     this.#unsubscribe = ctx.bus.subscribe((e) => this.#onBusEvent(e));
     this.#pingTimer = setInterval(() => this.#ping(), opts.pingMs);
     this.#pingTimer.unref();
-    this.#tailTimer = setInterval(() => void this.#checkTails(), opts.tailCheckMs);
+    this.#tailTimer = setInterval(() => this.#orgs.size > 0 && void this.#pump(), opts.tailCheckMs);
     this.#tailTimer.unref();
   }
 
@@ -193,7 +209,7 @@ export class Gateway {
     try {
       await org.ready;
       if (since === undefined) {
-        client.sentUpTo = (org.next ?? 1) - 1;
+        client.sentUpTo = this.#cursor ?? 0;
       } else {
         await this.#catchUp(client, since);
       }
@@ -233,26 +249,32 @@ export class Gateway {
   #org(orgId: string): OrgState {
     let org = this.#orgs.get(orgId);
     if (org) return org;
-    const state: OrgState = {
-      next: null,
-      pending: new Map(),
-      early: [],
-      gapTimer: null,
-      clients: new Map(),
-      sockets: 0,
-      ready: Promise.resolve(),
-    };
+    // A node that watched nothing kept no cursor: start from the log's end, not from where it stopped.
+    if (this.#orgs.size === 0) this.#cursorReady = null;
+    const state: OrgState = { clients: new Map(), sockets: 0, ready: Promise.resolve() };
     state.ready = (async () => {
       await this.#ctx.bus.watch(orgId);
-      const last = await lastEventSeq(this.#ctx, orgId);
-      state.next = last + 1;
-      const early = state.early;
-      state.early = [];
-      for (const e of early) this.#sequence(state, e);
+      await this.#initCursor();
     })();
     this.#orgs.set(orgId, state);
     org = state;
     return org;
+  }
+
+  /** The cursor starts at the last settled position when the node first watches an org. */
+  #initCursor(): Promise<void> {
+    this.#cursorReady ??= (async () => {
+      try {
+        const last = await lastEventSeq(this.#ctx);
+        this.#cursor = Math.max(this.#cursor ?? 0, last);
+      } catch (err) {
+        this.#cursorReady = null;
+        throw err;
+      }
+      for (const seq of this.#pending.keys()) if (seq <= this.#cursor) this.#pending.delete(seq);
+      if (this.#pending.size > 0) this.#schedulePump(0);
+    })();
+    return this.#cursorReady;
   }
 
   #detach(client: Client): void {
@@ -263,88 +285,113 @@ export class Gateway {
     if (set.delete(client)) org.sockets -= 1;
     if (set.size === 0) org.clients.delete(actor.id);
     if (org.clients.size === 0) {
-      if (org.gapTimer) clearTimeout(org.gapTimer);
       this.#orgs.delete(orgId);
       void this.#ctx.bus.unwatch(orgId);
     }
   }
 
   #onBusEvent(e: DomainEvent): void {
-    const org = this.#orgs.get(e.orgId);
-    if (!org) return;
     if (e.seq === 0) {
-      this.#deliver(org, e); // ephemeral: no order to keep
+      const org = this.#orgs.get(e.orgId);
+      if (org) this.#deliver(org, e); // ephemeral: no order to keep
       return;
     }
-    if (org.next === null) {
-      org.early.push(e);
-      return;
+    if (this.#cursorReady === null) return; // nobody watches anything on this node yet
+    if (this.#cursor !== null && e.seq <= this.#cursor) return; // delivered already
+    this.#pending.set(e.seq, e);
+    if (this.#cursor === null) return; // delivered once the cursor is read
+    if (this.#dense) {
+      this.#drainContiguous();
+      if (this.#pending.size > 0) this.#schedulePump(this.#opts.gapFillMs);
+    } else {
+      this.#schedulePump(0);
     }
-    this.#sequence(org, e);
   }
 
-  /** Delivers an org's events strictly in sequence order, filling gaps from the database. */
-  #sequence(org: OrgState, e: DomainEvent): void {
-    if (org.next === null || e.seq < org.next) return; // already delivered (or covered)
-    org.pending.set(e.seq, e);
-    let next = org.pending.get(org.next);
+  /** Dense positions: delivers the events that directly follow the cursor. */
+  #drainContiguous(): void {
+    let next = this.#pending.get(this.#cursor! + 1);
     while (next) {
-      org.pending.delete(org.next);
-      this.#deliver(org, next);
-      org.next += 1;
-      next = org.pending.get(org.next);
+      this.#pending.delete(next.seq);
+      this.#cursor = next.seq;
+      const org = this.#orgs.get(next.orgId);
+      if (org) this.#deliver(org, next);
+      next = this.#pending.get(this.#cursor + 1);
     }
-    if (org.pending.size > 0 && !org.gapTimer) {
-      org.gapTimer = setTimeout(() => void this.#fillGap(org), this.#opts.gapFillMs);
-      org.gapTimer.unref();
-    } else if (org.pending.size === 0 && org.gapTimer) {
-      clearTimeout(org.gapTimer);
-      org.gapTimer = null;
+    if (this.#pending.size === 0 && this.#pumpTimer) {
+      clearTimeout(this.#pumpTimer);
+      this.#pumpTimer = null;
     }
   }
 
-  async #fillGap(org: OrgState): Promise<void> {
-    org.gapTimer = null;
-    if (org.next === null || org.pending.size === 0) return;
-    const upTo = Math.max(...org.pending.keys()) - 1;
-    const orgId = org.pending.values().next().value?.orgId;
-    if (!orgId) return;
-    try {
-      const missing = await eventsBetween(this.#ctx, orgId, org.next, upTo);
-      for (const e of missing) this.#sequence(org, e);
-      // Anything still missing was dropped by retention: move on rather than stall.
-      if (org.pending.size > 0 && org.next !== null && !org.pending.has(org.next)) {
-        org.next = Math.min(...org.pending.keys());
-        this.#sequence(org, org.pending.get(org.next)!);
-      }
-    } catch (err) {
-      this.#log.error({ err }, 'filling an event gap failed');
-      org.gapTimer = setTimeout(() => void this.#fillGap(org), this.#opts.gapFillMs * 4);
-      org.gapTimer.unref();
+  #schedulePump(delayMs: number): void {
+    if (this.#closing) return;
+    if (delayMs === 0) {
+      void this.#pump();
+      return;
     }
+    if (this.#pumpTimer) return;
+    this.#pumpTimer = setTimeout(() => {
+      this.#pumpTimer = null;
+      void this.#pump();
+    }, delayMs);
+    this.#pumpTimer.unref();
   }
 
-  /** Reads (in one query) the last event of every watched org and delivers what never arrived. */
-  async #checkTails(): Promise<void> {
-    if (this.#checkingTails) return;
-    const idle = [...this.#orgs].filter(([, org]) => org.next !== null && org.pending.size === 0);
-    if (idle.length === 0) return;
-    this.#checkingTails = true;
+  /**
+   * Reads the log after the cursor (up to the horizon) and delivers it in order: from memory
+   * what the bus brought, from the log what it did not. One read at a time; an arrival during
+   * a read asks for another.
+   */
+  async #pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    if (this.#cursor === null) return;
+    this.#pumping = true;
+    const LIMIT = 1000;
     try {
-      const last = await lastEventSeqs(
-        this.#ctx,
-        idle.map(([orgId]) => orgId),
-      );
-      for (const [orgId, org] of idle) {
-        const upTo = last.get(orgId) ?? 0;
-        if (org.next === null || upTo < org.next || this.#orgs.get(orgId) !== org) continue;
-        for (const e of await eventsBetween(this.#ctx, orgId, org.next, upTo)) this.#sequence(org, e);
-      }
+      do {
+        this.#pumpAgain = false;
+        // Dense positions: everything below the newest arrival is committed and flushed (the
+        // bus brings events after their flush, in commit order). Without arrivals (the
+        // periodic check), everything committed.
+        const below =
+          this.#dense && this.#pending.size > 0 ? Math.max(...this.#pending.keys()) + 1 : undefined;
+        const tail = await eventTail(this.#ctx, this.#cursor, LIMIT, below);
+        const missing = tail
+          .filter((t) => this.#orgs.has(t.orgId) && !this.#pending.has(t.seq))
+          .map((t) => t.seq);
+        const read = new Map((await eventsAt(this.#ctx, missing)).map((e) => [e.seq, e]));
+        for (const t of tail) {
+          if (t.seq <= this.#cursor) continue;
+          this.#cursor = t.seq;
+          const e = this.#pending.get(t.seq) ?? read.get(t.seq);
+          this.#pending.delete(t.seq);
+          const org = this.#orgs.get(t.orgId);
+          if (org && e) this.#deliver(org, e);
+        }
+        // Arrivals at or below the cursor that the log no longer has were purged meanwhile.
+        for (const seq of this.#pending.keys()) if (seq <= this.#cursor) this.#pending.delete(seq);
+        if (tail.length === LIMIT) this.#pumpAgain = true;
+      } while (this.#pumpAgain && !this.#closing);
     } catch (err) {
-      this.#log.warn({ err }, 'checking for undelivered events failed; trying again');
+      this.#log.warn({ err }, 'reading the event log failed; trying again');
+      this.#pumpDelayMs = this.#opts.gapFillMs * 2;
     } finally {
-      this.#checkingTails = false;
+      this.#pumping = false;
     }
+    if (this.#pending.size === 0) {
+      this.#pumpDelayMs = 0;
+      return;
+    }
+    // Above the horizon: a transaction with a lower position is still open. Read again soon,
+    // backing off (1 ms doubling) while it stays open.
+    this.#pumpDelayMs = this.#dense
+      ? this.#opts.gapFillMs
+      : Math.min(Math.max(1, this.#pumpDelayMs * 2), this.#opts.gapFillMs * 4);
+    this.#schedulePump(this.#pumpDelayMs);
   }
 
   #deliver(org: OrgState, e: DomainEvent): void {
@@ -526,8 +573,8 @@ export class Gateway {
     clearInterval(this.#tailTimer);
     this.#unsubscribe();
     const sockets: WebSocket[] = [];
+    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
     for (const org of this.#orgs.values()) {
-      if (org.gapTimer) clearTimeout(org.gapTimer);
       for (const set of org.clients.values()) for (const c of set) sockets.push(c.socket);
     }
     await Promise.all(

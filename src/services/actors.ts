@@ -1,4 +1,4 @@
-import { type AppContext, inTransaction } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Actor, ActorKind, UserRole, VisitorChannel } from '../domain/model.ts';
 import { canManageActors } from '../domain/policies/conversation.ts';
@@ -12,8 +12,8 @@ import {
   updateActor as updateActorRow,
 } from '../store/repos/actors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { recordEvents } from './events.ts';
 import { countActiveActors, withinQuota } from './quotas.ts';
+import { inTransaction } from './tx.ts';
 
 export interface ActorInput {
   kind: ActorKind;
@@ -75,9 +75,9 @@ export async function createActor(ctx: AppContext, p: Principal, input: ActorInp
       limit: ctx.config.quotas.actors,
       adding: 1,
       what: 'The org has as many actors as it may',
-      count: (tx) => countActiveActors(tx, p.orgId),
+      count: (tx) => countActiveActors(tx.db, p.orgId),
     },
-    (tx) => insertActor(tx, actor).catch(duplicate),
+    (tx) => insertActor(tx.db, actor).catch(duplicate),
   );
   return actor;
 }
@@ -149,11 +149,9 @@ export async function deactivateActor(ctx: AppContext, p: Principal, id: string)
     throw new ConflictError('cannot_deactivate_owner', 'The owner cannot be deactivated');
   ctx.principals.forget({ actorId: id });
   return inTransaction(ctx, async (tx) => {
-    const updated = (await updateActorRow(tx, p.orgId, id, { active: false }, ctx.clock.now()))!;
+    const updated = (await updateActorRow(tx.db, p.orgId, id, { active: false }, ctx.clock.now()))!;
     // Every node's gateway closes the actor's sockets.
-    await recordEvents(ctx, tx, p.orgId, [
-      { type: 'actor.deactivated', recipients: [id], payload: { actor_id: id } },
-    ]);
+    tx.emit(p.orgId, [{ type: 'actor.deactivated', recipients: [id], payload: { actor_id: id } }]);
     return updated;
   });
 }

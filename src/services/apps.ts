@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { SIGNATURE_MAX_SKEW_SEC, signatureMatches, zimSignature } from '../auth/signature.ts';
-import type { AppContext, Db } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { AppError, ForbiddenError, NotFoundError } from '../domain/errors.ts';
 import { isOrgAdmin, type Principal } from '../domain/principal.ts';
 import {
@@ -13,6 +13,7 @@ import {
   useNonce,
 } from '../store/repos/apps.ts';
 import { countActiveApps, withinQuota } from './quotas.ts';
+import type { Tx } from './tx.ts';
 
 /**
  * API apps of the signed server dialect: a public numeric AppId (uint32) and a ServerSecret
@@ -31,7 +32,7 @@ export async function createApp(
     limit: ctx.config.quotas.apps,
     adding: 1,
     what: 'The org has as many apps as it may',
-    count: (tx: Db) => countActiveApps(tx, p.orgId),
+    count: (tx: Tx) => countActiveApps(tx.db, p.orgId),
   } as const;
   for (let attempt = 0; attempt < 10; attempt++) {
     const app: AppRecord = {
@@ -43,7 +44,7 @@ export async function createApp(
       createdAt: ctx.clock.now(),
       revokedAt: null,
     };
-    if (await withinQuota(ctx, p.orgId, quota, (tx) => insertApp(tx, app))) return app;
+    if (await withinQuota(ctx, p.orgId, quota, (tx) => insertApp(tx.db, app))) return app;
   }
   throw new AppError('unavailable', 'app_id_exhausted', 'Could not allocate an AppId; try again');
 }

@@ -1,4 +1,4 @@
-import { type AppContext, inTransaction } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Conversation, ConversationKind, MemberState, Message } from '../domain/model.ts';
 import { canCreateConversation, canRename } from '../domain/policies/conversation.ts';
@@ -17,9 +17,9 @@ import { findMessage } from '../store/repos/messages.ts';
 import { findCurrentMembersOf } from '../store/repos/peers.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { recordEvents } from './events.ts';
 import { checkQuota } from './quotas.ts';
 import { conversationAudience } from './recipients.ts';
+import { inTransaction } from './tx.ts';
 
 export interface ConversationView {
   conversation: Conversation;
@@ -83,11 +83,11 @@ export async function createConversation(
     updatedAt: now,
   };
   const created = await inTransaction(ctx, async (tx) => {
-    const inserted = await insertConversation(tx, conversation, directKey);
+    const inserted = await insertConversation(tx.db, conversation, directKey);
     if (!inserted) return false;
     const ownerRole = input.kind === 'direct' ? 'member' : 'owner';
     await insertMembers(
-      tx,
+      tx.db,
       p.orgId,
       conversation.id,
       [
@@ -97,7 +97,7 @@ export async function createConversation(
       now,
       now,
     );
-    await recordEvents(ctx, tx, p.orgId, [
+    tx.emit(p.orgId, [
       {
         type: 'conversation.created',
         conversationId: conversation.id,
@@ -192,12 +192,12 @@ export async function renameConversation(
   authorize(canRename(p, conversation, me));
   await inTransaction(ctx, async (tx) => {
     const now = ctx.clock.now();
-    await updateConversationTitle(tx, conversation.id, title, now);
-    await recordEvents(ctx, tx, p.orgId, [
+    await updateConversationTitle(tx.db, conversation.id, title, now);
+    tx.emit(p.orgId, [
       {
         type: 'conversation.updated',
         conversationId: conversation.id,
-        recipients: await conversationAudience(tx, conversation.id),
+        recipients: await conversationAudience(tx.db, conversation.id),
         payload: { conversation: conversationPayload({ ...conversation, title, updatedAt: now }) },
       },
     ]);

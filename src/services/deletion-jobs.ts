@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AppContext, type Db, inTransaction } from '../context.ts';
+import type { AppContext, Db } from '../context.ts';
 import {
   canManageDeletionJobs,
   type DeletionJob,
@@ -55,11 +55,10 @@ import { findOrgById, findOrgSettings, updateOrgSetting } from '../store/repos/o
 import { deleteMessagesBatch, purgeDue } from '../store/repos/recycle-bin.ts';
 import { deleteDeliveriesOfConversations } from '../store/repos/webhooks.ts';
 import type { DeletionJobTable } from '../store/schema.ts';
-import { recordAudit } from './audit.ts';
-import { recordEvents } from './events.ts';
 import { queueMail } from './mail.ts';
 import { checkQuota, countPendingDeletionJobs, lockOrgForQuota } from './quotas.ts';
 import { eraseAfterPurge } from './recycle-bin.ts';
+import { inOwnTransaction, inTransaction, type Tx } from './tx.ts';
 
 /**
  * Conversation deletion jobs. Creating one only checks the request and queues it; the job
@@ -174,16 +173,16 @@ export async function createDeletionJob(
   };
   // Who asked for what is audited with the job itself (its purges are audited as they happen).
   await inTransaction(ctx, async (tx) => {
-    await lockOrgForQuota(ctx, tx, orgId);
+    await lockOrgForQuota(ctx, tx.db, orgId);
     checkQuota(
       'deletion_jobs',
       ctx.config.quotas.deletionJobs,
-      await countPendingDeletionJobs(tx, orgId),
+      await countPendingDeletionJobs(tx.db, orgId),
       1,
       'The org has as many deletion jobs waiting as it may',
     );
-    await insertDeletionJob(tx, job);
-    await recordAudit(ctx, tx, [
+    await insertDeletionJob(tx.db, job);
+    tx.audit([
       {
         orgId,
         actorId: job.requestedBy,
@@ -373,8 +372,9 @@ function targetSpec(job: DeletionJob): TargetSpec {
 }
 
 /** A transaction of one step: its own (see claimDeletionJob), rolled back when the claim is gone. */
-async function stepTx<T>(ctx: AppContext, fn: (tx: Db) => Promise<T>): Promise<T> {
-  return ctx.db.transaction().execute(fn);
+/** A step's own transaction (not the group commit's: a job must not share a commit with live traffic). */
+function stepTx<T>(ctx: AppContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inOwnTransaction(ctx, fn);
 }
 
 /**
@@ -407,7 +407,7 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
     if (!(await recordJobProgress(tx, job.id, worker.id, ctx.clock.now(), change)))
       throw new LostClaimError(job.id);
   };
-  const run = async <T>(fn: (tx: Db) => Promise<T>): Promise<T | 'lost'> => {
+  const run = async <T>(fn: (tx: Tx) => Promise<T>): Promise<T | 'lost'> => {
     try {
       return await stepTx(ctx, fn);
     } catch (err) {
@@ -418,32 +418,30 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
 
   if (job.conversationsTotal === null) {
     const total = await countTargets(ctx.db, job.orgId, spec);
-    return (await run((tx) => progress(tx, { conversationsTotal: total }))) === 'lost' ? 'lost' : 'more';
+    return (await run((tx) => progress(tx.db, { conversationsTotal: total }))) === 'lost' ? 'lost' : 'more';
   }
 
   const chunk = row.chunk ? (JSON.parse(row.chunk) as string[]) : null;
   if (chunk && chunk.length > 0) {
     const batch = ctx.config.deletionBatchSize;
     const deleted = await run(async (tx) => {
-      const n = await deleteMessagesBatch(tx, chunk, batch);
-      await progress(tx, { addMessagesDeleted: n });
+      const n = await deleteMessagesBatch(tx.db, chunk, batch);
+      await progress(tx.db, { addMessagesDeleted: n });
       return n;
     });
     if (deleted === 'lost') return 'lost';
     if (deleted >= batch) return 'more';
     const purged = await run(async (tx) => {
       const t = ctx.clock.now();
-      await makeDueNow(tx, job.orgId, chunk, t);
+      await makeDueNow(tx.db, job.orgId, chunk, t);
       // Messages sent after the chunk was hidden (a request already past its access check).
-      const stragglers = await countMessagesOf(tx, chunk);
-      const gone = await purgeDue(tx, chunk, t, false);
+      const stragglers = await countMessagesOf(tx.db, chunk);
+      const gone = await purgeDue(tx.db, chunk, t, false);
       await deleteDeliveriesOfConversations(
-        tx,
+        tx.db,
         gone.map((c) => c.id),
       );
-      await recordAudit(
-        ctx,
-        tx,
+      tx.audit(
         gone.map((c) => ({
           orgId: job.orgId,
           actorId: job.requestedBy,
@@ -452,7 +450,7 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
           details: { reason: 'deletion_job', job_id: job.id, kind: c.kind, reference_id: c.referenceId },
         })),
       );
-      await progress(tx, {
+      await progress(tx.db, {
         addConversationsDeleted: gone.length,
         addMessagesDeleted: stragglers,
         chunk: null,
@@ -476,8 +474,8 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
   const cursor = targets.at(-1)!.id;
   const selected = await run(async (tx) => {
     if (job.dryRun) {
-      const messages = await countMessagesOf(tx, eligible);
-      await progress(tx, {
+      const messages = await countMessagesOf(tx.db, eligible);
+      await progress(tx.db, {
         cursor,
         addConversationsDeleted: eligible.length,
         addMessagesDeleted: messages,
@@ -485,8 +483,8 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
       });
       return;
     }
-    await hideForJob(tx, job.orgId, eligible, { now: ctx.clock.now(), deletedBy: job.requestedBy });
-    await progress(tx, {
+    await hideForJob(tx.db, job.orgId, eligible, { now: ctx.clock.now(), deletedBy: job.requestedBy });
+    await progress(tx.db, {
       cursor,
       chunk: eligible.length > 0 ? eligible : null,
       addConversationsSkipped: skipped,
@@ -579,7 +577,7 @@ async function endJob(
   failure?: { error: { code: string; message: string }; attempts: number; chunk: readonly string[] },
 ): Promise<boolean> {
   return inTransaction(ctx, async (tx) => {
-    const row = await finishJob(tx, jobId, worker.id, {
+    const row = await finishJob(tx.db, jobId, worker.id, {
       status,
       now: ctx.clock.now(),
       error: failure?.error,
@@ -587,27 +585,27 @@ async function endJob(
     });
     if (!row) return false;
     // A failed job's half-deleted chunk goes to the retention purge instead of staying hidden forever.
-    if (failure) await makeDueNow(tx, String(row.org_id), failure.chunk, ctx.clock.now());
+    if (failure) await makeDueNow(tx.db, String(row.org_id), failure.chunk, ctx.clock.now());
     const orgId = String(row.org_id);
-    const admins = await findOrgAdminIds(tx, orgId);
+    const admins = await findOrgAdminIds(tx.db, orgId);
     const requester = row.requested_by === null ? [] : [String(row.requested_by)];
-    await recordEvents(ctx, tx, orgId, [
+    tx.emit(orgId, [
       {
         type: status === 'completed' ? 'deletion_job.completed' : 'deletion_job.failed',
         recipients: [...requester, ...admins],
         payload: jobEventPayload(row),
       },
     ]);
-    const org = (await findOrgById(tx, orgId)) ?? { name: orgId, slug: orgId };
+    const org = (await findOrgById(tx.db, orgId)) ?? { name: orgId, slug: orgId };
     const who =
       row.requested_by === null
         ? `app ${String(row.requested_by_app)}`
-        : ((await findActorsByIds(tx, orgId, [String(row.requested_by)]))[0]?.name ?? 'a former member');
+        : ((await findActorsByIds(tx.db, orgId, [String(row.requested_by)]))[0]?.name ?? 'a former member');
     const mail = jobMail(row, org, who);
-    const owners = await findOrgOwnerContacts(tx, orgId);
+    const owners = await findOrgOwnerContacts(tx.db, orgId);
     await queueMail(
       ctx,
-      tx,
+      tx.db,
       owners.map((o) => ({ orgId, to: o.email, subject: mail.subject, body: mail.body })),
     );
     return true;

@@ -1,4 +1,4 @@
-import { type AppContext, inTransaction } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Department } from '../domain/model.ts';
 import { authorize } from '../domain/policies/decision.ts';
@@ -13,6 +13,7 @@ import {
   replaceDepartmentOperators,
 } from '../store/repos/support.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { inTransaction } from './tx.ts';
 
 export interface DepartmentView {
   department: Department;
@@ -87,6 +88,6 @@ export async function setDepartmentOperators(
         'not_an_operator',
       );
   }
-  await inTransaction(ctx, (tx) => replaceDepartmentOperators(tx, p.orgId, department.id, ids));
+  await inTransaction(ctx, (tx) => replaceDepartmentOperators(tx.db, p.orgId, department.id, ids));
   return getDepartment(ctx, p, department.id);
 }

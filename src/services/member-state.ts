@@ -1,4 +1,4 @@
-import { type AppContext, inTransaction } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { EventType } from '../domain/events.ts';
 import type { MemberState } from '../domain/model.ts';
@@ -7,8 +7,8 @@ import type { Principal } from '../domain/principal.ts';
 import { updateMember } from '../store/repos/conversations.ts';
 import { countUnread, findLatestMessageId, findMessage } from '../store/repos/messages.ts';
 import { loadConversation } from './access.ts';
-import { recordEvents } from './events.ts';
 import { selfAudience } from './recipients.ts';
+import { inTransaction } from './tx.ts';
 
 /**
  * The caller's own state in a conversation: mute, read position, draft, hidden, pinned in
@@ -23,9 +23,9 @@ async function changeMyState(
   event: EventType | null,
 ): Promise<MemberState> {
   return inTransaction(ctx, async (tx) => {
-    const state = (await updateMember(tx, conversationId, p.actor.id, values))!;
+    const state = (await updateMember(tx.db, conversationId, p.actor.id, values))!;
     if (event) {
-      await recordEvents(ctx, tx, p.orgId, [
+      tx.emit(p.orgId, [
         {
           type: event,
           conversationId,

@@ -1,4 +1,4 @@
-import { type AppContext, type Db, inTransaction } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import { canAddMembers, canLeave, canRemoveMember } from '../domain/policies/conversation.ts';
 import { authorize } from '../domain/policies/decision.ts';
@@ -17,9 +17,9 @@ import {
 } from '../store/repos/conversations.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { recordEvents } from './events.ts';
 import { checkQuota, currentMemberCount, lockOrgForQuota } from './quotas.ts';
 import { conversationAudience } from './recipients.ts';
+import { inTransaction, type Tx } from './tx.ts';
 
 /** The fields a member listing may be projected to (`fields=name,email`). */
 export const MemberField = ['id', 'name', 'email', 'kind', 'role', 'external_id', 'joined_at'] as const;
@@ -62,9 +62,9 @@ export async function addMembers(ctx: AppContext, p: Principal, conversationId: 
   await inTransaction(ctx, async (tx) => {
     // The member count is read here, after the lock, not from the conversation loaded above:
     // adds racing each other must each see the ones before them.
-    await lockOrgForQuota(ctx, tx, p.orgId);
-    const memberCount = await currentMemberCount(tx, conversation.id);
-    const existing = await findMembers(tx, conversation.id, ids);
+    await lockOrgForQuota(ctx, tx.db, p.orgId);
+    const memberCount = await currentMemberCount(tx.db, conversation.id);
+    const existing = await findMembers(tx.db, conversation.id, ids);
     const byId = new Map(existing.map((m) => [m.actorId, m]));
     const fresh = ids.filter((id) => !byId.has(id));
     const returning = ids.filter((id) => byId.get(id)?.leftAt != null);
@@ -72,7 +72,7 @@ export async function addMembers(ctx: AppContext, p: Principal, conversationId: 
     const adding = fresh.length + returning.length;
     checkQuota('members_per_conversation', maxMembers, memberCount, adding, 'Too many members');
     await insertMembers(
-      tx,
+      tx.db,
       p.orgId,
       conversation.id,
       fresh.map((actorId) => ({ actorId, role: 'member' as const })),
@@ -80,15 +80,15 @@ export async function addMembers(ctx: AppContext, p: Principal, conversationId: 
       conversation.lastActivityAt,
     );
     // A member's list position is the conversation's own last activity, joining or not.
-    await rejoinMembers(tx, conversation.id, returning, now, conversation.lastActivityAt);
+    await rejoinMembers(tx.db, conversation.id, returning, now, conversation.lastActivityAt);
     const added = fresh.length + returning.length;
     if (added > 0) {
-      await adjustMemberCount(tx, conversation.id, added, now);
-      await recordEvents(ctx, tx, p.orgId, [
+      await adjustMemberCount(tx.db, conversation.id, added, now);
+      tx.emit(p.orgId, [
         {
           type: 'member.joined',
           conversationId: conversation.id,
-          recipients: await conversationAudience(tx, conversation.id),
+          recipients: await conversationAudience(tx.db, conversation.id),
           payload: { conversation_id: conversation.id, actor_ids: [...fresh, ...returning], by: p.actor.id },
         },
       ]);
@@ -114,9 +114,9 @@ export async function removeMember(
   authorize(canRemoveMember(p, conversation, me, target));
   const now = ctx.clock.now();
   await inTransaction(ctx, async (tx) => {
-    await updateMember(tx, conversation.id, actorId, { left_at: now, hidden: 0, pinned: 0 });
-    await adjustMemberCount(tx, conversation.id, -1, now);
-    await recordLeft(ctx, tx, p, conversation.id, actorId);
+    await updateMember(tx.db, conversation.id, actorId, { left_at: now, hidden: 0, pinned: 0 });
+    await adjustMemberCount(tx.db, conversation.id, -1, now);
+    await recordLeft(tx, p, conversation.id, actorId);
   });
 }
 
@@ -133,18 +133,18 @@ export async function leaveConversation(
   authorize(canLeave(conversation));
   const now = ctx.clock.now();
   await inTransaction(ctx, async (tx) => {
-    await updateMember(tx, conversation.id, p.actor.id, {
+    await updateMember(tx.db, conversation.id, p.actor.id, {
       left_at: now,
       hidden: 0,
       pinned: 0,
       role: 'member',
     });
-    await adjustMemberCount(tx, conversation.id, -1, now);
+    await adjustMemberCount(tx.db, conversation.id, -1, now);
     if (me.role === 'owner') {
-      const heir = await findOldestMember(tx, conversation.id);
-      if (heir) await updateMember(tx, conversation.id, heir.actorId, { role: 'owner' });
+      const heir = await findOldestMember(tx.db, conversation.id);
+      if (heir) await updateMember(tx.db, conversation.id, heir.actorId, { role: 'owner' });
     }
-    await recordLeft(ctx, tx, p, conversation.id, p.actor.id);
+    await recordLeft(tx, p, conversation.id, p.actor.id);
   });
 }
 
@@ -167,12 +167,12 @@ export function parseMemberFields(text: string | undefined): MemberField[] | und
 }
 
 /** member.left goes to the remaining members and to the one who left (their other devices). */
-async function recordLeft(ctx: AppContext, tx: Db, p: Principal, conversationId: string, actorId: string) {
-  await recordEvents(ctx, tx, p.orgId, [
+async function recordLeft(tx: Tx, p: Principal, conversationId: string, actorId: string) {
+  tx.emit(p.orgId, [
     {
       type: 'member.left',
       conversationId,
-      recipients: [...(await conversationAudience(tx, conversationId)), actorId],
+      recipients: [...(await conversationAudience(tx.db, conversationId)), actorId],
       payload: { conversation_id: conversationId, actor_id: actorId, by: p.actor.id },
     },
   ]);

@@ -1,4 +1,4 @@
-import { type AppContext, inTransaction } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { ConflictError, NotFoundError } from '../domain/errors.ts';
 import type { Message } from '../domain/model.ts';
 import { canDeleteMessage, canEditMessage, canSend } from '../domain/policies/conversation.ts';
@@ -18,8 +18,8 @@ import { deleteSticky } from '../store/repos/pins.ts';
 import { findSupportChat } from '../store/repos/support.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { recordEvents } from './events.ts';
 import { conversationAudience } from './recipients.ts';
+import { inTransaction } from './tx.ts';
 
 export interface SendMessageInput {
   text: string;
@@ -44,14 +44,14 @@ export async function sendMessage(
   input: SendMessageInput,
 ): Promise<{ message: Message; created: boolean }> {
   return inTransaction(ctx, async (tx) => {
-    const { conversation, me } = await loadConversation(tx, p, conversationId);
+    const { conversation, me } = await loadConversation(tx.db, p, conversationId);
     const supportState =
       conversation.kind === 'support'
-        ? ((await findSupportChat(tx, p.orgId, conversation.id))?.state ?? null)
+        ? ((await findSupportChat(tx.db, p.orgId, conversation.id))?.state ?? null)
         : null;
     authorize(canSend(me, supportState));
     if (input.replyToId) {
-      const parent = await findMessage(tx, conversation.id, input.replyToId);
+      const parent = await findMessage(tx.db, conversation.id, input.replyToId);
       if (!parent)
         throw new NotFoundError(
           'reply_to_not_found',
@@ -59,7 +59,7 @@ export async function sendMessage(
         );
     }
     const now = ctx.clock.now();
-    const result = await insertMessage(tx, {
+    const result = await insertMessage(tx.db, {
       id: ctx.ids.next(),
       orgId: p.orgId,
       conversationId: conversation.id,
@@ -89,8 +89,8 @@ export async function sendMessage(
       }
       return result;
     }
-    const audience = await recordActivity(tx, result.message);
-    await recordEvents(ctx, tx, p.orgId, [
+    const audience = await recordActivity(tx.db, result.message);
+    tx.emit(p.orgId, [
       {
         type: 'message.created',
         conversationId: conversation.id,
@@ -160,12 +160,12 @@ export async function editMessage(
   authorize(canEditMessage(p, m));
   if (m.deletedAt !== null) throw new ConflictError('message_deleted', 'A deleted message cannot be edited');
   return inTransaction(ctx, async (tx) => {
-    const edited = await updateMessageText(tx, m.id, text, ctx.clock.now());
-    await recordEvents(ctx, tx, p.orgId, [
+    const edited = await updateMessageText(tx.db, m.id, text, ctx.clock.now());
+    tx.emit(p.orgId, [
       {
         type: 'message.edited',
         conversationId: conversation.id,
-        recipients: await conversationAudience(tx, conversation.id),
+        recipients: await conversationAudience(tx.db, conversation.id),
         payload: { message: presentMessage(edited) },
       },
     ]);
@@ -188,11 +188,11 @@ export async function deleteMessage(
   authorize(canDeleteMessage(p, m, me));
   if (m.deletedAt !== null) return m;
   return inTransaction(ctx, async (tx) => {
-    const deleted = await markMessageDeleted(tx, m.id, ctx.clock.now());
-    await uncountDeleted(tx, m);
-    const unpinned = await deleteSticky(tx, conversation.id, m.id);
-    const audience = await conversationAudience(tx, conversation.id);
-    await recordEvents(ctx, tx, p.orgId, [
+    const deleted = await markMessageDeleted(tx.db, m.id, ctx.clock.now());
+    await uncountDeleted(tx.db, m);
+    const unpinned = await deleteSticky(tx.db, conversation.id, m.id);
+    const audience = await conversationAudience(tx.db, conversation.id);
+    tx.emit(p.orgId, [
       {
         type: 'message.deleted',
         conversationId: conversation.id,

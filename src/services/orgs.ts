@@ -1,9 +1,10 @@
-import { type AppContext, inTransaction } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { ConflictError, ValidationError } from '../domain/errors.ts';
 import type { Actor, Org } from '../domain/model.ts';
 import { isUniqueViolation } from '../store/db.ts';
 import { insertActor } from '../store/repos/actors.ts';
 import { findOrgBySlug, insertOrg } from '../store/repos/orgs.ts';
+import { inTransaction } from './tx.ts';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
@@ -38,8 +39,8 @@ export async function createOrg(
   };
   try {
     await inTransaction(ctx, async (tx) => {
-      await insertOrg(tx, org);
-      await insertActor(tx, owner);
+      await insertOrg(tx.db, org);
+      await insertActor(tx.db, owner);
     });
   } catch (err) {
     if (isUniqueViolation(err))

@@ -1,4 +1,4 @@
-import { type AppContext, inTransaction } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Message, StickyMessage } from '../domain/model.ts';
 import { presentMessage } from '../domain/presenters.ts';
@@ -7,8 +7,8 @@ import { findActor } from '../store/repos/actors.ts';
 import { findMessage } from '../store/repos/messages.ts';
 import { deleteExpiredStickies, deleteSticky, findActiveSticky, upsertSticky } from '../store/repos/pins.ts';
 import { loadConversation } from './access.ts';
-import { recordEvents } from './events.ts';
 import { conversationAudience } from './recipients.ts';
+import { inTransaction } from './tx.ts';
 
 export interface PinView {
   pin: StickyMessage;
@@ -60,12 +60,12 @@ export async function pinMessage(
   };
   const view = (await viewOf(ctx, p.orgId, pin))!;
   await inTransaction(ctx, async (tx) => {
-    await upsertSticky(tx, p.orgId, pin);
-    await recordEvents(ctx, tx, p.orgId, [
+    await upsertSticky(tx.db, p.orgId, pin);
+    tx.emit(p.orgId, [
       {
         type: 'pin.created',
         conversationId: conversation.id,
-        recipients: await conversationAudience(tx, conversation.id),
+        recipients: await conversationAudience(tx.db, conversation.id),
         payload: {
           conversation_id: conversation.id,
           message: presentMessage(view.message),
@@ -98,12 +98,12 @@ export async function unpinMessage(ctx: AppContext, p: Principal, conversationId
   const pin = await findActiveSticky(ctx.db, conversation.id, ctx.clock.now());
   if (!pin) throw new NotFoundError('pin_not_found', 'This conversation has no pinned message');
   await inTransaction(ctx, async (tx) => {
-    await deleteSticky(tx, conversation.id);
-    await recordEvents(ctx, tx, p.orgId, [
+    await deleteSticky(tx.db, conversation.id);
+    tx.emit(p.orgId, [
       {
         type: 'pin.deleted',
         conversationId: conversation.id,
-        recipients: await conversationAudience(tx, conversation.id),
+        recipients: await conversationAudience(tx.db, conversation.id),
         payload: { conversation_id: conversation.id, by: p.actor.id },
       },
     ]);

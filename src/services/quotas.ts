@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import { type AppContext, type Db, inTransaction } from '../context.ts';
+import type { AppContext, Db } from '../context.ts';
 import { ConflictError } from '../domain/errors.ts';
+import { inTransaction, type Tx } from './tx.ts';
 
 /** The quotas of an org (config `QUOTA_*`; docs/security.md). */
 export type QuotaName =
@@ -55,11 +56,11 @@ export async function lockOrgForQuota(ctx: AppContext, tx: Db, orgId: string): P
 export function withinQuota<T>(
   ctx: AppContext,
   orgId: string,
-  q: { quota: QuotaName; limit: number; adding: number; what: string; count: (tx: Db) => Promise<number> },
-  write: (tx: Db) => Promise<T>,
+  q: { quota: QuotaName; limit: number; adding: number; what: string; count: (tx: Tx) => Promise<number> },
+  write: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   return inTransaction(ctx, async (tx) => {
-    await lockOrgForQuota(ctx, tx, orgId);
+    await lockOrgForQuota(ctx, tx.db, orgId);
     checkQuota(q.quota, q.limit, await q.count(tx), q.adding, q.what);
     return write(tx);
   });

@@ -1,4 +1,4 @@
-import { type AppContext, inTransaction } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import type { NewEvent } from '../domain/events.ts';
 import type { Actor, Department, SupportChat, VisitorChannel } from '../domain/model.ts';
 import { authorize } from '../domain/policies/decision.ts';
@@ -21,9 +21,8 @@ import {
   restoreFromBin,
 } from '../store/repos/recycle-bin.ts';
 import { findCurrentMemberIdsOf, findDepartmentsByIds } from '../store/repos/support.ts';
-import { recordAudit } from './audit.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { recordEvents } from './events.ts';
+import { inTransaction } from './tx.ts';
 
 /**
  * The recycle bin. Deleting moves closed support chats into it; there they are invisible to
@@ -114,18 +113,16 @@ export async function deleteConversations(
     const settings = supportSettingsFrom(await findOrgSettings(ctx.db, p.orgId));
     const now = ctx.clock.now();
     const moved = await inTransaction(ctx, async (tx) => {
-      const rows = await moveToBin(tx, p.orgId, allowed, {
+      const rows = await moveToBin(tx.db, p.orgId, allowed, {
         now,
         purgeAt: purgeTime(now, settings),
         deletedBy: p.actor.id,
       });
       const members = await findCurrentMemberIdsOf(
-        tx,
+        tx.db,
         rows.map((c) => c.id),
       );
-      await recordEvents(
-        ctx,
-        tx,
+      tx.emit(
         p.orgId,
         rows.map(
           (c): NewEvent => ({
@@ -136,9 +133,7 @@ export async function deleteConversations(
           }),
         ),
       );
-      await recordAudit(
-        ctx,
-        tx,
+      tx.audit(
         rows.map((c) => ({
           orgId: p.orgId,
           actorId: p.actor.id,
@@ -213,14 +208,12 @@ export async function restoreConversations(
   const ids = dedupe(rawIds);
   const now = ctx.clock.now();
   const restored = await inTransaction(ctx, async (tx) => {
-    const rows = await restoreFromBin(tx, p.orgId, ids, now);
+    const rows = await restoreFromBin(tx.db, p.orgId, ids, now);
     const members = await findCurrentMemberIdsOf(
-      tx,
+      tx.db,
       rows.map((c) => c.id),
     );
-    await recordEvents(
-      ctx,
-      tx,
+    tx.emit(
       p.orgId,
       rows.map(
         (c): NewEvent => ({
@@ -231,9 +224,7 @@ export async function restoreConversations(
         }),
       ),
     );
-    await recordAudit(
-      ctx,
-      tx,
+    tx.audit(
       rows.map((c) => ({
         orgId: p.orgId,
         actorId: p.actor.id,
@@ -264,11 +255,9 @@ async function purgeChunk(
 ): Promise<PurgedConversation[]> {
   while ((await deleteMessagesBatch(ctx.db, ids, MESSAGE_BATCH)) >= MESSAGE_BATCH) await yieldToOthers();
   const purged = await inTransaction(ctx, async (tx) => {
-    const purged = await purgeDue(tx, ids, ctx.clock.now(), ctx.caps.skipLocked);
+    const purged = await purgeDue(tx.db, ids, ctx.clock.now(), ctx.caps.skipLocked);
     for (const orgId of new Set(purged.map((c) => c.orgId))) {
-      await recordAudit(
-        ctx,
-        tx,
+      tx.audit(
         purged
           .filter((c) => c.orgId === orgId)
           .map((c) => ({

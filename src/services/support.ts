@@ -1,4 +1,4 @@
-import { type AppContext, type Db, inTransaction } from '../context.ts';
+import type { AppContext, Db } from '../context.ts';
 import { type AppError, ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { NewEvent } from '../domain/events.ts';
 import type { Actor, Department, SupportChat, SupportSettings, VisitorChannel } from '../domain/model.ts';
@@ -54,9 +54,8 @@ import {
   nextSupportReference,
   transitionChat,
 } from '../store/repos/support.ts';
-import { recordAudit } from './audit.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { recordEvents } from './events.ts';
+import { inTransaction } from './tx.ts';
 
 /**
  * Live support: visitors start chats into a department's queue; operators pick them up
@@ -215,17 +214,17 @@ export async function startSupportChat(
     deletedBy: null,
   };
   const created = await inTransaction(ctx, async (tx) => {
-    chat.referenceId = String(await nextSupportReference(tx, p.orgId));
-    if (!(await insertSupportChat(tx, chat, key))) {
-      const open = await findOpenChatByKey(tx, p.orgId, key);
+    chat.referenceId = String(await nextSupportReference(tx.db, p.orgId));
+    if (!(await insertSupportChat(tx.db, chat, key))) {
+      const open = await findOpenChatByKey(tx.db, p.orgId, key);
       throw new ConflictError(
         'visitor_has_open_chat',
         'This visitor already has an open chat in this department',
         open ? { conversation_id: open.id, state: open.state } : null,
       );
     }
-    await joinSupportChat(tx, p.orgId, chat.id, visitor.id, 'member', now, now);
-    const { message } = await insertMessage(tx, {
+    await joinSupportChat(tx.db, p.orgId, chat.id, visitor.id, 'member', now, now);
+    const { message } = await insertMessage(tx.db, {
       id: ctx.ids.next(),
       orgId: p.orgId,
       conversationId: chat.id,
@@ -239,9 +238,9 @@ export async function startSupportChat(
       editedAt: null,
       deletedAt: null,
     });
-    await recordActivity(tx, message);
-    const staff = await findDepartmentStaffIds(tx, p.orgId, department.id);
-    await recordEvents(ctx, tx, p.orgId, [
+    await recordActivity(tx.db, message);
+    const staff = await findDepartmentStaffIds(tx.db, p.orgId, department.id);
+    tx.emit(p.orgId, [
       {
         type: 'support.waiting',
         conversationId: chat.id,
@@ -326,7 +325,7 @@ export async function pickUpChat(ctx: AppContext, p: Principal, id: string): Pro
   const now = ctx.clock.now();
   const picked = await inTransaction(ctx, async (tx) => {
     const updated = await transitionChat(
-      tx,
+      tx.db,
       p.orgId,
       chat.id,
       fromStates('pick_up'),
@@ -339,15 +338,15 @@ export async function pickUpChat(ctx: AppContext, p: Principal, id: string): Pro
       },
       { departmentId: chat.departmentId },
     );
-    if (!updated) throw await conflictFor(tx, p.orgId, chat.id, 'pick_up');
-    if (await joinSupportChat(tx, p.orgId, chat.id, p.actor.id, 'owner', now, updated.lastActivityAt))
-      await adjustMemberCount(tx, chat.id, 1, now);
-    await recordEvents(ctx, tx, p.orgId, [
-      await supportEvent(tx, updated, 'support.picked_up', [updated.departmentId], {
+    if (!updated) throw await conflictFor(tx.db, p.orgId, chat.id, 'pick_up');
+    if (await joinSupportChat(tx.db, p.orgId, chat.id, p.actor.id, 'owner', now, updated.lastActivityAt))
+      await adjustMemberCount(tx.db, chat.id, 1, now);
+    tx.emit(p.orgId, [
+      await supportEvent(tx.db, updated, 'support.picked_up', [updated.departmentId], {
         operator: { id: p.actor.id, name: p.actor.name },
       }),
     ]);
-    await recordAudit(ctx, tx, [
+    tx.audit([
       {
         orgId: p.orgId,
         actorId: p.actor.id,
@@ -431,27 +430,33 @@ export async function transferChat(
   try {
     const moved = await inTransaction(ctx, async (tx) => {
       const other =
-        targetDepartment === chat.departmentId ? undefined : await findOpenChatByKey(tx, p.orgId, key);
+        targetDepartment === chat.departmentId ? undefined : await findOpenChatByKey(tx.db, p.orgId, key);
       if (other && other.id !== chat.id) throw openElsewhere();
-      const updated = await transitionChat(tx, p.orgId, chat.id, fromStates(action), changes, {
+      const updated = await transitionChat(tx.db, p.orgId, chat.id, fromStates(action), changes, {
         departmentId: chat.departmentId,
         attenderId: chat.attenderId,
       });
-      if (!updated) throw await conflictFor(tx, p.orgId, chat.id, action);
+      if (!updated) throw await conflictFor(tx.db, p.orgId, chat.id, action);
       if (
         target &&
-        (await joinSupportChat(tx, p.orgId, chat.id, target.id, 'member', now, updated.lastActivityAt))
+        (await joinSupportChat(tx.db, p.orgId, chat.id, target.id, 'member', now, updated.lastActivityAt))
       )
-        await adjustMemberCount(tx, chat.id, 1, now);
+        await adjustMemberCount(tx.db, chat.id, 1, now);
       const extra = {
         from_department_id: chat.departmentId,
         from_attender_id: chat.attenderId,
         by: { id: p.actor.id, name: p.actor.name },
       };
-      await recordEvents(ctx, tx, p.orgId, [
-        await supportEvent(tx, updated, 'support.transferred', [chat.departmentId, targetDepartment], extra),
+      tx.emit(p.orgId, [
+        await supportEvent(
+          tx.db,
+          updated,
+          'support.transferred',
+          [chat.departmentId, targetDepartment],
+          extra,
+        ),
       ]);
-      await recordAudit(ctx, tx, [
+      tx.audit([
         {
           orgId: p.orgId,
           actorId: p.actor.id,
@@ -490,20 +495,20 @@ export async function endChat(ctx: AppContext, p: Principal, id: string): Promis
     // Staff may end it because they attend it or serve its department: that must still hold.
     const byRight = isOrgAdmin(p) || p.actor.id === chat.visitorId;
     const updated = await transitionChat(
-      tx,
+      tx.db,
       p.orgId,
       chat.id,
       fromStates('end'),
       { state: nextState('end'), ended_at: now, open_key: null, updated_at: now },
       byRight ? {} : { departmentId: chat.departmentId, attenderId: chat.attenderId },
     );
-    if (!updated) throw await conflictFor(tx, p.orgId, chat.id, 'end');
-    await recordEvents(ctx, tx, p.orgId, [
-      await supportEvent(tx, updated, 'support.ended', [updated.departmentId], {
+    if (!updated) throw await conflictFor(tx.db, p.orgId, chat.id, 'end');
+    tx.emit(p.orgId, [
+      await supportEvent(tx.db, updated, 'support.ended', [updated.departmentId], {
         by: { id: p.actor.id, name: p.actor.name },
       }),
     ]);
-    await recordAudit(ctx, tx, [
+    tx.audit([
       {
         orgId: p.orgId,
         actorId: p.actor.id,
@@ -532,16 +537,22 @@ export async function markMissedChats(ctx: AppContext, opts: { chunk?: number } 
     for (;;) {
       const now = ctx.clock.now();
       const missed = await inTransaction(ctx, async (tx) => {
-        const rows = await markChatsMissed(tx, orgId, now - settings.missedAfterSeconds * 1000, now, chunk);
+        const rows = await markChatsMissed(
+          tx.db,
+          orgId,
+          now - settings.missedAfterSeconds * 1000,
+          now,
+          chunk,
+        );
         const members = await findCurrentMemberIdsOf(
-          tx,
+          tx.db,
           rows.map((c) => c.id),
         );
         const staff = new Map<string, string[]>();
         const events: NewEvent[] = [];
         for (const c of rows) {
           if (!staff.has(c.departmentId))
-            staff.set(c.departmentId, await findDepartmentStaffIds(tx, orgId, c.departmentId));
+            staff.set(c.departmentId, await findDepartmentStaffIds(tx.db, orgId, c.departmentId));
           events.push({
             type: 'support.missed',
             conversationId: c.id,
@@ -549,7 +560,7 @@ export async function markMissedChats(ctx: AppContext, opts: { chunk?: number } 
             payload: eventPayload(c),
           });
         }
-        await recordEvents(ctx, tx, orgId, events);
+        tx.emit(orgId, events);
         return rows.length;
       });
       total += missed;

@@ -1,5 +1,5 @@
 import { generateToken, hashToken } from '../auth/tokens.ts';
-import { type AppContext, inTransaction } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import { isOrgAdmin } from '../domain/principal.ts';
@@ -13,8 +13,8 @@ import {
   revokeTokensNamed,
   type TokenRow,
 } from '../store/repos/tokens.ts';
-import { recordEvents } from './events.ts';
 import { countLiveTokens, withinQuota } from './quotas.ts';
+import { inTransaction } from './tx.ts';
 
 /**
  * Issues a token for an actor of the org. The secret is returned once and stored hashed.
@@ -61,11 +61,11 @@ export async function issueToken(
       limit: ctx.config.quotas.tokensPerActor,
       adding: input.replaceNamed ? 0 : 1,
       what: 'This actor has as many tokens as it may',
-      count: (tx) => countLiveTokens(tx, input.orgId, actor.id, now),
+      count: (tx) => countLiveTokens(tx.db, input.orgId, actor.id, now),
     },
     async (tx) => {
-      if (input.replaceNamed) await revokeTokensNamed(tx, input.orgId, input.actorId, input.name, now);
-      await insertToken(tx, { ...record, hash: hashToken(token) });
+      if (input.replaceNamed) await revokeTokensNamed(tx.db, input.orgId, input.actorId, input.name, now);
+      await insertToken(tx.db, { ...record, hash: hashToken(token) });
     },
   );
   return { token, record };
@@ -174,10 +174,8 @@ export async function revokeAccessToken(ctx: AppContext, p: Principal, id: strin
   if (!token) throw new NotFoundError('token_not_found', `Token ${id} not found`);
   ctx.principals.forget({ tokenId: id });
   await inTransaction(ctx, async (tx) => {
-    await revokeToken(tx, p.orgId, id, ctx.clock.now());
+    await revokeToken(tx.db, p.orgId, id, ctx.clock.now());
     // Every node's gateway closes the sockets opened with this token.
-    await recordEvents(ctx, tx, p.orgId, [
-      { type: 'token.revoked', recipients: [token.actorId], payload: { token_id: id } },
-    ]);
+    tx.emit(p.orgId, [{ type: 'token.revoked', recipients: [token.actorId], payload: { token_id: id } }]);
   });
 }

@@ -101,9 +101,9 @@ export async function createWebhook(
       limit: ctx.config.quotas.webhooks,
       adding: 1,
       what: 'The org has as many webhooks as it may',
-      count: (tx) => countWebhooks(tx, p.orgId),
+      count: (tx) => countWebhooks(tx.db, p.orgId),
     },
-    (tx) => insertWebhook(tx, w),
+    (tx) => insertWebhook(tx.db, w),
   );
   return w;
 }

@@ -12,6 +12,12 @@ export interface Capabilities {
   skipLocked: boolean;
   /** Session advisory locks for periodic work that must run on one node. */
   advisoryLocks: boolean;
+  /**
+   * How event positions are handed out (repos/events.ts): `dense` when one writer numbers
+   * them one after another (the next one after N is N+1 unless a write from another process
+   * came between), `snapshot` when they are settled by the database's snapshot horizon.
+   */
+  eventPositions: 'dense' | 'snapshot';
 }
 
 export interface Store {
@@ -129,7 +135,7 @@ export function createStore(opts: StoreOptions): Store {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
-      caps: { dialect: 'postgres', skipLocked: true, advisoryLocks: true },
+      caps: { dialect: 'postgres', skipLocked: true, advisoryLocks: true, eventPositions: 'snapshot' },
       close: () => db.destroy(),
     };
   }
@@ -139,7 +145,7 @@ export function createStore(opts: StoreOptions): Store {
   return {
     db,
     sqlite,
-    caps: { dialect: 'sqlite', skipLocked: false, advisoryLocks: false },
+    caps: { dialect: 'sqlite', skipLocked: false, advisoryLocks: false, eventPositions: 'dense' },
     walPath: opts.sqlitePath === ':memory:' || opts.sqlitePath === '' ? undefined : `${opts.sqlitePath}-wal`,
     close: () => db.destroy(),
   };

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table types for Kysely. Ids are 64-bit integers in the database and decimal strings in
  * TypeScript; times are epoch milliseconds; flags are 0/1 integers so one migration fits both
@@ -130,14 +132,17 @@ export interface IdempotencyKeyTable {
   created_at: number;
 }
 
-export interface OrgEventSeqTable {
-  org_id: string;
-  last_seq: number;
+/** One row (id 1): what the event log no longer holds (see migrations/2026-12-04T00-00-event-positions.ts). */
+export interface EventLogTable {
+  id: number;
+  dropped_upto: number;
+  removed_max: number;
 }
 
 export interface EventTable {
+  /** The event's position in the store-wide log (repos/events.ts). */
+  seq: Generated<number>;
   org_id: string;
-  seq: number;
   type: string;
   conversation_id: string | null;
   /** JSON array of the actor ids that may see the event. */
@@ -203,7 +208,7 @@ export interface Database {
   message: MessageTable;
   sticky_message: StickyMessageTable;
   idempotency_key: IdempotencyKeyTable;
-  org_event_seq: OrgEventSeqTable;
+  event_log: EventLogTable;
   event: EventTable;
   app: AppTable;
   used_nonce: UsedNonceTable;

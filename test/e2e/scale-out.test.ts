@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import { createPgDatabase } from '../support/db.ts';
 import { type RunningServer, seedDemo, startServer } from '../support/server.ts';
 import { connectStream } from '../support/stream.ts';
@@ -23,6 +24,7 @@ let db: { url: string; drop(): Promise<void> } | undefined;
 const nodes: RunningServer[] = [];
 let ada: string;
 let bob: string;
+let bobId: string;
 let channel: string;
 
 async function api(node: RunningServer, token: string, method: string, path: string, body?: unknown) {
@@ -48,7 +50,7 @@ before(async () => {
   nodes.push(await startServer(env('2')), await startServer(env('3')));
   const [a] = nodes;
   const people = await api(a!, ada, 'GET', '/v1/actors?kind=user');
-  const bobId = people.body.items.find((x: { email: string }) => x.email === 'bob@demo.parley.local').id;
+  bobId = people.body.items.find((x: { email: string }) => x.email === 'bob@demo.parley.local').id;
   bob = (
     await api(a!, ada, 'POST', '/v1/tokens', {
       name: 'bob',
@@ -74,6 +76,48 @@ test('a socket on node A receives what is sent through node B', { skip }, async 
   const ev = await s.next((f) => f.type === 'event' && f.event === 'message.created', 5000);
   assert.equal(ev.data.message.id, sent.body.id);
   await s.close();
+});
+
+test('a lower position committed last by another writer reaches node A after the higher one is held back', {
+  skip,
+}, async () => {
+  const [a, b] = nodes as [RunningServer, RunningServer];
+  const s = await connectStream(a.url, { token: bob });
+  await s.next((f) => f.type === 'ready');
+  const isMessage = (f: any) => f.type === 'event' && f.event === 'message.created';
+  // A third writer (as another node would) takes its transaction id, so its position, first.
+  const writer = new pg.Client({ connectionString: db!.url });
+  await writer.connect();
+  try {
+    await writer.query('begin');
+    await writer.query('select pg_current_xact_id()');
+    const sent = await api(b, ada, 'POST', `/v1/conversations/${channel}/messages`, { text: 'higher' });
+    assert.equal(sent.status, 201);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(s.seen(isMessage).length, 0, 'the higher position waits while the lower one is open');
+    const { rows } = await writer.query('select org_id from conversation where id = $1', [channel]);
+    await writer.query(
+      `insert into event (seq, org_id, type, conversation_id, recipients, payload, created_at)
+       values ((pg_current_xact_id()::text::bigint << 16), $1, 'message.created', $2, $3, $4, $5)`,
+      [
+        rows[0].org_id,
+        channel,
+        JSON.stringify([bobId]),
+        JSON.stringify({ message: { id: 'lower', text: 'lower, committed last' } }),
+        Date.now(),
+      ],
+    );
+    await writer.query('commit');
+    // Nothing announces the lower event on the bus: node A reads it from the log, in order.
+    const first = await s.next(isMessage, 5000);
+    const second = await s.next(isMessage, 5000);
+    assert.equal(first.data.message.id, 'lower');
+    assert.equal(second.data.message.id, sent.body.id);
+    assert.ok(first.seq < second.seq);
+  } finally {
+    await writer.end();
+    await s.close();
+  }
 });
 
 test('a node killed mid-stream loses no acknowledged message; its clients catch up on the other node', {

@@ -1,133 +1,201 @@
-import { sql } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import type { Db } from '../../context.ts';
 import type { DomainEvent, EventType } from '../../domain/events.ts';
 import { prepared, type Slots } from '../prepared.ts';
 
 /**
- * Takes the next `count` sequence numbers of an org inside the caller's transaction. The
- * row update serializes concurrent writers of one org, so numbers follow commit order.
+ * The event log and its positions.
+ *
+ * Every stored event has a position (`seq`) in ONE log for the whole store. Positions only
+ * grow, are never reused, and need no lock that writers share, so writers of one org (and of
+ * many nodes) commit in parallel. Readers (catch-up, the gateways' tail) read only below a
+ * *horizon*: a position under which no transaction can still add an event. Reading up to the
+ * horizon and remembering the last position read is then exact: nothing missed, nothing read
+ * twice, even when a transaction holding a lower position commits after one holding a higher.
+ *
+ * - PostgreSQL: an event's position is its transaction's id (`pg_current_xact_id()`, 64-bit,
+ *   assigned at the transaction's first write) shifted left 16 bits, plus the event's index in
+ *   the transaction. The horizon is the snapshot's xmin shifted the same way: every
+ *   transaction with a smaller id has committed or aborted (PostgreSQL's own visibility rule,
+ *   as outbox readers use it). No sequence, no counter row: the only cost is that a long
+ *   write transaction holds the horizon (and so live delivery) until it ends, which is why
+ *   deletion jobs and purges work in short chunks. Positions stay below 2^53 (exact in JSON)
+ *   for 2^37 transactions: 4 years at a sustained 1,000 write transactions a second.
+ * - SQLite: `INTEGER PRIMARY KEY AUTOINCREMENT`. There is one writer at a time, so position
+ *   order is commit order and everything committed is below the horizon; AUTOINCREMENT never
+ *   hands a number out twice, even after the newest rows are purged.
+ *
+ * Chosen over Synapse's multi-writer stream ids (each writer's in-flight positions, published
+ * and merged across nodes: needs liveness tracking of every node) and over per-conversation
+ * orders merged per org (positions a client cannot hold as one number).
  */
-const takeEventSeq = prepared((db, p: Slots<'orgId' | 'count'>) =>
+
+/** Events one transaction may record: the index takes the low 16 bits of the position (PostgreSQL). */
+export const MAX_EVENTS_PER_TRANSACTION = 1 << 16;
+
+const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** The horizon on PostgreSQL: positions below it are settled (committed or never will be). */
+const PG_HORIZON = sql<number>`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)`;
+
+type EventSlots = Slots<
+  'orgId' | 'index' | 'type' | 'conversationId' | 'recipients' | 'payload' | 'createdAt'
+>;
+const eventValues = (p: EventSlots) => ({
+  org_id: p.orgId,
+  type: p.type,
+  conversation_id: p.conversationId,
+  recipients: p.recipients,
+  payload: p.payload,
+  created_at: p.createdAt,
+});
+
+const insertPg = prepared((db, p: EventSlots) =>
   db
-    .insertInto('org_event_seq')
-    .values({ org_id: p.orgId, last_seq: p.count })
-    .onConflict((oc) =>
-      oc.column('org_id').doUpdateSet({ last_seq: sql`org_event_seq.last_seq + ${p.count}` }),
-    )
-    .returning('last_seq'),
+    .insertInto('event')
+    .values({ seq: sql<number>`(pg_current_xact_id()::text::bigint << 16) + ${p.index}`, ...eventValues(p) })
+    .returning('seq'),
+);
+const insertSqlite = prepared((db, p: EventSlots) =>
+  db.insertInto('event').values(eventValues(p)).returning('seq'),
 );
 
-export async function nextEventSeq(db: Db, orgId: string, count: number): Promise<number> {
-  const [row] = await takeEventSeq.execute(db, { orgId, count });
-  return Number(row!.last_seq) - count + 1;
-}
+export type UnnumberedEvent = Omit<DomainEvent, 'seq'>;
 
-const insertEventRow = prepared(
-  (db, p: Slots<'orgId' | 'seq' | 'type' | 'conversationId' | 'recipients' | 'payload' | 'createdAt'>) =>
-    db.insertInto('event').values({
-      org_id: p.orgId,
-      seq: p.seq,
-      type: p.type,
-      conversation_id: p.conversationId,
-      recipients: p.recipients,
-      payload: p.payload,
-      created_at: p.createdAt,
-    }),
-);
-
-export async function insertEvents(db: Db, events: DomainEvent[]): Promise<void> {
-  for (const e of events) {
-    await insertEventRow.execute(db, {
+/**
+ * Stores events in the caller's transaction and gives them their positions. `firstIndex` is
+ * how many events the transaction stored before these (the low bits on PostgreSQL).
+ */
+export async function insertEvents(
+  db: Db,
+  events: readonly UnnumberedEvent[],
+  firstIndex: number,
+): Promise<DomainEvent[]> {
+  if (firstIndex + events.length > MAX_EVENTS_PER_TRANSACTION)
+    throw new Error(`one transaction may record at most ${MAX_EVENTS_PER_TRANSACTION} events`);
+  const insert = isPostgres(db) ? insertPg : insertSqlite;
+  const out: DomainEvent[] = [];
+  for (const [i, e] of events.entries()) {
+    const [row] = await insert.execute(db, {
       orgId: e.orgId,
-      seq: e.seq,
+      index: firstIndex + i,
       type: e.type,
       conversationId: e.conversationId,
       recipients: JSON.stringify(e.recipients),
       payload: JSON.stringify(e.payload),
       createdAt: e.createdAt,
     });
+    out.push({ ...e, seq: Number(row!.seq) });
   }
+  return out;
 }
 
-/** Events of an org after `afterSeq`, oldest first (catch-up). */
+/** Bounds a read of the log at the horizon (PostgreSQL) or at `below` (a caller's bound), whichever is lower. */
+function belowHorizon<Q extends { where: (...a: any[]) => Q }>(db: Db, q: Q, below: number | undefined): Q {
+  let out = q;
+  if (isPostgres(db)) out = out.where('seq', '<', PG_HORIZON);
+  if (below !== undefined) out = out.where('seq', '<', below);
+  return out;
+}
+
+/**
+ * The positions and orgs of the settled events after `afterSeq` (below `below` when given),
+ * oldest first: the gateways' tail read, index-only.
+ */
+export async function listEventTail(
+  db: Db,
+  afterSeq: number,
+  limit: number,
+  below?: number,
+): Promise<{ seq: number; orgId: string }[]> {
+  const q = db.selectFrom('event').select(['seq', 'org_id']).where('seq', '>', afterSeq);
+  const rows = await belowHorizon(db, q, below).orderBy('seq').limit(limit).execute();
+  return rows.map((r) => ({ seq: Number(r.seq), orgId: String(r.org_id) }));
+}
+
+/** The events at these positions, oldest first. */
+export async function listEventsAt(db: Db, seqs: readonly number[]): Promise<DomainEvent[]> {
+  if (seqs.length === 0) return [];
+  const rows = await db.selectFrom('event').selectAll().where('seq', 'in', seqs).orderBy('seq').execute();
+  return rows.map(toEvent);
+}
+
+/** An org's settled events after `afterSeq`, oldest first (catch-up). */
 export async function listEventsAfter(
   db: Db,
   orgId: string,
   afterSeq: number,
   limit: number,
 ): Promise<DomainEvent[]> {
-  const rows = await db
-    .selectFrom('event')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+  const q = db.selectFrom('event').selectAll().where('org_id', '=', orgId).where('seq', '>', afterSeq);
+  const rows = await belowHorizon(db, q, undefined).orderBy('seq').limit(limit).execute();
   return rows.map(toEvent);
 }
 
-/** The events of an org with seq in [fromSeq, toSeq], oldest first. */
-export async function listEventsBetween(
+/**
+ * The last settled position handed out (0 when none): the highest stored below the horizon,
+ * or a higher one whose events were since removed.
+ */
+export async function findLastEventSeq(db: Db): Promise<number> {
+  const q = db.selectFrom('event').select('seq');
+  const [top, log] = await Promise.all([
+    belowHorizon(db, q, undefined).orderBy('seq', 'desc').limit(1).executeTakeFirst(),
+    db.selectFrom('event_log').select('removed_max').where('id', '=', 1).executeTakeFirst(),
+  ]);
+  return Math.max(Number(top?.seq ?? 0), Number(log?.removed_max ?? 0));
+}
+
+/** Positions up to this one may have been dropped by retention (0 when none were). */
+export async function findDroppedUpto(db: Db): Promise<number> {
+  const row = await db.selectFrom('event_log').select('dropped_upto').where('id', '=', 1).executeTakeFirst();
+  return Number(row?.dropped_upto ?? 0);
+}
+
+async function noteRemoved(db: Db, maxSeq: number | null, dropped: boolean): Promise<void> {
+  if (maxSeq === null) return;
+  const greatest = (col: 'dropped_upto' | 'removed_max') =>
+    sql<number>`case when ${sql.ref(col)} > ${maxSeq} then ${sql.ref(col)} else ${maxSeq} end`;
+  await db
+    .updateTable('event_log')
+    .set(
+      dropped
+        ? { dropped_upto: greatest('dropped_upto'), removed_max: greatest('removed_max') }
+        : { removed_max: greatest('removed_max') },
+    )
+    .where('id', '=', 1)
+    .execute();
+}
+
+async function maxSeqWhere(
   db: Db,
-  orgId: string,
-  fromSeq: number,
-  toSeq: number,
-): Promise<DomainEvent[]> {
-  const rows = await db
-    .selectFrom('event')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('seq', '>=', fromSeq)
-    .where('seq', '<=', toSeq)
-    .orderBy('seq')
-    .execute();
-  return rows.map(toEvent);
+  filter: (q: ReturnType<typeof selectMax>) => ReturnType<typeof selectMax>,
+): Promise<number | null> {
+  const row = await filter(selectMax(db)).executeTakeFirst();
+  return row?.max == null ? null : Number(row.max);
 }
+const selectMax = (db: Db) => db.selectFrom('event').select((eb) => eb.fn.max('seq').as('max'));
 
-/** The last sequence number an org has handed out (0 when none). */
-export async function findLastEventSeq(db: Db, orgId: string): Promise<number> {
-  const row = await db
-    .selectFrom('org_event_seq')
-    .select('last_seq')
-    .where('org_id', '=', orgId)
-    .executeTakeFirst();
-  return row ? Number(row.last_seq) : 0;
-}
-
-/** The last sequence number of each of these orgs (orgs that never had an event are absent). */
-export async function findLastEventSeqs(db: Db, orgIds: readonly string[]): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (let i = 0; i < orgIds.length; i += 500) {
-    const rows = await db
-      .selectFrom('org_event_seq')
-      .select(['org_id', 'last_seq'])
-      .where('org_id', 'in', orgIds.slice(i, i + 500))
-      .execute();
-    for (const r of rows) out.set(String(r.org_id), Number(r.last_seq));
-  }
-  return out;
-}
-
-/** The oldest event still kept for an org, or undefined when none is. */
-export async function findOldestEventSeq(db: Db, orgId: string): Promise<number | undefined> {
-  const row = await db
-    .selectFrom('event')
-    .select((eb) => eb.fn.min('seq').as('min'))
-    .where('org_id', '=', orgId)
-    .executeTakeFirst();
-  return row?.min == null ? undefined : Number(row.min);
-}
-
-/** Drops events older than `before` (epoch ms); returns how many. */
+/**
+ * Drops events created before `before` (epoch ms); returns how many. Clients whose `since`
+ * is below the highest dropped position must resync.
+ */
 export async function deleteEventsBefore(db: Db, before: number): Promise<number> {
-  const res = await db.deleteFrom('event').where('created_at', '<', before).executeTakeFirst();
-  return Number(res.numDeletedRows);
+  return db.transaction().execute(async (tx) => {
+    const max = await maxSeqWhere(tx, (q) => q.where('created_at', '<', before));
+    if (max === null) return 0;
+    const res = await tx.deleteFrom('event').where('created_at', '<', before).executeTakeFirst();
+    await noteRemoved(tx, max, true);
+    return Number(res.numDeletedRows);
+  });
 }
 
-/** Removes every event that concerns a conversation (used when it is purged). */
-export async function deleteConversationEvents(db: Db, conversationId: string): Promise<number> {
-  const res = await db.deleteFrom('event').where('conversation_id', '=', conversationId).executeTakeFirst();
+/** Removes every event of these conversations (they are purged); in the caller's transaction. */
+export async function deleteConversationEvents(db: Db, conversationIds: readonly string[]): Promise<number> {
+  if (conversationIds.length === 0) return 0;
+  const max = await maxSeqWhere(db, (q) => q.where('conversation_id', 'in', conversationIds));
+  if (max === null) return 0;
+  const res = await db.deleteFrom('event').where('conversation_id', 'in', conversationIds).executeTakeFirst();
+  await noteRemoved(db, max, false);
   return Number(res.numDeletedRows);
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../context.ts';
 import type { ConversationKind, SupportChat, SupportState, VisitorChannel } from '../../domain/model.ts';
+import { deleteConversationEvents } from './events.ts';
 import { toSupportChat } from './rows.ts';
 
 /** The recycle bin: moving conversations in and out, and purging them for good. */
@@ -263,7 +264,7 @@ export async function purgeDue(
   const locked = await q.execute();
   if (locked.length === 0) return [];
   const lockedIds = locked.map((r) => String(r.id));
-  await db.deleteFrom('event').where('conversation_id', 'in', lockedIds).execute();
+  await deleteConversationEvents(db, lockedIds);
   // Webhook deliveries carry copies of the events' payloads: they go too.
   await db.deleteFrom('webhook_delivery').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('sticky_message').where('conversation_id', 'in', lockedIds).execute();

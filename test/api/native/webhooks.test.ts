@@ -4,10 +4,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { inTransaction } from '../../../src/context.ts';
 import { MAX_DELIVERY_ATTEMPTS, retryDelayMs } from '../../../src/domain/webhooks.ts';
 import { runJobsUntilIdle } from '../../../src/jobs/runner.ts';
-import { recordEvents } from '../../../src/services/events.ts';
+import { inTransaction } from '../../../src/services/tx.ts';
 import { buildTestApp, call, type TestApp } from '../../support/app.ts';
 import {
   closeAfterConcurrency,
@@ -302,14 +301,14 @@ describe('deliveries', () => {
     const event = { type: 'support.waiting' as const, recipients: [o.owner.actor.id], payload: { n: 1 } };
     await assert.rejects(
       inTransaction(t.ctx, async (tx) => {
-        await recordEvents(t.ctx, tx, o.org.id, [event]);
+        tx.emit(o.org.id, [event]);
         throw new Error('the change fails after its event was recorded');
       }),
       /the change fails/,
     );
     const none = await call(t.app, o.owner.token, 'GET', `/v1/webhooks/${hook.id}/deliveries`);
     assert.equal(none.body.items.length, 0);
-    await inTransaction(t.ctx, (tx) => recordEvents(t.ctx, tx, o.org.id, [event]));
+    await inTransaction(t.ctx, async (tx) => tx.emit(o.org.id, [event]));
     const one = await call(t.app, o.owner.token, 'GET', `/v1/webhooks/${hook.id}/deliveries`);
     assert.equal(one.body.items.length, 1);
     assert.deepEqual(one.body.items[0].payload.data, { n: 1 });
