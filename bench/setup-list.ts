@@ -4,8 +4,8 @@
  * `conversations` group conversations with one other user, and `messages` messages spread
  * evenly over them in time order (ids in the Snowflake layout of src/domain/ids.ts, node ids
  * 1000+ so they never meet the server's). Every denormalized field the list reads is set as the
- * server would have set it: conversation.last_message_id / last_activity_at / member_count and
- * member.activity_at / unread_count. A few conversations are pinned.
+ * server would have set it: conversation.last_message_id / last_activity_at / member_count / message_count, message.ordinal and
+ * membership.read_ordinal (the unread count derives from them). A few conversations are pinned.
  *
  * Then it times the list query in process (the repository function the route calls, through
  * Kysely and node:sqlite, on the server's own store code) for the first page and a page deep in
@@ -109,28 +109,29 @@ function build(input: ListSetupInput): { buildMs: number; fileMiB: number } {
 
   const insConv = db.prepare(
     `INSERT INTO conversation (id, org_id, kind, title, creator_id, member_count, last_message_id,
-       last_activity_at, created_at, updated_at)
-     VALUES (?, ?, 'group', ?, ?, 2, ?, ?, ?, ?)`,
+       last_activity_at, created_at, updated_at, message_count)
+     VALUES (?, ?, 'group', ?, ?, 2, ?, ?, ?, ?, ?)`,
   );
+  // Unread = the conversation's message count - the member's read ordinal (- excluded).
   const insMember = db.prepare(
-    `INSERT INTO member (conversation_id, actor_id, org_id, role, joined_at, unread_count, hidden, pinned, activity_at)
-     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+    `INSERT INTO membership (conversation_id, actor_id, org_id, role, joined_at, read_ordinal, hidden, pinned)
+     VALUES (?, ?, ?, ?, ?, ?, 0, ?)`,
   );
   tx(() => {
     for (let c = 0; c < C; c++) {
       const created = firstMsgAt - 3_600_000 + c;
       const last = lastIndex[c]!;
       const lastAt = msgAt(last);
-      insConv.run(convIds[c]!, orgId, `Group ${c}`, ownerId, msgId(last), lastAt, created, created);
+      insConv.run(convIds[c]!, orgId, `Group ${c}`, ownerId, msgId(last), lastAt, created, created, perConv);
       const pinned = c % 4000 === 7 ? 1 : 0;
-      insMember.run(convIds[c]!, ownerId, orgId, 'owner', created, Math.floor(rand() * 4), pinned, lastAt);
-      insMember.run(convIds[c]!, peerId, orgId, 'member', created, 0, 0, lastAt);
+      insMember.run(convIds[c]!, ownerId, orgId, 'owner', created, perConv - Math.floor(rand() * 4), pinned);
+      insMember.run(convIds[c]!, peerId, orgId, 'member', created, perConv, 0);
     }
   });
 
   const insMsg = db.prepare(
-    `INSERT INTO message (id, org_id, conversation_id, sender_id, type, text, created_at)
-     VALUES (?, ?, ?, ?, 'text', ?, ?)`,
+    `INSERT INTO message (id, org_id, conversation_id, sender_id, type, text, created_at, ordinal)
+     VALUES (?, ?, ?, ?, 'text', ?, ?, ?)`,
   );
   const BATCH = 50_000;
   for (let start = 0; start < M; start += BATCH) {
@@ -140,7 +141,15 @@ function build(input: ListSetupInput): { buildMs: number; fileMiB: number } {
         const words = 6 + (i % 11);
         let text = `#${i}`;
         for (let w = 0; w < words; w++) text += ` ${WORDS[(i * 7 + w * 3) % WORDS.length]}`;
-        insMsg.run(msgId(i), orgId, convIds[c]!, i % 2 ? ownerId : peerId, text, msgAt(i));
+        insMsg.run(
+          msgId(i),
+          orgId,
+          convIds[c]!,
+          i % 2 ? ownerId : peerId,
+          text,
+          msgAt(i),
+          Math.floor(i / C) + 1,
+        );
       }
     });
   }
@@ -162,7 +171,7 @@ async function timeQuery(input: ListSetupInput) {
     },
     transformResult: async (args) => args.result,
   };
-  const base = { actorId: input.ownerId, hidden: false, now: Date.now(), limit: 51 };
+  const base = { orgId: input.orgId, actorId: input.ownerId, hidden: false, now: Date.now(), limit: 51 };
   await listConversationsForActor(store.db.withPlugin(capture), base);
   const firstQuery = captured as { sql: string; parameters: readonly unknown[] } | null;
   // The cursor `deepPages` pages down, as the route would decode it.

@@ -7,7 +7,7 @@ import { isId } from '../domain/ids.ts';
 import { presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import { toAppError } from '../http/errors.ts';
-import { catchUpPage, eventsAt, eventTail, lastEventSeq } from '../services/events.ts';
+import { catchUpPage, eventsAt, eventTail, lastEventSeq, newestEventSettled } from '../services/events.ts';
 import { sendMessage } from '../services/messages.ts';
 import { startTyping } from '../services/typing.ts';
 
@@ -82,6 +82,9 @@ interface OrgState {
   sockets: number;
   ready: Promise<void>;
 }
+
+/** The longest catch-up waits for an open lower position before it sends `ready` anyway. */
+const CATCH_UP_SETTLE_MS = 5_000;
 
 /** The frame of an event: serialized once, sent as is to every socket that gets it. */
 function frameOf(e: DomainEvent): string {
@@ -231,14 +234,27 @@ export class Gateway {
     }
   }
 
+  /**
+   * Sends what the client missed, then `ready`. Catch-up reads only settled positions; when a
+   * write transaction holding a lower position is still open, it waits for it (a bounded
+   * while) and reads again, so `ready` means every event committed before the client came is
+   * behind it (what commits later comes live).
+   */
   async #catchUp(client: Client, since: number): Promise<void> {
     const { orgId, actor } = client.principal;
+    const open = () => client.socket.readyState === client.socket.OPEN;
+    const deadline = Date.now() + CATCH_UP_SETTLE_MS;
     let after = since;
     for (;;) {
-      const page = await catchUpPage(this.#ctx, orgId, actor.id, after);
-      for (const e of page.events) this.#send(client, frameOf(e));
-      after = page.scannedTo;
-      if (page.done || client.socket.readyState !== client.socket.OPEN) break;
+      const settled = await newestEventSettled(this.#ctx);
+      for (;;) {
+        const page = await catchUpPage(this.#ctx, orgId, actor.id, after);
+        for (const e of page.events) this.#send(client, frameOf(e));
+        after = page.scannedTo;
+        if (page.done || !open()) break;
+      }
+      if (settled || !open() || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 10));
     }
     client.sentUpTo = after;
     const held = client.buffer ?? [];

@@ -95,7 +95,6 @@ export async function createConversation(
         ...others.map((actorId) => ({ actorId, role: 'member' as const })),
       ],
       now,
-      now,
     );
     tx.emit(p.orgId, [
       {
@@ -158,6 +157,7 @@ export async function listConversations(
 ): Promise<{ items: ConversationView[]; nextCursor: string | null }> {
   const after = input.cursor ? decodeCursor(input.cursor, 'conversations', ['int', 'int', 'id']) : undefined;
   const rows = await listConversationsForActor(ctx.db, {
+    orgId: p.orgId,
     actorId: p.actor.id,
     kind: input.kind,
     modifiedBefore: input.modifiedBefore,

@@ -4,7 +4,9 @@ import type { DomainEvent, NewEvent } from '../domain/events.ts';
 import {
   deleteEventsBefore,
   findDroppedUpto,
+  findEventHorizon,
   findLastEventSeq,
+  findNewestEventSeq,
   listEventsAfter,
   listEventsAt,
   listEventTail,
@@ -81,6 +83,15 @@ export function eventTail(
 /** The stored events at these positions, oldest first. */
 export function eventsAt(ctx: AppContext, seqs: readonly number[]): Promise<DomainEvent[]> {
   return listEventsAt(ctx.db, seqs);
+}
+
+/**
+ * Whether every event stored now is settled (readable by catch-up): false while a
+ * transaction holding a lower position than the newest stored event is still open.
+ */
+export async function newestEventSettled(ctx: AppContext): Promise<boolean> {
+  const newest = await findNewestEventSeq(ctx.db);
+  return (await findEventHorizon(ctx.db)) > newest;
 }
 
 /** The last settled position handed out. */

@@ -5,7 +5,7 @@ import type { MemberState } from '../domain/model.ts';
 import { presentMemberState } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import { updateMember } from '../store/repos/conversations.ts';
-import { countUnread, findLatestMessageId, findMessage } from '../store/repos/messages.ts';
+import { findLatestMessageId, findMessage, readPositionAt } from '../store/repos/messages.ts';
 import { loadConversation } from './access.ts';
 import { selfAudience } from './recipients.ts';
 import { inTransaction } from './tx.ts';
@@ -84,12 +84,12 @@ export async function markRead(
   if (me.readMessageId !== null && (target === null || BigInt(target) < BigInt(me.readMessageId))) {
     target = me.readMessageId;
   }
-  const unread = await countUnread(ctx.db, conversation.id, p.actor.id, target);
+  const at = await readPositionAt(ctx.db, conversation.id, p.actor.id, target);
   return changeMyState(
     ctx,
     p,
     conversation.id,
-    { read_message_id: target, unread_count: unread },
+    { read_message_id: target, read_ordinal: at.ordinal, unread_excluded: at.excluded },
     'member.read',
   );
 }

@@ -77,10 +77,8 @@ export async function addMembers(ctx: AppContext, p: Principal, conversationId: 
       conversation.id,
       fresh.map((actorId) => ({ actorId, role: 'member' as const })),
       now,
-      conversation.lastActivityAt,
     );
-    // A member's list position is the conversation's own last activity, joining or not.
-    await rejoinMembers(tx.db, conversation.id, returning, now, conversation.lastActivityAt);
+    await rejoinMembers(tx.db, conversation.id, returning, now);
     const added = fresh.length + returning.length;
     if (added > 0) {
       await adjustMemberCount(tx.db, conversation.id, added, now);

@@ -6,7 +6,9 @@ import { authorize } from '../domain/policies/decision.ts';
 import { presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import {
+  bumpConversation,
   findMessage,
+  findMessageByClientId,
   insertMessage,
   listMessages as listMessageRows,
   markMessageDeleted,
@@ -30,14 +32,32 @@ export interface SendMessageInput {
   clientId?: string | undefined;
 }
 
+/** A retry with the same client id committed between our check and our insert: run the send again. */
+class SendRaced extends Error {}
+
 /**
- * Stores a message and, in the same transaction, moves the conversation's last activity,
- * bumps every other member's unread count and un-hides it for everyone. A retried send with
- * the same client id returns the stored message (`created: false`); reusing a client id for a
- * different message is `idempotency_key_reused` (409). `reply_to_not_found` (404) when the
- * replied-to message is not in this conversation.
+ * Stores a message and, in the same transaction, moves the conversation's count, last message
+ * and activity (so every other member's unread count and list order, which derive from them;
+ * hidden entries come back) and the sender's read position. A fixed number of rows, whatever
+ * the number of members. A retried send with the same client id returns the stored message
+ * (`created: false`); reusing a client id for a different message is `idempotency_key_reused`
+ * (409). `reply_to_not_found` (404) when the replied-to message is not in this conversation.
  */
 export async function sendMessage(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+  input: SendMessageInput,
+): Promise<{ message: Message; created: boolean }> {
+  try {
+    return await sendOnce(ctx, p, conversationId, input);
+  } catch (err) {
+    if (!(err instanceof SendRaced)) throw err;
+    return sendOnce(ctx, p, conversationId, input);
+  }
+}
+
+function sendOnce(
   ctx: AppContext,
   p: Principal,
   conversationId: string,
@@ -58,8 +78,25 @@ export async function sendMessage(
           `Message ${input.replyToId} not found in this conversation`,
         );
     }
-    const now = ctx.clock.now();
-    const result = await insertMessage(tx.db, {
+    if (input.clientId) {
+      const m = await findMessageByClientId(tx.db, p.orgId, p.actor.id, input.clientId);
+      if (m) {
+        if (
+          m.conversationId !== conversation.id ||
+          (m.deletedAt === null && m.editedAt === null && m.text !== input.text)
+        ) {
+          throw new ConflictError(
+            'idempotency_key_reused',
+            'This client id was already used for a different message',
+            {
+              message_id: m.id,
+            },
+          );
+        }
+        return { message: m, created: false };
+      }
+    }
+    const message: Message = {
       id: ctx.ids.next(),
       orgId: p.orgId,
       conversationId: conversation.id,
@@ -69,36 +106,22 @@ export async function sendMessage(
       metadata: input.metadata ?? null,
       replyToId: input.replyToId ?? null,
       clientId: input.clientId ?? null,
-      createdAt: now,
+      createdAt: ctx.clock.now(),
       editedAt: null,
       deletedAt: null,
-    });
-    if (!result.created) {
-      const m = result.message;
-      if (
-        m.conversationId !== conversation.id ||
-        (m.deletedAt === null && m.editedAt === null && m.text !== input.text)
-      ) {
-        throw new ConflictError(
-          'idempotency_key_reused',
-          'This client id was already used for a different message',
-          {
-            message_id: m.id,
-          },
-        );
-      }
-      return result;
-    }
-    const audience = await recordActivity(tx.db, result.message);
+    };
+    const ordinal = await bumpConversation(tx.db, message);
+    if (!(await insertMessage(tx.db, message, ordinal))) throw new SendRaced();
+    const audience = await recordActivity(tx.db, message, ordinal);
     tx.emit(p.orgId, [
       {
         type: 'message.created',
         conversationId: conversation.id,
         recipients: audience,
-        payload: { message: presentMessage(result.message) },
+        payload: { message: presentMessage(message) },
       },
     ]);
-    return result;
+    return { message, created: true };
   });
 }
 

@@ -1,7 +1,14 @@
 import type { AppContext, Db } from '../context.ts';
 import { type AppError, ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { NewEvent } from '../domain/events.ts';
-import type { Actor, Department, SupportChat, SupportSettings, VisitorChannel } from '../domain/model.ts';
+import type {
+  Actor,
+  Department,
+  Message,
+  SupportChat,
+  SupportSettings,
+  VisitorChannel,
+} from '../domain/model.ts';
 import { allow, authorize, deny } from '../domain/policies/decision.ts';
 import {
   canEnd,
@@ -32,7 +39,7 @@ import {
 import { isUniqueViolation } from '../store/db.ts';
 import { findActor, findActorsByIds } from '../store/repos/actors.ts';
 import { adjustMemberCount } from '../store/repos/conversations.ts';
-import { insertMessage, recordActivity } from '../store/repos/messages.ts';
+import { bumpConversation, insertMessage, recordActivity } from '../store/repos/messages.ts';
 import { findOrgSettings, updateOrgSetting } from '../store/repos/orgs.ts';
 import { reschedulePurges } from '../store/repos/recycle-bin.ts';
 import {
@@ -223,8 +230,8 @@ export async function startSupportChat(
         open ? { conversation_id: open.id, state: open.state } : null,
       );
     }
-    await joinSupportChat(tx.db, p.orgId, chat.id, visitor.id, 'member', now, now);
-    const { message } = await insertMessage(tx.db, {
+    await joinSupportChat(tx.db, p.orgId, chat.id, visitor.id, 'member', now);
+    const message: Message = {
       id: ctx.ids.next(),
       orgId: p.orgId,
       conversationId: chat.id,
@@ -237,8 +244,10 @@ export async function startSupportChat(
       createdAt: now,
       editedAt: null,
       deletedAt: null,
-    });
-    await recordActivity(tx.db, message);
+    };
+    const ordinal = await bumpConversation(tx.db, message);
+    await insertMessage(tx.db, message, ordinal);
+    await recordActivity(tx.db, message, ordinal);
     const staff = await findDepartmentStaffIds(tx.db, p.orgId, department.id);
     tx.emit(p.orgId, [
       {
@@ -339,7 +348,7 @@ export async function pickUpChat(ctx: AppContext, p: Principal, id: string): Pro
       { departmentId: chat.departmentId },
     );
     if (!updated) throw await conflictFor(tx.db, p.orgId, chat.id, 'pick_up');
-    if (await joinSupportChat(tx.db, p.orgId, chat.id, p.actor.id, 'owner', now, updated.lastActivityAt))
+    if (await joinSupportChat(tx.db, p.orgId, chat.id, p.actor.id, 'owner', now))
       await adjustMemberCount(tx.db, chat.id, 1, now);
     tx.emit(p.orgId, [
       await supportEvent(tx.db, updated, 'support.picked_up', [updated.departmentId], {
@@ -437,10 +446,7 @@ export async function transferChat(
         attenderId: chat.attenderId,
       });
       if (!updated) throw await conflictFor(tx.db, p.orgId, chat.id, action);
-      if (
-        target &&
-        (await joinSupportChat(tx.db, p.orgId, chat.id, target.id, 'member', now, updated.lastActivityAt))
-      )
+      if (target && (await joinSupportChat(tx.db, p.orgId, chat.id, target.id, 'member', now)))
         await adjustMemberCount(tx.db, chat.id, 1, now);
       const extra = {
         from_department_id: chat.departmentId,

@@ -56,6 +56,8 @@ export interface ConversationTable {
   last_activity_at: number;
   created_at: number;
   updated_at: number;
+  /** Messages ever sent in it (deleted ones too): the newest message's ordinal. */
+  message_count?: number;
   /*
    * Support and recycle-bin columns (migration 2026-11-21T02-00-support). Optional here so rows
    * built by code that predates them still type-check; NULL for conversations that are not
@@ -80,6 +82,10 @@ export interface ConversationTable {
   open_key?: string | null;
 }
 
+/**
+ * The view `member` (migration 2026-12-04T01-00-unread-counters): a membership row with its
+ * derived columns (unread_count, hidden, activity_at). Read members here; write `membership`.
+ */
 export interface MemberTable {
   conversation_id: string;
   actor_id: string;
@@ -97,6 +103,28 @@ export interface MemberTable {
   activity_at: number;
 }
 
+/** The member rows themselves (see MemberTable for the derived view). */
+export interface MembershipTable {
+  conversation_id: string;
+  actor_id: string;
+  org_id: string;
+  role: string;
+  joined_at: number;
+  left_at: number | null;
+  muted_until: number | null;
+  read_message_id: string | null;
+  /** The ordinal of the last message read (0: none). */
+  read_ordinal: number;
+  /** Messages after read_ordinal that do not count as unread (deleted before they were read). */
+  unread_excluded: number;
+  draft: string | null;
+  draft_updated_at: number | null;
+  /** Hidden for this member (the flag), until a message comes after hidden_ordinal. */
+  hidden: number;
+  hidden_ordinal: number;
+  pinned: number;
+}
+
 export interface MessageTable {
   id: string;
   org_id: string;
@@ -110,6 +138,8 @@ export interface MessageTable {
   created_at: number;
   edited_at: number | null;
   deleted_at: number | null;
+  /** 1, 2, … in its conversation (conversation.message_count when it was sent). */
+  ordinal?: number | null;
 }
 
 export interface StickyMessageTable {
@@ -205,6 +235,7 @@ export interface Database {
   access_token: AccessTokenTable;
   conversation: ConversationTable;
   member: MemberTable;
+  membership: MembershipTable;
   message: MessageTable;
   sticky_message: StickyMessageTable;
   idempotency_key: IdempotencyKeyTable;

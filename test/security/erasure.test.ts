@@ -288,7 +288,7 @@ describe('erasure on PostgreSQL', () => {
         'event',
         'webhook_delivery',
         'sticky_message',
-        'member',
+        'membership',
         'conversation',
         'idempotency_key',
       ];

@@ -162,23 +162,26 @@ export async function seedConversations(
           role: i === 0 ? ('owner' as const) : ('member' as const),
         })),
         now,
-        now,
       );
       for (let m = 0; m < input.messagesEach; m++) {
-        await insertMessage(tx, {
-          id: ctx.ids.next(),
-          orgId: input.orgId,
-          conversationId: id,
-          senderId: input.members[m % input.members.length]!.id,
-          type: 'text',
-          text: `message ${m} of ${c}`,
-          metadata: null,
-          replyToId: null,
-          clientId: null,
-          createdAt: now + m,
-          editedAt: null,
-          deletedAt: null,
-        });
+        await insertMessage(
+          tx,
+          {
+            id: ctx.ids.next(),
+            orgId: input.orgId,
+            conversationId: id,
+            senderId: input.members[m % input.members.length]!.id,
+            type: 'text',
+            text: `message ${m} of ${c}`,
+            metadata: null,
+            replyToId: null,
+            clientId: null,
+            createdAt: now + m,
+            editedAt: null,
+            deletedAt: null,
+          },
+          m + 1,
+        );
       }
     }
   });

@@ -1,9 +1,9 @@
 import { hashToken } from '../../src/auth/tokens.ts';
 import type { AppContext } from '../../src/context.ts';
-import type { Actor } from '../../src/domain/model.ts';
+import type { Actor, Message } from '../../src/domain/model.ts';
 import { Scope } from '../../src/domain/scopes.ts';
 import { insertConversation, insertMembers } from '../../src/store/repos/conversations.ts';
-import { insertMessage, recordActivity } from '../../src/store/repos/messages.ts';
+import { bumpConversation, insertMessage, recordActivity } from '../../src/store/repos/messages.ts';
 import { insertToken } from '../../src/store/repos/tokens.ts';
 
 /**
@@ -53,7 +53,6 @@ export async function seedConversationWithId(
       role: i === 0 && input.kind !== 'direct' ? ('owner' as const) : ('member' as const),
     })),
     input.now,
-    input.now,
   );
 }
 
@@ -61,7 +60,7 @@ export async function seedMessageWithId(
   ctx: AppContext,
   m: { id: string; orgId: string; conversationId: string; senderId: string; text: string; createdAt: number },
 ): Promise<void> {
-  const { message } = await insertMessage(ctx.db, {
+  const message: Message = {
     ...m,
     type: 'text',
     metadata: null,
@@ -69,8 +68,10 @@ export async function seedMessageWithId(
     clientId: null,
     editedAt: null,
     deletedAt: null,
-  });
-  await recordActivity(ctx.db, message);
+  };
+  const ordinal = await bumpConversation(ctx.db, message);
+  await insertMessage(ctx.db, message, ordinal);
+  await recordActivity(ctx.db, message, ordinal);
 }
 
 /** A token with a given literal secret (e.g. a vendor page's example token). */

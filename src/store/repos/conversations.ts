@@ -65,17 +65,20 @@ export async function adjustMemberCount(db: Db, id: string, delta: number, now: 
     .execute();
 }
 
+/** The conversation's message count: what a member who joins now has read (they start with nothing unread). */
+const messageCountOf = (conversationId: string) =>
+  sql<number>`(select message_count from conversation where id = ${conversationId})`;
+
 export async function insertMembers(
   db: Db,
   orgId: string,
   conversationId: string,
   members: { actorId: string; role: MemberRole }[],
   now: number,
-  activityAt: number,
 ): Promise<void> {
   if (members.length === 0) return;
   await db
-    .insertInto('member')
+    .insertInto('membership')
     .values(
       members.map((m) => ({
         conversation_id: conversationId,
@@ -86,35 +89,30 @@ export async function insertMembers(
         left_at: null,
         muted_until: null,
         read_message_id: null,
-        unread_count: 0,
+        read_ordinal: messageCountOf(conversationId),
+        unread_excluded: 0,
         draft: null,
         draft_updated_at: null,
         hidden: 0,
+        hidden_ordinal: 0,
         pinned: 0,
-        activity_at: activityAt,
       })),
     )
     .execute();
 }
 
 /** Brings back members who had left: they rejoin with fresh per-member state. */
-export async function rejoinMembers(
-  db: Db,
-  conversationId: string,
-  actorIds: string[],
-  now: number,
-  activityAt: number,
-) {
+export async function rejoinMembers(db: Db, conversationId: string, actorIds: string[], now: number) {
   if (actorIds.length === 0) return;
   await db
-    .updateTable('member')
+    .updateTable('membership')
     .set({
       left_at: null,
       joined_at: now,
       role: 'member',
-      unread_count: 0,
+      read_ordinal: messageCountOf(conversationId),
+      unread_excluded: 0,
       hidden: 0,
-      activity_at: activityAt,
     })
     .where('conversation_id', '=', conversationId)
     .where('actor_id', 'in', actorIds)
@@ -159,21 +157,24 @@ export async function updateMember(
     left_at: number | null;
     muted_until: number | null;
     read_message_id: string | null;
-    unread_count: number;
+    read_ordinal: number;
+    unread_excluded: number;
     draft: string | null;
     draft_updated_at: number | null;
     hidden: number;
     pinned: number;
   }>,
 ): Promise<MemberState | undefined> {
-  const row = await db
-    .updateTable('member')
-    .set(values)
+  // Hidden until the next message: remember how far the conversation was when it was hidden.
+  const set = values.hidden === 1 ? { ...values, hidden_ordinal: messageCountOf(conversationId) } : values;
+  const res = await db
+    .updateTable('membership')
+    .set(set)
     .where('conversation_id', '=', conversationId)
     .where('actor_id', '=', actorId)
-    .returningAll()
     .executeTakeFirst();
-  return row ? toMember(row) : undefined;
+  if (Number(res.numUpdatedRows) === 0) return undefined;
+  return findMember(db, conversationId, actorId);
 }
 
 export interface MemberWithActor {
@@ -221,6 +222,7 @@ export async function findOldestMember(db: Db, conversationId: string): Promise<
 }
 
 export interface ListFilter {
+  orgId: string;
   actorId: string;
   kind?: ConversationKind | undefined;
   modifiedBefore?: number | undefined;
@@ -241,18 +243,118 @@ export interface ConversationListRow {
   lastSenderName: string | null;
 }
 
+/** A member's derived state, from its membership row `m` and conversation `c` (as the view `member` has it). */
+const unreadOf = sql<number>`case when c.message_count - m.read_ordinal - m.unread_excluded > 0
+  then c.message_count - m.read_ordinal - m.unread_excluded else 0 end`;
+const hiddenNow = sql<boolean>`(m.hidden = 1 and c.message_count <= m.hidden_ordinal)`;
+
+/**
+ * Above this many (unpinned) conversations, an actor's list is read by walking the org's
+ * conversations newest first and keeping the actor's (the index conversation_org_activity, no
+ * sort: a page costs about a page of lookups when the actor is in a good share of the org's
+ * conversations); at or below it, by reading all the actor's conversations and sorting them
+ * (cheaper when they are few). A walk looks at WALK_BUDGET conversations at most; when they
+ * hold fewer than a page of the actor's, the page is completed by the sort.
+ */
+const WALK_THRESHOLD = 500;
+const WALK_BUDGET = 5_000;
+
 /**
  * One page of an actor's conversations, pinned-in-list first, then newest activity first, by
- * keyset on (pinned, activity_at, conversation_id) so concurrent inserts never shift or repeat items.
+ * keyset on (pinned, last activity, conversation id) so concurrent inserts never shift or
+ * repeat items. Nothing here is per-member per message: the order is the conversation's own
+ * last activity, unread counts derive from its message count (migration
+ * 2026-12-04T01-00-unread-counters).
  */
 export async function listConversationsForActor(db: Db, f: ListFilter): Promise<ConversationListRow[]> {
-  let q = db
-    .selectFrom('member as m')
-    .innerJoin('conversation as c', 'c.id', 'm.conversation_id')
+  const out: ConversationListRow[] = [];
+  for (const pinned of f.pinned === true ? [1] : f.pinned === false ? [0] : [1, 0]) {
+    if (f.after && pinned > f.after.pinned) continue;
+    let after = f.after?.pinned === pinned ? f.after : undefined;
+    let need = f.limit - out.length;
+    if (need <= 0) break;
+    if (pinned === 0 && (await countMemberships(db, f.actorId, WALK_THRESHOLD + 1)) > WALK_THRESHOLD) {
+      const found = await listPage(db, f, pinned, after, need, true);
+      out.push(...found);
+      need -= found.length;
+      const last = found.at(-1);
+      if (need <= 0) break;
+      if (last)
+        after = {
+          pinned,
+          activityAt: last.conversation.lastActivityAt,
+          conversationId: last.conversation.id,
+        };
+    }
+    out.push(...(await listPage(db, f, pinned, after, need, false)));
+  }
+  return out;
+}
+
+/** How many current memberships the actor has, counting at most `upTo`. */
+async function countMemberships(db: Db, actorId: string, upTo: number): Promise<number> {
+  const row = await db
+    .selectFrom(
+      db
+        .selectFrom('membership')
+        .select('conversation_id')
+        .where('actor_id', '=', actorId)
+        .where('pinned', '=', 0)
+        .limit(upTo)
+        .as('x'),
+    )
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+async function listPage(
+  db: Db,
+  f: ListFilter,
+  pinned: number,
+  after: ListFilter['after'],
+  limit: number,
+  walk: boolean,
+): Promise<ConversationListRow[]> {
+  // CROSS JOIN fixes the loop order on SQLite (PostgreSQL plans it as an inner join). The walk
+  // looks at the org's next WALK_BUDGET conversations by activity, in the index's order.
+  const window = () => {
+    let w = db
+      .selectFrom('conversation')
+      .select(['id', 'last_activity_at'])
+      .where('org_id', '=', f.orgId)
+      .where('deleted_at', 'is', null);
+    if (after)
+      w = w.where((eb) =>
+        eb(eb.refTuple('last_activity_at', 'id'), '<', eb.tuple(after.activityAt, after.conversationId)),
+      );
+    return w.orderBy('last_activity_at', 'desc').orderBy('id', 'desc').limit(WALK_BUDGET).as('w');
+  };
+  const from = walk
+    ? db
+        .selectFrom(window())
+        .crossJoin('conversation as c')
+        .crossJoin('membership as m')
+        .whereRef('c.id', '=', 'w.id')
+    : db.selectFrom('membership as m').crossJoin('conversation as c');
+  let q = from
     .leftJoin('message as lm', 'lm.id', 'c.last_message_id')
     .leftJoin('actor as ls', 'ls.id', 'lm.sender_id')
-    .selectAll('m')
     .select([
+      'm.conversation_id',
+      'm.actor_id',
+      'm.org_id',
+      'm.role',
+      'm.joined_at',
+      'm.left_at',
+      'm.muted_until',
+      'm.read_message_id',
+      unreadOf.as('unread_count'),
+      'm.draft',
+      'm.draft_updated_at',
+      sql<number>`case when ${hiddenNow} then 1 else 0 end`.as('hidden'),
+      'm.pinned',
+      'c.last_activity_at as activity_at',
       'c.id as c_id',
       'c.org_id as c_org_id',
       'c.kind as c_kind',
@@ -275,13 +377,15 @@ export async function listConversationsForActor(db: Db, f: ListFilter): Promise<
       'lm.deleted_at as lm_deleted_at',
       'ls.name as ls_name',
     ])
+    .whereRef('m.conversation_id', '=', 'c.id')
     .where('m.actor_id', '=', f.actorId)
+    .where('m.pinned', '=', pinned)
     .where('m.left_at', 'is', null)
     .where('c.deleted_at', 'is', null)
-    .where('m.hidden', '=', f.hidden ? 1 : 0);
+    .where(f.hidden ? hiddenNow : sql<boolean>`not ${hiddenNow}`);
   if (f.kind) q = q.where('c.kind', '=', f.kind);
-  if (f.modifiedBefore !== undefined) q = q.where('m.activity_at', '<', f.modifiedBefore);
-  if (f.modifiedAfter !== undefined) q = q.where('m.activity_at', '>', f.modifiedAfter);
+  if (f.modifiedBefore !== undefined) q = q.where('c.last_activity_at', '<', f.modifiedBefore);
+  if (f.modifiedAfter !== undefined) q = q.where('c.last_activity_at', '>', f.modifiedAfter);
   if (f.drafts === true) q = q.where('m.draft', 'is not', null);
   if (f.drafts === false) q = q.where('m.draft', 'is', null);
   if (f.muted === true)
@@ -294,25 +398,14 @@ export async function listConversationsForActor(db: Db, f: ListFilter): Promise<
       ]),
     );
   }
-  if (f.pinned !== undefined) q = q.where('m.pinned', '=', f.pinned ? 1 : 0);
-  if (f.after) {
-    const a = f.after;
+  if (after) {
     // A row-value comparison, so both databases seek the index instead of walking it from the top.
     q = q.where((eb) =>
-      eb(
-        eb.refTuple('m.pinned', 'm.activity_at', 'm.conversation_id'),
-        '<',
-        eb.tuple(a.pinned, a.activityAt, a.conversationId),
-      ),
+      eb(eb.refTuple('c.last_activity_at', 'c.id'), '<', eb.tuple(after.activityAt, after.conversationId)),
     );
   }
-  const rows = await q
-    .orderBy('m.pinned', 'desc')
-    .orderBy('m.activity_at', 'desc')
-    .orderBy('m.conversation_id', 'desc')
-    .limit(f.limit)
-    .execute();
-  return rows.map((r) => ({
+  const rows = await q.orderBy('c.last_activity_at', 'desc').orderBy('c.id', 'desc').limit(limit).execute();
+  const out = rows.map((r) => ({
     conversation: toConversation({
       id: r.c_id,
       org_id: r.c_org_id,
@@ -346,6 +439,7 @@ export async function listConversationsForActor(db: Db, f: ListFilter): Promise<
           }),
     lastSenderName: r.ls_name ?? null,
   }));
+  return out;
 }
 
 const conversationWithMember = prepared((db, p: Slots<'orgId' | 'id' | 'actorId'>) =>

@@ -145,6 +145,19 @@ export async function findLastEventSeq(db: Db): Promise<number> {
   return Math.max(Number(top?.seq ?? 0), Number(log?.removed_max ?? 0));
 }
 
+/** The newest position stored, settled or not (0 when none). */
+export async function findNewestEventSeq(db: Db): Promise<number> {
+  const row = await db.selectFrom('event').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}
+
+/** The horizon now: every position below it is settled (all of them on SQLite). */
+export async function findEventHorizon(db: Db): Promise<number> {
+  if (!isPostgres(db)) return Number.MAX_SAFE_INTEGER;
+  const { rows } = await sql<{ h: string | number }>`select ${PG_HORIZON} as h`.execute(db);
+  return Number(rows[0]!.h);
+}
+
 /** Positions up to this one may have been dropped by retention (0 when none were). */
 export async function findDroppedUpto(db: Db): Promise<number> {
   const row = await db.selectFrom('event_log').select('dropped_upto').where('id', '=', 1).executeTakeFirst();

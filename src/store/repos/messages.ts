@@ -19,6 +19,7 @@ const insertMessageRow = prepared(
       | 'replyToId'
       | 'clientId'
       | 'createdAt'
+      | 'ordinal'
     >,
   ) =>
     db
@@ -36,11 +37,16 @@ const insertMessageRow = prepared(
         created_at: p.createdAt,
         edited_at: null,
         deleted_at: null,
+        ordinal: p.ordinal,
       })
       .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing()),
 );
 
-export async function insertMessage(db: Db, m: Message): Promise<{ message: Message; created: boolean }> {
+/**
+ * Inserts a message with its ordinal in the conversation (from bumpConversation, in the same
+ * transaction); false when the sender already used its client id (nothing inserted).
+ */
+export async function insertMessage(db: Db, m: Message, ordinal: number): Promise<boolean> {
   const inserted = await insertMessageRow.run(db, {
     id: m.id,
     orgId: m.orgId,
@@ -52,17 +58,29 @@ export async function insertMessage(db: Db, m: Message): Promise<{ message: Mess
     replyToId: m.replyToId,
     clientId: m.clientId,
     createdAt: m.createdAt,
+    ordinal,
   });
-  // Stored as given: the row is the input (no need to read it back; RETURNING costs).
-  if (inserted > 0) return { message: m, created: true };
-  const existing = await db
+  return inserted > 0;
+}
+
+const byClientId = prepared((db, p: Slots<'orgId' | 'senderId' | 'clientId'>) =>
+  db
     .selectFrom('message')
     .selectAll()
-    .where('org_id', '=', m.orgId)
-    .where('sender_id', '=', m.senderId)
-    .where('client_id', '=', m.clientId)
-    .executeTakeFirstOrThrow();
-  return { message: toMessage(existing), created: false };
+    .where('org_id', '=', p.orgId)
+    .where('sender_id', '=', p.senderId)
+    .where('client_id', '=', p.clientId),
+);
+
+/** The message a sender already sent with this client id, if any. */
+export async function findMessageByClientId(
+  db: Db,
+  orgId: string,
+  senderId: string,
+  clientId: string,
+): Promise<Message | undefined> {
+  const [row] = await byClientId.execute(db, { orgId, senderId, clientId });
+  return row ? toMessage(row) : undefined;
 }
 
 export async function findMessage(db: Db, conversationId: string, id: string): Promise<Message | undefined> {
@@ -120,36 +138,40 @@ export async function markMessageDeleted(db: Db, id: string, now: number): Promi
 }
 
 /**
- * Records a new message on the conversation and on every current member's row in two
- * statements; returns the current members' ids (the message's audience).
+ * A new message in the conversation: its count, last message and activity move (the row
+ * other sends of the conversation wait on); returns the message's ordinal.
  */
-const touchConversation = prepared((db, p: Slots<'id' | 'messageId' | 'at'>) =>
+const bumpConversationRow = prepared((db, p: Slots<'id' | 'messageId' | 'at'>) =>
   db
     .updateTable('conversation')
-    .set({ last_message_id: p.messageId, last_activity_at: p.at, updated_at: p.at })
-    .where('id', '=', p.id),
-);
-
-// Two plain UPDATEs and a read rather than one UPDATE with CASE ... RETURNING: SQLite's
-// RETURNING buffers and materializes every row, which cost twice as much as the updates
-// themselves for a 20-member group (measured with bench/diag-cpu.ts --sql).
-const touchOthers = prepared((db, p: Slots<'conversationId' | 'senderId' | 'at'>) =>
-  db
-    .updateTable('member')
-    .set({ activity_at: p.at, hidden: 0, unread_count: sql`unread_count + 1` })
-    .where('conversation_id', '=', p.conversationId)
-    .where('actor_id', '<>', p.senderId)
-    .where('left_at', 'is', null),
-);
-
-const touchSender = prepared((db, p: Slots<'conversationId' | 'senderId' | 'messageId' | 'at'>) =>
-  db
-    .updateTable('member')
     .set({
-      activity_at: p.at,
-      hidden: 0,
-      unread_count: 0,
+      message_count: sql`message_count + 1`,
+      last_message_id: p.messageId,
+      last_activity_at: p.at,
+      updated_at: p.at,
+    })
+    .where('id', '=', p.id)
+    .returning('message_count'),
+);
+
+export async function bumpConversation(db: Db, m: Message): Promise<number> {
+  const [row] = await bumpConversationRow.execute(db, {
+    id: m.conversationId,
+    messageId: m.id,
+    at: m.createdAt,
+  });
+  return Number(row!.message_count);
+}
+
+/** The sender has read up to their own message; their draft goes, and a hidden list entry comes back. */
+const readOwnMessage = prepared((db, p: Slots<'conversationId' | 'senderId' | 'messageId' | 'ordinal'>) =>
+  db
+    .updateTable('membership')
+    .set({
       read_message_id: p.messageId,
+      read_ordinal: p.ordinal,
+      unread_excluded: 0,
+      hidden: 0,
       draft: null,
       draft_updated_at: null,
     })
@@ -160,56 +182,66 @@ const touchSender = prepared((db, p: Slots<'conversationId' | 'senderId' | 'mess
 
 const currentMemberIds = prepared((db, p: Slots<'conversationId'>) =>
   db
-    .selectFrom('member')
+    .selectFrom('membership')
     .select('actor_id')
     .where('conversation_id', '=', p.conversationId)
     .where('left_at', 'is', null),
 );
 
 /**
- * After a message: the conversation's last message and activity move, every current member's
- * activity moves and the conversation is un-hidden for them, the others' unread counts grow,
- * and the sender has read up to it (its draft goes). Returns the current members (the audience).
+ * After a message (its conversation bumped, the row inserted): the sender has read it. The
+ * other members' rows are not touched: their unread counts and list order derive from the
+ * conversation's count and activity. Returns the current members (the audience).
  */
-export async function recordActivity(db: Db, m: Message): Promise<string[]> {
-  await touchConversation.execute(db, { id: m.conversationId, messageId: m.id, at: m.createdAt });
-  await touchOthers.execute(db, { conversationId: m.conversationId, senderId: m.senderId, at: m.createdAt });
-  await touchSender.execute(db, {
+export async function recordActivity(db: Db, m: Message, ordinal: number): Promise<string[]> {
+  await readOwnMessage.execute(db, {
     conversationId: m.conversationId,
     senderId: m.senderId,
     messageId: m.id,
-    at: m.createdAt,
+    ordinal,
   });
   const rows = await currentMemberIds.execute(db, { conversationId: m.conversationId });
   return rows.map((r) => String(r.actor_id));
 }
 
-/** A deleted message no longer counts as unread for members who had not read it. */
+/** A deleted message no longer counts as unread for the members who had not read it. */
 export async function uncountDeleted(db: Db, m: Message): Promise<void> {
+  const ordinal = sql<number>`(select ordinal from message where id = ${m.id})`;
   await db
-    .updateTable('member')
-    .set({ unread_count: sql`unread_count - 1` })
+    .updateTable('membership')
+    .set({ unread_excluded: sql`unread_excluded + 1` })
     .where('conversation_id', '=', m.conversationId)
     .where('left_at', 'is', null)
     .where('actor_id', '<>', m.senderId)
-    .where('unread_count', '>', 0)
-    .where((eb) => eb.or([eb('read_message_id', 'is', null), eb('read_message_id', '<', m.id)]))
+    .where('read_ordinal', '<', ordinal)
     .execute();
 }
 
-export async function countUnread(
+/**
+ * A read position at message `messageId` (or none): its ordinal, and how many messages after
+ * it do not count as unread for `actorId` (deleted ones, and the actor's own).
+ */
+export async function readPositionAt(
   db: Db,
   conversationId: string,
   actorId: string,
-  afterId: string | null,
-): Promise<number> {
-  let q = db
+  messageId: string | null,
+): Promise<{ ordinal: number; excluded: number }> {
+  let ordinal = 0;
+  if (messageId) {
+    const row = await db
+      .selectFrom('message')
+      .select('ordinal')
+      .where('id', '=', messageId)
+      .executeTakeFirst();
+    ordinal = Number(row?.ordinal ?? 0);
+  }
+  const row = await db
     .selectFrom('message')
     .select((eb) => eb.fn.countAll().as('n'))
     .where('conversation_id', '=', conversationId)
-    .where('sender_id', '<>', actorId)
-    .where('deleted_at', 'is', null);
-  if (afterId) q = q.where('id', '>', afterId);
-  const row = await q.executeTakeFirstOrThrow();
-  return Number(row.n);
+    .where('ordinal', '>', ordinal)
+    .where((eb) => eb.or([eb('deleted_at', 'is not', null), eb('sender_id', '=', actorId)]))
+    .executeTakeFirstOrThrow();
+  return { ordinal, excluded: Number(row.n) };
 }

@@ -209,7 +209,7 @@ const PURGED_TABLES = [
   'event',
   'webhook_delivery',
   'sticky_message',
-  'member',
+  'membership',
   'conversation',
   'idempotency_key',
 ];
@@ -275,7 +275,7 @@ export async function purgeDue(
     .where((eb) => eb.or(lockedIds.map((id) => eb('body', 'like', `%"${id}"%`))))
     .execute();
   await db.deleteFrom('message').where('conversation_id', 'in', lockedIds).execute();
-  await db.deleteFrom('member').where('conversation_id', 'in', lockedIds).execute();
+  await db.deleteFrom('membership').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('conversation').where('id', 'in', lockedIds).execute();
   return locked.map((r) => ({
     id: String(r.id),

@@ -273,7 +273,6 @@ export async function joinSupportChat(
   actorId: string,
   role: MemberRole,
   now: number,
-  activityAt: number,
 ): Promise<boolean> {
   const existing = await db
     .selectFrom('member')
@@ -283,7 +282,7 @@ export async function joinSupportChat(
     .executeTakeFirst();
   if (!existing) {
     await db
-      .insertInto('member')
+      .insertInto('membership')
       .values({
         conversation_id: conversationId,
         actor_id: actorId,
@@ -293,22 +292,30 @@ export async function joinSupportChat(
         left_at: null,
         muted_until: null,
         read_message_id: null,
-        unread_count: 0,
+        read_ordinal: sql<number>`(select message_count from conversation where id = ${conversationId})`,
+        unread_excluded: 0,
         draft: null,
         draft_updated_at: null,
         hidden: 0,
+        hidden_ordinal: 0,
         pinned: 0,
-        activity_at: activityAt,
       })
       .execute();
     return true;
   }
   await db
-    .updateTable('member')
+    .updateTable('membership')
     .set(
       existing.left_at === null
         ? { role }
-        : { role, left_at: null, joined_at: now, unread_count: 0, hidden: 0, activity_at: activityAt },
+        : {
+            role,
+            left_at: null,
+            joined_at: now,
+            read_ordinal: sql<number>`(select message_count from conversation where id = ${conversationId})`,
+            unread_excluded: 0,
+            hidden: 0,
+          },
     )
     .where('conversation_id', '=', conversationId)
     .where('actor_id', '=', actorId)
