@@ -6,20 +6,11 @@ import { createApp } from '../services/apps.ts';
 import { seedDemo } from '../services/demo.ts';
 import { createOrg, getOrgBySlug } from '../services/orgs.ts';
 import { issueToken } from '../services/tokens.ts';
-import { migrateToLatest } from '../store/migrate.ts';
 import { findActor, findActorByEmailOrExternalId } from '../store/repos/actors.ts';
-import { withContext, withStore } from './context.ts';
+import { withContext } from './context.ts';
 import { CliError, type Invocation, printJson, str } from './spec.ts';
 
 /** The admin commands: each opens the store and the services it needs, never the HTTP app. */
-
-export async function migrate({ values, config }: Invocation): Promise<undefined> {
-  const result = await withStore(config, (store) => migrateToLatest(store.db));
-  const applied = result.results?.map((r) => r.migrationName) ?? [];
-  if (values.json) printJson({ applied });
-  else process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Schema is up to date.\n');
-  return undefined;
-}
 
 export function baseUrl(config: Readonly<Config>): string {
   const host = config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host;

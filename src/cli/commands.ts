@@ -23,7 +23,7 @@ export const COMMANDS: Command[] = [
     name: 'migrate',
     summary: 'Bring the database schema up to date and exit (serve also does this at start-up).',
     options: { json },
-    run: async (inv) => (await import('./admin.ts')).migrate(inv),
+    run: async (inv) => (await import('./migrate.ts')).migrate(inv),
   },
   {
     name: 'seed demo',

@@ -4,8 +4,8 @@ import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../store/db.ts';
-import { withStore } from './context.ts';
 import { CliError, type Invocation, printJson, str } from './spec.ts';
+import { withStore } from './store.ts';
 
 /**
  * `parley export` / `parley import`: one org's data as JSON lines. The tables and their

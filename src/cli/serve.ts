@@ -1,8 +1,8 @@
 import { buildApp } from '../app.ts';
 import { seedDemo } from '../services/demo.ts';
 import { baseUrl, printDemo } from './admin.ts';
-import { openStore } from './context.ts';
 import type { Invocation } from './spec.ts';
+import { openStore } from './store.ts';
 
 /** `parley serve`: the HTTP server until SIGINT/SIGTERM; start-up failures reach main's explain(). */
 export async function serve({ values, config }: Invocation): Promise<undefined> {
