@@ -1,212 +1,101 @@
-import { parseArgs } from 'node:util';
-import { buildApp } from '../app.ts';
-import { parseScopeList } from '../auth/scopes.ts';
-import { type Config, ConfigError, loadConfig } from '../config.ts';
-import { AppError } from '../domain/errors.ts';
-import { parseScopes } from '../domain/scopes.ts';
-import { createApp } from '../services/apps.ts';
-import { seedDemo } from '../services/demo.ts';
-import { createOrg, getOrgBySlug } from '../services/orgs.ts';
-import { issueToken } from '../services/tokens.ts';
-import { createStore } from '../store/db.ts';
-import { migrateToLatest } from '../store/migrate.ts';
-import { findActor, findActorByEmailOrExternalId } from '../store/repos/actors.ts';
+import type { Config } from '../config.ts';
+import { COMMANDS, USAGE } from './commands.ts';
+import { explain } from './errors.ts';
+import { CliError, type Command, commandHelp, parseCommand, version } from './spec.ts';
 
-const USAGE = `parley <command>
+/**
+ * The `parley` command. Output meant for programs goes to stdout alone; messages go to stderr.
+ * Failures print one line naming the cause and the fix (the stack only with --debug) and exit
+ * 2 (usage, configuration) or 1 (anything else).
+ */
 
-  serve [--demo]                 run the HTTP server (migrates first; --demo seeds the demo org
-                                 and prints a token)
-  migrate                        bring the database schema up to date
-  seed demo                      create the demo org (once) and print a fresh token
-  org create --slug S --name N --owner-name N --owner-email E
-                                 create an org and its owner; prints a full-scope owner token
-  app create --org SLUG --name N  create an API app for the signed dialect (/compat/zim); prints
-                                 its AppId and ServerSecret
-  bench [--quick] [--only send,fanout,list,memory] [--pin]
-                                 run the benchmark suite (same as npm run bench)
-  token create --org SLUG --actor ID|EMAIL|EXTERNAL_ID [--scopes "a b"] [--name N] [--expires-in-days D]
-                                 issue an access token (scopes default to all)
-
-Configuration comes from the environment: see docs/operations.md.`;
-
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
-}
-
-async function withApp<T>(
-  config: Config,
-  fn: (ctx: Awaited<ReturnType<typeof buildApp>>['ctx']) => Promise<T>,
-): Promise<T> {
-  const { app, ctx } = await buildApp(config);
-  try {
-    return await fn(ctx);
-  } finally {
-    await app.close();
+/** The command named by the first words of argv, with the arguments after them. */
+function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const name = argv.slice(0, words).join(' ');
+    const cmd = COMMANDS.find((c) => c.name === name);
+    if (cmd && argv.length >= words) return { cmd, rest: argv.slice(words) };
   }
+  return undefined;
 }
 
-function printDemo(base: string, r: Awaited<ReturnType<typeof seedDemo>>): void {
-  process.stdout.write(
-    [
-      '',
-      `Demo org "${r.org.slug}" ${r.created ? 'created' : 'ready'}.`,
-      `  owner:  ${r.owner.name} <${r.owner.email}> (actor id ${r.owner.id})`,
-      `  token:  ${r.token}`,
-      '',
-      'Try:',
-      `  curl -H "Authorization: Bearer ${r.token}" ${base}/v1/conversations`,
-      `  Console:  ${base}/  (sign in with the token)`,
-      `  API docs: ${base}/docs`,
-      '',
-    ].join('\n'),
-  );
+function groupHelp(group: string): string | undefined {
+  const subs = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
+  if (subs.length === 0) return undefined;
+  return `usage: parley ${group} <${subs.map((c) => c.name.split(' ')[1]).join('|')}> [options]\n\n${subs
+    .map((c) => `  parley ${c.name.padEnd(14)}${c.summary}`)
+    .join('\n')}\n`;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [command, sub, ...rest] = argv;
-  let config: Config;
+async function main(argv: string[]): Promise<number> {
+  const [first] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? argv.slice(1) : [];
+    const found = topic.length > 0 ? findCommand(topic) : undefined;
+    if (topic.length > 0 && !found && !groupHelp(topic[0]!))
+      throw new CliError(`unknown command "${topic.join(' ')}": run \`parley --help\` for the list`, 2);
+    process.stdout.write(found ? commandHelp(found.cmd) : topic.length > 0 ? groupHelp(topic[0]!)! : USAGE);
+    return 0;
+  }
+  if (first === '--version' || first === '-v' || first === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    const group = groupHelp(first);
+    if (group && (argv[1] === '--help' || argv[1] === '-h')) {
+      process.stdout.write(group);
+      return 0;
+    }
+    if (group) {
+      const subs = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name);
+      const what = argv[1] === undefined ? 'needs a subcommand' : `has no subcommand "${argv[1]}"`;
+      throw new CliError(
+        `parley ${first} ${what}: use ${subs.map((s) => `\`parley ${s}\``).join(' or ')}`,
+        2,
+      );
+    }
+    if (first.startsWith('-'))
+      throw new CliError(`unknown option ${first}: run \`parley --help\` for the commands and options`, 2);
+    throw new CliError(`unknown command "${first}": run \`parley --help\` for the list`, 2);
+  }
+  const { cmd, rest } = found;
+  const { values, positionals } = parseCommand(cmd, rest);
+  if (values.help) {
+    process.stdout.write(commandHelp(cmd));
+    return 0;
+  }
+  let config: Readonly<Config>;
+  // Loaded only now: the configuration's schema library is the slowest import of all.
+  const { ConfigError, loadConfig } = await import('../config.ts');
   try {
-    config = loadConfig();
+    config = cmd.noConfig ? ({} as Config) : loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
+    if (err instanceof ConfigError)
+      throw new CliError(
+        `${err.problems.join('; ')}: fix these environment variables (docs/operations.md)`,
+        2,
+      );
     throw err;
   }
-
-  switch (command) {
-    case 'serve': {
-      const { values } = parseArgs({ args: argv.slice(1), options: { demo: { type: 'boolean' } } });
-      const { app, ctx } = await buildApp(config, { periodic: true, logger: true });
-      const base = `http://${config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host}:${config.port}`;
-      if (values.demo) printDemo(base, await seedDemo(ctx));
-      const shutdown = async (signal: string) => {
-        app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-        await app.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void shutdown('SIGINT'));
-      process.once('SIGTERM', () => void shutdown('SIGTERM'));
-      await app.listen({ port: config.port, host: config.host });
-      return;
-    }
-    case 'migrate': {
-      const store = createStore({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
-      const result = await migrateToLatest(store.db);
-      await store.close();
-      const applied = result.results?.map((r) => r.migrationName) ?? [];
-      process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Schema is up to date.\n');
-      return;
-    }
-    case 'seed': {
-      if (sub !== 'demo') fail('usage: parley seed demo');
-      await withApp(config, async (ctx) => printDemo(`http://localhost:${config.port}`, await seedDemo(ctx)));
-      return;
-    }
-    case 'org': {
-      if (sub !== 'create') fail('usage: parley org create --slug S --name N --owner-name N --owner-email E');
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          slug: { type: 'string' },
-          name: { type: 'string' },
-          'owner-name': { type: 'string' },
-          'owner-email': { type: 'string' },
-        },
-      });
-      if (!values.slug || !values['owner-email']) fail('org create needs --slug and --owner-email');
-      await withApp(config, async (ctx) => {
-        const { org, owner } = await createOrg(ctx, {
-          slug: values.slug!,
-          name: values.name ?? values.slug!,
-          ownerName: values['owner-name'] ?? values['owner-email']!,
-          ownerEmail: values['owner-email']!,
-        });
-        const { token } = await issueToken(ctx, {
-          orgId: org.id,
-          actorId: owner.id,
-          name: 'owner',
-          scopes: [...parseScopes('*').scopes],
-        });
-        process.stdout.write(
-          `org ${org.slug} (id ${org.id})\nowner ${owner.email} (actor id ${owner.id})\ntoken ${token}\n`,
-        );
-      });
-      return;
-    }
-    case 'app': {
-      if (sub !== 'create') fail('usage: parley app create --org SLUG --name N');
-      const { values } = parseArgs({
-        args: rest,
-        options: { org: { type: 'string' }, name: { type: 'string' } },
-      });
-      if (!values.org || !values.name) fail('app create needs --org and --name');
-      await withApp(config, async (ctx) => {
-        const org = await getOrgBySlug(ctx, values.org!);
-        if (!org) fail(`no org with slug ${values.org}`);
-        const app = await createApp(ctx, { orgId: org.id, system: true }, values.name!);
-        process.stdout.write(`AppId ${app.appId}\nServerSecret ${app.serverSecret}\n`);
-      });
-      return;
-    }
-    case 'token': {
-      if (sub !== 'create')
-        fail('usage: parley token create --org SLUG --actor ID|EMAIL|EXTERNAL_ID [--scopes "..."]');
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          org: { type: 'string' },
-          actor: { type: 'string' },
-          scopes: { type: 'string', default: '*' },
-          name: { type: 'string', default: 'cli' },
-          'expires-in-days': { type: 'string' },
-        },
-      });
-      if (!values.org || !values.actor) fail('token create needs --org and --actor');
-      const { scopes, unknown } = parseScopeList(values.scopes);
-      if (unknown.length > 0) fail(`unknown scopes: ${unknown.join(', ')}`);
-      const days = values['expires-in-days'] === undefined ? undefined : Number(values['expires-in-days']);
-      if (days !== undefined && !(days > 0)) fail('--expires-in-days must be a positive number');
-      await withApp(config, async (ctx) => {
-        const org = await getOrgBySlug(ctx, values.org!);
-        if (!org) fail(`no org with slug ${values.org}`);
-        const actor = /^[0-9]{1,19}$/.test(values.actor!)
-          ? await findActor(ctx.db, org.id, values.actor!)
-          : await findActorByEmailOrExternalId(ctx.db, org.id, values.actor!);
-        if (!actor) fail(`no actor ${values.actor} in org ${org.slug}`);
-        const { token, record } = await issueToken(ctx, {
-          orgId: org.id,
-          actorId: actor.id,
-          name: values.name!,
-          scopes,
-          expiresAt: days === undefined ? null : ctx.clock.now() + days * 86_400_000,
-        });
-        process.stdout.write(`${token}\n`);
-        process.stderr.write(
-          `token ${record.id} for ${actor.name} with scopes: ${record.scopes.join(' ')}\n`,
-        );
-      });
-      return;
-    }
-    case 'bench': {
-      // The benchmark suite (bench/run.ts) in its own process, with the same arguments.
-      const { spawnSync } = await import('node:child_process');
-      const script = new URL('../../bench/run.ts', import.meta.url).pathname;
-      const result = spawnSync(process.execPath, [script, ...argv.slice(1)], { stdio: 'inherit' });
-      process.exitCode = result.status ?? 1;
-      return;
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-      process.stdout.write(`${USAGE}\n`);
-      return;
-    default:
-      fail(`unknown command ${command}\n\n${USAGE}`);
-  }
+  configForErrors = config;
+  return (await cmd.run({ values, positionals, raw: rest, config })) ?? 0;
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof AppError) fail(`${err.code}: ${err.message}`);
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+let configForErrors: Readonly<Config> | undefined;
+const argv = process.argv.slice(2);
+const debug = argv.includes('--debug');
+
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const { message, exitCode } = explain(err, configForErrors);
+    process.stderr.write(`parley: ${message}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    // Open pools and sockets must not keep a failed command alive.
+    process.exit(exitCode);
+  },
+);
