@@ -19,6 +19,7 @@
  */
 import { open } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
 
 export interface FloorMessage {
   id: bigint;
@@ -83,6 +84,41 @@ export async function openFloorWriter(path: string, mode: 'minimal' | 'parley') 
       db.close();
       return wal.close();
     },
+  };
+}
+
+/**
+ * The PostgreSQL floor (`npm run bench -- --db postgres`): one durable INSERT per message, in
+ * autocommit, through a `pg` Pool of `poolSize` connections (the size Parley's pool has), into
+ * a table of its own with the `minimal` mode's columns and index. A prepared (named)
+ * statement; durability is the cluster's (synchronous_commit on: each commit waits for its WAL
+ * flush, concurrent commits share one, PostgreSQL's own group commit).
+ */
+export async function openPgFloorWriter(url: string, poolSize: number) {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  await pool.query(`CREATE TABLE IF NOT EXISTS floor_message (
+    id bigint PRIMARY KEY, conversation_id bigint NOT NULL, sender_id bigint NOT NULL,
+    text text NOT NULL, client_id text, created_at bigint NOT NULL)`);
+  await pool.query(
+    'CREATE INDEX IF NOT EXISTS floor_message_conversation ON floor_message (conversation_id, id)',
+  );
+  const text =
+    'INSERT INTO floor_message (id, conversation_id, sender_id, text, client_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)';
+  let seq = 0;
+  return {
+    async write(m: FloorMessage): Promise<FloorResult | Error> {
+      try {
+        await pool.query({
+          name: 'floor_insert',
+          text,
+          values: [m.id, m.conversationId, m.senderId ?? 0n, m.text, m.clientId, m.createdAt],
+        });
+        return { recipients: [], seq: ++seq };
+      } catch (err) {
+        return err as Error;
+      }
+    },
+    close: () => pool.end(),
   };
 }
 
