@@ -1058,13 +1058,12 @@ async function scenarioList() {
   const L = C.list;
   log(`\n== list: a user with ${L.conversations} conversations in a ${L.messages}-message store`);
   const dir = join(work, 'list');
-  mkdirSync(dir, { recursive: true });
-  const dbPath = join(dir, 'parley.db');
-  const env = { SQLITE_PATH: dbPath, LOG_LEVEL: 'warn', PATH: process.env.PATH };
-  const org = await createOrgCli(env, 'bench-list');
+  const db = await database('list');
+  const org = await createOrgCli(db.env, 'bench-list');
   const setup = forkChild('setup-list.ts');
   setup.send({
-    sqlitePath: dbPath,
+    sqlitePath: db.sqlitePath,
+    ...(db.url ? { databaseUrl: db.url } : {}),
     orgId: org.orgId,
     ownerId: org.ownerId,
     conversations: L.conversations,
@@ -1082,7 +1081,8 @@ async function scenarioList() {
 
   const headers = { authorization: `Bearer ${org.token}`, accept: 'application/json' };
   const firstPath = '/v1/conversations?limit=50';
-  const parley = await withServer(startParley({ sqlitePath: dbPath, inspect: opts.profile }), async (s) => {
+  const parley = await withServers([node(db)], async ([first0]) => {
+    const s = first0!;
     await liftRateLimit(s.url, org.token);
     const first = await fetch(`${s.url}${firstPath}`, { headers });
     const firstBody = await first.text();
@@ -1217,10 +1217,16 @@ async function scenarioMembers() {
           : {}),
       };
       const pgCpu = pgMeter();
+      const others = othersMeter(() => [process.pid, child.child.pid ?? 0], servicesMs);
       let pgMs = Number.NaN;
       const child = forkChild('diag-cpu.ts', (msg) => {
-        if (msg.type === 'measuring') pgCpu.start();
-        else if (msg.type === 'measured') pgMs = pgCpu.stop();
+        if (msg.type === 'measuring') {
+          pgCpu.start();
+          others.start();
+        } else if (msg.type === 'measured') {
+          pgMs = pgCpu.stop();
+          othersMax = Math.max(othersMax, others.stop());
+        }
       });
       child.send(input);
       const r = (await child.result) as SendCpuResult;
