@@ -991,7 +991,8 @@ async function scenarioFanout() {
           ? round((st.pgCpuMs * 1000) / st.sent, 0)
           : Number.NaN;
       };
-      const pgRate = pb && pb.rate < fixed ? pb.rate : fixed;
+      // (With two nodes: the lower of both bests, so both figures are at one rate.)
+      const pgRate = Math.min(fixed, pb?.rate ?? fixed, nodes === 2 ? (p2?.rate ?? fixed) : fixed);
       const one = pgAt(parley.result.steps, pgRate);
       row({
         scenario: 'fanout',
