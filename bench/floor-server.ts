@@ -9,16 +9,23 @@
  * Not a baseline of the table's ratios: it shows how much of the bare server's rate a server
  * that acknowledges durable writes can keep on this machine, whatever its code.
  *
+ * Given a postgres:// URL instead of a file, it is the PostgreSQL floor of `--db postgres`: one
+ * durable INSERT per request through a `pg` Pool of `pool-size` connections (floor-writer.ts).
+ *
  *   node bench/floor-server.ts <port> <sqlite-path> [minimal|parley]
+ *   node bench/floor-server.ts <port> <postgres-url> minimal <pool-size>
  */
 import { createServer } from 'node:http';
-import { openFloorWriter } from './floor-writer.ts';
+import { openFloorWriter, openPgFloorWriter } from './floor-writer.ts';
 
 const port = Number(process.argv[2]);
 const path = process.argv[3];
 const mode = process.argv[4] === 'parley' ? 'parley' : 'minimal';
-if (!path) throw new Error('usage: floor-server.ts <port> <sqlite-path> [minimal|parley]');
-const writer = await openFloorWriter(path, mode);
+if (!path)
+  throw new Error('usage: floor-server.ts <port> <sqlite-path|postgres-url> [minimal|parley] [pool-size]');
+const writer = /^postgres(ql)?:\/\//.test(path)
+  ? await openPgFloorWriter(path, Number(process.argv[5] ?? 10))
+  : await openFloorWriter(path, mode);
 let nextId = BigInt(Date.now() - 1_600_000_000_000) << 22n;
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };

@@ -19,6 +19,7 @@
  */
 import { open } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
 
 export interface FloorMessage {
   id: bigint;
@@ -86,6 +87,41 @@ export async function openFloorWriter(path: string, mode: 'minimal' | 'parley') 
   };
 }
 
+/**
+ * The PostgreSQL floor (`npm run bench -- --db postgres`): one durable INSERT per message, in
+ * autocommit, through a `pg` Pool of `poolSize` connections (the size Parley's pool has), into
+ * a table of its own with the `minimal` mode's columns and index. A prepared (named)
+ * statement; durability is the cluster's (synchronous_commit on: each commit waits for its WAL
+ * flush, concurrent commits share one, PostgreSQL's own group commit).
+ */
+export async function openPgFloorWriter(url: string, poolSize: number) {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  await pool.query(`CREATE TABLE IF NOT EXISTS floor_message (
+    id bigint PRIMARY KEY, conversation_id bigint NOT NULL, sender_id bigint NOT NULL,
+    text text NOT NULL, client_id text, created_at bigint NOT NULL)`);
+  await pool.query(
+    'CREATE INDEX IF NOT EXISTS floor_message_conversation ON floor_message (conversation_id, id)',
+  );
+  const text =
+    'INSERT INTO floor_message (id, conversation_id, sender_id, text, client_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)';
+  let seq = 0;
+  return {
+    async write(m: FloorMessage): Promise<FloorResult | Error> {
+      try {
+        await pool.query({
+          name: 'floor_insert',
+          text,
+          values: [m.id, m.conversationId, m.senderId ?? 0n, m.text, m.clientId, m.createdAt],
+        });
+        return { recipients: [], seq: ++seq };
+      } catch (err) {
+        return err as Error;
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
 function minimal(db: DatabaseSync) {
   db.exec(`CREATE TABLE IF NOT EXISTS floor_message (
     id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL, sender_id INTEGER NOT NULL,
@@ -105,28 +141,24 @@ function parley(db: DatabaseSync) {
   const conversation = db.prepare('SELECT org_id, creator_id FROM conversation WHERE id = ?');
   conversation.setReadBigInts(true);
   const access = db.prepare(
-    'SELECT m.left_at FROM conversation AS c JOIN member AS m ON m.conversation_id = c.id AND m.actor_id = ? WHERE c.org_id = ? AND c.id = ?',
+    'SELECT m.left_at FROM conversation AS c JOIN membership AS m ON m.conversation_id = c.id AND m.actor_id = ? WHERE c.org_id = ? AND c.id = ?',
+  );
+  const bump = db.prepare(
+    'UPDATE conversation SET message_count = message_count + 1, last_message_id = ?, last_activity_at = ?, updated_at = ? WHERE id = ? RETURNING message_count',
   );
   const insertMessage = db.prepare(
-    'INSERT INTO message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id, client_id, created_at, edited_at, deleted_at) ' +
-      "VALUES (?, ?, ?, ?, 'text', ?, NULL, NULL, ?, ?, NULL, NULL) ON CONFLICT (org_id, sender_id, client_id) DO NOTHING",
-  );
-  const others = db.prepare(
-    'UPDATE member SET activity_at = ?, hidden = 0, unread_count = unread_count + 1 WHERE conversation_id = ? AND actor_id <> ? AND left_at IS NULL',
+    'INSERT INTO message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id, client_id, created_at, edited_at, deleted_at, ordinal) ' +
+      "VALUES (?, ?, ?, ?, 'text', ?, NULL, NULL, ?, ?, NULL, NULL, ?) ON CONFLICT (org_id, sender_id, client_id) DO NOTHING",
   );
   const sender = db.prepare(
-    'UPDATE member SET activity_at = ?, hidden = 0, unread_count = 0, read_message_id = ?, draft = NULL, draft_updated_at = NULL WHERE conversation_id = ? AND actor_id = ? AND left_at IS NULL',
+    'UPDATE membership SET read_message_id = ?, read_ordinal = ?, unread_excluded = 0, hidden = 0, draft = NULL, draft_updated_at = NULL WHERE conversation_id = ? AND actor_id = ? AND left_at IS NULL',
   );
-  const audience = db.prepare('SELECT actor_id FROM member WHERE conversation_id = ? AND left_at IS NULL');
+  const audience = db.prepare(
+    'SELECT actor_id FROM membership WHERE conversation_id = ? AND left_at IS NULL',
+  );
   audience.setReadBigInts(true);
-  const counter = db.prepare(
-    'INSERT INTO org_event_seq (org_id, last_seq) VALUES (?, 1) ON CONFLICT (org_id) DO UPDATE SET last_seq = org_event_seq.last_seq + 1 RETURNING last_seq',
-  );
   const event = db.prepare(
-    "INSERT INTO event (org_id, seq, type, conversation_id, recipients, payload, created_at) VALUES (?, ?, 'message.created', ?, ?, ?, ?)",
-  );
-  const touch = db.prepare(
-    'UPDATE conversation SET last_message_id = ?, last_activity_at = ?, updated_at = ? WHERE id = ?',
+    "INSERT INTO event (org_id, type, conversation_id, recipients, payload, created_at) VALUES (?, 'message.created', ?, ?, ?, ?) RETURNING seq",
   );
   const webhooks = db.prepare('SELECT * FROM webhook WHERE org_id = ? AND active = 1');
   const conversations = new Map<bigint, { orgId: bigint; creatorId: bigint }>();
@@ -142,6 +174,9 @@ function parley(db: DatabaseSync) {
     const senderId = m.senderId ?? c.creatorId;
     const member = access.get(senderId, c.orgId, m.conversationId) as { left_at: number | null } | undefined;
     if (!member || member.left_at !== null) throw new Error('not a member');
+    const ordinal = Number(
+      (bump.get(m.id, m.createdAt, m.createdAt, m.conversationId) as { message_count: number }).message_count,
+    );
     const inserted = insertMessage.run(
       m.id,
       c.orgId,
@@ -150,14 +185,13 @@ function parley(db: DatabaseSync) {
       m.text,
       m.clientId,
       m.createdAt,
+      ordinal,
     ).changes;
     if (inserted !== 1) throw new Error('duplicate client id');
-    others.run(m.createdAt, m.conversationId, senderId);
-    sender.run(m.createdAt, m.id, m.conversationId, senderId);
+    sender.run(m.id, ordinal, m.conversationId, senderId);
     const recipients = (audience.all(m.conversationId) as { actor_id: bigint }[]).map((r) =>
       String(r.actor_id),
     );
-    const seq = Number((counter.get(c.orgId) as { last_seq: number }).last_seq);
     const payload = JSON.stringify({
       id: String(m.id),
       conversation_id: String(m.conversationId),
@@ -167,8 +201,13 @@ function parley(db: DatabaseSync) {
       client_id: m.clientId,
       created_at: new Date(m.createdAt).toISOString(),
     });
-    event.run(c.orgId, seq, m.conversationId, JSON.stringify(recipients), payload, m.createdAt);
-    touch.run(m.id, m.createdAt, m.createdAt, m.conversationId);
+    const seq = Number(
+      (
+        event.get(c.orgId, m.conversationId, JSON.stringify(recipients), payload, m.createdAt) as {
+          seq: number;
+        }
+      ).seq,
+    );
     webhooks.all(c.orgId);
     return { recipients, seq };
   };

@@ -15,10 +15,19 @@ import { parseScopes } from '../src/domain/scopes.ts';
 import { createOrg } from '../src/services/orgs.ts';
 import { issueToken } from '../src/services/tokens.ts';
 
-/** Builds the app in process with an org `slug` and its owner's all-scopes token; rate limit lifted. */
-export async function startInProcess(slug: string) {
+/**
+ * Builds the app in process with an org `slug` and its owner's all-scopes token; rate limit
+ * lifted. On a fresh SQLite file, or on the PostgreSQL database `databaseUrl` (a pool of
+ * `poolSize` connections, as DATABASE_POOL_SIZE gives `parley serve`).
+ */
+export async function startInProcess(slug: string, pgOpts: { databaseUrl?: string; poolSize?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `parley-${slug}-`));
-  const config = loadConfig({ SQLITE_PATH: join(dir, 'parley.db'), LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    SQLITE_PATH: join(dir, 'parley.db'),
+    DATABASE_URL: pgOpts.databaseUrl,
+    DATABASE_POOL_SIZE: pgOpts.poolSize === undefined ? undefined : String(pgOpts.poolSize),
+    LOG_LEVEL: 'silent',
+  });
   const { app, ctx } = await buildApp(config);
   await app.ready();
   const { org, owner } = await createOrg(ctx, {

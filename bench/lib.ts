@@ -80,19 +80,30 @@ export function cpuMs(pid: number): number | null {
 }
 const CLOCK_TICKS = 100;
 
-/** Measures a process's CPU use (% of one core) between start() and stop(). */
-export function cpuMeter(pid: number) {
+/** CPU time used between start() and stop() by what `readMs` counts (ms so far), and the wall time. */
+export function msMeter(readMs: () => number) {
   let t0 = 0;
   let c0 = 0;
   return {
     start() {
       t0 = performance.now();
-      c0 = cpuMs(pid) ?? 0;
+      c0 = readMs();
     },
+    stop(): { ms: number; wallMs: number } {
+      return { ms: readMs() - c0, wallMs: performance.now() - t0 };
+    },
+  };
+}
+
+/** Measures the CPU use (% of one core) of a process, or the sum of several, between start() and stop(). */
+export function cpuMeter(pid: number | number[]) {
+  const pids = typeof pid === 'number' ? [pid] : pid;
+  const meter = msMeter(() => pids.reduce((sum, p) => sum + (cpuMs(p) ?? 0), 0));
+  return {
+    start: meter.start,
     stop(): number {
-      const c = cpuMs(pid) ?? c0;
-      const t = performance.now() - t0;
-      return t > 0 ? Math.round(((c - c0) / t) * 100) : Number.NaN;
+      const { ms, wallMs } = meter.stop();
+      return wallMs > 0 ? Math.round((ms / wallMs) * 100) : Number.NaN;
     },
   };
 }
@@ -107,12 +118,13 @@ function cpuTimes(): { idle: number; total: number } {
 /**
  * How much of the machine (% of all cores) processes other than `pids` used between start()
  * and stop(): other work on a shared machine takes CPU from the server and the load generator
- * and lowers every figure, so each measured window says how much there was.
+ * and lowers every figure, so each measured window says how much there was. `servicesMs`: the
+ * CPU time of the run's own services (the throwaway PostgreSQL and Redis), not counted as others.
  */
-export function othersMeter(pids: () => number[]) {
+export function othersMeter(pids: () => number[], servicesMs: () => number = () => 0) {
   let m0 = cpuTimes();
   let mine0 = 0;
-  const mine = () => pids().reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
+  const mine = () => pids().reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), servicesMs());
   return {
     start() {
       m0 = cpuTimes();
@@ -221,7 +233,8 @@ export function pin(pid: number | undefined, cpu: 0 | 1): void {
   execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 }
 
-function track(child: ChildProcess, url: string): Server {
+/** A started child process as a Server: its output kept (the last 20 kB), stop() = SIGTERM, then SIGKILL. */
+export function track(child: ChildProcess, url: string): Server {
   pin(child.pid, 0);
   let log = '';
   const append = (chunk: string) => {

@@ -6,7 +6,8 @@
  * acknowledged). Each message's text carries its sequence number and send time; every
  * socket that receives its `message.created` event records the send-to-receive latency.
  * Every member's socket gets the event, the sender's included, so one message is
- * `members` deliveries on both servers.
+ * `members` deliveries on both servers. With `urls`, each group's members are spread over
+ * several nodes (cross-node delivery through Redis).
  *
  * A step passes when every delivery arrived (after a bounded drain), the p99 latency is within
  * `maxP99Ms`, the schedule was kept (>= 95% of the rate sent) and no error frame came back.
@@ -22,6 +23,12 @@ import { childMain, percentile, round, sleep } from './lib.ts';
 export interface FanoutInput {
   /** ws:// URL of the stream. */
   url: string;
+  /**
+   * The streams of several nodes of one cluster: member i of every group connects to
+   * urls[i % urls.length], so every group has members on each node and a message crosses
+   * nodes (`url` is then not used).
+   */
+  urls?: string[];
   groups: { id: string; members: { actorId: string; token: string }[] }[];
   /** The rates to climb, in messages per second (all groups together), the same for both servers. */
   rates: number[];
@@ -52,6 +59,8 @@ export interface StepResult {
   loadCpuPct: number;
   /** CPU use of the server while sending (% of one core), filled in by bench/run.ts. */
   serverCpuPct: number;
+  /** With --db postgres: the cluster's CPU time while sending, ms, filled in by bench/run.ts. */
+  pgCpuMs?: number;
   pass: boolean;
   why: string;
 }
@@ -112,7 +121,9 @@ async function main(input: FanoutInput): Promise<FanoutResult> {
   const all: { ws: WebSocket; group: number }[] = [];
   for (const [gi, g] of input.groups.entries()) {
     const sockets = await Promise.all(
-      g.members.map(async (m) => ({ ws: await connect(input.url, m.token) })),
+      g.members.map(async (m, i) => ({
+        ws: await connect(input.urls ? input.urls[i % input.urls.length]! : input.url, m.token),
+      })),
     );
     groups.push({ id: g.id, sockets });
     for (const s of sockets) all.push({ ws: s.ws, group: gi });

@@ -3,13 +3,17 @@
  * keep-alive connections for `durationS` seconds after an unmeasured warm-up of `warmupS`.
  * Connection i sends requests[i % requests.length] over and over. Latencies are recorded
  * from autocannon's per-response timings (microsecond resolution; autocannon's own histogram
- * rounds to whole milliseconds), and only 2xx answers count.
+ * rounds to whole milliseconds), and only 2xx answers count. With `urls` (several nodes of one
+ * cluster), the connections are split evenly between them, one autocannon instance each, in this
+ * one process, and the figures are of all of them together.
  */
 import autocannon from 'autocannon';
 import { childMain, percentile, round } from './lib.ts';
 
 export interface HttpLoadInput {
   url: string;
+  /** Several servers: the connections are split between them (`url` is then not used). */
+  urls?: string[];
   connections: number;
   durationS: number;
   warmupS: number;
@@ -38,6 +42,44 @@ export interface HttpLoadResult {
 }
 
 function runOnce(input: HttpLoadInput, durationS: number, onLatency?: (ms: number, status: number) => void) {
+  const urls = input.urls ?? [input.url];
+  return Promise.all(
+    urls.map((url, u) =>
+      runOne(
+        {
+          ...input,
+          url,
+          connections:
+            Math.floor(input.connections / urls.length) + (u === 0 ? input.connections % urls.length : 0),
+        },
+        durationS,
+        onLatency,
+      ),
+    ),
+  ).then((results) =>
+    results.length === 1
+      ? results[0]
+      : {
+          duration: Math.max(...results.map((r) => r.duration)),
+          '2xx': sum(results, (r) => r['2xx']),
+          non2xx: sum(results, (r) => r.non2xx),
+          errors: sum(results, (r) => r.errors),
+          timeouts: sum(results, (r) => r.timeouts),
+          statusCodeStats: results.reduce(
+            (all, r) => {
+              for (const [code, st] of Object.entries(r.statusCodeStats ?? {}))
+                all[code] = { count: (all[code]?.count ?? 0) + (st as { count: number }).count };
+              return all;
+            },
+            {} as Record<string, { count: number }>,
+          ),
+        },
+  );
+}
+
+const sum = (results: any[], f: (r: any) => number) => results.reduce((a, r) => a + f(r), 0);
+
+function runOne(input: HttpLoadInput, durationS: number, onLatency?: (ms: number, status: number) => void) {
   return new Promise<any>((resolve, reject) => {
     let i = 0;
     const instance = autocannon(

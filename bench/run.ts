@@ -16,13 +16,35 @@
  * - memory: RSS of the server idle and at the fan-out peak (measured in the fan-out scenario),
  *   against the relay's.
  *
+ * - members (only when named in --only): the per-member cost curve, CPU per send in process
+ *   (bench/diag-cpu.ts) into groups of 2, 20, 200, 1000 and 10000 members, and the ratio of
+ *   10000 members to 20; on SQLite, and on PostgreSQL too with --db postgres (where the
+ *   cluster's own CPU per send is printed beside).
+ *
  * Prints one table and writes it, with every detail, to test-results/bench.json. docs/performance.md
  * has the figures and what they mean.
  *
- *   npm run bench [-- --quick] [-- --only send,fanout,list,memory] [-- --profile] [-- --keep] [-- --no-wait] [-- --pin]
+ *   npm run bench [-- --quick] [-- --only send,fanout,list,memory,members] [-- --profile] [-- --keep] [-- --no-wait] [-- --pin]
+ *                 [-- --db postgres [--nodes 2] [--redis-url redis://...] [--pool-size 10]]
  *
  * --quick: short steps and a smaller list store (a smoke run, about a minute);
- * --only: some scenarios (memory is measured during fanout, so it runs the fan-out);
+ * --only: some scenarios (memory is measured during fanout, so it runs the fan-out); `members`
+ *   runs only when named;
+ * --db postgres: Parley on PostgreSQL + Redis (bench/pg-cluster.ts): the suite starts its own
+ *   throwaway PostgreSQL cluster (initdb + pg_ctl in a temporary directory, a free port,
+ *   production settings: PG_SETTINGS there) and its own Redis (no persistence), and stops both
+ *   at the end, on failure too. Each scenario gets a fresh database; Parley gets DATABASE_URL,
+ *   REDIS_URL and DATABASE_POOL_SIZE. The send scenario adds a PostgreSQL floor (the bare
+ *   server making one durable INSERT per request through a `pg` Pool of the same size,
+ *   bench/floor-server.ts) and Parley's rate as a ratio of it, and every PostgreSQL figure
+ *   comes with the cluster's own CPU per message (utime + stime of its processes);
+ * --nodes 2 (implies --db postgres): also measures two Parley processes on the same database
+ *   and Redis: the send load split between them, the fan-out's sockets alternating between
+ *   them within every group (so deliveries cross nodes through Redis); printed next to the
+ *   one-node figure, with their ratio;
+ * --redis-url: use this Redis instead of starting one (its keys and channels are shared);
+ * --pool-size: DATABASE_POOL_SIZE of every Parley node and the pool of the PostgreSQL floor
+ *   (default 10, Parley's default);
  * --profile: open the inspector of each Parley server and CPU-profile it during the measured
  *   load (V8's sampling profiler, as --cpu-prof, but only that window); prints the functions
  *   with the most self time and saves the .cpuprofile files (with --keep). A profiled run is
@@ -35,7 +57,8 @@
  *
  * Besides Parley and the baselines, the send and fan-out scenarios measure a durable floor
  * (bench/floor-server.ts, bench/relay-server.ts with a database): the baseline plus the writes
- * a Parley send makes, straight on node:sqlite; what any code could keep with those writes.
+ * a Parley send makes, straight on node:sqlite; what any code could keep with those writes
+ * (on SQLite; with --db postgres the send scenario's floor is the PostgreSQL one, above).
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -55,14 +78,19 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { SendCpuInput, SendCpuResult } from './diag-cpu.ts';
 import {
   api,
   cpuMeter,
+  cpuMs,
   cpuProfiler,
   createOrgCli,
   forkChild,
   liftRateLimit,
+  msMeter,
   othersMeter,
+  parleyEnv,
   percentile,
   pool,
   ROOT,
@@ -76,6 +104,7 @@ import {
 } from './lib.ts';
 import type { FanoutInput, FanoutResult, StepResult } from './load-fanout.ts';
 import type { HttpLoadInput, HttpLoadResult } from './load-http.ts';
+import { type Cluster, PG_SETTINGS, startPostgres, startRedis } from './pg-cluster.ts';
 import { formatProfile, type ProfileSummary, summarizeProfile } from './profile-summary.ts';
 import type { ListSetupInput, ListSetupResult } from './setup-list.ts';
 
@@ -87,11 +116,27 @@ const { values: opts } = parseArgs({
     keep: { type: 'boolean', default: false },
     'no-wait': { type: 'boolean', default: false },
     pin: { type: 'boolean', default: false },
+    db: { type: 'string', default: 'sqlite' },
+    nodes: { type: 'string', default: '1' },
+    'redis-url': { type: 'string' },
+    'pool-size': { type: 'string', default: '10' },
   },
 });
 if (opts.pin) process.env.PARLEY_BENCH_PIN = '1';
-const SCENARIOS = ['send', 'fanout', 'list', 'memory'] as const;
-const only = new Set((opts.only ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()));
+const SCENARIOS = ['send', 'fanout', 'list', 'memory', 'members'] as const;
+const only = new Set((opts.only ?? 'send,fanout,list,memory').split(',').map((s) => s.trim()));
+const nodes = Number(opts.nodes);
+const poolSize = Number(opts['pool-size']);
+if (
+  ![1, 2].includes(nodes) ||
+  !['sqlite', 'postgres'].includes(opts.db) ||
+  !(poolSize >= 1 && poolSize <= 100)
+) {
+  process.stderr.write('--db is sqlite or postgres, --nodes 1 or 2, --pool-size 1-100\n');
+  process.exit(2);
+}
+/** PostgreSQL + Redis (--db postgres; --nodes 2 needs them: the nodes share both). */
+const onPg = opts.db === 'postgres' || nodes === 2;
 for (const s of only) {
   if (!(SCENARIOS as readonly string[]).includes(s)) {
     process.stderr.write(`unknown scenario ${s}; pick from ${SCENARIOS.join(', ')}\n`);
@@ -122,12 +167,21 @@ const C = {
     durationS: quick ? 1.5 : 5,
     warmupS: quick ? 0.5 : 1,
   },
+  members: {
+    sizes: [2, 20, 200, 1000, 10_000],
+    concurrency: 64,
+    /** Sends measured into groups of `members`: fewer into the big ones (today's sends cost ~2 µs per member). */
+    sends: (members: number) => Math.round((quick ? 400 : 4000) / Math.max(1, Math.sqrt(members / 20))),
+    /** Groups per size: 16, fewer when that would make more member rows than this. */
+    memberRows: quick ? 10_000 : 40_000,
+  },
   // Message text in every scenario: the same size for Parley and the baselines.
   textChars: 100,
 };
 
 // A watchdog: the suite never runs unbounded (a full run is ~3 minutes on a quiet machine;
-// waiting for quiet and measuring again add to it).
+// waiting for quiet and measuring again add to it; PostgreSQL, two nodes and the member curve
+// more).
 const watchdog = setTimeout(
   () => {
     process.stderr.write('bench: over the time limit, stopping\n');
@@ -136,25 +190,95 @@ const watchdog = setTimeout(
       process.exit(3);
     });
   },
-  (quick ? 5 : 20) * 60_000,
+  (quick ? 5 : 20) * 60_000 * (onPg || only.has('members') ? 2 : 1),
 );
 watchdog.unref();
 
 const servers = new Set<Server>();
+/** With --db postgres: the throwaway cluster and Redis (ours unless --redis-url). */
+let cluster: Cluster | null = null;
+let redis: Server | null = null;
+let redisUrl = opts['redis-url'];
 async function cleanup() {
   await Promise.all([...servers].map((s) => s.stop()));
+  await Promise.all([cluster?.stop(), redis?.stop()]);
 }
-async function withServer<T>(start: Promise<Server>, fn: (s: Server) => Promise<T>): Promise<T> {
-  const s = await start;
-  servers.add(s);
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping\n`);
+    void cleanup().finally(() => {
+      if (!opts.keep) rmSync(work, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+/** CPU time the run's own services (PostgreSQL, our Redis) have used so far, ms. */
+const servicesMs = () => (cluster?.cpuMs() ?? 0) + (redis ? (cpuMs(redis.pid) ?? 0) : 0);
+
+/** Runs `fn` with the servers `starts` start (one after the other); stops them all after. */
+async function withServers<T>(
+  starts: (() => Promise<Server>)[],
+  fn: (s: Server[]) => Promise<T>,
+): Promise<T> {
+  const started: Server[] = [];
   try {
-    return await fn(s);
+    for (const start of starts) {
+      const s = await start();
+      servers.add(s);
+      started.push(s);
+    }
+    return await fn(started);
   } finally {
-    await s.stop();
-    servers.delete(s);
-    const warnings = s.log().trim();
-    if (warnings) process.stdout.write(`  (server ${s.url} logged:)\n${warnings.slice(-2000)}\n`);
+    for (const s of started) {
+      await s.stop();
+      servers.delete(s);
+      const warnings = s.log().trim();
+      if (warnings) process.stdout.write(`  (server ${s.url} logged:)\n${warnings.slice(-2000)}\n`);
+    }
   }
+}
+const withServer = <T>(start: Promise<Server>, fn: (s: Server) => Promise<T>) =>
+  withServers([() => start], ([s]) => fn(s!));
+
+interface Database {
+  sqlitePath: string;
+  /** On PostgreSQL: the scenario's database. */
+  url?: string;
+  /** The environment of `parley org create` and `parley serve` on it. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** A scenario's database: a fresh SQLite file in its directory, or a fresh database on the cluster. */
+async function database(scenario: string): Promise<Database> {
+  mkdirSync(join(work, scenario), { recursive: true });
+  const sqlitePath = join(work, scenario, 'parley.db');
+  if (!cluster) return { sqlitePath, env: parleyEnv(sqlitePath) };
+  const url = await cluster.createDatabase(`bench_${scenario}`);
+  return {
+    sqlitePath,
+    url,
+    env: {
+      ...parleyEnv(sqlitePath),
+      DATABASE_URL: url,
+      REDIS_URL: redisUrl,
+      DATABASE_POOL_SIZE: String(poolSize),
+    },
+  };
+}
+
+/** Starts Parley node `i` (0, 1) on the scenario's database (NODE_ID i + 1 on PostgreSQL). */
+const node =
+  (db: Database, i = 0) =>
+  () =>
+    startParley({
+      sqlitePath: db.sqlitePath,
+      inspect: opts.profile,
+      env: db.url ? { ...db.env, NODE_ID: String(i + 1) } : {},
+    });
+
+/** CPU time of the cluster between start() and stop(), ms (NaN on SQLite). */
+function pgMeter() {
+  const m = msMeter(() => cluster?.cpuMs() ?? Number.NaN);
+  return { start: m.start, stop: () => m.stop().ms };
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -194,23 +318,30 @@ const profiles: Record<string, ProfileSummary> = {};
 
 function row(r: Omit<Row, 'ratio'> & { ratio?: number | null }) {
   const ratio = r.ratio ?? (r.baseline ? r.parley / r.baseline : null);
-  rows.push({ ...r, ratio: ratio === null ? null : round(ratio, ratio < 1 ? 3 : 2) });
+  rows.push({
+    ...r,
+    ratio: ratio === null || !Number.isFinite(ratio) ? null : round(ratio, ratio < 1 ? 3 : 2),
+  });
 }
 
 /**
- * Runs bench/load-http.ts against the server with process id `pid`; `onMeasuring` is called
- * when the warm-up is over. Fills in the server's CPU use during the measured run.
+ * Runs bench/load-http.ts against the server with process id `pid` (or the nodes `pid` lists);
+ * `onMeasuring` is called when the warm-up is over. Fills in the servers' CPU use during the
+ * measured run, and on PostgreSQL the cluster's CPU time (ms).
  */
 async function httpLoad(
-  pid: number,
+  pid: number | number[],
   input: HttpLoadInput,
   onMeasuring?: () => void,
-): Promise<HttpLoadResult & { othersPct: number }> {
-  const meter = cpuMeter(pid);
-  const others = othersMeter(() => [pid, process.pid, child.child.pid ?? 0]);
+): Promise<HttpLoadResult & { othersPct: number; pgCpuMs: number }> {
+  const pids = typeof pid === 'number' ? [pid] : pid;
+  const meter = cpuMeter(pids);
+  const pgCpu = pgMeter();
+  const others = othersMeter(() => [...pids, process.pid, child.child.pid ?? 0], servicesMs);
   const child = forkChild('load-http.ts', (msg) => {
     if (msg.type === 'measuring') {
       meter.start();
+      pgCpu.start();
       others.start();
       onMeasuring?.();
     }
@@ -218,8 +349,11 @@ async function httpLoad(
   child.send(input);
   const result = (await child.result) as HttpLoadResult;
   result.serverCpuPct = meter.stop();
-  return { ...result, othersPct: others.stop() };
+  return { ...result, pgCpuMs: pgCpu.stop(), othersPct: others.stop() };
 }
+
+/** CPU µs per acknowledged request of a load's `cpuMs` (NaN without requests). */
+const usPer = (cpuMs: number, r: { ok: number }) => (r.ok > 0 ? round((cpuMs * 1000) / r.ok, 0) : Number.NaN);
 
 /** The most other processes used of the machine during any measurement kept in this run. */
 let othersMax = 0;
@@ -288,11 +422,19 @@ async function scenarioSend() {
     'content-type': 'application/json',
     accept: 'application/json',
   });
-  const load = (s: Server, token: string, conversationIds: string[], onMeasuring?: () => void) =>
-    httpLoad(
-      s.pid,
+  /** The load on one server or on several nodes (the connections split between them). */
+  const load = (
+    ss: Server | Server[],
+    token: string,
+    conversationIds: string[],
+    onMeasuring?: () => void,
+  ) => {
+    const list = Array.isArray(ss) ? ss : [ss];
+    return httpLoad(
+      list.map((s) => s.pid),
       {
-        url: s.url,
+        url: list[0]!.url,
+        ...(list.length > 1 ? { urls: list.map((s) => s.url) } : {}),
         connections: C.send.connections,
         durationS: C.send.durationS,
         warmupS: C.send.warmupS,
@@ -305,27 +447,31 @@ async function scenarioSend() {
       },
       onMeasuring,
     );
+  };
+  // The cluster's CPU per message (not for the bare server, which does not use it).
+  const pgNote = (r: { pgCpuMs: number; ok: number }) =>
+    cluster && r.pgCpuMs > 0 ? `, PostgreSQL ${usPer(r.pgCpuMs, r)} us/msg` : '';
+  const say = (name: string, r: Awaited<ReturnType<typeof load>>) =>
+    log(
+      `  ${name.padEnd(15)} ${r.rps} msgs/s, p50 ${r.p50} ms, p99 ${r.p99} ms; CPU: server ${r.serverCpuPct}%, load ${r.loadCpuPct}%${pgNote(r)}`,
+    );
 
   const fakeIds = Array.from({ length: C.send.groups }, (_, i) => String(7_000_000_000_000_000 + i));
   const bare = await withServer(startBaseline('bare-server.ts'), (s) =>
     uncontended('send, bare', () => load(s, 'x'.repeat(43), fakeIds)),
   );
-  log(
-    `  bare node:http: ${bare.rps} msgs/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms; CPU: server ${bare.serverCpuPct}%, load ${bare.loadCpuPct}%`,
-  );
+  say('bare node:http:', bare);
 
-  const dbPath = join(work, 'send', 'parley.db');
-  const env = { SQLITE_PATH: dbPath, LOG_LEVEL: 'warn', PATH: process.env.PATH };
-  mkdirSync(join(work, 'send'), { recursive: true });
-  const org = await createOrgCli(env, 'bench-send');
+  const db = await database('send');
+  const org = await createOrgCli(db.env, 'bench-send');
   let groupIds: string[] = [];
-  const parley = await withServer(startParley({ sqlitePath: dbPath, inspect: opts.profile }), async (s) => {
-    await liftRateLimit(s.url, org.token);
+  const { parley, parley2 } = await withServers([node(db)], async ([s]) => {
+    await liftRateLimit(s!.url, org.token);
     const others = await pool(
       Array.from({ length: C.send.others }, (_, i) => i),
       4,
       (i) =>
-        api(s.url, org.token, 'POST', '/v1/actors', {
+        api(s!.url, org.token, 'POST', '/v1/actors', {
           kind: 'user',
           name: `Send member ${i}`,
           role: 'member',
@@ -335,62 +481,66 @@ async function scenarioSend() {
       Array.from({ length: C.send.groups }, (_, i) => i),
       4,
       (i) =>
-        api(s.url, org.token, 'POST', '/v1/conversations', {
+        api(s!.url, org.token, 'POST', '/v1/conversations', {
           kind: 'group',
           title: `Send group ${i}`,
           member_ids: others.map((a) => a.id),
         }),
     );
     groupIds = groups.map((g) => g.id);
-    const profiler = await maybeProfile(s, 'send');
-    const result = await uncontended('send, Parley', () =>
-      load(
-        s,
-        org.token,
-        groups.map((g) => g.id),
-        profiler.start,
-      ),
-    );
+    const profiler = await maybeProfile(s!, 'send');
+    const result = await uncontended('send, Parley', () => load(s!, org.token, groupIds, profiler.start));
     await profiler.stop();
-    return result;
+    // Two nodes: the first one and a second on the same database and Redis, the load split.
+    const two =
+      nodes === 2
+        ? await withServers([node(db, 1)], ([s2]) =>
+            uncontended('send, Parley on 2 nodes', () => load([s!, s2!], org.token, groupIds)),
+          )
+        : null;
+    return { parley: result, parley2: two };
   });
-  log(
-    `  Parley:         ${parley.rps} msgs/s, p50 ${parley.p50} ms, p99 ${parley.p99} ms; CPU: server ${parley.serverCpuPct}%, load ${parley.loadCpuPct}%`,
-  );
-  if (parley.non2xx > 0 || parley.errors > 0) {
-    log(`  WARNING: Parley answered ${JSON.stringify(parley.statusCodes)} with ${parley.errors} errors`);
+  say('Parley:', parley);
+  if (parley2) say('Parley, 2 nodes:', parley2);
+  for (const [name, r] of [
+    ['Parley', parley],
+    ['Parley on 2 nodes', parley2],
+  ] as const) {
+    if (r && (r.non2xx > 0 || r.errors > 0))
+      log(`  WARNING: ${name} answered ${JSON.stringify(r.statusCodes)} with ${r.errors} errors`);
   }
   // Every acknowledged message is in the database after the server stopped.
-  const db = new DatabaseSync(dbPath, { readOnly: true });
-  const stored = Number((db.prepare('SELECT count(*) AS n FROM message').get() as { n: number }).n);
-  const pragmas = {
-    journal_mode: (db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode,
-  };
-  db.close();
+  const { stored, storage } = await countStored(db);
   log(
-    `  ${stored} messages stored (>= ${parley.ok} acknowledged in the measured window), journal ${pragmas.journal_mode}`,
+    `  ${stored} messages stored (>= ${parley.ok + (parley2?.ok ?? 0)} acknowledged in the measured windows), ${storage}`,
   );
   // The durable floors (bench/floor-server.ts): the bare server answering each POST after a
-  // durable write, one row of its own, then the rows a Parley send writes in Parley's schema
-  // (on a copy of the database Parley just wrote). Not baselines: what any code could keep.
+  // durable write, one row of its own, then (SQLite) the rows a Parley send writes in Parley's
+  // schema (on a copy of the database Parley just wrote). On PostgreSQL, one durable INSERT
+  // through a pg Pool of Parley's size on the same cluster. Not baselines: what any code could keep.
   const floor = async (mode: 'minimal' | 'parley') => {
-    const file = join(work, 'send', `floor-${mode}.db`);
-    if (mode === 'parley') {
-      copyFileSync(dbPath, file);
-      if (existsSync(`${dbPath}-wal`)) copyFileSync(`${dbPath}-wal`, `${file}-wal`);
+    let args: string[];
+    if (cluster) {
+      args = [await cluster.createDatabase('bench_floor'), mode, String(poolSize)];
+    } else {
+      const file = join(work, 'send', `floor-${mode}.db`);
+      if (mode === 'parley') {
+        copyFileSync(db.sqlitePath, file);
+        if (existsSync(`${db.sqlitePath}-wal`)) copyFileSync(`${db.sqlitePath}-wal`, `${file}-wal`);
+      }
+      args = [file, mode];
     }
-    const r = await withServer(startBaseline('floor-server.ts', [file, mode]), (s) =>
+    const r = await withServer(startBaseline('floor-server.ts', args), (s) =>
       uncontended(`send, floor (${mode})`, () => load(s, 'x'.repeat(43), groupIds)),
     );
-    log(
-      `  floor (${mode}): ${r.rps} msgs/s, p50 ${r.p50} ms, p99 ${r.p99} ms; CPU: server ${r.serverCpuPct}%, load ${r.loadCpuPct}%`,
-    );
+    say(`floor (${cluster ? 'pg' : mode}):`, r);
     if (r.non2xx > 0 || r.errors > 0) log(`  WARNING: the floor answered ${JSON.stringify(r.statusCodes)}`);
     return r;
   };
   const floorMinimal = await floor('minimal');
-  const floorParley = await floor('parley');
-  details.send = { bare, parley, stored, pragmas, floorMinimal, floorParley };
+  // The "send's rows" floor writes Parley's SQLite schema with node:sqlite: SQLite only.
+  const floorParley = cluster ? null : await floor('parley');
+  details.send = { bare, parley, parley2, stored, storage, floorMinimal, floorParley };
   row({
     scenario: 'send',
     figure: 'msgs/s (64 conn)',
@@ -402,22 +552,47 @@ async function scenarioSend() {
   });
   row({
     scenario: 'send',
-    figure: 'msgs/s, floor: 1 durable row',
+    figure: cluster
+      ? `msgs/s, floor: 1 durable INSERT (pg pool ${poolSize})`
+      : 'msgs/s, floor: 1 durable row',
     parley: floorMinimal.rps,
     baseline: bare.rps,
     baselineName: 'bare node:http',
     target: '',
     pass: null,
   });
-  row({
-    scenario: 'send',
-    figure: "msgs/s, floor: a send's rows",
-    parley: floorParley.rps,
-    baseline: bare.rps,
-    baselineName: 'bare node:http',
-    target: '',
-    pass: null,
-  });
+  if (floorParley) {
+    row({
+      scenario: 'send',
+      figure: "msgs/s, floor: a send's rows",
+      parley: floorParley.rps,
+      baseline: bare.rps,
+      baselineName: 'bare node:http',
+      target: '',
+      pass: null,
+    });
+  } else {
+    row({
+      scenario: 'send',
+      figure: 'msgs/s against the PostgreSQL floor',
+      parley: parley.rps,
+      baseline: floorMinimal.rps,
+      baselineName: 'PostgreSQL floor',
+      target: '>= 0.5x of the floor',
+      pass: parley.rps >= 0.5 * floorMinimal.rps,
+    });
+  }
+  if (parley2) {
+    row({
+      scenario: 'send',
+      figure: 'msgs/s, 2 nodes (64 conn)',
+      parley: parley2.rps,
+      baseline: parley.rps,
+      baselineName: '1 node',
+      target: '',
+      pass: null,
+    });
+  }
   row({
     scenario: 'send',
     figure: 'p50 ms',
@@ -445,6 +620,55 @@ async function scenarioSend() {
     target: '',
     pass: null,
   });
+  if (!cluster) return;
+  row({
+    scenario: 'send',
+    figure: 'PostgreSQL CPU us per msg',
+    parley: usPer(parley.pgCpuMs, parley),
+    baseline: usPer(floorMinimal.pgCpuMs, floorMinimal),
+    baselineName: 'PostgreSQL floor',
+    target: '<= 500 us',
+    pass: usPer(parley.pgCpuMs, parley) <= 500,
+  });
+  if (parley2) {
+    row({
+      scenario: 'send',
+      figure: 'server CPU % (both nodes, of one core)',
+      parley: parley2.serverCpuPct,
+      baseline: parley.serverCpuPct,
+      baselineName: '1 node',
+      target: '',
+      pass: null,
+    });
+    row({
+      scenario: 'send',
+      figure: 'PostgreSQL CPU us per msg, 2 nodes',
+      parley: usPer(parley2.pgCpuMs, parley2),
+      baseline: usPer(parley.pgCpuMs, parley),
+      baselineName: '1 node',
+      target: '<= 500 us',
+      pass: usPer(parley2.pgCpuMs, parley2) <= 500,
+    });
+  }
+}
+
+/** How many messages a scenario's database holds (after its servers stopped), and how it stores them. */
+async function countStored(db: Database): Promise<{ stored: number; storage: string }> {
+  if (db.url) {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const n = (await client.query('SELECT count(*) AS n FROM message')).rows[0].n;
+      return { stored: Number(n), storage: `PostgreSQL ${cluster?.version}` };
+    } finally {
+      await client.end();
+    }
+  }
+  const sqlite = new DatabaseSync(db.sqlitePath, { readOnly: true });
+  const stored = Number((sqlite.prepare('SELECT count(*) AS n FROM message').get() as { n: number }).n);
+  const mode = (sqlite.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode;
+  sqlite.close();
+  return { stored, storage: `journal ${mode}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,36 +684,55 @@ interface FanoutSide {
   hwm: number;
 }
 
+/**
+ * Climbs the fan-out's rates on `server` (memory: the first node's). With several nodes, the
+ * sockets alternate between them in every group (load-fanout.ts) and the CPU is of all of them.
+ */
 async function driveFanout(
-  server: Server,
+  server: Server | Server[],
   input: FanoutInput,
   label: string,
   profiler?: { start(): void; stop(): Promise<void> },
 ): Promise<FanoutSide> {
-  const others = othersMeter(() => [server.pid, process.pid, child.child.pid ?? 0]);
+  const all = Array.isArray(server) ? server : [server];
+  const first = all[0]!;
+  if (all.length > 1) input = { ...input, urls: all.map((s) => `${s.url.replace('http', 'ws')}/v1/stream`) };
+  const others = othersMeter(() => [...all.map((s) => s.pid), process.pid, child.child.pid ?? 0], servicesMs);
   const rssConnectedBox = { value: Number.NaN };
   let sampler: ReturnType<typeof sampleRss> | null = null;
-  const meter = cpuMeter(server.pid);
+  const meter = cpuMeter(all.map((s) => s.pid));
+  const pgCpu = pgMeter();
   let lastServerCpu = Number.NaN;
+  let lastPgCpu = Number.NaN;
   const serverCpu: number[] = [];
+  const pgCpuMs: number[] = [];
   const child = forkChild('load-fanout.ts', (msg) => {
-    if (msg.type === 'step-start') meter.start();
-    else if (msg.type === 'step-sent') lastServerCpu = meter.stop();
-    else if (msg.type === 'connected') {
-      rssConnectedBox.value = rssMiB(server.pid)?.rss ?? Number.NaN;
+    if (msg.type === 'step-start') {
+      meter.start();
+      pgCpu.start();
+    } else if (msg.type === 'step-sent') {
+      lastServerCpu = meter.stop();
+      lastPgCpu = pgCpu.stop();
+    } else if (msg.type === 'connected') {
+      rssConnectedBox.value = rssMiB(first.pid)?.rss ?? Number.NaN;
       log(
         `  ${label}: ${msg.sockets} sockets ready in ${Math.round(msg.connectMs)} ms, RSS ${round(rssConnectedBox.value, 0)} MiB`,
       );
-      sampler = sampleRss(server.pid, 200);
+      sampler = sampleRss(first.pid, 200);
       others.start();
       profiler?.start();
       child.send({ type: 'go' });
     } else if (msg.type === 'step') {
       const s = msg.step as StepResult;
       serverCpu.push(lastServerCpu);
+      pgCpuMs.push(lastPgCpu);
+      const pgUs =
+        cluster && s.sent > 0 && lastPgCpu > 0
+          ? ` PostgreSQL ${round((lastPgCpu * 1000) / s.sent, 0)} us/msg`
+          : '';
       log(
         `    ${String(s.rate).padStart(5)} msgs/s -> ${String(s.deliveriesPerSec).padStart(6)} deliveries/s, ` +
-          `p50 ${s.p50} ms, p99 ${s.p99} ms, ack p99 ${s.ackP99} ms; CPU server ${lastServerCpu}% load ${s.loadCpuPct}% ` +
+          `p50 ${s.p50} ms, p99 ${s.p99} ms, ack p99 ${s.ackP99} ms; CPU server ${lastServerCpu}% load ${s.loadCpuPct}%${pgUs} ` +
           `${s.pass ? 'ok' : `FAIL (${s.why})`}`,
       );
     }
@@ -500,13 +743,14 @@ async function driveFanout(
   if (result.errorSamples.length > 0) log(`  ${label} errors: ${result.errorSamples.join(' | ')}`);
   result.steps.forEach((st, i) => {
     st.serverCpuPct = serverCpu[i] ?? Number.NaN;
+    if (cluster) st.pgCpuMs = pgCpuMs[i] ?? Number.NaN;
   });
   // Over IPC `best` arrived as a copy: point it back at its step.
   const best = result.best;
   if (best) result.best = result.steps.findLast((st) => st.pass && st.rate === best.rate) ?? best;
   await profiler?.stop();
   const peak = (sampler as ReturnType<typeof sampleRss> | null)?.stop();
-  const hwm = rssMiB(server.pid)?.hwm ?? Number.NaN;
+  const hwm = rssMiB(first.pid)?.hwm ?? Number.NaN;
   return {
     result,
     othersPct,
@@ -520,10 +764,9 @@ async function driveFanout(
 async function scenarioFanout() {
   const { groups: G, members: M } = C.fanout;
   log(`\n== fan-out: ${G} groups x ${M} members = ${G * M} sockets, send frames over the stream`);
-  const dbPath = join(work, 'fanout', 'parley.db');
-  mkdirSync(join(work, 'fanout'), { recursive: true });
-  const env = { SQLITE_PATH: dbPath, LOG_LEVEL: 'warn', PATH: process.env.PATH };
-  const org = await createOrgCli(env, 'bench-fanout');
+  const db = await database('fanout');
+  const dbPath = db.sqlitePath;
+  const org = await createOrgCli(db.env, 'bench-fanout');
   const baseInput = {
     rates: C.fanout.rates,
     stepMs: C.fanout.stepMs,
@@ -533,7 +776,9 @@ async function scenarioFanout() {
     retry: C.fanout.retry,
   };
   let groups: FanoutInput['groups'] = [];
-  const parley = await withServer(startParley({ sqlitePath: dbPath, inspect: opts.profile }), async (s) => {
+  let parley2: FanoutSide | null = null;
+  const parley = await withServers([node(db)], async ([first]) => {
+    const s = first!;
     const rssFresh = rssMiB(s.pid)?.rss ?? Number.NaN;
     const t0 = performance.now();
     await liftRateLimit(s.url, org.token);
@@ -588,6 +833,15 @@ async function scenarioFanout() {
       if (Number.isNaN(firstConnected)) firstConnected = r.rssConnected;
       return r;
     });
+    // Two nodes: a second one on the same database and Redis; every group's sockets alternate
+    // between them, so most deliveries cross from one node to the other.
+    if (nodes === 2) {
+      parley2 = await withServers([node(db, 1)], ([s2]) =>
+        uncontended('fan-out, Parley on 2 nodes', () =>
+          driveFanout([s, s2!], { ...baseInput, url: '', groups }, 'Parley, 2 nodes'),
+        ),
+      );
+    }
     return { ...side, rssFresh: round(rssFresh, 1), rssConnected: firstConnected };
   });
 
@@ -614,8 +868,9 @@ async function scenarioFanout() {
 
   // The durable floor (bench/relay-server.ts with a database): the relay writing each message
   // as Parley does, on a copy of Parley's database, before fanning it out.
-  // Only when the fan-out's rows are printed (not for --only memory).
-  const floor = only.has('fanout') ? await fanoutFloor() : null;
+  // Only when the fan-out's rows are printed (not for --only memory), and on SQLite (the floor
+  // writes Parley's SQLite schema with node:sqlite).
+  const floor = only.has('fanout') && !cluster ? await fanoutFloor() : null;
   async function fanoutFloor() {
     const floorFile = join(work, 'fanout', 'floor.db');
     copyFileSync(dbPath, floorFile);
@@ -627,7 +882,7 @@ async function scenarioFanout() {
     );
   }
 
-  details.fanout = { parley, relay, floor };
+  details.fanout = { parley, parley2, relay, floor };
   const pb = parley.result.best;
   const rb = relay.result.best;
   if (only.has('fanout')) {
@@ -640,15 +895,29 @@ async function scenarioFanout() {
       target: '>= 70% of baseline',
       pass: pb && rb ? pb.deliveriesPerSec >= 0.7 * rb.deliveriesPerSec : false,
     });
-    row({
-      scenario: 'fanout',
-      figure: "deliveries/s, floor: a send's rows",
-      parley: floor?.result.best?.deliveriesPerSec ?? 0,
-      baseline: rb?.deliveriesPerSec ?? null,
-      baselineName: 'in-memory ws relay',
-      target: '',
-      pass: null,
-    });
+    if (floor) {
+      row({
+        scenario: 'fanout',
+        figure: "deliveries/s, floor: a send's rows",
+        parley: floor.result.best?.deliveriesPerSec ?? 0,
+        baseline: rb?.deliveriesPerSec ?? null,
+        baselineName: 'in-memory ws relay',
+        target: '',
+        pass: null,
+      });
+    }
+    const p2 = (parley2 as FanoutSide | null)?.result.best;
+    if (nodes === 2) {
+      row({
+        scenario: 'fanout',
+        figure: 'deliveries/s, 2 nodes, p99 < 100 ms',
+        parley: p2?.deliveriesPerSec ?? 0,
+        baseline: pb?.deliveriesPerSec ?? null,
+        baselineName: '1 node',
+        target: '',
+        pass: null,
+      });
+    }
     row({
       scenario: 'fanout',
       figure: 'msgs/s sent at that rate',
@@ -703,15 +972,59 @@ async function scenarioFanout() {
       target: '',
       pass: null,
     });
-    row({
-      scenario: 'fanout',
-      figure: `floor CPU us per msg at ${fixed} msgs/s`,
-      parley: (floor && cpuAt(floor.result.steps, fixed)) ?? Number.NaN,
-      baseline: cpuAt(relay.result.steps, fixed),
-      baselineName: 'in-memory ws relay',
-      target: '',
-      pass: null,
-    });
+    if (floor) {
+      row({
+        scenario: 'fanout',
+        figure: `floor CPU us per msg at ${fixed} msgs/s`,
+        parley: cpuAt(floor.result.steps, fixed) ?? Number.NaN,
+        baseline: cpuAt(relay.result.steps, fixed),
+        baselineName: 'in-memory ws relay',
+        target: '',
+        pass: null,
+      });
+    }
+    if (cluster) {
+      // The cluster's CPU per message at the same fixed rate (or Parley's best, if lower).
+      const pgAt = (steps: StepResult[] | undefined, rate: number) => {
+        const st = steps?.filter((x) => x.rate === rate && x.pass).at(-1);
+        return st?.pgCpuMs !== undefined && st.sent > 0
+          ? round((st.pgCpuMs * 1000) / st.sent, 0)
+          : Number.NaN;
+      };
+      // (With two nodes: the lower of both bests, so both figures are at one rate.)
+      const pgRate = Math.min(fixed, pb?.rate ?? fixed, nodes === 2 ? (p2?.rate ?? fixed) : fixed);
+      const one = pgAt(parley.result.steps, pgRate);
+      row({
+        scenario: 'fanout',
+        figure: `PostgreSQL CPU us per msg at ${pgRate} msgs/s`,
+        parley: one,
+        baseline: null,
+        baselineName: '',
+        target: '<= 500 us',
+        pass: one <= 500,
+      });
+      if (nodes === 2) {
+        const two = pgAt((parley2 as FanoutSide | null)?.result.steps, pgRate);
+        row({
+          scenario: 'fanout',
+          figure: `PostgreSQL CPU us per msg at ${pgRate} msgs/s, 2 nodes`,
+          parley: two,
+          baseline: one,
+          baselineName: '1 node',
+          target: '<= 500 us',
+          pass: two <= 500,
+        });
+        row({
+          scenario: 'fanout',
+          figure: `server CPU us per msg at ${pgRate} msgs/s, 2 nodes`,
+          parley: cpuAt((parley2 as FanoutSide | null)?.result.steps ?? [], pgRate) ?? Number.NaN,
+          baseline: cpuAt(parley.result.steps, pgRate),
+          baselineName: '1 node',
+          target: '',
+          pass: null,
+        });
+      }
+    }
     row({
       scenario: 'fanout',
       figure: `ack p99 ms at ${pb?.rate ?? '-'} msgs/s`,
@@ -746,13 +1059,12 @@ async function scenarioList() {
   const L = C.list;
   log(`\n== list: a user with ${L.conversations} conversations in a ${L.messages}-message store`);
   const dir = join(work, 'list');
-  mkdirSync(dir, { recursive: true });
-  const dbPath = join(dir, 'parley.db');
-  const env = { SQLITE_PATH: dbPath, LOG_LEVEL: 'warn', PATH: process.env.PATH };
-  const org = await createOrgCli(env, 'bench-list');
+  const db = await database('list');
+  const org = await createOrgCli(db.env, 'bench-list');
   const setup = forkChild('setup-list.ts');
   setup.send({
-    sqlitePath: dbPath,
+    sqlitePath: db.sqlitePath,
+    ...(db.url ? { databaseUrl: db.url } : {}),
     orgId: org.orgId,
     ownerId: org.ownerId,
     conversations: L.conversations,
@@ -770,7 +1082,8 @@ async function scenarioList() {
 
   const headers = { authorization: `Bearer ${org.token}`, accept: 'application/json' };
   const firstPath = '/v1/conversations?limit=50';
-  const parley = await withServer(startParley({ sqlitePath: dbPath, inspect: opts.profile }), async (s) => {
+  const parley = await withServers([node(db)], async ([first0]) => {
+    const s = first0!;
     await liftRateLimit(s.url, org.token);
     const first = await fetch(`${s.url}${firstPath}`, { headers });
     const firstBody = await first.text();
@@ -882,6 +1195,82 @@ async function scenarioList() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// members: the per-member cost curve
+
+async function scenarioMembers() {
+  const M = C.members;
+  log(`\n== members: CPU per send in process into groups of ${M.sizes.join(', ')} members`);
+  const dbs: ('sqlite' | 'postgres')[] = cluster ? ['sqlite', 'postgres'] : ['sqlite'];
+  const curves: Record<string, (SendCpuResult & { pgUs: number })[]> = {};
+  for (const kind of dbs) {
+    const curve: (SendCpuResult & { pgUs: number })[] = [];
+    curves[kind] = curve;
+    for (const members of M.sizes) {
+      const n = M.sends(members);
+      const input: SendCpuInput = {
+        n,
+        members,
+        concurrency: M.concurrency,
+        groups: Math.min(16, Math.max(2, Math.floor(M.memberRows / members))),
+        warmup: Math.max(20, Math.floor(n / 4)),
+        ...(kind === 'postgres' && cluster
+          ? { databaseUrl: await cluster.createDatabase(`bench_members_${members}`), poolSize }
+          : {}),
+      };
+      const pgCpu = pgMeter();
+      const others = othersMeter(() => [process.pid, child.child.pid ?? 0], servicesMs);
+      let pgMs = Number.NaN;
+      const child = forkChild('diag-cpu.ts', (msg) => {
+        if (msg.type === 'measuring') {
+          pgCpu.start();
+          others.start();
+        } else if (msg.type === 'measured') {
+          pgMs = pgCpu.stop();
+          othersMax = Math.max(othersMax, others.stop());
+        }
+      });
+      child.send(input);
+      const r = (await child.result) as SendCpuResult;
+      const pgUs = kind === 'postgres' ? round((pgMs * 1000) / n, 0) : Number.NaN;
+      curve.push({ ...r, pgUs });
+      log(
+        `  ${kind.padEnd(8)} ${String(members).padStart(5)} members (${r.groups} groups, setup ${Math.round(r.setupMs / 1000)} s): ` +
+          `${r.cpuUs} us CPU per send, ${r.msgsPerSec} msgs/s${kind === 'postgres' ? `; PostgreSQL ${pgUs} us per send` : ''}`,
+      );
+    }
+    const at = (members: number) => curve.find((c) => c.members === members);
+    const base = at(20);
+    for (const c of curve) {
+      const last = c.members === M.sizes.at(-1);
+      row({
+        scenario: 'members',
+        figure: `${kind}: CPU us per send, ${c.members} members`,
+        parley: c.cpuUs,
+        baseline: base?.cpuUs ?? null,
+        baselineName: '20 members',
+        target: last ? '<= 1.5x of 20 members' : '',
+        pass: last && base ? c.cpuUs <= 1.5 * base.cpuUs : null,
+      });
+    }
+    if (kind === 'postgres') {
+      for (const c of curve) {
+        const last = c.members === M.sizes.at(-1);
+        row({
+          scenario: 'members',
+          figure: `postgres: PostgreSQL CPU us per send, ${c.members} members`,
+          parley: c.pgUs,
+          baseline: base?.pgUs ?? null,
+          baselineName: '20 members',
+          target: last ? '<= 1.5x of 20 members' : '',
+          pass: last && base ? c.pgUs <= 1.5 * base.pgUs : null,
+        });
+      }
+    }
+  }
+  details.members = curves;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function machine() {
   // fsync of a 4 KiB append: what one durable commit costs on this disk at least.
@@ -956,6 +1345,31 @@ function table(): string {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
+/** --db postgres: the throwaway cluster and Redis, said in the output and in bench.json. */
+async function startServices() {
+  cluster = await startPostgres({ keep: opts.keep });
+  if (!redisUrl) {
+    redis = await startRedis();
+    redisUrl = redis.url;
+  }
+  log(
+    `  PostgreSQL ${cluster.version} (throwaway cluster, ${cluster.base}), Redis ${opts['redis-url'] ? redisUrl : `${redisUrl} (throwaway, no persistence)`}; ` +
+      `Parley: ${nodes} node${nodes > 1 ? 's' : ''}, DATABASE_POOL_SIZE ${poolSize}`,
+  );
+  log(
+    `  PostgreSQL settings: ${Object.entries(cluster.shown)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
+  details.postgres = {
+    version: cluster.version,
+    settings: PG_SETTINGS,
+    shown: cluster.shown,
+    poolSize,
+    nodes,
+  };
+}
+
 async function main() {
   const started = performance.now();
   const m = machine();
@@ -965,6 +1379,7 @@ async function main() {
     log(
       '  --profile: Parley is CPU-profiled during each measured load; these figures are not the ones to report',
     );
+  if (onPg) await startServices();
   if (only.has('send')) {
     await quiet('send');
     await scenarioSend();
@@ -977,19 +1392,24 @@ async function main() {
     await quiet('list');
     await scenarioList();
   }
+  if (only.has('members')) {
+    await quiet('members');
+    await scenarioMembers();
+  }
   const seconds = round((performance.now() - started) / 1000, 0);
   const out = table();
   const contended =
     othersMax >= 10
       ? `; WARNING: other processes used up to ${othersMax}% of the machine during a measurement: figures are low`
       : `; other processes used at most ${othersMax}% of the machine during the measurements`;
+  const db = onPg ? `, PostgreSQL${nodes === 2 ? ', 2 nodes' : ''}` : '';
   log(
-    `\n${out}\n\n(${seconds} s${quick ? ', --quick' : ''}${opts.profile ? ', --profile' : ''}${contended})`,
+    `\n${out}\n\n(${seconds} s${quick ? ', --quick' : ''}${db}${opts.profile ? ', --profile' : ''}${contended})`,
   );
   mkdirSync(join(ROOT, 'test-results'), { recursive: true });
   writeFileSync(
     join(ROOT, 'test-results', 'bench.json'),
-    `${JSON.stringify({ at: new Date().toISOString(), quick, profile: opts.profile, seconds, machine: m, quietness, othersMax, tree: tree(), config: C, rows, table: out, details, profiles }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), quick, profile: opts.profile, db: onPg ? 'postgres' : 'sqlite', nodes, seconds, machine: m, quietness, othersMax, tree: tree(), config: C, rows, table: out, details, profiles }, null, 2)}\n`,
   );
   log('written to test-results/bench.json');
 }

@@ -4,8 +4,8 @@
  * `conversations` group conversations with one other user, and `messages` messages spread
  * evenly over them in time order (ids in the Snowflake layout of src/domain/ids.ts, node ids
  * 1000+ so they never meet the server's). Every denormalized field the list reads is set as the
- * server would have set it: conversation.last_message_id / last_activity_at / member_count / message_count, message.ordinal and
- * membership.read_ordinal (the unread count derives from them). A few conversations are pinned.
+ * server would have set it: conversation.last_message_id / last_activity_at / member_count and
+ * member.activity_at / unread_count. A few conversations are pinned.
  *
  * Then it times the list query in process (the repository function the route calls, through
  * Kysely and node:sqlite, on the server's own store code) for the first page and a page deep in
@@ -14,6 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
 import type { KyselyPlugin } from 'kysely';
+import pg from 'pg';
 import { ID_EPOCH_MS } from '../src/domain/ids.ts';
 import { createStore } from '../src/store/db.ts';
 import { listConversationsForActor } from '../src/store/repos/conversations.ts';
@@ -21,6 +22,8 @@ import { childMain, percentile, round } from './lib.ts';
 
 export interface ListSetupInput {
   sqlitePath: string;
+  /** --db postgres: build the store in this (migrated) database instead. */
+  databaseUrl?: string;
   orgId: string;
   ownerId: string;
   conversations: number;
@@ -61,26 +64,21 @@ const snowflake = (ms: number, node: number, seq = 0) =>
 const WORDS =
   'the a quick note about lunch meeting deploy review ticket ship today later thanks ok sure'.split(' ');
 
-function build(input: ListSetupInput): { buildMs: number; fileMiB: number } {
-  const t0 = performance.now();
-  const db = new DatabaseSync(input.sqlitePath, { enableForeignKeyConstraints: false });
-  db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = OFF');
-  db.exec('PRAGMA cache_size = -262144');
+/**
+ * The store's rows, the same on both databases: the peer, then per conversation its row and
+ * its two members, then the messages (in id order, `message(i)` for i < input.messages).
+ */
+function plan(input: ListSetupInput) {
   const rand = prng(42);
   const C = input.conversations;
   const M = input.messages;
+  if (Math.floor(M / C) * C !== M) throw new Error('messages must be a multiple of conversations');
   const now = Date.now();
   const msgStep = 2500; // one message every 2.5 s, ending a minute ago
   const firstMsgAt = now - 60_000 - M * msgStep;
   const ownerId = BigInt(input.ownerId);
   const orgId = BigInt(input.orgId);
-
-  const peerId = snowflake(firstMsgAt - 86_400_000, 1002);
-  db.prepare(
-    `INSERT INTO actor (id, org_id, kind, role, name, email, active, created_at, updated_at)
-     VALUES (?, ?, 'user', 'member', 'Bench Peer', 'peer@bench.example', 1, ?, ?)`,
-  ).run(peerId, orgId, firstMsgAt - 86_400_000, firstMsgAt - 86_400_000);
+  const peer = { id: snowflake(firstMsgAt - 86_400_000, 1002), at: firstMsgAt - 86_400_000 };
 
   // Conversation j's messages are i = perm-position + k*C; the last C messages are each
   // conversation's last one, so their activity order is the permutation's.
@@ -92,9 +90,60 @@ function build(input: ListSetupInput): { buildMs: number; fileMiB: number } {
   const convIds = Array.from({ length: C }, (_, c) => snowflake(firstMsgAt - 3_600_000 + c, 1001));
   const msgAt = (i: number) => firstMsgAt + i * msgStep;
   const msgId = (i: number) => snowflake(msgAt(i), 1000);
-  const perConv = Math.floor(M / C);
   const lastIndex = new Array<number>(C);
   for (let j = 0; j < C; j++) lastIndex[perm[j]!] = M - C + j;
+  const conversations = Array.from({ length: C }, (_, c) => {
+    const created = firstMsgAt - 3_600_000 + c;
+    const last = lastIndex[c]!;
+    return {
+      id: convIds[c]!,
+      title: `Group ${c}`,
+      lastMessageId: msgId(last),
+      lastAt: msgAt(last),
+      created,
+      pinned: c % 4000 === 7 ? 1 : 0,
+      ownerUnread: Math.floor(rand() * 4),
+      messageCount: M / C,
+    };
+  });
+  const message = (i: number) => {
+    const words = 6 + (i % 11);
+    let text = `#${i}`;
+    for (let w = 0; w < words; w++) text += ` ${WORDS[(i * 7 + w * 3) % WORDS.length]}`;
+    return {
+      id: msgId(i),
+      conversationId: convIds[perm[i % C]!]!,
+      senderId: i % 2 ? ownerId : peer.id,
+      text,
+      at: msgAt(i),
+      ordinal: Math.floor(i / C) + 1,
+    };
+  };
+  return { orgId, ownerId, peer, conversations, message };
+}
+
+const SQL = {
+  peer: `INSERT INTO actor (id, org_id, kind, role, name, email, active, created_at, updated_at)
+     VALUES (?, ?, 'user', 'member', 'Bench Peer', 'peer@bench.example', 1, ?, ?)`,
+  conversation: `INSERT INTO conversation (id, org_id, kind, title, creator_id, member_count, last_message_id,
+       last_activity_at, created_at, updated_at, message_count)
+     VALUES (?, ?, 'group', ?, ?, 2, ?, ?, ?, ?, ?)`,
+  // Unread = the conversation's message count - the member's read ordinal (- excluded).
+  member: `INSERT INTO membership (conversation_id, actor_id, org_id, role, joined_at, read_ordinal, hidden, pinned)
+     VALUES (?, ?, ?, ?, ?, ?, 0, ?)`,
+  message: `INSERT INTO message (id, org_id, conversation_id, sender_id, type, text, created_at, ordinal)
+     VALUES (?, ?, ?, ?, 'text', ?, ?, ?)`,
+};
+const BATCH = 50_000;
+
+function build(input: ListSetupInput): { buildMs: number; fileMiB: number } {
+  const t0 = performance.now();
+  const db = new DatabaseSync(input.sqlitePath, { enableForeignKeyConstraints: false });
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = OFF');
+  db.exec('PRAGMA cache_size = -262144');
+  const p = plan(input);
+  db.prepare(SQL.peer).run(p.peer.id, p.orgId, p.peer.at, p.peer.at);
 
   const tx = (fn: () => void) => {
     db.exec('BEGIN');
@@ -107,53 +156,35 @@ function build(input: ListSetupInput): { buildMs: number; fileMiB: number } {
     }
   };
 
-  const insConv = db.prepare(
-    `INSERT INTO conversation (id, org_id, kind, title, creator_id, member_count, last_message_id,
-       last_activity_at, created_at, updated_at, message_count)
-     VALUES (?, ?, 'group', ?, ?, 2, ?, ?, ?, ?, ?)`,
-  );
-  // Unread = the conversation's message count - the member's read ordinal (- excluded).
-  const insMember = db.prepare(
-    `INSERT INTO membership (conversation_id, actor_id, org_id, role, joined_at, read_ordinal, hidden, pinned)
-     VALUES (?, ?, ?, ?, ?, ?, 0, ?)`,
-  );
+  const insConv = db.prepare(SQL.conversation);
+  const insMember = db.prepare(SQL.member);
   tx(() => {
-    for (let c = 0; c < C; c++) {
-      const created = firstMsgAt - 3_600_000 + c;
-      const last = lastIndex[c]!;
-      const lastAt = msgAt(last);
-      insConv.run(convIds[c]!, orgId, `Group ${c}`, ownerId, msgId(last), lastAt, created, created, perConv);
-      const pinned = c % 4000 === 7 ? 1 : 0;
-      insMember.run(convIds[c]!, ownerId, orgId, 'owner', created, perConv - Math.floor(rand() * 4), pinned);
-      insMember.run(convIds[c]!, peerId, orgId, 'member', created, perConv, 0);
+    for (const c of p.conversations) {
+      insConv.run(
+        c.id,
+        p.orgId,
+        c.title,
+        p.ownerId,
+        c.lastMessageId,
+        c.lastAt,
+        c.created,
+        c.created,
+        c.messageCount,
+      );
+      insMember.run(c.id, p.ownerId, p.orgId, 'owner', c.created, c.messageCount - c.ownerUnread, c.pinned);
+      insMember.run(c.id, p.peer.id, p.orgId, 'member', c.created, c.messageCount, 0);
     }
   });
 
-  const insMsg = db.prepare(
-    `INSERT INTO message (id, org_id, conversation_id, sender_id, type, text, created_at, ordinal)
-     VALUES (?, ?, ?, ?, 'text', ?, ?, ?)`,
-  );
-  const BATCH = 50_000;
-  for (let start = 0; start < M; start += BATCH) {
+  const insMsg = db.prepare(SQL.message);
+  for (let start = 0; start < input.messages; start += BATCH) {
     tx(() => {
-      for (let i = start; i < Math.min(M, start + BATCH); i++) {
-        const c = perm[i % C]!;
-        const words = 6 + (i % 11);
-        let text = `#${i}`;
-        for (let w = 0; w < words; w++) text += ` ${WORDS[(i * 7 + w * 3) % WORDS.length]}`;
-        insMsg.run(
-          msgId(i),
-          orgId,
-          convIds[c]!,
-          i % 2 ? ownerId : peerId,
-          text,
-          msgAt(i),
-          Math.floor(i / C) + 1,
-        );
+      for (let i = start; i < Math.min(input.messages, start + BATCH); i++) {
+        const m = p.message(i);
+        insMsg.run(m.id, p.orgId, m.conversationId, m.senderId, m.text, m.at, m.ordinal);
       }
     });
   }
-  if (perConv * C !== M) throw new Error('messages must be a multiple of conversations');
   db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   const pages = (db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
   const pageSize = (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
@@ -161,8 +192,73 @@ function build(input: ListSetupInput): { buildMs: number; fileMiB: number } {
   return { buildMs: performance.now() - t0, fileMiB: (Number(pages) * Number(pageSize)) / 1048576 };
 }
 
+/**
+ * The same rows on PostgreSQL (`--db postgres`), with the same statements, many rows per
+ * statement (the `VALUES` list repeated), then ANALYZE so the planner knows the tables' sizes.
+ */
+async function buildPg(input: ListSetupInput & { databaseUrl: string }) {
+  const t0 = performance.now();
+  const client = new pg.Client({ connectionString: input.databaseUrl });
+  await client.connect();
+  const p = plan(input);
+  /** `sql` with its one `VALUES (...)` list repeated for every row of `rows`, `$n` placeholders. */
+  const insertMany = async (sql: string, rows: unknown[][]) => {
+    const at = sql.lastIndexOf('VALUES') + 'VALUES'.length;
+    const tuple = sql.slice(at).trim();
+    let n = 0;
+    const values = rows.map(() => tuple.replace(/\?/g, () => `$${++n}`)).join(', ');
+    await client.query(`${sql.slice(0, at)} ${values}`, rows.flat());
+  };
+  const chunks = async <T>(items: T[], size: number, fn: (chunk: T[]) => Promise<void>) => {
+    for (let i = 0; i < items.length; i += size) await fn(items.slice(i, i + size));
+  };
+  try {
+    await client.query('BEGIN');
+    await insertMany(SQL.peer, [[p.peer.id, p.orgId, p.peer.at, p.peer.at]]);
+    await chunks(p.conversations, 2000, async (cs) => {
+      await insertMany(
+        SQL.conversation,
+        cs.map((c) => [
+          c.id,
+          p.orgId,
+          c.title,
+          p.ownerId,
+          c.lastMessageId,
+          c.lastAt,
+          c.created,
+          c.created,
+          c.messageCount,
+        ]),
+      );
+      await insertMany(
+        SQL.member,
+        cs.flatMap((c) => [
+          [c.id, p.ownerId, p.orgId, 'owner', c.created, c.messageCount - c.ownerUnread, c.pinned],
+          [c.id, p.peer.id, p.orgId, 'member', c.created, c.messageCount, 0],
+        ]),
+      );
+    });
+    const ids = Array.from({ length: input.messages }, (_, i) => i);
+    await chunks(ids, 5000, async (is) => {
+      await insertMany(
+        SQL.message,
+        is.map((i) => {
+          const m = p.message(i);
+          return [m.id, p.orgId, m.conversationId, m.senderId, m.text, m.at, m.ordinal];
+        }),
+      );
+    });
+    await client.query('COMMIT');
+    await client.query('ANALYZE');
+    const size = (await client.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n;
+    return { buildMs: performance.now() - t0, fileMiB: Number(size) / 1048576 };
+  } finally {
+    await client.end();
+  }
+}
+
 async function timeQuery(input: ListSetupInput) {
-  const store = createStore({ sqlitePath: input.sqlitePath });
+  const store = createStore({ sqlitePath: input.sqlitePath, databaseUrl: input.databaseUrl });
   let captured: { sql: string; parameters: readonly unknown[] } | null = null;
   const capture: KyselyPlugin = {
     transformQuery(args) {
@@ -204,16 +300,9 @@ async function timeQuery(input: ListSetupInput) {
   await store.close();
 
   if (!firstQuery || !deepQuery) throw new Error('no query captured');
-  const raw = new DatabaseSync(input.sqlitePath, { readOnly: true });
-  const explain = (q: { sql: string; parameters: readonly unknown[] }) => {
-    const params = q.parameters.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p)) as any[];
-    return (raw.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...params) as { detail: string }[]).map(
-      (r) => r.detail,
-    );
-  };
-  const plan = explain(firstQuery);
-  const planDeep = explain(deepQuery);
-  raw.close();
+  const { plan, planDeep } = input.databaseUrl
+    ? await explainPg(input.databaseUrl, firstQuery, deepQuery)
+    : explainSqlite(input.sqlitePath, firstQuery, deepQuery);
   return {
     query: {
       firstP50: first.p50,
@@ -229,8 +318,40 @@ async function timeQuery(input: ListSetupInput) {
   };
 }
 
+type Query = { sql: string; parameters: readonly unknown[] };
+
+function explainSqlite(path: string, first: Query, deep: Query) {
+  const raw = new DatabaseSync(path, { readOnly: true });
+  const explain = (q: Query) => {
+    const params = q.parameters.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p)) as any[];
+    return (raw.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...params) as { detail: string }[]).map(
+      (r) => r.detail,
+    );
+  };
+  const plans = { plan: explain(first), planDeep: explain(deep) };
+  raw.close();
+  return plans;
+}
+
+/** PostgreSQL's plans (EXPLAIN, one line per node). */
+async function explainPg(url: string, first: Query, deep: Query) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const explain = async (q: Query) =>
+      (await client.query(`EXPLAIN ${q.sql}`, q.parameters as unknown[])).rows.map((r) =>
+        String(r['QUERY PLAN']).trim(),
+      );
+    return { plan: await explain(first), planDeep: await explain(deep) };
+  } finally {
+    await client.end();
+  }
+}
+
 async function main(input: ListSetupInput): Promise<ListSetupResult> {
-  const { buildMs, fileMiB } = build(input);
+  const { buildMs, fileMiB } = input.databaseUrl
+    ? await buildPg({ ...input, databaseUrl: input.databaseUrl })
+    : build(input);
   const timed = await timeQuery(input);
   return {
     buildMs: round(buildMs, 0),

@@ -348,7 +348,9 @@ test('export, import into a new database, export again: the same records', async
 
 test('admin commands do not load the HTTP app', () => {
   // Every module an admin command's code resolves, recorded by a resolve hook: no Fastify, no app.ts.
-  const modules = ['admin.ts', 'migrate.ts', 'export.ts', 'backup.ts'].map((f) => JSON.stringify(join(ROOT, 'src/cli', f)));
+  const modules = ['admin.ts', 'migrate.ts', 'export.ts', 'backup.ts'].map((f) =>
+    JSON.stringify(join(ROOT, 'src/cli', f)),
+  );
   const out = execFileSync(
     process.execPath,
     [

@@ -375,7 +375,14 @@ describe('the bin: list, restore, purge', () => {
               and name not like 'sqlite_%'`.execute(t.ctx.db)
           ).rows;
     const names = tables.map((r) => r.name).filter((n) => !n.startsWith('kysely_'));
-    for (const expected of ['conversation', 'membership', 'message', 'sticky_message', 'event', 'audit_event'])
+    for (const expected of [
+      'conversation',
+      'membership',
+      'message',
+      'sticky_message',
+      'event',
+      'audit_event',
+    ])
       assert.ok(names.includes(expected), `${expected} is among ${names}`);
     const needles = [c.id, ...messageIds, marker];
     let auditRows = 0;
