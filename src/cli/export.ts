@@ -30,7 +30,7 @@ const ORDER = [
   'department',
   'operator_department',
   'conversation',
-  'member',
+  'membership',
   'message',
   'sticky_message',
   'app',
@@ -38,7 +38,6 @@ const ORDER = [
   'deletion_job',
   'audit_event',
   'org_support_seq',
-  'org_event_seq',
 ];
 
 /**
@@ -58,11 +57,10 @@ export const NOT_EXPORTED = [
 
 /** Unique keys of the known tables without an `id` (keyset pages); others page by offset. */
 const KEYS: Record<string, string[]> = {
-  member: ['conversation_id', 'actor_id'],
+  membership: ['conversation_id', 'actor_id'],
   operator_department: ['actor_id', 'department_id'],
   sticky_message: ['conversation_id'],
   org_support_seq: ['org_id'],
-  org_event_seq: ['org_id'],
 };
 
 const PAGE = 2000;
@@ -74,7 +72,8 @@ interface TableInfo {
 
 /** The org's tables present in this database, in export order. */
 async function orgTables(db: Kysely<any>): Promise<TableInfo[]> {
-  const all = await db.introspection.getTables();
+  // Tables only: views (such as `member`, derived from `membership`) hold no data of their own.
+  const all = (await db.introspection.getTables()).filter((t) => !t.isView);
   const byName = new Map(all.map((t) => [t.name, { name: t.name, columns: t.columns.map((c) => c.name) }]));
   const known = ORDER.flatMap((n) => byName.get(n) ?? []);
   const others = [...byName.values()]

@@ -43,6 +43,11 @@ export interface DomainEvent {
   conversationId: string | null;
   /** Actor ids that may receive the event; chosen by the service that caused it. */
   recipients: string[];
+  /**
+   * 'members': the conversation's current members receive it too, resolved when it is
+   * delivered (so a message into a 10,000-member channel stores no list of 10,000 ids).
+   */
+  audience?: 'members' | undefined;
   payload: Record<string, unknown>;
   createdAt: number;
 }
@@ -51,5 +56,7 @@ export interface NewEvent {
   type: EventType;
   conversationId?: string | null;
   recipients: string[];
+  /** See DomainEvent.audience; needs conversationId. */
+  audience?: 'members' | undefined;
   payload: Record<string, unknown>;
 }

@@ -7,7 +7,14 @@ import { isId } from '../domain/ids.ts';
 import { presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import { toAppError } from '../http/errors.ts';
-import { catchUpPage, eventsAt, eventTail, lastEventSeq, newestEventSettled } from '../services/events.ts';
+import {
+  catchUpPage,
+  conversationMembers,
+  eventsAt,
+  eventTail,
+  lastEventSeq,
+  newestEventSettled,
+} from '../services/events.ts';
 import { sendMessage } from '../services/messages.ts';
 import { startTyping } from '../services/typing.ts';
 
@@ -81,7 +88,30 @@ interface OrgState {
   /** Sockets of the org on this node. */
   sockets: number;
   ready: Promise<void>;
+  /**
+   * The current members of conversations that had events for their members, read from the
+   * database when first needed and forgotten at any other event of the conversation (joins,
+   * leaves, support moves), oldest first beyond MEMBER_CACHE_SIZE.
+   */
+  members: Map<string, Set<string>>;
 }
+
+/** Conversations whose members a node remembers per org. */
+const MEMBER_CACHE_SIZE = 2_000;
+
+/** Events that never change who is in their conversation (all others make the node forget its members). */
+const KEEPS_MEMBERS = new Set<string>([
+  'message.created',
+  'message.edited',
+  'message.deleted',
+  'pin.created',
+  'pin.deleted',
+  'member.read',
+  'member.muted',
+  'member.unmuted',
+  'conversation.hidden',
+  'conversation.updated',
+]);
 
 /** The longest catch-up waits for an open lower position before it sends `ready` anyway. */
 const CATCH_UP_SETTLE_MS = 5_000;
@@ -132,6 +162,9 @@ export class Gateway {
   #pumpAgain = false;
   #pumpTimer: NodeJS.Timeout | null = null;
   #pumpDelayMs = 0;
+  /** Events waiting for the members of their conversation to be read (then delivered in order). */
+  readonly #outbox: { org: OrgState; e: DomainEvent }[] = [];
+  #drainingOutbox = false;
   #closing = false;
 
   constructor(ctx: AppContext, log: FastifyBaseLogger, opts: GatewayOptions) {
@@ -267,7 +300,7 @@ export class Gateway {
     if (org) return org;
     // A node that watched nothing kept no cursor: start from the log's end, not from where it stopped.
     if (this.#orgs.size === 0) this.#cursorReady = null;
-    const state: OrgState = { clients: new Map(), sockets: 0, ready: Promise.resolve() };
+    const state: OrgState = { clients: new Map(), sockets: 0, ready: Promise.resolve(), members: new Map() };
     state.ready = (async () => {
       await this.#ctx.bus.watch(orgId);
       await this.#initCursor();
@@ -410,8 +443,48 @@ export class Gateway {
     this.#schedulePump(this.#pumpDelayMs);
   }
 
+  /**
+   * Delivers in order. An event for a conversation's members whose members the node does not
+   * know yet waits (with every event after it) until they are read.
+   */
   #deliver(org: OrgState, e: DomainEvent): void {
+    if (this.#outbox.length > 0 || (e.audience === 'members' && !org.members.has(e.conversationId ?? ''))) {
+      this.#outbox.push({ org, e });
+      void this.#drainOutbox();
+      return;
+    }
+    this.#deliverNow(org, e);
+  }
+
+  async #drainOutbox(): Promise<void> {
+    if (this.#drainingOutbox) return;
+    this.#drainingOutbox = true;
+    try {
+      while (this.#outbox.length > 0 && !this.#closing) {
+        const { org, e } = this.#outbox[0]!;
+        const id = e.conversationId ?? '';
+        if (e.audience === 'members' && !org.members.has(id)) {
+          try {
+            const ids = await conversationMembers(this.#ctx, id);
+            org.members.set(id, new Set(ids));
+            if (org.members.size > MEMBER_CACHE_SIZE) org.members.delete(org.members.keys().next().value!);
+          } catch (err) {
+            this.#log.warn({ err }, 'reading the members of a conversation failed; trying again');
+            await new Promise((r) => setTimeout(r, this.#opts.gapFillMs));
+            continue;
+          }
+        }
+        this.#outbox.shift();
+        this.#deliverNow(org, e);
+      }
+    } finally {
+      this.#drainingOutbox = false;
+    }
+  }
+
+  #deliverNow(org: OrgState, e: DomainEvent): void {
     if (e.type === 'token.revoked' || e.type === 'actor.deactivated') this.#closeRevoked(org, e);
+    if (e.conversationId && !KEEPS_MEMBERS.has(e.type)) org.members.delete(e.conversationId);
     let frame: string | null = null;
     for (const actorId of e.recipients) {
       const set = org.clients.get(actorId);
@@ -419,6 +492,18 @@ export class Gateway {
       frame ??= frameOf(e);
       for (const client of set) this.#deliverTo(client, e, frame);
     }
+    if (e.audience !== 'members') return;
+    const members = org.members.get(e.conversationId ?? '');
+    if (!members) return;
+    // Walk the smaller side: the conversation's members, or the org's sockets on this node.
+    const each = (actorId: string) => {
+      const set = org.clients.get(actorId);
+      if (!set) return;
+      frame ??= frameOf(e);
+      for (const client of set) this.#deliverTo(client, e, frame);
+    };
+    if (members.size <= org.clients.size) for (const actorId of members) each(actorId);
+    else for (const actorId of org.clients.keys()) if (members.has(actorId)) each(actorId);
   }
 
   #deliverTo(client: Client, e: DomainEvent, frame: string): void {

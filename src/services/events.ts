@@ -6,11 +6,13 @@ import {
   findDroppedUpto,
   findEventHorizon,
   findLastEventSeq,
+  findMembershipSpans,
   findNewestEventSeq,
   listEventsAfter,
   listEventsAt,
   listEventTail,
 } from '../store/repos/events.ts';
+import { conversationAudience } from './recipients.ts';
 
 /**
  * Something that must happen in the same transaction as the events it sees (e.g. webhook
@@ -64,7 +66,18 @@ export async function catchUpPage(
   }
   const page = await listEventsAfter(ctx.db, orgId, afterSeq, limit);
   const scannedTo = page.at(-1)?.seq ?? afterSeq;
-  return { events: page.filter((e) => e.recipients.includes(actorId)), scannedTo, done: page.length < limit };
+  // Events for a conversation's members: the actor's if they were a member when it happened.
+  const spans = await findMembershipSpans(ctx.db, actorId, [
+    ...new Set(page.filter((e) => e.audience === 'members').map((e) => e.conversationId!)),
+  ]);
+  const wasMember = (e: DomainEvent) => {
+    const span = spans.get(e.conversationId!);
+    return !!span && span.joinedAt <= e.createdAt && (span.leftAt === null || span.leftAt >= e.createdAt);
+  };
+  const mine = page.filter(
+    (e) => e.recipients.includes(actorId) || (e.audience === 'members' && wasMember(e)),
+  );
+  return { events: mine, scannedTo, done: page.length < limit };
 }
 
 /**
@@ -92,6 +105,11 @@ export function eventsAt(ctx: AppContext, seqs: readonly number[]): Promise<Doma
 export async function newestEventSettled(ctx: AppContext): Promise<boolean> {
   const newest = await findNewestEventSeq(ctx.db);
   return (await findEventHorizon(ctx.db)) > newest;
+}
+
+/** The current members of a conversation (the gateway's audience of events for its members). */
+export function conversationMembers(ctx: AppContext, conversationId: string): Promise<string[]> {
+  return conversationAudience(ctx.db, conversationId);
 }
 
 /** The last settled position handed out. */

@@ -112,12 +112,13 @@ function sendOnce(
     };
     const ordinal = await bumpConversation(tx.db, message);
     if (!(await insertMessage(tx.db, message, ordinal))) throw new SendRaced();
-    const audience = await recordActivity(tx.db, message, ordinal);
+    await recordActivity(tx.db, message, ordinal);
     tx.emit(p.orgId, [
       {
         type: 'message.created',
         conversationId: conversation.id,
-        recipients: audience,
+        recipients: [],
+        audience: 'members',
         payload: { message: presentMessage(message) },
       },
     ]);
@@ -188,7 +189,8 @@ export async function editMessage(
       {
         type: 'message.edited',
         conversationId: conversation.id,
-        recipients: await conversationAudience(tx.db, conversation.id),
+        recipients: [],
+        audience: 'members',
         payload: { message: presentMessage(edited) },
       },
     ]);
@@ -214,12 +216,12 @@ export async function deleteMessage(
     const deleted = await markMessageDeleted(tx.db, m.id, ctx.clock.now());
     await uncountDeleted(tx.db, m);
     const unpinned = await deleteSticky(tx.db, conversation.id, m.id);
-    const audience = await conversationAudience(tx.db, conversation.id);
     tx.emit(p.orgId, [
       {
         type: 'message.deleted',
         conversationId: conversation.id,
-        recipients: audience,
+        recipients: [],
+        audience: 'members',
         payload: { message: presentMessage(deleted) },
       },
       ...(unpinned > 0
@@ -227,7 +229,8 @@ export async function deleteMessage(
             {
               type: 'pin.deleted' as const,
               conversationId: conversation.id,
-              recipients: audience,
+              recipients: [],
+              audience: 'members' as const,
               payload: { conversation_id: conversation.id },
             },
           ]

@@ -65,7 +65,8 @@ export async function pinMessage(
       {
         type: 'pin.created',
         conversationId: conversation.id,
-        recipients: await conversationAudience(tx.db, conversation.id),
+        recipients: [],
+        audience: 'members',
         payload: {
           conversation_id: conversation.id,
           message: presentMessage(view.message),
@@ -103,7 +104,8 @@ export async function unpinMessage(ctx: AppContext, p: Principal, conversationId
       {
         type: 'pin.deleted',
         conversationId: conversation.id,
-        recipients: await conversationAudience(tx.db, conversation.id),
+        recipients: [],
+        audience: 'members',
         payload: { conversation_id: conversation.id, by: p.actor.id },
       },
     ]);

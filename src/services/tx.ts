@@ -43,6 +43,7 @@ class Recorder implements Tx {
         type: e.type,
         conversationId: e.conversationId ?? null,
         recipients: [...new Set(e.recipients)],
+        ...(e.audience ? { audience: e.audience } : {}),
         payload: e.payload,
         createdAt: now,
       });

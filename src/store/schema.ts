@@ -177,6 +177,8 @@ export interface EventTable {
   conversation_id: string | null;
   /** JSON array of the actor ids that may see the event. */
   recipients: string;
+  /** 1: the conversation's members may see it too (DomainEvent.audience). */
+  to_members?: number;
   payload: string;
   created_at: number;
 }

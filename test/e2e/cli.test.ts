@@ -275,7 +275,7 @@ test('export, import into a new database, export again: the same records', async
     'actor',
     'access_token',
     'conversation',
-    'member',
+    'membership',
     'message',
     'sticky_message',
     'app',

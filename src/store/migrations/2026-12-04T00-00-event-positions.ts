@@ -33,6 +33,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       .addColumn('type', 'text', (c) => c.notNull())
       .addColumn('conversation_id', id)
       .addColumn('recipients', 'text', (c) => c.notNull())
+      .addColumn('to_members', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('payload', 'text', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
@@ -45,6 +46,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       type text not null,
       conversation_id integer,
       recipients text not null,
+      to_members integer not null default 0,
       payload text not null,
       created_at integer not null
     )`.execute(db);

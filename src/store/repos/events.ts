@@ -39,13 +39,14 @@ const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapt
 const PG_HORIZON = sql<number>`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)`;
 
 type EventSlots = Slots<
-  'orgId' | 'index' | 'type' | 'conversationId' | 'recipients' | 'payload' | 'createdAt'
+  'orgId' | 'index' | 'type' | 'conversationId' | 'recipients' | 'toMembers' | 'payload' | 'createdAt'
 >;
 const eventValues = (p: EventSlots) => ({
   org_id: p.orgId,
   type: p.type,
   conversation_id: p.conversationId,
   recipients: p.recipients,
+  to_members: p.toMembers,
   payload: p.payload,
   created_at: p.createdAt,
 });
@@ -82,6 +83,7 @@ export async function insertEvents(
       type: e.type,
       conversationId: e.conversationId,
       recipients: JSON.stringify(e.recipients),
+      toMembers: e.audience === 'members' ? 1 : 0,
       payload: JSON.stringify(e.payload),
       createdAt: e.createdAt,
     });
@@ -158,6 +160,31 @@ export async function findEventHorizon(db: Db): Promise<number> {
   return Number(rows[0]!.h);
 }
 
+/**
+ * The conversations among `conversationIds` that `actorId` belongs to, with when they joined and
+ * left (catch-up of events addressed to a conversation's members).
+ */
+export async function findMembershipSpans(
+  db: Db,
+  actorId: string,
+  conversationIds: readonly string[],
+): Promise<Map<string, { joinedAt: number; leftAt: number | null }>> {
+  const out = new Map<string, { joinedAt: number; leftAt: number | null }>();
+  if (conversationIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('membership')
+    .select(['conversation_id', 'joined_at', 'left_at'])
+    .where('actor_id', '=', actorId)
+    .where('conversation_id', 'in', conversationIds)
+    .execute();
+  for (const r of rows)
+    out.set(String(r.conversation_id), {
+      joinedAt: Number(r.joined_at),
+      leftAt: r.left_at === null ? null : Number(r.left_at),
+    });
+  return out;
+}
+
 /** Positions up to this one may have been dropped by retention (0 when none were). */
 export async function findDroppedUpto(db: Db): Promise<number> {
   const row = await db.selectFrom('event_log').select('dropped_upto').where('id', '=', 1).executeTakeFirst();
@@ -218,10 +245,12 @@ function toEvent(r: {
   type: string;
   conversation_id: unknown;
   recipients: string;
+  to_members?: unknown;
   payload: string;
   created_at: unknown;
 }): DomainEvent {
   return {
+    ...(Number(r.to_members) === 1 ? { audience: 'members' as const } : {}),
     orgId: String(r.org_id),
     seq: Number(r.seq),
     type: r.type as EventType,

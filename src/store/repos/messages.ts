@@ -180,28 +180,18 @@ const readOwnMessage = prepared((db, p: Slots<'conversationId' | 'senderId' | 'm
     .where('left_at', 'is', null),
 );
 
-const currentMemberIds = prepared((db, p: Slots<'conversationId'>) =>
-  db
-    .selectFrom('membership')
-    .select('actor_id')
-    .where('conversation_id', '=', p.conversationId)
-    .where('left_at', 'is', null),
-);
-
 /**
  * After a message (its conversation bumped, the row inserted): the sender has read it. The
  * other members' rows are not touched: their unread counts and list order derive from the
- * conversation's count and activity. Returns the current members (the audience).
+ * conversation's count and activity.
  */
-export async function recordActivity(db: Db, m: Message, ordinal: number): Promise<string[]> {
+export async function recordActivity(db: Db, m: Message, ordinal: number): Promise<void> {
   await readOwnMessage.execute(db, {
     conversationId: m.conversationId,
     senderId: m.senderId,
     messageId: m.id,
     ordinal,
   });
-  const rows = await currentMemberIds.execute(db, { conversationId: m.conversationId });
-  return rows.map((r) => String(r.actor_id));
 }
 
 /** A deleted message no longer counts as unread for the members who had not read it. */
