@@ -20,7 +20,6 @@ import { deleteSticky } from '../store/repos/pins.ts';
 import { findSupportChat } from '../store/repos/support.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { conversationAudience } from './recipients.ts';
 import { inTransaction } from './tx.ts';
 
 export interface SendMessageInput {

@@ -7,7 +7,6 @@ import { findActor } from '../store/repos/actors.ts';
 import { findMessage } from '../store/repos/messages.ts';
 import { deleteExpiredStickies, deleteSticky, findActiveSticky, upsertSticky } from '../store/repos/pins.ts';
 import { loadConversation } from './access.ts';
-import { conversationAudience } from './recipients.ts';
 import { inTransaction } from './tx.ts';
 
 export interface PinView {

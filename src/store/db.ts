@@ -131,6 +131,7 @@ export function createStore(opts: StoreOptions): Store {
     // flight still fails (503 database_unavailable) and the pool drops the client on release.
     pool.on('connect', (client) => {
       client.on('error', (err) => process.emitWarning(`PostgreSQL connection: ${err.message}`));
+      prepareOnConnection(client);
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
@@ -148,6 +149,36 @@ export function createStore(opts: StoreOptions): Store {
     caps: { dialect: 'sqlite', skipLocked: false, advisoryLocks: false, eventPositions: 'dense' },
     walPath: opts.sqlitePath === ':memory:' || opts.sqlitePath === '' ? undefined : `${opts.sqlitePath}-wal`,
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * Statements PostgreSQL keeps prepared, by text: a name per distinct statement with parameters
+ * (the first MAX_NAMED_STATEMENTS seen by this process).
+ */
+const statementNames = new Map<string, string>();
+const MAX_NAMED_STATEMENTS = 2_000;
+
+/**
+ * Sends each statement with parameters as a *named* prepared statement: PostgreSQL parses and
+ * plans it once per connection (and keeps a generic plan after a few runs) instead of on every
+ * call, which is most of its CPU for the short statements of a send. node-postgres keeps the
+ * statements it prepared per connection and skips the parse step for a name it has. Kysely
+ * sends `client.query(text, values)`; that call is what is wrapped here. Statements without
+ * parameters (BEGIN, COMMIT, DDL) go as they are.
+ */
+function prepareOnConnection(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
+      let name = statementNames.get(text);
+      if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+        name = `parley_${statementNames.size}`;
+        statementNames.set(text, name);
+      }
+      if (name !== undefined) return query({ name, text, values }, callback);
+    }
+    return query(text, values, callback);
   };
 }
 
