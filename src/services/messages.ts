@@ -6,13 +6,11 @@ import { authorize } from '../domain/policies/decision.ts';
 import { presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import {
-  bumpConversation,
   findMessage,
   findMessageByClientId,
-  insertMessage,
   listMessages as listMessageRows,
   markMessageDeleted,
-  recordActivity,
+  storeNewMessage,
   uncountDeleted,
   updateMessageText,
 } from '../store/repos/messages.ts';
@@ -109,9 +107,7 @@ function sendOnce(
       editedAt: null,
       deletedAt: null,
     };
-    const ordinal = await bumpConversation(tx.db, message);
-    if (!(await insertMessage(tx.db, message, ordinal))) throw new SendRaced();
-    await recordActivity(tx.db, message, ordinal);
+    if ((await storeNewMessage(tx.db, message)) === null) throw new SendRaced();
     tx.emit(p.orgId, [
       {
         type: 'message.created',

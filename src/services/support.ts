@@ -39,7 +39,7 @@ import {
 import { isUniqueViolation } from '../store/db.ts';
 import { findActor, findActorsByIds } from '../store/repos/actors.ts';
 import { adjustMemberCount } from '../store/repos/conversations.ts';
-import { bumpConversation, insertMessage, recordActivity } from '../store/repos/messages.ts';
+import { storeNewMessage } from '../store/repos/messages.ts';
 import { findOrgSettings, updateOrgSetting } from '../store/repos/orgs.ts';
 import { reschedulePurges } from '../store/repos/recycle-bin.ts';
 import {
@@ -245,9 +245,7 @@ export async function startSupportChat(
       editedAt: null,
       deletedAt: null,
     };
-    const ordinal = await bumpConversation(tx.db, message);
-    await insertMessage(tx.db, message, ordinal);
-    await recordActivity(tx.db, message, ordinal);
+    await storeNewMessage(tx.db, message);
     const staff = await findDepartmentStaffIds(tx.db, p.orgId, department.id);
     tx.emit(p.orgId, [
       {
