@@ -25,12 +25,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { Scope } from '../src/domain/scopes.ts';
 import { createOrg } from '../src/services/orgs.ts';
 import { issueToken } from '../src/services/tokens.ts';
+import { createTestDatabase } from '../test/support/db.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(ROOT, 'src/cli/main.ts');
@@ -270,20 +270,12 @@ async function driverMain(): Promise<void> {
   };
   let drop: (() => Promise<void>) | undefined;
   if (process.env.BENCH_DATABASE_URL) {
-    const name = `parley_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: process.env.BENCH_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(process.env.BENCH_DATABASE_URL);
-    u.pathname = `/${name}`;
-    env.DATABASE_URL = u.toString();
-    drop = async () => {
-      const c = new pg.Client({ connectionString: process.env.BENCH_DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
+    const database = await createTestDatabase({
+      dialect: 'postgres',
+      serverUrl: process.env.BENCH_DATABASE_URL,
+    });
+    env.DATABASE_URL = database.url!;
+    drop = database.drop;
   }
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let load: ChildProcess | undefined;
