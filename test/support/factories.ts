@@ -72,6 +72,8 @@ export interface GroupSetup {
   members: Person[];
   /** The first of them. */
   bob: Person;
+  /** Users of the org who are not in the group. */
+  others: Person[];
   /** The group conversation. */
   id: string;
 }
@@ -83,17 +85,21 @@ export interface GroupSetup {
 export async function orgWithGroup(
   t: Pick<TestApp, 'app' | 'ctx'>,
   names: readonly string[] = ['Bob'],
+  /** Users of the org made first, who are not in the group. */
+  outsiders: readonly string[] = [],
 ): Promise<GroupSetup> {
   const o = await makeOrg(t.ctx);
   const members: Person[] = [];
   for (const name of names) members.push(await o.user('member', name));
+  const others: Person[] = [];
+  for (const name of outsiders) others.push(await o.user('member', name));
   const c = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
     kind: 'group',
     title: 'g',
     member_ids: members.map((m) => m.actor.id),
   });
   if (c.status !== 201) throw new Error(`the group was not made: ${c.raw}`);
-  return { o, members, bob: members[0]!, id: c.body.id as string };
+  return { o, members, others, bob: members[0]!, id: c.body.id as string };
 }
 
 /** A principal with every scope for `actor` of `o`, for calling services directly in tests. */

@@ -14,9 +14,8 @@ before(async () => {
 after(async () => t.close());
 
 async function setup() {
-  const { o, members, id } = await orgWithGroup(t, ['Bob', 'Carol']);
-  const outsider = await o.user('member', 'Olga');
-  return { o, bob: members[0]!, carol: members[1]!, outsider, id };
+  const { o, members, others, id } = await orgWithGroup(t, ['Bob', 'Carol'], ['Olga']);
+  return { o, bob: members[0]!, carol: members[1]!, outsider: others[0]!, id };
 }
 
 const isEvent = (name: string) => (f: any) => f.type === 'event' && f.event === name;
