@@ -25,12 +25,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { Scope } from '../src/domain/scopes.ts';
 import { createOrg } from '../src/services/orgs.ts';
 import { issueToken } from '../src/services/tokens.ts';
+import { createTestDatabase } from '../test/support/db.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = join(ROOT, 'src/cli/main.ts');
@@ -182,25 +182,26 @@ async function seed(env: Record<string, string>) {
       left_at: null,
       muted_until: null,
       read_message_id: null,
-      unread_count: 0,
+      read_ordinal: 0,
+      unread_excluded: 0,
       draft: null,
       draft_updated_at: null,
       hidden: 0,
+      hidden_ordinal: 0,
       pinned: 0,
-      activity_at: now,
     });
     const live = ctx.ids.next();
     const targets = Array.from({ length: CONVERSATIONS }, () => ctx.ids.next());
     await ctx.db.transaction().execute(async (tx) => {
       await tx.insertInto('conversation').values(conversation(live, 'live')).execute();
-      await tx.insertInto('member').values(member(live)).execute();
+      await tx.insertInto('membership').values(member(live)).execute();
       for (let i = 0; i < targets.length; i += 100) {
         const ids = targets.slice(i, i + 100);
         await tx
           .insertInto('conversation')
           .values(ids.map((id, k) => conversation(id, `old ${i + k}`)))
           .execute();
-        await tx.insertInto('member').values(ids.map(member)).execute();
+        await tx.insertInto('membership').values(ids.map(member)).execute();
       }
       const rows = [];
       for (let m = 0; m < MESSAGES; m++) {
@@ -270,20 +271,12 @@ async function driverMain(): Promise<void> {
   };
   let drop: (() => Promise<void>) | undefined;
   if (process.env.BENCH_DATABASE_URL) {
-    const name = `parley_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: process.env.BENCH_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(process.env.BENCH_DATABASE_URL);
-    u.pathname = `/${name}`;
-    env.DATABASE_URL = u.toString();
-    drop = async () => {
-      const c = new pg.Client({ connectionString: process.env.BENCH_DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
+    const database = await createTestDatabase({
+      dialect: 'postgres',
+      serverUrl: process.env.BENCH_DATABASE_URL,
+    });
+    env.DATABASE_URL = database.url!;
+    drop = database.drop;
   }
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let load: ChildProcess | undefined;

@@ -1,6 +1,8 @@
 /**
- * The test command (`npm test`): unit, API (on SQLite) and e2e suites, then the API suite
- * again on PostgreSQL when TEST_DATABASE_URL is set. Prints one closing line with the totals.
+ * The test command (`npm test`): unit, API, e2e and security suites on SQLite, then the API and
+ * security suites again on PostgreSQL when TEST_DATABASE_URL is set (TEST_DB=postgres: each test
+ * file makes its database through test/support/db.ts). A test that runs on one database only
+ * says in which pass it runs when skipped. Prints one closing line with the totals.
  */
 import { spawn } from 'node:child_process';
 
@@ -46,10 +48,12 @@ const soak = process.argv.includes('--soak');
 if (soak) process.env.PARLEY_SOAK = '1';
 const filter = process.argv.slice(2).filter((a) => a !== '--soak');
 const pick = (globs: string[]) => (filter.length > 0 ? filter : globs);
+/** What a pass runs, for its heading: the files given on the command line, or its suites. */
+const what = (suites: string) => (filter.length > 0 ? filter.join(' ') : suites);
 
 let failed = 0;
 failed += await run(
-  'unit, API and e2e suites on SQLite',
+  `${what(soak ? 'security suites' : 'unit, API, e2e and security suites')} on SQLite`,
   pick(
     soak
       ? ['test/security/**/*.test.ts']
@@ -64,10 +68,14 @@ failed += await run(
     TEST_DB: 'sqlite',
   },
 );
-if (process.env.TEST_DATABASE_URL && !soak) {
-  failed += await run('API suite on PostgreSQL', pick(['test/api/**/*.test.ts']), { TEST_DB: 'postgres' });
+if (process.env.TEST_DATABASE_URL) {
+  failed += await run(
+    `${what(soak ? 'security suites' : 'API and security suites')} on PostgreSQL`,
+    pick(soak ? ['test/security/**/*.test.ts'] : ['test/api/**/*.test.ts', 'test/security/**/*.test.ts']),
+    { TEST_DB: 'postgres' },
+  );
 } else {
-  process.stdout.write('\n== PostgreSQL suite skipped: TEST_DATABASE_URL is not set\n');
+  process.stdout.write('\n== PostgreSQL pass skipped: TEST_DATABASE_URL is not set\n');
 }
 process.stdout.write(`\ntests: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped\n`);
 process.exit(failed === 0 && totals.fail === 0 ? 0 : 1);

@@ -1,14 +1,32 @@
 import type { Kysely } from 'kysely';
+import type { PrincipalCache } from './auth/principal-cache.ts';
 import type { Config } from './config.ts';
 import type { Clock } from './domain/clock.ts';
+import type { DomainEvent } from './domain/events.ts';
 import type { IdGenerator } from './domain/ids.ts';
+import type { RateGroup, RateState } from './domain/rate-limits.ts';
 import type { EventBus } from './realtime/bus.ts';
-import type { EventSink } from './services/events.ts';
-import type { RateLimits } from './services/rate-limits.ts';
-import type { PrincipalCache } from './services/tokens.ts';
 import type { Capabilities } from './store/db.ts';
 import type { GroupCommitter } from './store/group-commit.ts';
-import type { Database } from './store/schema.ts';
+import type { Database, Db } from './store/schema.ts';
+
+export type { Db };
+
+/**
+ * Something that must happen in the same transaction as the events it sees (e.g. webhook
+ * deliveries are written with the change that caused them, so a crash loses none).
+ */
+export type EventSink = (ctx: AppContext, tx: Db, events: readonly DomainEvent[]) => Promise<void>;
+
+/** Rate limiting (services/rate-limits.ts), in memory or shared through Redis. */
+export interface RateLimiter {
+  /** Takes one point of `key`'s budget in `group`; throws rate_limited when it is spent. */
+  consume(ctx: AppContext, orgId: string, group: RateGroup, key: string): Promise<RateState>;
+  /** `key`'s budget in `group` without taking from it. */
+  peek(ctx: AppContext, orgId: string, group: RateGroup, key: string): Promise<RateState>;
+  /** Forgets this node's copy of an org's policies (after a change). */
+  forgetOrg(orgId: string): void;
+}
 
 /** Everything a service needs, built once per process by buildApp and passed explicitly. */
 export interface AppContext {
@@ -18,7 +36,7 @@ export interface AppContext {
   ids: IdGenerator;
   config: Config;
   /** Rate limiting, in memory or shared through Redis. */
-  rateLimits: RateLimits;
+  rateLimits: RateLimiter;
   /** Where committed events go (the realtime gateways of every node). */
   bus: EventBus;
   /** Run inside the transaction that records events (webhook deliveries). */
@@ -28,5 +46,3 @@ export interface AppContext {
   /** Batches the write transactions of one tick into one commit (embedded SQLite only). */
   groupCommit: GroupCommitter | null;
 }
-
-export type Db = Kysely<Database>;

@@ -1,4 +1,4 @@
-import type { AppContext, Db } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import { ConflictError, ValidationError } from '../domain/errors.ts';
 import type { DomainEvent, NewEvent } from '../domain/events.ts';
 import {
@@ -14,11 +14,7 @@ import {
 } from '../store/repos/events.ts';
 import { conversationAudience } from './recipients.ts';
 
-/**
- * Something that must happen in the same transaction as the events it sees (e.g. webhook
- * deliveries are written with the change that caused them, so a crash loses none).
- */
-export type EventSink = (ctx: AppContext, tx: Db, events: readonly DomainEvent[]) => Promise<void>;
+export type { EventSink } from '../context.ts';
 
 /** Publishes committed events; a bus failure is logged by the bus, never undoes the change. */
 export async function publishEvents(ctx: AppContext, events: readonly DomainEvent[]): Promise<void> {

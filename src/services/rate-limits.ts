@@ -6,7 +6,7 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
-import type { AppContext } from '../context.ts';
+import type { AppContext, RateLimiter } from '../context.ts';
 import { ForbiddenError, RateLimitedError, ValidationError } from '../domain/errors.ts';
 import { isOrgAdmin, type Principal } from '../domain/principal.ts';
 import {
@@ -29,7 +29,7 @@ const POLICY_CACHE_MS = 5_000;
  * each node falls back to its own memory limiter (rate-limiter-flexible's insurance limiter),
  * so an outage degrades to per-node limits instead of refusing or allowing everything.
  */
-export class RateLimits {
+export class RateLimits implements RateLimiter {
   readonly #redis: Redis | undefined;
   readonly #limiters = new Map<string, RateLimiterAbstract>();
   readonly #policyCache = new Map<string, { at: number; policies: Partial<Record<RateGroup, RatePolicy>> }>();
@@ -155,7 +155,7 @@ function parsePolicies(raw: unknown): Partial<Record<RateGroup, RatePolicy>> {
 /** Every group's policy and the caller's state in the groups limited per user. */
 export async function rateLimitStatus(
   ctx: AppContext,
-  limits: RateLimits,
+  limits: RateLimiter,
   p: Principal,
 ): Promise<RateState[]> {
   const perUser: RateGroup[] = ['native', 'cliq', 'salesiq', 'kore'];
@@ -168,7 +168,7 @@ export async function rateLimitStatus(
  */
 export async function setRatePolicy(
   ctx: AppContext,
-  limits: RateLimits,
+  limits: RateLimiter,
   p: Principal,
   group: RateGroup,
   policy: RatePolicy | null,

@@ -101,39 +101,12 @@ export async function authenticateToken(ctx: AppContext, token: string): Promise
   return principal;
 }
 
+import { PrincipalCache } from '../auth/principal-cache.ts';
+
+export { PrincipalCache };
+
 /** How long a node reuses a resolved token before reading it again. */
 export const PRINCIPAL_CACHE_MS = 5_000;
-
-/**
- * Resolved tokens of this node, for a few seconds: a request needs no token or actor read.
- * Revoking a token or deactivating an actor forgets them here at once, and on every other
- * node when the event reaches it (or, at the latest, when the entry expires).
- */
-export class PrincipalCache {
-  readonly #byHash = new Map<string, { principal: Principal; until: number }>();
-
-  get(hash: string, now: number): Principal | undefined {
-    const e = this.#byHash.get(hash);
-    if (!e) return undefined;
-    if (e.until <= now) {
-      this.#byHash.delete(hash);
-      return undefined;
-    }
-    return e.principal;
-  }
-
-  set(hash: string, principal: Principal, until: number): void {
-    if (this.#byHash.size >= 10_000) this.#byHash.clear();
-    this.#byHash.set(hash, { principal, until });
-  }
-
-  forget(match: { tokenId?: string; actorId?: string }): void {
-    for (const [hash, e] of this.#byHash) {
-      if (e.principal.tokenId === match.tokenId || e.principal.actor.id === match.actorId)
-        this.#byHash.delete(hash);
-    }
-  }
-}
 
 /** Tokens an admin can see: all of the org's; anyone else sees their own. */
 export async function listAccessTokens(ctx: AppContext, p: Principal): Promise<TokenRow[]> {

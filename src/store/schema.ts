@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 
 /**
  * Table types for Kysely. Ids are 64-bit integers in the database and decimal strings in
@@ -335,3 +335,6 @@ export interface Database {
   webhook: WebhookTable;
   webhook_delivery: WebhookDeliveryTable;
 }
+
+/** A database handle: the database itself or a transaction on it. */
+export type Db = Kysely<Database>;

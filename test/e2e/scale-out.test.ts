@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { createPgDatabase } from '../support/db.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { type RunningServer, seedDemo, startServer } from '../support/server.ts';
 import { connectStream } from '../support/stream.ts';
 
@@ -20,7 +20,7 @@ const skip =
       ? 'runs once, in the first pass (it brings its own PostgreSQL database)'
       : false;
 
-let db: { url: string; drop(): Promise<void> } | undefined;
+let db: TestDatabase | undefined;
 const nodes: RunningServer[] = [];
 let ada: string;
 let bob: string;
@@ -38,11 +38,11 @@ async function api(node: RunningServer, token: string, method: string, path: str
 
 before(async () => {
   if (skip) return;
-  db = await createPgDatabase(pgUrl!);
+  db = await createTestDatabase({ dialect: 'postgres', serverUrl: pgUrl! });
   const env = (nodeId: string) => ({
     ...process.env,
     SQLITE_PATH: '',
-    DATABASE_URL: db!.url,
+    DATABASE_URL: db!.url!,
     REDIS_URL: redisUrl,
     NODE_ID: nodeId,
   });

@@ -756,6 +756,9 @@ describe('the realtime stream', () => {
     });
     await streams.owner.next((f) => f.type === 'ack');
     streams.owner.send({ type: 'typing', conversation_id: gid });
+    // The typing frame goes over the socket and the edit over HTTP: the edit waits until bob has
+    // the typing event, so that the group's events reach him in the order listed below.
+    await streams.bob.received(isEvent('typing.started'));
     await call(t.app, w.o.owner.token, 'PATCH', `/v1/conversations/${gid}/messages/${sent.body.id}`, {
       text: `edited secret ${tag}`,
     });

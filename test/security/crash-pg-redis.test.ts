@@ -8,8 +8,9 @@
  * every acknowledged message is stored once, a client that followed the stream on the other
  * node has all of them (including those sent while Redis was away), cross-node delivery works
  * again and the rate limits are shared through Redis again.
- * Needs TEST_DATABASE_URL and TEST_REDIS_URL (the suites' signal that PostgreSQL and Redis tests
- * run) plus the redis-server, initdb and pg_ctl binaries; skipped otherwise, saying why.
+ * Runs in the PostgreSQL pass (TEST_DB=postgres, see test/support/db.ts) and needs TEST_REDIS_URL
+ * (the suites' signal that Redis tests run) plus the redis-server, initdb and pg_ctl binaries;
+ * skipped otherwise, saying why.
  * PARLEY_SOAK=1 repeats the outages many times with longer load.
  */
 import assert from 'node:assert/strict';
@@ -26,6 +27,7 @@ import pg from 'pg';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { setRatePolicy } from '../../src/services/rate-limits.ts';
+import { createTestDatabase, onlyOn } from '../support/db.ts';
 import { makeOrg, type Person, principalFor, seedConversations } from '../support/factories.ts';
 import { freePort, type RunningServer, startServer } from '../support/server.ts';
 import { connectStream, type StreamClient } from '../support/stream.ts';
@@ -60,15 +62,14 @@ function pgBin(): string | undefined {
 const redisServer = onPath('redis-server');
 const pgBinDir = pgBin();
 const skip =
-  !process.env.TEST_DATABASE_URL || !process.env.TEST_REDIS_URL
-    ? 'TEST_DATABASE_URL and TEST_REDIS_URL are both needed: this test restarts PostgreSQL and Redis under two nodes (it brings throwaway instances of its own)'
+  onlyOn('postgres', 'it restarts PostgreSQL (and Redis) under two nodes') ||
+  (!process.env.TEST_REDIS_URL
+    ? 'TEST_REDIS_URL is needed: this test restarts Redis under two nodes (it brings a throwaway instance of its own)'
     : !redisServer
       ? 'redis-server is not installed: the test restarts a throwaway Redis of its own'
       : !pgBinDir
         ? 'initdb and pg_ctl are not installed (looked in /usr/lib/postgresql/*/bin and PATH): the test restarts a throwaway PostgreSQL cluster of its own'
-        : process.env.TEST_DB === 'postgres'
-          ? 'runs once, in the first pass (it brings its own PostgreSQL)'
-          : false;
+        : false);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -182,11 +183,8 @@ before(async () => {
   await postgres.start();
   redis = new ThrowawayRedis(await freePort());
   await redis.start();
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE parley');
-  await admin.end();
-  dbUrl = postgres.url.replace(/\/postgres$/, '/parley');
+  // A database on the throwaway cluster (it goes with the cluster: never dropped).
+  dbUrl = (await createTestDatabase({ dialect: 'postgres', serverUrl: postgres.url })).url!;
 
   // Seed through the services (migrating the database), then hand it to the nodes.
   const seeding = await buildApp(loadConfig({ DATABASE_URL: dbUrl, NODE_ID: '40', SQLITE_PATH: 'unused' }));

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
@@ -13,9 +12,9 @@ import type { AppContext } from '../../src/context.ts';
 import { createFakeClock, type FakeClock } from '../../src/domain/clock.ts';
 import { runJobsUntilIdle } from '../../src/jobs/runner.ts';
 import { erasureSettled, purgeExpired } from '../../src/services/recycle-bin.ts';
-import { createStore, type Store } from '../../src/store/db.ts';
+import type { Store } from '../../src/store/db.ts';
 import { call } from '../support/app.ts';
-import { createPgDatabase } from '../support/db.ts';
+import { createTestDatabase, onlyOn } from '../support/db.ts';
 import { makeOrg, type Person, type TestOrg } from '../support/factories.ts';
 
 /**
@@ -193,14 +192,18 @@ function findMarkers(files: readonly string[], markers: readonly string[]): Map<
   return found;
 }
 
+// Each database's files are searched in its own way: each describe runs in its pass of `npm test`.
 describe('erasure on SQLite (the embedded database, WAL mode, group commit)', () => {
+  const skip = onlyOn('sqlite', "it searches SQLite's .db, -wal and -shm files");
   const modes = ['explicit purge', 'retention purge', 'deletion job'] as const;
   for (const mode of modes) {
-    test(`after a ${mode}, no text of the purged conversations is in the .db, -wal or -shm files`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'parley-erasure-'));
-      const path = join(dir, 'parley.db');
+    test(`after a ${mode}, no text of the purged conversations is in the .db, -wal or -shm files`, {
+      skip,
+    }, async () => {
+      const database = await createTestDatabase();
+      const path = database.sqlitePath!;
       const files = [path, `${path}-wal`, `${path}-shm`];
-      const r = await start(createStore({ sqlitePath: path }));
+      const r = await start(database.open());
       try {
         const s = await scenario(r, SOAK ? 20 : 2);
         const markers = [...s.purged.keys()];
@@ -254,16 +257,18 @@ describe('erasure on SQLite (the embedded database, WAL mode, group commit)', ()
         );
       } finally {
         await r.close();
-        rmSync(dir, { recursive: true, force: true });
+        await database.drop();
       }
     });
   }
 });
 
 describe('erasure on PostgreSQL', () => {
-  test('a purge vacuums the purged tables; what stays in the table files until VACUUM FULL is measured', async (tc) => {
-    const url = process.env.TEST_DATABASE_URL;
-    if (!url) return tc.skip('TEST_DATABASE_URL is not set');
+  const skip = onlyOn('postgres', "it searches PostgreSQL's table files");
+  test('a purge vacuums the purged tables; what stays in the table files until VACUUM FULL is measured', {
+    skip,
+  }, async (tc) => {
+    const url = process.env.TEST_DATABASE_URL!;
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     let dataDir: string | null = null;
@@ -277,8 +282,8 @@ describe('erasure on PostgreSQL', () => {
     }
     if (!dataDir)
       return tc.skip("the PostgreSQL data directory is not readable here (run on the database's host)");
-    const database = await createPgDatabase(url);
-    const store = createStore({ databaseUrl: database.url, sqlitePath: '', poolSize: 4 });
+    const database = await createTestDatabase();
+    const store = database.open(4);
     const r = await start(store);
     try {
       const s = await scenario(r, SOAK ? 20 : 2);

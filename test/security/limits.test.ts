@@ -3,14 +3,10 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { buildApp } from '../../src/app.ts';
 import { zimSignature } from '../../src/auth/signature.ts';
-import { loadConfig } from '../../src/config.ts';
 import { createApp } from '../../src/services/apps.ts';
 import { sendMessage } from '../../src/services/messages.ts';
-import { createStore } from '../../src/store/db.ts';
 import { buildTestApp, call, type TestApp } from '../support/app.ts';
-import { createPgDatabase } from '../support/db.ts';
 import { makeOrg, principalFor, seedConversations, type TestOrg } from '../support/factories.ts';
 import { connectStream } from '../support/stream.ts';
 
@@ -847,28 +843,4 @@ describe('stream limits', () => {
     await live.next((f) => f.type === 'pong');
     await live.close();
   });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Quotas on PostgreSQL (the counting queries run on both databases)
-// ---------------------------------------------------------------------------------------------
-
-test('quotas on PostgreSQL, racing requests included', async (tc) => {
-  const url = process.env.TEST_DATABASE_URL;
-  if (!url) {
-    tc.skip('TEST_DATABASE_URL is not set');
-    return;
-  }
-  const db = await createPgDatabase(url);
-  const store = createStore({ databaseUrl: db.url, sqlitePath: '', poolSize: 4 });
-  const built = await buildApp(loadConfig({ NODE_ID: '9', ...QUOTA_ENV }), { store });
-  try {
-    await built.app.ready();
-    await checkQuotas(built.app, built.ctx);
-    await checkQuotaRaces(built.app, built.ctx);
-  } finally {
-    await built.app.close();
-    await store.close();
-    await db.drop();
-  }
 });

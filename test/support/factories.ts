@@ -9,6 +9,7 @@ import { startSupportChat } from '../../src/services/support.ts';
 import { issueToken } from '../../src/services/tokens.ts';
 import { insertConversation, insertMembers } from '../../src/store/repos/conversations.ts';
 import { insertMessage } from '../../src/store/repos/messages.ts';
+import { call, type TestApp } from './app.ts';
 
 export interface Person {
   actor: Actor;
@@ -63,6 +64,42 @@ export async function makeOrg(ctx: AppContext): Promise<TestOrg> {
       return { actor, token: await token(actor, [...Scope]) };
     },
   };
+}
+
+export interface GroupSetup {
+  o: TestOrg;
+  /** The members besides the owner, in the order of `names`. */
+  members: Person[];
+  /** The first of them. */
+  bob: Person;
+  /** Users of the org who are not in the group. */
+  others: Person[];
+  /** The group conversation. */
+  id: string;
+}
+
+/**
+ * The common setup of the API tests: a fresh org, users named `names` (full-scope tokens) and a
+ * group conversation titled 'g' that the owner made with them, through the API.
+ */
+export async function orgWithGroup(
+  t: Pick<TestApp, 'app' | 'ctx'>,
+  names: readonly string[] = ['Bob'],
+  /** Users of the org made first, who are not in the group. */
+  outsiders: readonly string[] = [],
+): Promise<GroupSetup> {
+  const o = await makeOrg(t.ctx);
+  const members: Person[] = [];
+  for (const name of names) members.push(await o.user('member', name));
+  const others: Person[] = [];
+  for (const name of outsiders) others.push(await o.user('member', name));
+  const c = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+    kind: 'group',
+    title: 'g',
+    member_ids: members.map((m) => m.actor.id),
+  });
+  if (c.status !== 201) throw new Error(`the group was not made: ${c.raw}`);
+  return { o, members, others, bob: members[0]!, id: c.body.id as string };
 }
 
 /** A principal with every scope for `actor` of `o`, for calling services directly in tests. */

@@ -6,6 +6,8 @@ export interface StreamClient {
   frames: any[];
   /** Waits (bounded) for the first frame, after those already consumed, that matches. */
   next(match?: (f: any) => boolean, timeoutMs?: number): Promise<any>;
+  /** Waits (bounded) like next() for a matching frame, but consumes nothing. */
+  received(match: (f: any) => boolean, timeoutMs?: number): Promise<any>;
   /** Frames received so far that match. */
   seen(match: (f: any) => boolean): any[];
   closed: Promise<{ code: number; reason: string }>;
@@ -44,44 +46,50 @@ export async function connectStream(
       throw Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { statusCode: res.statusCode });
     }),
   ]);
+  /** The first frame after those consumed that matches, consuming up to it when `consume`. */
+  const wait = (match: (f: any) => boolean, timeoutMs: number, consume: boolean) =>
+    new Promise<any>((resolve, reject) => {
+      const check = () => {
+        for (let i = consumed; i < frames.length; i++) {
+          if (match(frames[i])) {
+            if (consume) consumed = i + 1;
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(frames[i]);
+            return;
+          }
+        }
+        if (ws.readyState === ws.CLOSED) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          reject(
+            new Error(
+              `socket closed while waiting; frames: ${JSON.stringify(frames.slice(consumed)).slice(0, 500)}`,
+            ),
+          );
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(
+          new Error(
+            `no matching frame in ${timeoutMs} ms; got ${JSON.stringify(frames.slice(consumed)).slice(0, 500)}`,
+          ),
+        );
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
   return {
     ws,
     frames,
     closed,
     seen: (match) => frames.filter(match),
     next(match = () => true, timeoutMs = 3000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          for (let i = consumed; i < frames.length; i++) {
-            if (match(frames[i])) {
-              consumed = i + 1;
-              waiters.delete(check);
-              clearTimeout(timer);
-              resolve(frames[i]);
-              return;
-            }
-          }
-          if (ws.readyState === ws.CLOSED) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            reject(
-              new Error(
-                `socket closed while waiting; frames: ${JSON.stringify(frames.slice(consumed)).slice(0, 500)}`,
-              ),
-            );
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(
-            new Error(
-              `no matching frame in ${timeoutMs} ms; got ${JSON.stringify(frames.slice(consumed)).slice(0, 500)}`,
-            ),
-          );
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
+      return wait(match, timeoutMs, true);
+    },
+    received(match, timeoutMs = 3000) {
+      return wait(match, timeoutMs, false);
     },
     send: (frame) => ws.send(JSON.stringify(frame)),
     async close() {

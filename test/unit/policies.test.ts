@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ForbiddenError } from '../../src/domain/errors.ts';
-import type { Actor, Conversation, MemberState, Message, UserRole } from '../../src/domain/model.ts';
+import type { Conversation, MemberState, Message } from '../../src/domain/model.ts';
 import {
   canAddMembers,
   canCreateConversation,
@@ -14,26 +14,8 @@ import {
   canSend,
 } from '../../src/domain/policies/conversation.ts';
 import { authorize, type Decision } from '../../src/domain/policies/decision.ts';
-import type { Principal } from '../../src/domain/principal.ts';
-import { Scope } from '../../src/domain/scopes.ts';
+import { fakeActor, fakePrincipal } from '../support/records.ts';
 
-const actor = (id: string, kind: Actor['kind'] = 'user', role: UserRole | null = 'member'): Actor => ({
-  id,
-  orgId: '1',
-  kind,
-  role,
-  name: id,
-  email: null,
-  externalId: null,
-  phone: null,
-  ip: null,
-  country: null,
-  channel: null,
-  active: true,
-  createdAt: 0,
-  updatedAt: 0,
-});
-const who = (a: Actor): Principal => ({ orgId: '1', actor: a, scopes: new Set(Scope), tokenId: null });
 const conv = (kind: Conversation['kind']): Conversation => ({
   id: '10',
   orgId: '1',
@@ -81,9 +63,9 @@ const msg = (senderId: string, deleted = false): Message => ({
 });
 const code = (d: Decision) => (d.allowed ? 'allow' : d.reason);
 
-const plain = who(actor('a'));
-const orgAdmin = who(actor('b', 'user', 'admin'));
-const visitor = who(actor('v', 'visitor', null));
+const plain = fakePrincipal(fakeActor('a'));
+const orgAdmin = fakePrincipal(fakeActor('b', 'user', 'admin'));
+const visitor = fakePrincipal(fakeActor('v', 'visitor', null));
 
 test('policy table', () => {
   const rows: [string, Decision, string][] = [

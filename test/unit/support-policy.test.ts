@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConflictError } from '../../src/domain/errors.ts';
-import type { Actor, SupportChat, SupportState, UserRole } from '../../src/domain/model.ts';
+import type { SupportChat, SupportState } from '../../src/domain/model.ts';
 import type { Decision } from '../../src/domain/policies/decision.ts';
 import {
   canDeleteChat,
@@ -17,7 +17,6 @@ import {
   servesDepartment,
 } from '../../src/domain/policies/support.ts';
 import type { Principal } from '../../src/domain/principal.ts';
-import { Scope } from '../../src/domain/scopes.ts';
 import {
   assertTransition,
   canTransition,
@@ -31,38 +30,16 @@ import {
   SupportAction,
   supportSettingsFrom,
 } from '../../src/domain/support.ts';
+import { fakeActor, fakePrincipal } from '../support/records.ts';
 
-const actor = (id: string, kind: Actor['kind'], role: UserRole | null = null): Actor => ({
-  id,
-  orgId: '1',
-  kind,
-  role,
-  name: id,
-  email: null,
-  externalId: null,
-  phone: null,
-  ip: null,
-  country: null,
-  channel: null,
-  active: true,
-  createdAt: 0,
-  updatedAt: 0,
-});
-const who = (a: Actor, orgId = '1'): Principal => ({
-  orgId,
-  actor: a,
-  scopes: new Set(Scope),
-  tokenId: null,
-});
-
-const owner = who(actor('owner', 'user', 'owner'));
-const admin = who(actor('admin', 'user', 'admin'));
-const op = who(actor('op', 'user', 'operator'));
-const op2 = who(actor('op2', 'user', 'operator'));
-const member = who(actor('member', 'user', 'member'));
-const bot = who(actor('bot', 'bot'));
-const visitor = who(actor('visitor', 'visitor'));
-const otherVisitor = who(actor('visitor2', 'visitor'));
+const owner = fakePrincipal(fakeActor('owner', 'user', 'owner'));
+const admin = fakePrincipal(fakeActor('admin', 'user', 'admin'));
+const op = fakePrincipal(fakeActor('op', 'user', 'operator'));
+const op2 = fakePrincipal(fakeActor('op2', 'user', 'operator'));
+const member = fakePrincipal(fakeActor('member', 'user', 'member'));
+const bot = fakePrincipal(fakeActor('bot', 'bot'));
+const visitor = fakePrincipal(fakeActor('visitor', 'visitor'));
+const otherVisitor = fakePrincipal(fakeActor('visitor2', 'visitor'));
 
 const chat = (state: SupportState, over: Partial<SupportChat> = {}): SupportChat => ({
   id: '10',
@@ -127,7 +104,7 @@ describe('support policies', () => {
     assert.equal(canSeeSupportChat(otherVisitor, c), false);
     assert.equal(canSeeSupportChat(member, c), false);
     assert.equal(canSeeSupportChat(bot, c), false);
-    assert.equal(canSeeSupportChat(who(op.actor, '2'), c), false, 'another org');
+    assert.equal(canSeeSupportChat(fakePrincipal(op.actor, '2'), c), false, 'another org');
   });
 
   test('starting a chat', () => {

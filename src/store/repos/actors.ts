@@ -1,5 +1,5 @@
-import type { Db } from '../../context.ts';
 import type { Actor, ActorKind } from '../../domain/model.ts';
+import type { Db } from '../schema.ts';
 import { toActor } from './rows.ts';
 
 export async function insertActor(db: Db, a: Actor): Promise<void> {

@@ -1,5 +1,5 @@
-import type { Db } from '../../context.ts';
 import type { AuditEvent } from '../../domain/model.ts';
+import type { Db } from '../schema.ts';
 import { toAuditEvent } from './rows.ts';
 
 /** The audit log: written in the transaction of the change it records, never deleted by a purge. */

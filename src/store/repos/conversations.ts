@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import type { Db } from '../../context.ts';
 import type { Conversation, ConversationKind, MemberRole, MemberState, Message } from '../../domain/model.ts';
 import { prepared, type Slots } from '../prepared.ts';
+import type { Db } from '../schema.ts';
 import { toConversation, toMember, toMessage } from './rows.ts';
 
 export async function insertConversation(

@@ -1,8 +1,7 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
-import type { Db } from '../../context.ts';
 import type { DeletionJob, DeletionJobStatus, DeletionSelector } from '../../domain/deletion-jobs.ts';
 import type { ConversationKind, SupportState } from '../../domain/model.ts';
-import type { Database, DeletionJobTable } from '../schema.ts';
+import type { Database, Db, DeletionJobTable } from '../schema.ts';
 
 /** Deletion jobs: their rows, the runner's claim, and the conversations a job selects. */
 

@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql } from 'kysely';
-import type { Db } from '../../context.ts';
 import type { DomainEvent, EventType } from '../../domain/events.ts';
 import { prepared, type Slots } from '../prepared.ts';
+import type { Db } from '../schema.ts';
 
 /**
  * The event log and its positions.

@@ -1,5 +1,4 @@
-import type { Db } from '../../context.ts';
-import type { MailOutboxTable } from '../schema.ts';
+import type { Db, MailOutboxTable } from '../schema.ts';
 
 /** The mail outbox: mail is written in the transaction that decides to send it, then sent. */
 

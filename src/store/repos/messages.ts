@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql } from 'kysely';
-import type { Db } from '../../context.ts';
 import type { Message } from '../../domain/model.ts';
 import { prepared, type Slots } from '../prepared.ts';
+import type { Db } from '../schema.ts';
 import { toMessage } from './rows.ts';
 
 /** Inserts a message unless the sender already used its client id; returns the stored row either way. */

@@ -1,5 +1,5 @@
-import type { Db } from '../../context.ts';
 import type { Org } from '../../domain/model.ts';
+import type { Db } from '../schema.ts';
 import { toOrg } from './rows.ts';
 
 export async function insertOrg(db: Db, org: Org): Promise<void> {

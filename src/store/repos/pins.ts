@@ -1,5 +1,5 @@
-import type { Db } from '../../context.ts';
 import type { StickyMessage } from '../../domain/model.ts';
+import type { Db } from '../schema.ts';
 import { toSticky } from './rows.ts';
 
 /** Sets the conversation's one pinned message, replacing any earlier pin. */

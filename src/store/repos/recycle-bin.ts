@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Db } from '../../context.ts';
 import type { ConversationKind, SupportChat, SupportState, VisitorChannel } from '../../domain/model.ts';
+import type { Db } from '../schema.ts';
 import { deleteConversationEvents } from './events.ts';
 import { toSupportChat } from './rows.ts';
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Db } from '../../context.ts';
 import type { Actor, Department, MemberRole, SupportChat, SupportState } from '../../domain/model.ts';
+import type { Db } from '../schema.ts';
 import { toActor, toDepartment, toSupportChat } from './rows.ts';
 
 /** Departments, operators' departments, support chats and their queue. */

@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
-import type { Db } from '../../context.ts';
 import type { EventType } from '../../domain/events.ts';
 import type { DeliveryStatus, Webhook, WebhookDelivery } from '../../domain/webhooks.ts';
 import { prepared, type Slots } from '../prepared.ts';
-import type { WebhookDeliveryTable, WebhookTable } from '../schema.ts';
+import type { Db, WebhookDeliveryTable, WebhookTable } from '../schema.ts';
 
 /** Webhooks, their deliveries, and the sender's claim on due deliveries. */
 

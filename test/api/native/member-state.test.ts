@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildTestApp, call, type TestApp } from '../../support/app.ts';
-import { makeOrg } from '../../support/factories.ts';
+import { orgWithGroup } from '../../support/factories.ts';
 
 let t: TestApp;
 before(async () => {
@@ -9,16 +9,7 @@ before(async () => {
 });
 after(async () => t.close());
 
-async function setup() {
-  const o = await makeOrg(t.ctx);
-  const bob = await o.user();
-  const c = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
-    kind: 'group',
-    title: 'g',
-    member_ids: [bob.actor.id],
-  });
-  return { o, bob, id: c.body.id as string };
-}
+const setup = () => orgWithGroup(t);
 
 describe('mute / unmute', () => {
   test('mute until a time ends by itself; mute forever lasts until unmute', async () => {

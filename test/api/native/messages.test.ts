@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Scope } from '../../../src/domain/scopes.ts';
 import { buildTestApp, call, type TestApp } from '../../support/app.ts';
-import { makeOrg } from '../../support/factories.ts';
+import { makeOrg, orgWithGroup } from '../../support/factories.ts';
 
 let t: TestApp;
 before(async () => {
@@ -10,16 +10,7 @@ before(async () => {
 });
 after(async () => t.close());
 
-async function setup() {
-  const o = await makeOrg(t.ctx);
-  const bob = await o.user();
-  const c = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
-    kind: 'group',
-    title: 'g',
-    member_ids: [bob.actor.id],
-  });
-  return { o, bob, id: c.body.id as string };
-}
+const setup = () => orgWithGroup(t);
 
 describe('POST /v1/conversations/:id/messages', () => {
   test('stores the message, bumps unread for others and clears the sender draft', async () => {
@@ -249,15 +240,20 @@ describe('GET /v1/conversations/:id/messages', () => {
         q,
       );
     }
+    // A cursor of another list: the owner's conversations, two of them at one a page.
+    const second = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'group',
+      title: 'h',
+    });
+    assert.equal(second.status, 201, second.raw);
     const foreignCursor = (await call(t.app, o.owner.token, 'GET', '/v1/conversations?limit=1')).body
       .next_cursor;
-    if (foreignCursor) {
-      assert.equal(
-        (await call(t.app, o.owner.token, 'GET', `/v1/conversations/${id}/messages?cursor=${foreignCursor}`))
-          .status,
-        400,
-      );
-    }
+    assert.ok(foreignCursor, 'the conversation list gives a cursor to its second page');
+    assert.equal(
+      (await call(t.app, o.owner.token, 'GET', `/v1/conversations/${id}/messages?cursor=${foreignCursor}`))
+        .status,
+      400,
+    );
   });
 });
 

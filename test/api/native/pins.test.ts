@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sweepExpiredPins } from '../../../src/services/pins.ts';
 import { buildTestApp, call, type TestApp } from '../../support/app.ts';
-import { makeOrg } from '../../support/factories.ts';
+import { orgWithGroup } from '../../support/factories.ts';
 
 let t: TestApp;
 before(async () => {
@@ -11,14 +11,7 @@ before(async () => {
 after(async () => t.close());
 
 async function setup() {
-  const o = await makeOrg(t.ctx);
-  const bob = await o.user('member', 'Bob');
-  const c = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
-    kind: 'group',
-    title: 'g',
-    member_ids: [bob.actor.id],
-  });
-  const id = c.body.id as string;
+  const { o, bob, id } = await orgWithGroup(t);
   const m = await call(t.app, bob.token, 'POST', `/v1/conversations/${id}/messages`, {
     text: 'meeting at 4',
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sweepOldEvents } from '../../../src/services/events.ts';
 import { buildTestApp, call, type TestApp } from '../../support/app.ts';
-import { makeOrg } from '../../support/factories.ts';
+import { makeOrg, orgWithGroup } from '../../support/factories.ts';
 import { connectStream } from '../../support/stream.ts';
 
 let t: TestApp;
@@ -14,16 +14,8 @@ before(async () => {
 after(async () => t.close());
 
 async function setup() {
-  const o = await makeOrg(t.ctx);
-  const bob = await o.user('member', 'Bob');
-  const carol = await o.user('member', 'Carol');
-  const outsider = await o.user('member', 'Olga');
-  const g = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
-    kind: 'group',
-    title: 'g',
-    member_ids: [bob.actor.id, carol.actor.id],
-  });
-  return { o, bob, carol, outsider, id: g.body.id as string };
+  const { o, members, others, id } = await orgWithGroup(t, ['Bob', 'Carol'], ['Olga']);
+  return { o, bob: members[0]!, carol: members[1]!, outsider: others[0]!, id };
 }
 
 const isEvent = (name: string) => (f: any) => f.type === 'event' && f.event === name;
@@ -80,9 +72,19 @@ describe('live events', () => {
       'in sequence order',
     );
     assert.equal(new Set(seqs).size, seqs.length, 'no duplicates');
-    await new Promise((r) => setTimeout(r, 100));
+    // A barrier: a message the outsider does get, sent after all of the above. Events reach a
+    // socket in order, so whatever the outsider was to get of the group came before it.
+    const barrier = await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+      kind: 'group',
+      title: 'barrier',
+      member_ids: [outsider.actor.id],
+    });
+    await call(t.app, o.owner.token, 'POST', `/v1/conversations/${barrier.body.id}/messages`, {
+      text: 'barrier',
+    });
+    await x.next((f) => isEvent('message.created')(f) && f.conversation_id === barrier.body.id);
     assert.deepEqual(
-      x.seen((f) => f.type === 'event'),
+      x.seen((f) => f.type === 'event' && f.conversation_id !== barrier.body.id),
       [],
       'the outsider got nothing',
     );
@@ -105,14 +107,15 @@ describe('live events', () => {
       text: 'after carol left',
     });
     await b.next(isEvent('message.created'));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(c.seen(isEvent('message.created')).length, 0, 'a former member gets no messages');
     await call(t.app, bob.token, 'POST', `/v1/conversations/${id}/hide`);
     await b.next(isEvent('conversation.hidden'));
     await call(t.app, o.owner.token, 'POST', `/v1/conversations/${id}/members`, {
       actor_ids: [carol.actor.id],
     });
+    // Carol's rejoining is the barrier: events reach a socket in order, so a message she was
+    // (wrongly) sent while she was out would have come before it.
     await c.next(isEvent('member.joined'));
+    assert.equal(c.seen(isEvent('message.created')).length, 0, 'a former member gets no messages');
     await b.close();
     await c.close();
   });

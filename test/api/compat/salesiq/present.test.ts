@@ -12,24 +12,10 @@ import {
 import { toChannel, toConversationIds, toDeleteInput } from '../../../../src/compat/salesiq/translate.ts';
 import { ValidationError } from '../../../../src/domain/errors.ts';
 import type { Actor } from '../../../../src/domain/model.ts';
+import { fakeActor } from '../../../support/records.ts';
 
-const actor = (over: Partial<Actor>): Actor => ({
-  id: '5',
-  orgId: '1',
-  kind: 'user',
-  role: 'operator',
-  name: 'Patricia',
-  email: 'patricia@zylker.com',
-  externalId: null,
-  phone: null,
-  ip: null,
-  country: null,
-  channel: null,
-  active: true,
-  createdAt: 0,
-  updatedAt: 0,
-  ...over,
-});
+const actor = (over: Partial<Actor>): Actor =>
+  fakeActor('5', 'user', 'operator', { name: 'Patricia', email: 'patricia@zylker.com', ...over });
 
 describe('salesiq presenters', () => {
   test('chat_status for every state', () => {

@@ -1,9 +1,10 @@
 /**
- * Crash and restart on the embedded database (issue 8). A real `parley serve` process on a
- * SQLite file is driven by concurrent sends (HTTP, and over the stream with client ids),
+ * Crash and restart (issue 8), on the database under test (test/support/db.ts: a SQLite file in
+ * the first pass of `npm test`, a PostgreSQL database in the second). A real `parley serve`
+ * process is driven by concurrent sends (HTTP, and over the stream with client ids),
  * operators racing to pick up support chats and a deletion job, and is killed with SIGKILL at a
  * random moment, several times (seeded: PARLEY_CRASH_SEED replays a run), then restarted on the
- * same files. After every kill the files must hold a consistent state: every acknowledged
+ * same database. After every kill the database must hold a consistent state: every acknowledged
  * message exactly once with its text and its event, no client id twice, every support chat
  * either waiting with no operator or picked up by exactly one (member iff assigned, one event,
  * one audit record, the acknowledged one), the deletion job's counts equal to what is gone, no
@@ -13,13 +14,11 @@
  * PARLEY_SOAK=1 runs 20+ cycles with longer load.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
+import { CompiledQuery } from 'kysely';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { createTestDatabase, type TestDatabase, testDialect } from '../support/db.ts';
 import { makeDepartment, makeOrg, type Person, seedConversations } from '../support/factories.ts';
 import { type RunningServer, startServer } from '../support/server.ts';
 import { connectStream, type StreamClient } from '../support/stream.ts';
@@ -54,17 +53,16 @@ function rng(seed: number): () => number {
 const random = rng(SEED);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let dir: string;
+let database: TestDatabase;
 let env: NodeJS.ProcessEnv;
 let server: RunningServer | undefined;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'parley-crash-sqlite-'));
+  database = await createTestDatabase();
   env = {
     ...process.env,
     REDIS_URL: '',
-    DATABASE_URL: '',
-    SQLITE_PATH: join(dir, 'parley.db'),
+    ...database.env,
     NODE_ID: '31',
     DELETION_WINDOW: 'any',
     // Small steps, so the job spans several kills.
@@ -76,7 +74,7 @@ before(async () => {
 
 after(async () => {
   await server?.stop('SIGKILL');
-  await rm(dir, { recursive: true, force: true });
+  await database?.drop();
 });
 
 interface Reply {
@@ -115,7 +113,7 @@ test('SIGKILL at random moments loses nothing acknowledged and leaves nothing ha
   timeout: SOAK ? 1_800_000 : 120_000,
 }, async () => {
   process.stdout.write(
-    `# crash-sqlite seed: ${SEED} (PARLEY_CRASH_SEED=${SEED} replays its kill times and choices)\n`,
+    `# crash-sigkill (${testDialect}) seed: ${SEED} (PARLEY_CRASH_SEED=${SEED} replays its kill times and choices)\n`,
   );
   const started = Date.now();
 
@@ -363,7 +361,7 @@ test('SIGKILL at random moments loses nothing acknowledged and leaves nothing ha
     await stream.closed;
     takeObserved(stream);
     server = undefined;
-    const states = checkFiles({ orgId: o.org.id, room, jobs, keep, operatorById, final: false });
+    const states = await checkDatabase({ orgId: o.org.id, room, jobs, keep, operatorById, final: false });
     jobAtKill.push(`${killAfter} ms (jobs ${states.join(' ')})`);
   }
 
@@ -448,7 +446,7 @@ test('SIGKILL at random moments loses nothing acknowledged and leaves nothing ha
   }
   await server!.stop();
   server = undefined;
-  checkFiles({ orgId: o.org.id, room, jobs, keep, operatorById, final: true });
+  await checkDatabase({ orgId: o.org.id, room, jobs, keep, operatorById, final: true });
 
   assert.deepEqual(unexpected, [], 'answers that were neither a success nor the expected conflict');
   const pickedUp = ackedPickups.size;
@@ -464,30 +462,31 @@ test('SIGKILL at random moments loses nothing acknowledged and leaves nothing ha
 });
 
 /**
- * Reads the files of the dead (or stopped) server directly and checks every invariant the
+ * Reads the database of the dead (or stopped) server directly and checks every invariant the
  * clients may rely on; `final` adds what holds once every send was answered.
  */
-function checkFiles(opts: {
+async function checkDatabase(opts: {
   orgId: string;
   room: string;
   jobs: { id: string; targets: string[] }[];
   keep: string[];
   operatorById: Map<string, Person>;
   final: boolean;
-}): string[] {
-  const db = new DatabaseSync(env.SQLITE_PATH!, { readBigInts: true });
+}): Promise<string[]> {
+  const store = database.open(2);
   try {
-    const rows = <T>(sql: string, ...params: (string | number)[]): T[] =>
-      (db.prepare(sql).all(...params) as Record<string, unknown>[]).map(
-        (r) =>
-          Object.fromEntries(
-            Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]),
-          ) as T,
-      );
+    /** A query with `?` placeholders, numbered for PostgreSQL; ids come back as text on both. */
+    const rows = async <T>(text: string, ...params: (string | number)[]): Promise<T[]> => {
+      let n = 0;
+      const query = database.dialect === 'postgres' ? text.replace(/\?/g, () => `$${++n}`) : text;
+      const { rows } = await store.db.executeQuery(CompiledQuery.raw(query, params));
+      // Plain objects (node:sqlite's rows have no prototype), for assert.deepEqual.
+      return rows.map((r) => ({ ...(r as object) }) as T);
+    };
     const { orgId, room } = opts;
 
     // Messages: every acknowledged one once, with its text; no client id twice; one event each.
-    const stored = rows<{ id: string; client_id: string | null; text: string; sender_id: string }>(
+    const stored = await rows<{ id: string; client_id: string | null; text: string; sender_id: string }>(
       'SELECT id, client_id, text, sender_id FROM message WHERE conversation_id = ?',
       room,
     );
@@ -508,10 +507,12 @@ function checkFiles(opts: {
       if (a.ackedId) assert.ok(byClient.has(a.clientId), `acknowledged message ${a.clientId} lost`);
       if (opts.final) assert.ok(byClient.has(a.clientId), `${a.clientId} missing after its retry`);
     }
-    const created = rows<{ payload: string }>(
-      "SELECT payload FROM event WHERE org_id = ? AND conversation_id = ? AND type = 'message.created'",
-      orgId,
-      room,
+    const created = (
+      await rows<{ payload: string }>(
+        "SELECT payload FROM event WHERE org_id = ? AND conversation_id = ? AND type = 'message.created'",
+        orgId,
+        room,
+      )
     ).map((e) => (JSON.parse(e.payload) as { message: { id: string } }).message.id);
     assert.equal(new Set(created).size, created.length, 'one message.created event per message');
     assert.deepEqual(
@@ -521,20 +522,27 @@ function checkFiles(opts: {
     );
 
     // Events: no sequence number twice, none above what the org handed out.
-    const dupes = rows<{ seq: number; n: number }>(
+    const dupes = await rows<{ seq: number; n: number }>(
       'SELECT seq, COUNT(*) AS n FROM event WHERE org_id = ? GROUP BY seq HAVING COUNT(*) > 1',
       orgId,
     );
     assert.deepEqual(dupes, [], 'event sequence numbers are unique per org');
-    const [top] = rows<{ max: number | null }>('SELECT MAX(seq) AS max FROM event WHERE org_id = ?', orgId);
-    const [counter] = rows<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'event'");
-    assert.ok(
-      Number(top!.max ?? 0) <= Number(counter?.seq ?? 0),
-      'the position counter is ahead of every event',
+    const [top] = await rows<{ max: number | null }>(
+      'SELECT MAX(seq) AS max FROM event WHERE org_id = ?',
+      orgId,
     );
+    // SQLite hands positions out from AUTOINCREMENT's counter, never twice; PostgreSQL from
+    // transaction ids (no counter to compare with: the primary key keeps them unique).
+    if (database.dialect === 'sqlite') {
+      const [counter] = await rows<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'event'");
+      assert.ok(
+        Number(top!.max ?? 0) <= Number(counter?.seq ?? 0),
+        'the position counter is ahead of every event',
+      );
+    }
 
     // Support chats: waiting with nobody, or connected to exactly one operator, all of it.
-    const chats = rows<{
+    const chats = await rows<{
       id: string;
       state: string;
       owner_id: string | null;
@@ -548,7 +556,7 @@ function checkFiles(opts: {
     const chatIds = new Set(chats.map((c) => c.id));
     for (const id of supportChats.keys()) assert.ok(chatIds.has(id), `acknowledged support chat ${id} lost`);
     const pickedEvents = new Map<string, string[]>();
-    for (const e of rows<{ conversation_id: string; payload: string }>(
+    for (const e of await rows<{ conversation_id: string; payload: string }>(
       "SELECT conversation_id, payload FROM event WHERE org_id = ? AND type = 'support.picked_up'",
       orgId,
     )) {
@@ -556,13 +564,13 @@ function checkFiles(opts: {
       pickedEvents.set(e.conversation_id, [...(pickedEvents.get(e.conversation_id) ?? []), op]);
     }
     const pickedAudit = new Map<string, string[]>();
-    for (const r of rows<{ target_id: string; actor_id: string }>(
+    for (const r of await rows<{ target_id: string; actor_id: string }>(
       "SELECT target_id, actor_id FROM audit_event WHERE org_id = ? AND action = 'support.picked_up'",
       orgId,
     ))
       pickedAudit.set(r.target_id, [...(pickedAudit.get(r.target_id) ?? []), r.actor_id]);
     for (const c of chats) {
-      const members = rows<{ actor_id: string; role: string }>(
+      const members = await rows<{ actor_id: string; role: string }>(
         'SELECT actor_id, role FROM member WHERE conversation_id = ? AND left_at IS NULL',
         c.id,
       );
@@ -606,17 +614,17 @@ function checkFiles(opts: {
     // Each deletion job: what is gone is exactly what its counts say; nothing else is touched.
     const states: string[] = [];
     for (const { id, targets } of opts.jobs) {
-      const [job] = rows<{ status: string; conversations_deleted: number; messages_deleted: number }>(
+      const [job] = await rows<{ status: string; conversations_deleted: number; messages_deleted: number }>(
         'SELECT status, conversations_deleted, messages_deleted FROM deletion_job WHERE id = ?',
         id,
       );
       assert.ok(job, 'the deletion job is stored');
       const marks = targets.map(() => '?').join(',');
-      const [left] = rows<{ n: number }>(
+      const [left] = await rows<{ n: number }>(
         `SELECT COUNT(*) AS n FROM message WHERE conversation_id IN (${marks})`,
         ...targets,
       );
-      const [convsLeft] = rows<{ n: number }>(
+      const [convsLeft] = await rows<{ n: number }>(
         `SELECT COUNT(*) AS n FROM conversation WHERE id IN (${marks})`,
         ...targets,
       );
@@ -634,22 +642,22 @@ function checkFiles(opts: {
       states.push(`${job.status}:${job.conversations_deleted}/${TARGETS}`);
     }
     const keepMarks = opts.keep.map(() => '?').join(',');
-    const [kept] = rows<{ n: number }>(
+    const [kept] = await rows<{ n: number }>(
       `SELECT COUNT(*) AS n FROM message WHERE conversation_id IN (${keepMarks})`,
       ...opts.keep,
     );
     assert.equal(Number(kept!.n), KEEP * KEEP_MESSAGES, 'conversations outside the job are untouched');
-    const [roomRow] = rows<{ n: number }>('SELECT COUNT(*) AS n FROM conversation WHERE id = ?', room);
+    const [roomRow] = await rows<{ n: number }>('SELECT COUNT(*) AS n FROM conversation WHERE id = ?', room);
     assert.equal(Number(roomRow!.n), 1, 'the room is untouched');
     if (opts.final) {
       const all = opts.jobs.flatMap((job) => job.targets);
-      const purged = rows<{ target_id: string }>(
+      const purged = await rows<{ target_id: string }>(
         "SELECT target_id FROM audit_event WHERE org_id = ? AND action = 'conversation.purged'",
         orgId,
       );
       assert.equal(purged.length, all.length, 'one purge audit record per conversation, none twice');
       assert.deepEqual(new Set(purged.map((p) => p.target_id)), new Set(all));
-      const completed = rows<{ n: number }>(
+      const completed = await rows<{ n: number }>(
         "SELECT COUNT(*) AS n FROM event WHERE org_id = ? AND type = 'deletion_job.completed'",
         orgId,
       );
@@ -657,6 +665,6 @@ function checkFiles(opts: {
     }
     return states;
   } finally {
-    db.close();
+    await store.close();
   }
 }

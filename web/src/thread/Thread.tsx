@@ -1,0 +1,177 @@
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import type { Session } from '../App.tsx';
+import { type MemberState, type Message, newClientId } from '../api.ts';
+import { conversationTitle } from '../conversationTitle.ts';
+import { Busy, Empty, ErrorNote, useAction } from '../ui.tsx';
+import { Composer, useDraft } from './Composer.tsx';
+import { MessageItem } from './MessageItem.tsx';
+import { PinBanner, PinForm } from './Pins.tsx';
+import { ThreadHeader } from './ThreadHeader.tsx';
+import { useThread } from './useThread.ts';
+
+/** One conversation: its header and actions, the pinned message, the messages and the composer. */
+export function Thread({
+  session,
+  id,
+  directNames,
+  onBack,
+  onState,
+  onGone,
+}: {
+  session: Session;
+  id: string;
+  directNames: Map<string, string>;
+  onBack: () => void;
+  onState: (me: MemberState) => void;
+  onGone: () => void;
+}) {
+  const { api, stream, me, names } = session;
+  const [text, setText] = useState('');
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [editing, setEditing] = useState<Message | null>(null);
+  const [pinFor, setPinFor] = useState<Message | null>(null);
+  const pinExpiry = useState(String(3_600_000));
+  const action = useAction();
+  const bottom = useRef<HTMLLIElement | null>(null);
+  const lastTyping = useRef(0);
+  const { conv, messages, sorted, older, pin, setPin, typing, loadError, merge, loadOlder, setMe } =
+    useThread(session, id, {
+      loaded: (c) => {
+        if (c.me?.draft) setText(c.me.draft);
+      },
+      state: onState,
+    });
+
+  const newestId = sorted.at(-1)?.id;
+  useEffect(() => {
+    if (newestId) bottom.current?.scrollIntoView?.({ block: 'end' });
+  }, [newestId]);
+
+  const draftSaved = useDraft(api, id, conv, text, editing, setMe);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const body = text.trim();
+    if (!body) return;
+    void action.run(async () => {
+      if (editing) {
+        merge([await api.patch<Message>(`/conversations/${id}/messages/${editing.id}`, { text: body })]);
+        setEditing(null);
+      } else {
+        const sent = await api.post<Message>(`/conversations/${id}/messages`, {
+          text: body,
+          client_id: newClientId(),
+          ...(replyTo ? { reply_to: replyTo.id } : {}),
+        });
+        merge([sent]);
+        setReplyTo(null);
+        draftSaved.current = '';
+      }
+      setText('');
+    });
+  };
+
+  const onType = (value: string) => {
+    setText(value);
+    if (Date.now() - lastTyping.current > 3000) {
+      lastTyping.current = Date.now();
+      stream.send({ type: 'typing', conversation_id: id });
+    }
+  };
+
+  if (loadError)
+    return (
+      <div className="thread">
+        <button type="button" className="back" onClick={onBack}>
+          ← Back to the list
+        </button>
+        <ErrorNote error={loadError} />
+      </div>
+    );
+  if (!conv) return <Busy label="Loading the conversation…" />;
+  const title = conversationTitle(conv, directNames);
+
+  return (
+    <div className="thread">
+      <ThreadHeader
+        session={session}
+        id={id}
+        conv={conv}
+        title={title}
+        action={action}
+        setMe={setMe}
+        onBack={onBack}
+        onGone={onGone}
+      />
+      {pin && (
+        <PinBanner session={session} id={id} pin={pin} action={action} onUnpinned={() => setPin(null)} />
+      )}
+      <ErrorNote error={action.error} />
+      <ol className="messages" aria-label="Messages">
+        {older && (
+          <li>
+            <button type="button" disabled={action.busy} onClick={() => void action.run(loadOlder)}>
+              Load older messages
+            </button>
+          </li>
+        )}
+        {sorted.length === 0 && (
+          <li>
+            <Empty>No messages yet. Say hello.</Empty>
+          </li>
+        )}
+        {sorted.map((m) => (
+          <MessageItem
+            key={m.id}
+            message={m}
+            parent={m.reply_to_id ? messages.get(m.reply_to_id) : undefined}
+            names={names}
+            own={m.sender_id === me.actor.id}
+            onReply={() => setReplyTo(m)}
+            onPin={() => setPinFor(m)}
+            onEdit={() => {
+              setEditing(m);
+              setText(m.text);
+            }}
+            onDelete={() =>
+              action.run(async () => merge([await api.del<Message>(`/conversations/${id}/messages/${m.id}`)]))
+            }
+          />
+        ))}
+        <li ref={bottom} aria-hidden="true" />
+      </ol>
+      {pinFor && (
+        <PinForm
+          session={session}
+          id={id}
+          message={pinFor}
+          expiry={pinExpiry}
+          action={action}
+          onPinned={(p) => {
+            setPin(p);
+            setPinFor(null);
+          }}
+          onCancel={() => setPinFor(null)}
+        />
+      )}
+      <p className="typing" aria-live="polite">
+        {typing ? `${typing} is typing…` : ''}
+      </p>
+      <Composer
+        title={title}
+        text={text}
+        replyTo={replyTo}
+        editing={editing}
+        names={names}
+        busy={action.busy}
+        onType={onType}
+        onCancelMode={() => {
+          setReplyTo(null);
+          if (editing) setText('');
+          setEditing(null);
+        }}
+        onSubmit={submit}
+      />
+    </div>
+  );
+}
