@@ -1,9 +1,9 @@
-import type { AppContext, Db } from '../context.ts';
+import type { AppContext } from '../context.ts';
 import type { AuditEvent } from '../domain/model.ts';
 import { authorize } from '../domain/policies/decision.ts';
 import { canManageSupport } from '../domain/policies/support.ts';
 import type { Principal } from '../domain/principal.ts';
-import { insertAuditEvents, listAuditEvents } from '../store/repos/audit.ts';
+import { listAuditEvents } from '../store/repos/audit.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
 /** What the audit log records. */
@@ -27,29 +27,6 @@ export interface AuditEntry {
   targetType?: 'conversation' | 'deletion_job';
   targetId: string;
   details: Record<string, unknown>;
-}
-
-/**
- * Writes audit records in the caller's transaction, so the record and the change it describes
- * commit together. Records name their target by id only and survive its purge.
- */
-export async function recordAudit(ctx: AppContext, tx: Db, entries: readonly AuditEntry[]): Promise<void> {
-  const now = ctx.clock.now();
-  await insertAuditEvents(
-    tx,
-    entries.map(
-      (e): AuditEvent => ({
-        id: ctx.ids.next(),
-        orgId: e.orgId,
-        actorId: e.actorId,
-        action: e.action,
-        targetType: e.targetType ?? 'conversation',
-        targetId: e.targetId,
-        details: e.details,
-        createdAt: now,
-      }),
-    ),
-  );
 }
 
 /**
