@@ -404,7 +404,12 @@ async function listPage(
       eb(eb.refTuple('c.last_activity_at', 'c.id'), '<', eb.tuple(after.activityAt, after.conversationId)),
     );
   }
-  const rows = await q.orderBy('c.last_activity_at', 'desc').orderBy('c.id', 'desc').limit(limit).execute();
+  // The walk orders by the window's columns: the window's rows come in that order, so neither
+  // database sorts (SQLite keeps a co-routine's order; a page reads about a page of lookups).
+  const ordered = walk
+    ? q.orderBy(sql`w.last_activity_at`, 'desc').orderBy(sql`w.id`, 'desc')
+    : q.orderBy('c.last_activity_at', 'desc').orderBy('c.id', 'desc');
+  const rows = await ordered.limit(limit).execute();
   const out = rows.map((r) => ({
     conversation: toConversation({
       id: r.c_id,
