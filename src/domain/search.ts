@@ -58,7 +58,8 @@ export function highlight(text: string, terms: readonly string[]): string {
     if (folded.some((t) => w.startsWith(t))) hits.push([m.index, m.index + m[0].length]);
   }
   const first = hits[0]?.[0] ?? 0;
-  let start = Math.max(0, first - BEFORE);
+  // As much of the text as fits, the first hit at most BEFORE characters in (unless the end shows).
+  let start = Math.min(Math.max(0, first - BEFORE), Math.max(0, text.length - LENGTH));
   if (start > 0) {
     const space = text.lastIndexOf(' ', start);
     start = space >= 0 && first - space <= BEFORE + 20 ? space + 1 : start;

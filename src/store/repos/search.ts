@@ -52,26 +52,22 @@ export function tsqueryExpression(terms: readonly string[]): string {
  */
 export async function searchMessages(db: Db, s: MessageSearch): Promise<SearchHit[]> {
   const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  // Checked per candidate (a primary-key probe of membership), never built as a set: a search
+  // costs what it reads of the index, whatever the caller's number of conversations.
+  const member = sql`exists (select 1 from membership mb where mb.conversation_id = m.conversation_id
+      and mb.actor_id = ${s.actorId} and mb.left_at is null)`;
   const support =
-    s.supportDepartments === null
-      ? sql``
-      : sql`union select c.id from conversation c where c.org_id = ${s.orgId} and c.kind = 'support'
-          and c.deleted_at is null ${
-            s.supportDepartments === 'all'
-              ? sql``
-              : s.supportDepartments.length === 0
-                ? sql`and 1 = 0`
-                : sql`and c.department_id in (${sql.join(s.supportDepartments)})`
-          }`;
-  const visible = sql`select mb.conversation_id from membership mb
-      join conversation c on c.id = mb.conversation_id
-      where mb.actor_id = ${s.actorId} and mb.left_at is null and c.org_id = ${s.orgId}
-        and c.deleted_at is null ${support}`;
+    s.supportDepartments === null || (s.supportDepartments !== 'all' && s.supportDepartments.length === 0)
+      ? null
+      : s.supportDepartments === 'all'
+        ? sql`c.kind = 'support'`
+        : sql`(c.kind = 'support' and c.department_id in (${sql.join(s.supportDepartments)}))`;
   const filters = [
     sql`m.org_id = ${s.orgId}`,
     sql`m.deleted_at is null`,
     sql`m.text is not null`,
-    sql`m.conversation_id in (${visible})`,
+    sql`c.deleted_at is null`,
+    support ? sql`(${member} or ${support})` : member,
   ];
   if (s.conversationId !== undefined) filters.push(sql`m.conversation_id = ${s.conversationId}`);
   if (s.senderId !== undefined) filters.push(sql`m.sender_id = ${s.senderId}`);
