@@ -20,6 +20,8 @@
  *   (bench/diag-cpu.ts) into groups of 2, 20, 200, 1000 and 10000 members, and the ratio of
  *   10000 members to 20; on SQLite, and on PostgreSQL too with --db postgres (where the
  *   cluster's own CPU per send is printed beside).
+ * - search (only when named in --only): message search p99 in the list scenario's store (1M
+ *   messages), for a common word, a rarer one, two words, a rare one and none (target < 50 ms).
  *
  * Prints one table and writes it, with every detail, to test-results/bench.json. docs/performance.md
  * has the figures and what they mean.
@@ -123,7 +125,7 @@ const { values: opts } = parseArgs({
   },
 });
 if (opts.pin) process.env.PARLEY_BENCH_PIN = '1';
-const SCENARIOS = ['send', 'fanout', 'list', 'memory', 'members'] as const;
+const SCENARIOS = ['send', 'fanout', 'list', 'memory', 'members', 'search'] as const;
 const only = new Set((opts.only ?? 'send,fanout,list,memory').split(',').map((s) => s.trim()));
 const nodes = Number(opts.nodes);
 const poolSize = Number(opts['pool-size']);
@@ -1055,6 +1057,54 @@ async function scenarioFanout() {
 // ---------------------------------------------------------------------------------------------
 // list
 
+/**
+ * search (only when named in --only): the list scenario's store (1M messages, 100k with
+ * --quick), searched in process as its owner, a member of every conversation: a word in most
+ * messages, one in a fifteenth of them, and one in a single message; the first page of 20.
+ */
+async function scenarioSearch() {
+  const L = C.list;
+  log(`\n== search: ${L.messages} messages in ${L.conversations} conversations`);
+  const db = await database('search');
+  const org = await createOrgCli(db.env, 'bench-search');
+  const setup = forkChild('setup-list.ts');
+  const rare = String(Math.floor(L.messages / 3));
+  setup.send({
+    sqlitePath: db.sqlitePath,
+    ...(db.url ? { databaseUrl: db.url } : {}),
+    orgId: org.orgId,
+    ownerId: org.ownerId,
+    conversations: L.conversations,
+    messages: L.messages,
+    deepPages: 0,
+    iterations: quick ? 200 : 1000,
+    search: [
+      { label: 'common word', q: 'the' },
+      { label: 'one word in 15', q: 'lunch' },
+      { label: 'two words', q: 'deploy review' },
+      { label: 'rare word', q: rare },
+      { label: 'no match', q: 'zebra' },
+    ],
+  } satisfies ListSetupInput);
+  const built = (await setup.result) as ListSetupResult;
+  log(`  built in ${built.buildMs} ms (${built.fileMiB} MiB)`);
+  details.search = built;
+  for (const s of built.search ?? []) {
+    log(
+      `  ${s.label} (q=${s.q}): p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.hits} on the first page; plan: ${s.plan.join(' | ')}`,
+    );
+    row({
+      scenario: 'search',
+      figure: `${s.label} p99 ms`,
+      parley: s.p99,
+      baseline: null,
+      baselineName: '',
+      target: '< 50 ms',
+      pass: s.p99 < 50,
+    });
+  }
+}
+
 async function scenarioList() {
   const L = C.list;
   log(`\n== list: a user with ${L.conversations} conversations in a ${L.messages}-message store`);
@@ -1395,6 +1445,10 @@ async function main() {
   if (only.has('members')) {
     await quiet('members');
     await scenarioMembers();
+  }
+  if (only.has('search')) {
+    await quiet('search');
+    await scenarioSearch();
   }
   const seconds = round((performance.now() - started) / 1000, 0);
   const out = table();

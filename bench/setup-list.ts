@@ -16,8 +16,10 @@ import { DatabaseSync } from 'node:sqlite';
 import type { KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { ID_EPOCH_MS } from '../src/domain/ids.ts';
+import { searchTerms } from '../src/domain/search.ts';
 import { createStore } from '../src/store/db.ts';
 import { listConversationsForActor } from '../src/store/repos/conversations.ts';
+import { searchMessages } from '../src/store/repos/search.ts';
 import { childMain, percentile, round } from './lib.ts';
 
 export interface ListSetupInput {
@@ -31,6 +33,8 @@ export interface ListSetupInput {
   /** Pages of 50 to skip for the "deep" page. */
   deepPages: number;
   iterations: number;
+  /** The search scenario: time these queries (the owner's search, newest 20) instead of the list. */
+  search?: { label: string; q: string }[];
 }
 
 export interface ListSetupResult {
@@ -44,6 +48,8 @@ export interface ListSetupResult {
   planDeep: string[];
   sql: string;
   sqlDeep: string;
+  /** The search scenario's figures, per query: ms, and how many results the first page had. */
+  search?: { label: string; q: string; p50: number; p99: number; hits: number; plan: string[] }[];
 }
 
 /** Deterministic PRNG (mulberry32), so every run builds the same store. */
@@ -348,10 +354,76 @@ async function explainPg(url: string, first: Query, deep: Query) {
   }
 }
 
+/**
+ * The search scenario: each query as the owner (a member of every conversation) searches, the
+ * first page of 20, newest first, through the repository function the service calls.
+ */
+async function timeSearch(input: ListSetupInput, queries: { label: string; q: string }[]) {
+  const store = createStore({ sqlitePath: input.sqlitePath, databaseUrl: input.databaseUrl });
+  let captured: Query | null = null;
+  const capture: KyselyPlugin = {
+    transformQuery(args) {
+      captured = store.db.getExecutor().compileQuery(args.node, args.queryId);
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+  const out = [];
+  try {
+    for (const { label, q } of queries) {
+      const s = {
+        orgId: input.orgId,
+        actorId: input.ownerId,
+        terms: searchTerms(q),
+        supportDepartments: 'all' as const,
+        limit: 21,
+      };
+      const hits = (await searchMessages(store.db.withPlugin(capture), s)).length;
+      for (let i = 0; i < 20; i++) await searchMessages(store.db, s);
+      const lat = new Float64Array(input.iterations);
+      for (let i = 0; i < input.iterations; i++) {
+        const t = performance.now();
+        await searchMessages(store.db, s);
+        lat[i] = performance.now() - t;
+      }
+      lat.sort();
+      const query = captured as Query | null;
+      if (!query) throw new Error('no query captured');
+      const { plan } = input.databaseUrl
+        ? await explainPg(input.databaseUrl, query, query)
+        : explainSqlite(input.sqlitePath, query, query);
+      out.push({
+        label,
+        q,
+        p50: round(percentile(lat, 50, true), 3),
+        p99: round(percentile(lat, 99, true), 3),
+        hits,
+        plan,
+      });
+    }
+  } finally {
+    await store.close();
+  }
+  return out;
+}
+
 async function main(input: ListSetupInput): Promise<ListSetupResult> {
   const { buildMs, fileMiB } = input.databaseUrl
     ? await buildPg({ ...input, databaseUrl: input.databaseUrl })
     : build(input);
+  if (input.search)
+    return {
+      buildMs: round(buildMs, 0),
+      conversations: input.conversations,
+      messages: input.messages,
+      fileMiB: round(fileMiB, 0),
+      query: { firstP50: 0, firstP99: 0, deepP50: 0, deepP99: 0, iterations: 0 },
+      plan: [],
+      planDeep: [],
+      sql: '',
+      sqlDeep: '',
+      search: await timeSearch(input, input.search),
+    };
   const timed = await timeQuery(input);
   return {
     buildMs: round(buildMs, 0),

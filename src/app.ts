@@ -32,6 +32,7 @@ import { messageRoutes } from './http/routes/messages.ts';
 import { peopleRoutes } from './http/routes/people.ts';
 import { pinRoutes } from './http/routes/pins.ts';
 import { rateLimitRoutes } from './http/routes/rate-limits.ts';
+import { searchRoutes } from './http/routes/search.ts';
 import { supportRoutes } from './http/routes/support.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
 import { ErrorBody } from './http/schemas.ts';
@@ -326,6 +327,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       rateLimitRoutes(v1, ctx);
       deletionJobRoutes(v1, ctx);
       webhookRoutes(v1, ctx);
+      searchRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );

@@ -70,11 +70,19 @@ interface TableInfo {
   columns: string[];
 }
 
+/**
+ * The columns that hold data: not the derived search index (PostgreSQL's generated tsvector
+ * `message.search`, rebuilt from the text on import; it cannot be written).
+ */
+function storedColumns(columns: readonly { name: string; dataType: string }[]): string[] {
+  return columns.filter((c) => c.dataType !== 'tsvector').map((c) => c.name);
+}
+
 /** The org's tables present in this database, in export order. */
 async function orgTables(db: Kysely<any>): Promise<TableInfo[]> {
   // Tables only: views (such as `member`, derived from `membership`) hold no data of their own.
   const all = (await db.introspection.getTables()).filter((t) => !t.isView);
-  const byName = new Map(all.map((t) => [t.name, { name: t.name, columns: t.columns.map((c) => c.name) }]));
+  const byName = new Map(all.map((t) => [t.name, { name: t.name, columns: storedColumns(t.columns) }]));
   const known = ORDER.flatMap((n) => byName.get(n) ?? []);
   const others = [...byName.values()]
     .filter((t) => !ORDER.includes(t.name) && !NOT_EXPORTED.includes(t.name) && t.columns.includes('org_id'))
@@ -92,7 +100,7 @@ async function* orgRows(
   const key = table.columns.includes('id') ? ['id'] : KEYS[table.name];
   let after: unknown[] | undefined;
   for (let offset = 0; ; offset += PAGE) {
-    let q = db.selectFrom(table.name).selectAll().where(orgColumn, '=', orgId);
+    let q = db.selectFrom(table.name).select(table.columns).where(orgColumn, '=', orgId);
     if (key) {
       const [k1, k2] = key as [string, string?];
       const [v1, v2] = after ?? [];
@@ -221,7 +229,7 @@ export async function importCommand({ values, config }: Invocation): Promise<und
     async (store) => {
       const db = store.db as Kysely<any>;
       const here = new Map(
-        (await db.introspection.getTables()).map((t) => [t.name, new Set(t.columns.map((c) => c.name))]),
+        (await db.introspection.getTables()).map((t) => [t.name, new Set(storedColumns(t.columns))]),
       );
       const taken = await db
         .selectFrom('org')

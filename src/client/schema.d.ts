@@ -7311,6 +7311,122 @@ export interface paths {
       };
     };
   };
+  "/v1/search/messages": {
+    /**
+     * Search messages you can read
+     * @description Newest first. Every word of q must match a word of the message, or the start of one (prefix match, case and accents ignored). Quotes and operators are plain separators: q is never query syntax. Searches the conversations you are a current member of and the support chats of the departments you serve.
+     *
+     * Scope: `messages:read`.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description Words to find */
+          q: string;
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          conversation_id?: string;
+          /** @description A Parley id: a 64-bit number as a decimal string */
+          sender_id?: string;
+          /** @description ISO 8601 (a date, or a time with a zone) or epoch ms: sent at or after */
+          after?: string;
+          /** @description ISO 8601 (a date, or a time with a zone) or epoch ms: sent before */
+          before?: string;
+          /** @description Messages have no attachments yet: true finds nothing */
+          has_attachment?: boolean;
+          /** @description Page size, at most 100 */
+          limit?: number;
+          /** @description Opaque cursor from next_cursor */
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            "application/json": {
+              items: ({
+                  message: {
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    conversation_id: string;
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    sender_id: string;
+                    type: string;
+                    text: string | null;
+                    metadata: {
+                      [key: string]: unknown;
+                    } | null;
+                    reply_to_id: string | null;
+                    client_id: string | null;
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601 time in UTC
+                     */
+                    created_at: string;
+                    edited_at: string | null;
+                    deleted: boolean;
+                    deleted_at: string | null;
+                  };
+                  conversation: {
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    /** @enum {string} */
+                    kind: "direct" | "group" | "channel" | "support";
+                    title: string | null;
+                  };
+                  /** @description The text around the first hit, HTML-escaped, each matching word in <mark>…</mark> (the only markup); … where the text is cut */
+                  snippet: string;
+                })[];
+              next_cursor: string | null;
+            };
+          };
+        };
+        /** @description Invalid request: details name each field and its problem */
+        400: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, expired or revoked token */
+        401: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The token lacks the scope, or a policy refuses the action */
+        403: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found, or not visible to the caller */
+        404: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The client does not accept application/json */
+        406: {
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/compat/cliq/api/v2/chats": {
     /**
      * Retrieve all direct chats

@@ -36,3 +36,21 @@ export function decodeCursor(
     throw ValidationError.field('query.cursor', 'is not a cursor returned by this list', 'invalid_cursor');
   return (parsed as (string | number)[]).slice(1);
 }
+
+/**
+ * A page from `rows` read with limit + 1: its first `limit` rows, and the cursor of `list` after
+ * the last of them when there was one more (null on the last page).
+ */
+export function keysetPage<T>(
+  rows: readonly T[],
+  limit: number,
+  list: string,
+  position: (last: T) => (string | number)[],
+): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items,
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(list, position(last)) : null,
+  };
+}

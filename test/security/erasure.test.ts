@@ -360,3 +360,169 @@ describe('erasure on PostgreSQL', () => {
     }
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// The message search index (migration 2026-12-10T00-00-message-search). Kept apart from the
+// scenarios above: its own org and markers. The index stores words lower-cased (and SQLite's
+// FTS5 stores a term after a shared prefix with the one before it), so the markers are
+// lower-case and the byte search looks for each marker's unique tail.
+describe('erasure from the message search index', () => {
+  const lower = (what: string) => `srch${what}${randomBytes(8).toString('hex')}`;
+  const tail = (m: string) => m.slice(-12);
+
+  async function indexScenario(r: Running) {
+    const o = await makeOrg(r.ctx);
+    const bob = await o.user('member', 'Bob');
+    const group = async () =>
+      (
+        await call(r.app, o.owner.token, 'POST', '/v1/conversations', {
+          kind: 'group',
+          title: 'g',
+          member_ids: [bob.actor.id],
+        })
+      ).body.id as string;
+    const kept = await group();
+    const purged = await group();
+    const send = async (id: string, text: string) => {
+      const res = await call(r.app, o.owner.token, 'POST', `/v1/conversations/${id}/messages`, { text });
+      assert.equal(res.status, 201, res.raw);
+      return res.body.id as string;
+    };
+    const m = {
+      control: lower('control'),
+      deleted: lower('deleted'),
+      original: lower('original'),
+      edited: lower('edited'),
+      purged: lower('purged'),
+      purgedDeleted: lower('purgeddeleted'),
+    };
+    await send(kept, `kept ${m.control}`);
+    const del = await send(kept, `deleted for everyone ${m.deleted}`);
+    const ed = await send(kept, `before the edit ${m.original}`);
+    await send(purged, `purged ${m.purged}`);
+    const pdel = await send(purged, `purged and deleted ${m.purgedDeleted}`);
+    for (const [id, mid] of [
+      [kept, del],
+      [purged, pdel],
+    ] as const)
+      assert.equal(
+        (await call(r.app, o.owner.token, 'DELETE', `/v1/conversations/${id}/messages/${mid}`)).status,
+        200,
+      );
+    const edit = await call(r.app, o.owner.token, 'PATCH', `/v1/conversations/${kept}/messages/${ed}`, {
+      text: `after the edit ${m.edited}`,
+    });
+    assert.equal(edit.status, 200, edit.raw);
+    const found = async (marker: string) =>
+      (await call(r.app, o.owner.token, 'GET', `/v1/search/messages?q=${marker}`)).body.items.length;
+    const purge = async () => {
+      const job = await call(r.app, o.owner.token, 'POST', '/v1/deletion-jobs', {
+        conversation_ids: [purged],
+      });
+      assert.equal(job.status, 202, job.raw);
+      await runJobsUntilIdle(r.ctx);
+      await erasureSettled(r.ctx);
+    };
+    return { m, found, purge };
+  }
+
+  test('SQLite: FTS5 shadow tables and the files hold no deleted, replaced or purged word', {
+    skip: onlyOn('sqlite', "it reads SQLite's FTS5 shadow tables and files"),
+  }, async () => {
+    const database = await createTestDatabase();
+    const path = database.sqlitePath!;
+    const r = await start(database.open());
+    try {
+      const { m, found, purge } = await indexScenario(r);
+      /** The index's vocabulary (every term with an entry), and the raw bytes of its shadow tables. */
+      const index = async () => {
+        await sql`create virtual table if not exists temp.search_vocab using fts5vocab(main, message_fts, row)`.execute(
+          r.ctx.db,
+        );
+        const vocab = new Set(
+          (await sql<{ term: string }>`select term from temp.search_vocab`.execute(r.ctx.db)).rows.map(
+            (x) => x.term,
+          ),
+        );
+        const shadows = (
+          await sql<{
+            name: string;
+          }>`select name from sqlite_master where type = 'table' and name like 'message_fts_%'`.execute(
+            r.ctx.db,
+          )
+        ).rows.map((x) => x.name);
+        assert.ok(
+          shadows.includes('message_fts_data') && shadows.includes('message_fts_idx'),
+          String(shadows),
+        );
+        const chunks: Buffer[] = [];
+        for (const t of shadows) {
+          const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(t)}`.execute(r.ctx.db))
+            .rows;
+          for (const row of rows)
+            for (const v of Object.values(row))
+              chunks.push(v instanceof Uint8Array ? Buffer.from(v) : Buffer.from(String(v)));
+        }
+        const bytes = Buffer.concat(chunks);
+        return { vocab, has: (marker: string) => vocab.has(marker) || bytes.includes(tail(marker)) };
+      };
+
+      const before = await index();
+      assert.ok(
+        before.has(m.control) && before.has(m.edited) && before.has(m.purged),
+        'the index holds live words',
+      );
+      for (const k of ['deleted', 'original', 'purgedDeleted'] as const)
+        assert.equal(before.has(m[k]), false, `${k}: a word deleted or replaced in its own transaction`);
+      assert.equal(await found(m.deleted), 0);
+      assert.equal(await found(m.original), 0);
+      assert.equal(await found(m.control), 1);
+
+      await purge();
+      assert.equal(await found(m.purged), 0);
+      const afterPurge = await index();
+      assert.equal(afterPurge.has(m.purged), false, 'the purged word left the index');
+      assert.ok(afterPurge.has(m.control), 'the control word is still found (the check can fail)');
+      await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(r.ctx.db);
+      const files = [path, `${path}-wal`, `${path}-shm`];
+      const inFiles = findMarkers(files, [m.purged, m.purgedDeleted].map(tail));
+      assert.deepEqual([...inFiles.keys()], [], 'no purged word in the files');
+      assert.ok(findMarkers(files, [tail(m.control)]).size === 1, 'the control word is in the files');
+    } finally {
+      await r.close();
+      await database.drop();
+    }
+  });
+
+  test('PostgreSQL: the tsvector column holds no deleted, replaced or purged word', {
+    skip: onlyOn('postgres', "it reads PostgreSQL's tsvector column"),
+  }, async () => {
+    const database = await createTestDatabase();
+    const store = database.open(4);
+    const r = await start(store);
+    try {
+      const { m, found, purge } = await indexScenario(r);
+      const lexemes = async () =>
+        (
+          await sql<{
+            v: string;
+          }>`select coalesce(string_agg(search::text, ' '), '') as v from message`.execute(r.ctx.db)
+        ).rows[0]!.v;
+      const before = await lexemes();
+      assert.ok(before.includes(m.control) && before.includes(m.edited) && before.includes(m.purged));
+      for (const k of ['deleted', 'original', 'purgedDeleted'] as const)
+        assert.equal(before.includes(tail(m[k])), false, `${k} is not in any tsvector`);
+      assert.equal(await found(m.deleted), 0);
+      assert.equal(await found(m.control), 1);
+      await purge();
+      const after = await lexemes();
+      assert.equal(after.includes(tail(m.purged)), false, 'the purged word left with its row');
+      assert.ok(after.includes(m.control), 'the control word is still there (the check can fail)');
+      assert.equal(await found(m.purged), 0);
+    } finally {
+      await r.close();
+      await store.close().catch(() => undefined);
+      await database.drop();
+    }
+  });
+});

@@ -121,6 +121,13 @@ before(async () => {
       deliveryId: messages,
     },
     ids: [...conversations, ...actors, ...messages, ...others],
+    // GET /v1/search/messages: real words and the syntax of FTS5 and to_tsquery, which must
+    // never reach either parser (results or a 400, never a 500).
+    fields: {
+      q: ['one', 'tw', '"one', 'one OR two', 'NEAR(one two)', 'one:*', "o'ne & !two", '(((', '*', 'a\u0000b'],
+      conversation_id: conversations,
+      sender_id: actors,
+    },
   };
   const bearer = (token: string, note: string) => ({ headers: { authorization: `Bearer ${token}` }, note });
   auth = fc.oneof(

@@ -3,6 +3,7 @@ import type { Session } from './App.tsx';
 import { type Conversation, type MemberState, type Message, type Page, query } from './api.ts';
 import { conversationTitle } from './conversationTitle.ts';
 import { NewConversation } from './NewConversation.tsx';
+import { MessageSearch } from './Search.tsx';
 import type { StreamEvent } from './stream.ts';
 import { Thread } from './thread/Thread.tsx';
 import { Busy, Empty, ErrorNote, time } from './ui.tsx';
@@ -28,6 +29,9 @@ export function Conversations({ session }: { session: Session }) {
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<string | null>(null);
+  /** A message to open the thread at (a search result), and whether search results are shown. */
+  const [focus, setFocus] = useState<string | null>(null);
+  const [searching, setSearching] = useState(false);
   const selectedRef = useRef<string | null>(null);
   selectedRef.current = selected;
   const sentinel = useRef<HTMLLIElement | null>(null);
@@ -142,7 +146,16 @@ export function Conversations({ session }: { session: Session }) {
             setSelected(c.id);
           }}
         />
-        <div className="filters">
+        <MessageSearch
+          session={session}
+          directNames={directNames}
+          onActive={setSearching}
+          onOpen={(conversationId, messageId) => {
+            setSelected(conversationId);
+            setFocus(messageId);
+          }}
+        />
+        <div className="filters" hidden={searching}>
           <label>
             Show{' '}
             <select value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
@@ -166,8 +179,8 @@ export function Conversations({ session }: { session: Session }) {
           </label>
         </div>
         <ErrorNote error={error} />
-        {!loading && !error && shown.length === 0 && <Empty>No conversations match.</Empty>}
-        <ul className="conv-list" aria-label="Conversation list">
+        {!searching && !loading && !error && shown.length === 0 && <Empty>No conversations match.</Empty>}
+        <ul className="conv-list" aria-label="Conversation list" hidden={searching}>
           {shown.map((c) => {
             const title = conversationTitle(c, directNames);
             return (
@@ -179,6 +192,7 @@ export function Conversations({ session }: { session: Session }) {
                   aria-label={`${title}${c.unread_count ? `, ${c.unread_count} unread` : ''}${c.muted ? ', muted' : ''}`}
                   onClick={() => {
                     setSelected(c.id);
+                    setFocus(null);
                     if (c.unread_count) patchItem(c.id, { unread_count: 0 });
                   }}
                 >
@@ -219,9 +233,10 @@ export function Conversations({ session }: { session: Session }) {
       <section className="thread-pane" aria-label="Conversation">
         {selected ? (
           <Thread
-            key={selected}
+            key={`${selected}:${focus ?? ''}`}
             session={session}
             id={selected}
+            focusId={focus}
             directNames={directNames}
             onBack={() => setSelected(null)}
             onState={(me) => patchItem(selected, { me, muted: me.muted })}

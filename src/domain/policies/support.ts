@@ -123,3 +123,17 @@ export function canManageSupport(p: Principal): Decision {
   if (!isOrgAdmin(p)) return deny('admin_role_required', 'Only org owners and admins can do this');
   return allow();
 }
+
+/**
+ * The support chats the principal serves, as the queue reads them: every department's ('all':
+ * owners, admins, operators without departments), those of `myDepartments` (an operator
+ * assigned to some), or none (null: not staff; a visitor sees their own chat as its member).
+ */
+export function servedDepartments(
+  p: Principal,
+  myDepartments: readonly string[],
+): 'all' | readonly string[] | null {
+  if (!isStaff(p)) return null;
+  if (p.actor.role === 'operator' && myDepartments.length > 0) return myDepartments;
+  return 'all';
+}

@@ -4,6 +4,7 @@ import { time } from '../ui.tsx';
 /** One message of the thread, with the quote it replies to and its actions. */
 export function MessageItem({
   message: m,
+  highlighted = false,
   parent,
   names,
   own,
@@ -13,6 +14,8 @@ export function MessageItem({
   onDelete,
 }: {
   message: Message;
+  /** The message a search result opened the thread at. */
+  highlighted?: boolean;
   /** The message it replies to, when loaded. */
   parent: Message | undefined;
   names: Map<string, string>;
@@ -24,7 +27,12 @@ export function MessageItem({
 }) {
   const sender = names.get(m.sender_id) ?? 'Someone';
   return (
-    <li className={`message ${own ? 'own' : ''}`} aria-label={`${sender}: ${m.deleted ? 'deleted' : m.text}`}>
+    <li
+      id={`msg-${m.id}`}
+      className={`message ${own ? 'own' : ''} ${highlighted ? 'highlighted' : ''}`}
+      aria-current={highlighted ? 'true' : undefined}
+      aria-label={`${sender}: ${m.deleted ? 'deleted' : m.text}`}
+    >
       <div className="message-head">
         <strong>{sender}</strong> <time>{time(m.created_at)}</time>
         {m.edited_at && !m.deleted && <small> (edited)</small>}

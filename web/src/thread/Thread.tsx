@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import type { Session } from '../App.tsx';
-import { type MemberState, type Message, newClientId } from '../api.ts';
+import { type MemberState, type Message, newClientId, type Page, query } from '../api.ts';
 import { conversationTitle } from '../conversationTitle.ts';
 import { Busy, Empty, ErrorNote, useAction } from '../ui.tsx';
 import { Composer, useDraft } from './Composer.tsx';
@@ -13,6 +13,7 @@ import { useThread } from './useThread.ts';
 export function Thread({
   session,
   id,
+  focusId = null,
   directNames,
   onBack,
   onState,
@@ -20,6 +21,8 @@ export function Thread({
 }: {
   session: Session;
   id: string;
+  /** Open at this message (a search result): load it if it is not in the newest page, scroll to it, highlight it. */
+  focusId?: string | null;
   directNames: Map<string, string>;
   onBack: () => void;
   onState: (me: MemberState) => void;
@@ -46,6 +49,22 @@ export function Thread({
   useEffect(() => {
     if (newestId) bottom.current?.scrollIntoView?.({ block: 'end' });
   }, [newestId]);
+
+  const focusLoaded = conv !== null && focusId !== null && messages.has(focusId);
+  useEffect(() => {
+    if (!conv || !focusId || messages.has(focusId)) return;
+    // Older than the newest page: the message and the messages around it.
+    void Promise.all([
+      api.get<Message>(`/conversations/${id}/messages/${focusId}`),
+      api.get<Page<Message>>(`/conversations/${id}/messages${query({ before: focusId, limit: 10 })}`),
+      api.get<Page<Message>>(`/conversations/${id}/messages${query({ after: focusId, limit: 30 })}`),
+    ])
+      .then(([m, before, after]) => merge([m, ...before.items, ...after.items]))
+      .catch(() => undefined);
+  }, [api, conv, focusId, id, merge, messages]);
+  useEffect(() => {
+    if (focusLoaded) document.getElementById(`msg-${focusId}`)?.scrollIntoView?.({ block: 'center' });
+  }, [focusLoaded, focusId]);
 
   const draftSaved = useDraft(api, id, conv, text, editing, setMe);
 
@@ -124,6 +143,7 @@ export function Thread({
           <MessageItem
             key={m.id}
             message={m}
+            highlighted={m.id === focusId}
             parent={m.reply_to_id ? messages.get(m.reply_to_id) : undefined}
             names={names}
             own={m.sender_id === me.actor.id}

@@ -1,0 +1,97 @@
+import { PostgresAdapter, sql } from 'kysely';
+import type { ConversationKind, Message } from '../../domain/model.ts';
+import type { Db } from '../schema.ts';
+import { toMessage } from './rows.ts';
+
+/**
+ * Message search (migration 2026-12-10T00-00-message-search): SQLite's FTS5 table
+ * `message_fts`, PostgreSQL's tsvector column `message.search`. The terms come already split
+ * into words (services/search.ts); each is written into the match expression as a quoted
+ * string, never as the engine's query syntax, so nothing the user types is parsed as an
+ * operator. Every term must match, as a word or the start of one.
+ */
+export interface MessageSearch {
+  orgId: string;
+  actorId: string;
+  /** Words (letters and digits only), at least one. */
+  terms: readonly string[];
+  /**
+   * Support chats the caller sees without being a member: null for none, 'all' for every
+   * support chat of the org, or those of these departments.
+   */
+  supportDepartments: 'all' | readonly string[] | null;
+  conversationId?: string | undefined;
+  senderId?: string | undefined;
+  /** created_at >= after, created_at < before (epoch ms). */
+  after?: number | undefined;
+  before?: number | undefined;
+  /** Messages with a smaller id than this (the keyset of the previous page). */
+  belowId?: string | undefined;
+  limit: number;
+}
+
+export interface SearchHit {
+  message: Message;
+  conversation: { id: string; kind: ConversationKind; title: string | null };
+}
+
+/** FTS5: `"term"*` per word (a quoted string, `"` doubled), all of them required. */
+export function ftsExpression(terms: readonly string[]): string {
+  return terms.map((t) => `"${t.replaceAll('"', '""')}"*`).join(' AND ');
+}
+
+/** PostgreSQL tsquery text: `'term':*` per word (quoted, `'` and `\` escaped), all required. */
+export function tsqueryExpression(terms: readonly string[]): string {
+  return terms.map((t) => `'${t.replaceAll('\\', '\\\\').replaceAll("'", "''")}':*`).join(' & ');
+}
+
+/**
+ * Newest first, by keyset on the message id. Only live text (not deleted for everyone) of
+ * conversations out of the recycle bin, of the caller's org, in which the caller is a current
+ * member, plus the support chats named by `supportDepartments`.
+ */
+export async function searchMessages(db: Db, s: MessageSearch): Promise<SearchHit[]> {
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  // Checked per candidate (a primary-key probe of membership), never built as a set: a search
+  // costs what it reads of the index, whatever the caller's number of conversations.
+  const member = sql`exists (select 1 from membership mb where mb.conversation_id = m.conversation_id
+      and mb.actor_id = ${s.actorId} and mb.left_at is null)`;
+  const support =
+    s.supportDepartments === null || (s.supportDepartments !== 'all' && s.supportDepartments.length === 0)
+      ? null
+      : s.supportDepartments === 'all'
+        ? sql`c.kind = 'support'`
+        : sql`(c.kind = 'support' and c.department_id in (${sql.join(s.supportDepartments)}))`;
+  const filters = [
+    sql`m.org_id = ${s.orgId}`,
+    sql`m.deleted_at is null`,
+    sql`m.text is not null`,
+    sql`c.deleted_at is null`,
+    support ? sql`(${member} or ${support})` : member,
+  ];
+  if (s.conversationId !== undefined) filters.push(sql`m.conversation_id = ${s.conversationId}`);
+  if (s.senderId !== undefined) filters.push(sql`m.sender_id = ${s.senderId}`);
+  if (s.after !== undefined) filters.push(sql`m.created_at >= ${s.after}`);
+  if (s.before !== undefined) filters.push(sql`m.created_at < ${s.before}`);
+  const where = sql.join(filters, sql` and `);
+  const query = pg
+    ? sql<Record<string, any>>`select m.*, c.kind as conv_kind, c.title as conv_title
+        from message m join conversation c on c.id = m.conversation_id
+        where m.search @@ to_tsquery('simple', ${tsqueryExpression(s.terms)}) and ${where}
+          ${s.belowId === undefined ? sql`` : sql`and m.id < ${s.belowId}`}
+        order by m.id desc limit ${s.limit}`
+    : sql<Record<string, any>>`select m.*, c.kind as conv_kind, c.title as conv_title
+        from message_fts f join message m on m.id = f.rowid join conversation c on c.id = m.conversation_id
+        where message_fts match ${ftsExpression(s.terms)} and ${where}
+          ${s.belowId === undefined ? sql`` : sql`and f.rowid < ${s.belowId}`}
+        order by f.rowid desc limit ${s.limit}`;
+  const { rows } = await query.execute(db);
+  return rows.map((r) => ({
+    message: toMessage(r as never),
+    conversation: {
+      id: String(r.conversation_id),
+      kind: r.conv_kind as ConversationKind,
+      title: r.conv_title ?? null,
+    },
+  }));
+}
