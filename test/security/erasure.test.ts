@@ -362,7 +362,7 @@ describe('erasure on PostgreSQL', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The message search index (migration 2026-12-10T00-00-message-search). Kept apart from the
+// The message search index (migration 2026-12-04T02-00-message-search). Kept apart from the
 // scenarios above: its own org and markers. The index stores words lower-cased (and SQLite's
 // FTS5 stores a term after a shared prefix with the one before it), so the markers are
 // lower-case and the byte search looks for each marker's unique tail.
