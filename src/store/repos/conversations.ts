@@ -450,7 +450,9 @@ async function listPage(
 const conversationWithMember = prepared((db, p: Slots<'orgId' | 'id' | 'actorId'>) =>
   db
     .selectFrom('conversation as c')
-    .leftJoin('member as m', (j) =>
+    // The membership row itself, not the view `member` (a view that joins, on the right of a
+    // LEFT JOIN, is not flattened by SQLite: it read every member of the conversation).
+    .leftJoin('membership as m', (j) =>
       j.onRef('m.conversation_id', '=', 'c.id').on('m.actor_id', '=', p.actorId),
     )
     .selectAll('c')
@@ -461,12 +463,12 @@ const conversationWithMember = prepared((db, p: Slots<'orgId' | 'id' | 'actorId'
       'm.left_at as m_left_at',
       'm.muted_until as m_muted_until',
       'm.read_message_id as m_read_message_id',
-      'm.unread_count as m_unread_count',
+      unreadOf.as('m_unread_count'),
       'm.draft as m_draft',
       'm.draft_updated_at as m_draft_updated_at',
-      'm.hidden as m_hidden',
+      sql<number>`case when ${hiddenNow} then 1 else 0 end`.as('m_hidden'),
       'm.pinned as m_pinned',
-      'm.activity_at as m_activity_at',
+      'c.last_activity_at as m_activity_at',
     ])
     .where('c.org_id', '=', p.orgId)
     .where('c.id', '=', p.id),

@@ -382,10 +382,10 @@ function targetQuery(
           eb('conversation.kind', '=', 'direct'),
           eb.exists(
             eb
-              .selectFrom('member')
-              .select('member.actor_id')
-              .whereRef('member.conversation_id', '=', 'conversation.id')
-              .where('member.actor_id', '=', s.actorId),
+              .selectFrom('membership')
+              .select('membership.actor_id')
+              .whereRef('membership.conversation_id', '=', 'conversation.id')
+              .where('membership.actor_id', '=', s.actorId),
           ),
         ]),
       ]),

@@ -11,7 +11,7 @@ export interface Peer {
 export async function findCurrentMembersOf(db: Db, conversationIds: readonly string[]): Promise<Peer[]> {
   if (conversationIds.length === 0) return [];
   const rows = await db
-    .selectFrom('member as m')
+    .selectFrom('membership as m')
     .innerJoin('actor as a', 'a.id', 'm.actor_id')
     .select(['m.conversation_id', 'm.actor_id', 'a.name', 'a.email'])
     .where('m.conversation_id', 'in', conversationIds)

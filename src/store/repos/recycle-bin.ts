@@ -31,7 +31,7 @@ export async function findDeletionCandidates(
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('conversation as c')
-    .leftJoin('member as m', (j) =>
+    .leftJoin('membership as m', (j) =>
       j.onRef('m.conversation_id', '=', 'c.id').on('m.actor_id', '=', actorId).on('m.left_at', 'is', null),
     )
     .select([

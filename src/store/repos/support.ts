@@ -275,7 +275,7 @@ export async function joinSupportChat(
   now: number,
 ): Promise<boolean> {
   const existing = await db
-    .selectFrom('member')
+    .selectFrom('membership')
     .select(['left_at', 'role'])
     .where('conversation_id', '=', conversationId)
     .where('actor_id', '=', actorId)
@@ -326,7 +326,7 @@ export async function joinSupportChat(
 /** Current member ids of a conversation (event recipients). */
 export async function findCurrentMemberIds(db: Db, conversationId: string): Promise<string[]> {
   const rows = await db
-    .selectFrom('member')
+    .selectFrom('membership')
     .select('actor_id')
     .where('conversation_id', '=', conversationId)
     .where('left_at', 'is', null)
@@ -342,7 +342,7 @@ export async function findCurrentMemberIdsOf(
   const out = new Map<string, string[]>(conversationIds.map((id) => [id, []]));
   if (conversationIds.length === 0) return out;
   const rows = await db
-    .selectFrom('member')
+    .selectFrom('membership')
     .select(['conversation_id', 'actor_id'])
     .where('conversation_id', 'in', conversationIds)
     .where('left_at', 'is', null)
@@ -354,7 +354,7 @@ export async function findCurrentMemberIdsOf(
 /** The current members who are not visitors (operators, bots), in the order they joined. */
 export async function findChatParticipants(db: Db, conversationId: string): Promise<Actor[]> {
   const rows = await db
-    .selectFrom('member as m')
+    .selectFrom('membership as m')
     .innerJoin('actor as a', 'a.id', 'm.actor_id')
     .selectAll('a')
     .where('m.conversation_id', '=', conversationId)
