@@ -164,6 +164,9 @@ export class Gateway {
   #pumpDelayMs = 0;
   /** Events waiting for the members of their conversation to be read (then delivered in order). */
   readonly #outbox: { org: OrgState; e: DomainEvent }[] = [];
+  /** Ephemeral events waiting behind stored ones (see #onBusEvent). */
+  readonly #held: { org: OrgState; e: DomainEvent }[] = [];
+  #heldTimer: NodeJS.Timeout | null = null;
   #drainingOutbox = false;
   #closing = false;
 
@@ -342,7 +345,19 @@ export class Gateway {
   #onBusEvent(e: DomainEvent): void {
     if (e.seq === 0) {
       const org = this.#orgs.get(e.orgId);
-      if (org) this.#deliver(org, e); // ephemeral: no order to keep
+      if (!org) return;
+      // Ephemeral (typing): no position, but it does not overtake stored events that arrived
+      // before it and wait for the log to be read (a typing indicator after the message that
+      // preceded it); held at most gapFillMs.
+      if (this.#pending.size > 0) {
+        this.#held.push({ org, e });
+        if (!this.#heldTimer) {
+          this.#heldTimer = setTimeout(() => this.#releaseHeld(true), this.#opts.gapFillMs);
+          this.#heldTimer.unref();
+        }
+        return;
+      }
+      this.#deliver(org, e);
       return;
     }
     if (this.#cursorReady === null) return; // nobody watches anything on this node yet
@@ -371,6 +386,16 @@ export class Gateway {
       clearTimeout(this.#pumpTimer);
       this.#pumpTimer = null;
     }
+    this.#releaseHeld(false);
+  }
+
+  /** Delivers the held ephemeral events once nothing stored is waiting (or, `all`, their time is up). */
+  #releaseHeld(all: boolean): void {
+    if (this.#held.length === 0 || (!all && this.#pending.size > 0)) return;
+    if (this.#heldTimer) clearTimeout(this.#heldTimer);
+    this.#heldTimer = null;
+    const held = this.#held.splice(0);
+    for (const { org, e } of held) this.#deliver(org, e);
   }
 
   #schedulePump(delayMs: number): void {
@@ -431,6 +456,7 @@ export class Gateway {
     } finally {
       this.#pumping = false;
     }
+    this.#releaseHeld(false);
     if (this.#pending.size === 0) {
       this.#pumpDelayMs = 0;
       return;
@@ -675,6 +701,7 @@ export class Gateway {
     this.#unsubscribe();
     const sockets: WebSocket[] = [];
     if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
+    if (this.#heldTimer) clearTimeout(this.#heldTimer);
     for (const org of this.#orgs.values()) {
       for (const set of org.clients.values()) for (const c of set) sockets.push(c.socket);
     }
