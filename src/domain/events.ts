@@ -60,3 +60,15 @@ export interface NewEvent {
   audience?: 'members' | undefined;
   payload: Record<string, unknown>;
 }
+
+/**
+ * The id of the message a payload carries (`message.id`: message events, a pin), or null: the
+ * event row and the webhook deliveries of the event are indexed by it, so that deleting the
+ * message for everyone finds every copy (store/repos/redaction.ts).
+ */
+export function carriedMessageId(payload: Record<string, unknown>): string | null {
+  const m = payload.message;
+  if (!m || typeof m !== 'object') return null;
+  const id = (m as { id?: unknown }).id;
+  return typeof id === 'string' ? id : null;
+}

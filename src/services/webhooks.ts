@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppContext, Db } from '../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
-import type { DomainEvent, EventType } from '../domain/events.ts';
+import { carriedMessageId, type DomainEvent, type EventType } from '../domain/events.ts';
 import { allow, authorize, type Decision, deny } from '../domain/policies/decision.ts';
 import { isOrgAdmin, type Principal } from '../domain/principal.ts';
 import {
@@ -395,6 +395,7 @@ export async function webhookSink(ctx: AppContext, tx: Db, events: readonly Doma
           eventType: e.type,
           eventSeq: e.seq,
           conversationId: e.conversationId,
+          messageId: carriedMessageId(e.payload),
           payload: deliveryBody(id, w, e),
           status: 'pending',
           attempts: 0,
