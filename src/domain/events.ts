@@ -1,3 +1,5 @@
+import { isId } from './ids.ts';
+
 /**
  * Events: what changed, for the actors who may see it. Names are `noun.verb_past`. Every
  * event gets a per-org sequence number in the transaction of the change (see
@@ -70,5 +72,5 @@ export function carriedMessageId(payload: Record<string, unknown>): string | nul
   const m = payload.message;
   if (!m || typeof m !== 'object') return null;
   const id = (m as { id?: unknown }).id;
-  return typeof id === 'string' ? id : null;
+  return isId(id) ? id : null;
 }

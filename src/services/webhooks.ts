@@ -46,6 +46,12 @@ import { PrivateAddressError, postWebhook } from './webhook-http.ts';
  * webhook is `webhook_not_found` (404).
  */
 
+/**
+ * How long a due delivery of a conversation in the recycle bin waits before it is looked at
+ * again: it is not sent while the conversation is hidden (docs/security.md#erasure).
+ */
+const HIDDEN_DELIVERY_HOLD_MS = 60 * 60 * 1000;
+
 /** How long finished deliveries are kept for the lists, summaries and exports. */
 export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -463,6 +469,7 @@ export async function deliverDueWebhooks(
   const due = await claimDueDeliveries(ctx.db, {
     now,
     leaseUntil: now + ctx.config.webhookTimeoutMs + 60_000,
+    holdUntil: now + HIDDEN_DELIVERY_HOLD_MS,
     limit,
     skipLocked: ctx.caps.skipLocked,
   });
