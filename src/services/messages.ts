@@ -19,6 +19,7 @@ import { redactMessageCopies } from '../store/repos/redaction.ts';
 import { findSupportChat } from '../store/repos/support.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { eraseAfterPurge } from './recycle-bin.ts';
 import { inTransaction } from './tx.ts';
 
 export interface SendMessageInput {
@@ -213,7 +214,7 @@ export async function deleteMessage(
   const m = await loadMessage(ctx, conversation.id, messageId);
   authorize(canDeleteMessage(p, m, me));
   if (m.deletedAt !== null) return m;
-  return inTransaction(ctx, async (tx) => {
+  const deleted = await inTransaction(ctx, async (tx) => {
     const deleted = await markMessageDeleted(tx.db, m.id, ctx.clock.now());
     // Every stored copy of the text goes in this transaction: the events and webhook
     // deliveries that carried it now carry the tombstone (docs/security.md#erasure).
@@ -242,6 +243,11 @@ export async function deleteMessage(
     ]);
     return deleted;
   });
+  // SQLite (secure_delete) zeroed the old cells in place; its write-ahead log still holds the
+  // pages as they were: checkpoint it, as after a purge. PostgreSQL's dead tuples go at the
+  // next (auto)vacuum (docs/security.md#erasure).
+  if (ctx.caps.dialect === 'sqlite') await eraseAfterPurge(ctx);
+  return deleted;
 }
 
 /** One message of a conversation the caller belongs to (`message_not_found` 404). */
