@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../schema.ts';
 import { deleteAnswersQuoting } from './idempotency.ts';
 
@@ -18,32 +19,34 @@ export async function redactMessageCopies(
   m: { orgId: string; id: string },
   tombstone: Record<string, unknown>,
 ): Promise<{ events: number; deliveries: number; answers: number }> {
-  const events = await db
-    .selectFrom('event')
-    .select(['seq', 'payload'])
-    .where('message_id', '=', m.id)
-    .execute();
-  for (const r of events)
-    await db
-      .updateTable('event')
-      .set({ payload: withMessage(r.payload, [], tombstone) })
-      .where('seq', '=', r.seq)
-      .execute();
+  const events = await rewriteCopies(db, { table: 'event', key: 'seq', path: [] }, m.id, tombstone);
   // Every stored delivery, sent or not: a pending or failed one is attempted again with the
   // tombstone; of a sent one the receiver keeps what it got, Parley keeps no copy of the text.
-  const deliveries = await db
-    .selectFrom('webhook_delivery')
-    .select(['id', 'payload'])
-    .where('message_id', '=', m.id)
-    .execute();
-  for (const r of deliveries)
-    await db
-      .updateTable('webhook_delivery')
-      .set({ payload: withMessage(r.payload, ['data'], tombstone) })
-      .where('id', '=', r.id)
-      .execute();
+  const deliveries = await rewriteCopies(
+    db,
+    { table: 'webhook_delivery', key: 'id', path: ['data'] },
+    m.id,
+    tombstone,
+  );
   const answers = await deleteAnswersQuoting(db, [m.orgId], [m.id]);
-  return { events: events.length, deliveries: deliveries.length, answers };
+  return { events, deliveries, answers };
+}
+
+/** Overwrites `path`.message with the tombstone in the rows of `table` that carry the message; how many. */
+async function rewriteCopies(
+  db: Db,
+  where: { table: 'event' | 'webhook_delivery'; key: 'seq' | 'id'; path: readonly string[] },
+  messageId: string,
+  tombstone: Record<string, unknown>,
+): Promise<number> {
+  const table = sql.table(where.table);
+  const key = sql.ref(where.key);
+  const { rows } = await sql<{ k: string | number; payload: string }>`
+    select ${key} as k, payload from ${table} where message_id = ${messageId}`.execute(db);
+  for (const r of rows)
+    await sql`update ${table} set payload = ${withMessage(r.payload, where.path, tombstone)}
+      where ${key} = ${r.k}`.execute(db);
+  return rows.length;
 }
 
 /** The JSON `payload` with the object at `path` + `message` replaced by `tombstone` (key order kept). */
