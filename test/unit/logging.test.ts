@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LogBudget, redactUrl } from '../../src/http/logging.ts';
+import { LogBudget, loggerOptions, redactUrl } from '../../src/http/logging.ts';
 
 test('redactUrl hides the values of secret query parameters and keeps everything else', () => {
   assert.equal(redactUrl('/v1/stream'), '/v1/stream');
@@ -33,4 +33,11 @@ test('LogBudget allows a number of lines a minute and counts the ones it left ou
   now += 60_000;
   assert.deepEqual(budget.take(), { ok: true, suppressed: 2 });
   assert.deepEqual(budget.take(), { ok: true, suppressed: 0 });
+});
+
+test('a url or path a log line names itself is redacted too (a plugin logging the raw URL)', () => {
+  const line = loggerOptions.formatters.log({ path: '/v1/x?access_token=pk_1', url: '/a?sig=s', n: 1 });
+  assert.deepEqual(line, { path: '/v1/x?access_token=[redacted]', url: '/a?sig=[redacted]', n: 1 });
+  const plain = { msg: 'no url' };
+  assert.equal(loggerOptions.formatters.log(plain), plain);
 });
