@@ -22,6 +22,7 @@ import { registerAuth } from './http/auth.ts';
 import { assertAcceptsJson, type RouteInfo, registerJsonParser, trackRoutes } from './http/content.ts';
 import { renderNativeError } from './http/errors.ts';
 import { registerIdempotency } from './http/idempotency.ts';
+import { loggerOptions } from './http/logging.ts';
 import { rateLimitHook } from './http/rate-limit.ts';
 import { appRoutes } from './http/routes/apps.ts';
 import { conversationRoutes } from './http/routes/conversations.ts';
@@ -65,6 +66,8 @@ export interface BuildOptions {
   gateway?: Partial<GatewayOptions>;
   /** Log to stdout (pino); off by default for tests and the CLI. */
   logger?: boolean;
+  /** Log to this stream instead (tests that read the log lines); implies `logger`. */
+  logStream?: { write(line: string): void };
 }
 
 export interface App {
@@ -201,7 +204,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   const limits = config.http;
   const app = Fastify({
-    logger: opts.logger ? { level: config.logLevel } : false,
+    logger:
+      opts.logger || opts.logStream
+        ? {
+            level: config.logLevel,
+            ...loggerOptions,
+            ...(opts.logStream ? { stream: opts.logStream } : {}),
+          }
+        : false,
     bodyLimit: config.bodyLimit,
     // Slow clients: headers must arrive within headersTimeout and the whole request within
     // requestTimeout (408, closed); idle keep-alive sockets close after keepAliveTimeout.

@@ -1,3 +1,5 @@
+import { isId } from './ids.ts';
+
 /**
  * Events: what changed, for the actors who may see it. Names are `noun.verb_past`. Every
  * event gets a per-org sequence number in the transaction of the change (see
@@ -59,4 +61,16 @@ export interface NewEvent {
   /** See DomainEvent.audience; needs conversationId. */
   audience?: 'members' | undefined;
   payload: Record<string, unknown>;
+}
+
+/**
+ * The id of the message a payload carries (`message.id`: message events, a pin), or null: the
+ * event row and the webhook deliveries of the event are indexed by it, so that deleting the
+ * message for everyone finds every copy (store/repos/redaction.ts).
+ */
+export function carriedMessageId(payload: Record<string, unknown>): string | null {
+  const m = payload.message;
+  if (!m || typeof m !== 'object') return null;
+  const id = (m as { id?: unknown }).id;
+  return isId(id) ? id : null;
 }

@@ -44,6 +44,8 @@ export interface WebhookDelivery {
   eventType: string;
   eventSeq: number;
   conversationId: string | null;
+  /** The message the payload carries (`data.message`), or null: its copy is redacted when it is deleted. */
+  messageId: string | null;
   /** The exact JSON body sent on each attempt. */
   payload: string;
   status: DeliveryStatus;

@@ -4,8 +4,25 @@ import Type from 'typebox';
 import { extractBearer } from '../auth/bearer.ts';
 import type { AppContext } from '../context.ts';
 import { ForbiddenError, UnauthenticatedError } from '../domain/errors.ts';
+import { LogBudget } from '../http/logging.ts';
 import { authenticateToken } from '../services/tokens.ts';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from './gateway.ts';
+
+/** At most this many client protocol errors are logged a minute on one node; the rest are counted. */
+export const PROTOCOL_ERRORS_LOGGED_PER_MINUTE = 10;
+
+/**
+ * Whether a socket's error is the client's breach of the WebSocket protocol (`ws` names these
+ * `WS_ERR_*`: invalid opcode, unmasked frame, bad close code, invalid UTF-8, too big) or the
+ * connection dropping under it, rather than a fault of the server.
+ */
+function isProtocolError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (
+    (typeof code === 'string' && (code.startsWith('WS_ERR_') || code === 'ECONNRESET' || code === 'EPIPE')) ||
+    error instanceof RangeError
+  );
+}
 
 /** The subprotocol a browser names alongside `bearer.<token>` (it cannot set headers). */
 export const STREAM_PROTOCOL = 'parley';
@@ -39,7 +56,25 @@ export async function registerStream(
   ctx: AppContext,
   opts: Partial<GatewayOptions> = {},
 ): Promise<Gateway> {
+  const budget = new LogBudget(PROTOCOL_ERRORS_LOGGED_PER_MINUTE);
   await app.register(websocket, {
+    // A socket's error after the upgrade. A client's protocol error (a malformed frame: a
+    // reserved opcode, an unmasked or oversized frame, bad UTF-8) is the client's fault, not the
+    // server's: logged at warn without a stack, at most PROTOCOL_ERRORS_LOGGED_PER_MINUTE a
+    // minute on this node, so a client cannot fill the log. Anything else is logged as an error.
+    errorHandler: (error, socket, request) => {
+      if (isProtocolError(error)) {
+        const turn = budget.take();
+        if (turn.ok)
+          request.log.warn(
+            { code: (error as { code?: string }).code, reason: error.message, suppressed: turn.suppressed },
+            'stream client sent an invalid frame',
+          );
+      } else {
+        request.log.error({ err: error }, 'stream socket failed');
+      }
+      socket.terminate();
+    },
     options: {
       // A larger frame closes the socket with 1009 (message too big).
       maxPayload: ctx.config.stream.maxFrameBytes,

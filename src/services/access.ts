@@ -2,6 +2,7 @@ import type { Db } from '../context.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import type { Conversation, MemberState } from '../domain/model.ts';
 import type { Principal } from '../domain/principal.ts';
+import { isConversationShown } from '../domain/visibility.ts';
 import { findConversationWithMember } from '../store/repos/conversations.ts';
 
 export interface ConversationAccess {
@@ -20,7 +21,7 @@ export async function loadConversation(db: Db, p: Principal, id: string): Promis
   const found = await findConversationWithMember(db, p.orgId, id, p.actor.id);
   const conversation = found?.conversation;
   const me = found?.member;
-  if (!conversation || conversation.deletedAt != null || !me || me.leftAt !== null) {
+  if (!conversation || !isConversationShown(conversation) || !me || me.leftAt !== null) {
     throw new NotFoundError('conversation_not_found', `Conversation ${id} not found`);
   }
   return { conversation, me };

@@ -12,6 +12,7 @@ import {
   listEventsAt,
   listEventTail,
 } from '../store/repos/events.ts';
+import { findShownConversationIds } from '../store/repos/visibility.ts';
 import { conversationAudience } from './recipients.ts';
 
 export type { EventSink } from '../context.ts';
@@ -62,6 +63,14 @@ export async function catchUpPage(
   }
   const page = await listEventsAfter(ctx.db, orgId, afterSeq, limit);
   const scannedTo = page.at(-1)?.seq ?? afterSeq;
+  // The visibility rule (domain/visibility.ts) on the conversations' state now, one query a
+  // page: nothing of a conversation in the recycle bin (or taken by a deletion job) is
+  // replayed but the notice that it was deleted; a restore brings its events back.
+  const shown = await findShownConversationIds(ctx.db, [
+    ...new Set(page.flatMap((e) => (e.conversationId === null ? [] : [e.conversationId]))),
+  ]);
+  const visible = (e: DomainEvent) =>
+    e.conversationId === null || shown.has(e.conversationId) || e.type === 'support.deleted';
   // Events for a conversation's members: the actor's if they were a member when it happened.
   const spans = await findMembershipSpans(ctx.db, actorId, [
     ...new Set(page.filter((e) => e.audience === 'members').map((e) => e.conversationId!)),
@@ -71,7 +80,7 @@ export async function catchUpPage(
     return !!span && span.joinedAt <= e.createdAt && (span.leftAt === null || span.leftAt >= e.createdAt);
   };
   const mine = page.filter(
-    (e) => e.recipients.includes(actorId) || (e.audience === 'members' && wasMember(e)),
+    (e) => visible(e) && (e.recipients.includes(actorId) || (e.audience === 'members' && wasMember(e))),
   );
   return { events: mine, scannedTo, done: page.length < limit };
 }
@@ -103,9 +112,18 @@ export async function newestEventSettled(ctx: AppContext): Promise<boolean> {
   return (await findEventHorizon(ctx.db)) > newest;
 }
 
-/** The current members of a conversation (the gateway's audience of events for its members). */
-export function conversationMembers(ctx: AppContext, conversationId: string): Promise<string[]> {
-  return conversationAudience(ctx.db, conversationId);
+/**
+ * The current members of a conversation (the gateway's audience of events for its members);
+ * nobody while the conversation is not shown (recycle bin, deletion job): the gateways forget
+ * the members they remembered at the move to the bin (`support.deleted`) and read them again,
+ * so nothing of it goes out live until it is restored.
+ */
+export async function conversationMembers(ctx: AppContext, conversationId: string): Promise<string[]> {
+  const [shown, members] = await Promise.all([
+    findShownConversationIds(ctx.db, [conversationId]),
+    conversationAudience(ctx.db, conversationId),
+  ]);
+  return shown.has(conversationId) ? members : [];
 }
 
 /** The last settled position handed out. */

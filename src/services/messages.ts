@@ -15,9 +15,11 @@ import {
   updateMessageText,
 } from '../store/repos/messages.ts';
 import { deleteSticky } from '../store/repos/pins.ts';
+import { redactMessageCopies } from '../store/repos/redaction.ts';
 import { findSupportChat } from '../store/repos/support.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { eraseAfterPurge } from './recycle-bin.ts';
 import { inTransaction } from './tx.ts';
 
 export interface SendMessageInput {
@@ -177,9 +179,12 @@ export async function editMessage(
   const { conversation } = await loadConversation(ctx.db, p, conversationId);
   const m = await loadMessage(ctx, conversation.id, messageId);
   authorize(canEditMessage(p, m));
-  if (m.deletedAt !== null) throw new ConflictError('message_deleted', 'A deleted message cannot be edited');
+  const deletedError = () => new ConflictError('message_deleted', 'A deleted message cannot be edited');
+  if (m.deletedAt !== null) throw deletedError();
   return inTransaction(ctx, async (tx) => {
+    // A delete that committed since the read above wins: the text stays erased.
     const edited = await updateMessageText(tx.db, m.id, text, ctx.clock.now());
+    if (!edited) throw deletedError();
     tx.emit(p.orgId, [
       {
         type: 'message.edited',
@@ -194,8 +199,10 @@ export async function editMessage(
 }
 
 /**
- * Deletes a message for everyone: its text and metadata are erased, a tombstone keeps its
- * place, a pin on it is removed and it stops counting as unread. Deleting twice is a no-op.
+ * Deletes a message for everyone: its text and metadata are erased, from its row and, in the
+ * same transaction, from every stored copy (event log, webhook deliveries, stored idempotent
+ * answers); a tombstone keeps its place, a pin on it is removed and it stops counting as
+ * unread. Deleting twice is a no-op.
  */
 export async function deleteMessage(
   ctx: AppContext,
@@ -207,8 +214,11 @@ export async function deleteMessage(
   const m = await loadMessage(ctx, conversation.id, messageId);
   authorize(canDeleteMessage(p, m, me));
   if (m.deletedAt !== null) return m;
-  return inTransaction(ctx, async (tx) => {
+  const deleted = await inTransaction(ctx, async (tx) => {
     const deleted = await markMessageDeleted(tx.db, m.id, ctx.clock.now());
+    // Every stored copy of the text goes in this transaction: the events and webhook
+    // deliveries that carried it now carry the tombstone (docs/security.md#erasure).
+    await redactMessageCopies(tx.db, deleted, presentMessage(deleted));
     await uncountDeleted(tx.db, m);
     const unpinned = await deleteSticky(tx.db, conversation.id, m.id);
     tx.emit(p.orgId, [
@@ -233,6 +243,11 @@ export async function deleteMessage(
     ]);
     return deleted;
   });
+  // SQLite (secure_delete) zeroed the old cells in place; its write-ahead log still holds the
+  // pages as they were: checkpoint it, as after a purge. PostgreSQL's dead tuples go at the
+  // next (auto)vacuum (docs/security.md#erasure).
+  if (ctx.caps.dialect === 'sqlite') await eraseAfterPurge(ctx);
+  return deleted;
 }
 
 /** One message of a conversation the caller belongs to (`message_not_found` 404). */

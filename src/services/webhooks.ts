@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppContext, Db } from '../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
-import type { DomainEvent, EventType } from '../domain/events.ts';
+import { carriedMessageId, type DomainEvent, type EventType } from '../domain/events.ts';
 import { allow, authorize, type Decision, deny } from '../domain/policies/decision.ts';
 import { isOrgAdmin, type Principal } from '../domain/principal.ts';
 import {
@@ -45,6 +45,12 @@ import { PrivateAddressError, postWebhook } from './webhook-http.ts';
  * Managing webhooks is for org owners and admins (`admin_role_required` 403); another org's
  * webhook is `webhook_not_found` (404).
  */
+
+/**
+ * How long a due delivery of a conversation in the recycle bin waits before it is looked at
+ * again: it is not sent while the conversation is hidden (docs/security.md#erasure).
+ */
+const HIDDEN_DELIVERY_HOLD_MS = 60 * 60 * 1000;
 
 /** How long finished deliveries are kept for the lists, summaries and exports. */
 export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -395,6 +401,7 @@ export async function webhookSink(ctx: AppContext, tx: Db, events: readonly Doma
           eventType: e.type,
           eventSeq: e.seq,
           conversationId: e.conversationId,
+          messageId: carriedMessageId(e.payload),
           payload: deliveryBody(id, w, e),
           status: 'pending',
           attempts: 0,
@@ -462,6 +469,7 @@ export async function deliverDueWebhooks(
   const due = await claimDueDeliveries(ctx.db, {
     now,
     leaseUntil: now + ctx.config.webhookTimeoutMs + 60_000,
+    holdUntil: now + HIDDEN_DELIVERY_HOLD_MS,
     limit,
     skipLocked: ctx.caps.skipLocked,
   });

@@ -6,7 +6,8 @@ import * as support from './migrations/2026-11-21T02-00-support.ts';
 import * as jobsWebhooks from './migrations/2026-11-21T03-00-jobs-webhooks.ts';
 import * as eventPositions from './migrations/2026-12-04T00-00-event-positions.ts';
 import * as unreadCounters from './migrations/2026-12-04T01-00-unread-counters.ts';
-import * as messageSearch from './migrations/2026-12-04T02-00-message-search.ts';
+import * as deliveryMessage from './migrations/2026-12-04T02-00-delivery-message.ts';
+import * as messageSearch from './migrations/2026-12-04T03-00-message-search.ts';
 
 /** Every migration, by name; names sort in the order they must run (ISO timestamps). */
 const migrations: Record<string, Migration> = {
@@ -16,7 +17,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-21T03-00-jobs-webhooks': jobsWebhooks,
   '2026-12-04T00-00-event-positions': eventPositions,
   '2026-12-04T01-00-unread-counters': unreadCounters,
-  '2026-12-04T02-00-message-search': messageSearch,
+  '2026-12-04T02-00-delivery-message': deliveryMessage,
+  '2026-12-04T03-00-message-search': messageSearch,
 };
 
 /** Brings the schema to the latest version. Safe to run on every start and from several nodes. */

@@ -181,6 +181,8 @@ export interface EventTable {
   to_members?: number;
   payload: string;
   created_at: number;
+  /** The message the payload carries (`payload.message.id`), for redaction; null when none. */
+  message_id?: string | null;
 }
 
 export interface AppTable {
@@ -326,6 +328,8 @@ export interface WebhookDeliveryTable {
   last_attempt_at: number | null;
   created_at: number;
   delivered_at: number | null;
+  /** The message the payload carries (`data.message.id`), for redaction; null when none. */
+  message_id?: string | null;
 }
 
 /* Declaration merging: the tables above join the Database interface. */

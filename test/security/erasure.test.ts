@@ -12,10 +12,12 @@ import type { AppContext } from '../../src/context.ts';
 import { createFakeClock, type FakeClock } from '../../src/domain/clock.ts';
 import { runJobsUntilIdle } from '../../src/jobs/runner.ts';
 import { erasureSettled, purgeExpired } from '../../src/services/recycle-bin.ts';
+import { inTransaction } from '../../src/services/tx.ts';
 import type { Store } from '../../src/store/db.ts';
 import { call } from '../support/app.ts';
 import { createTestDatabase, onlyOn } from '../support/db.ts';
 import { makeOrg, type Person, type TestOrg } from '../support/factories.ts';
+import { connectStream } from '../support/stream.ts';
 
 /**
  * Erasure: once a conversation is purged (the recycle bin's retention purge, an admin's explicit
@@ -61,8 +63,8 @@ interface Scenario {
   /** Markers of the conversations that are purged. */
   purged: Map<string, string>;
   /**
-   * Markers already overwritten before the purge (a replaced draft): with secure_delete and a
-   * busy log they may be gone before it, so the search does not expect to find them then.
+   * Markers already overwritten before the purge (a replaced draft, a message deleted for
+   * everyone): they may be gone before it, so the search does not expect to find them then.
    */
   replaced: Set<string>;
   /** A marker in a conversation that is kept: it must still be found (so the search can fail). */
@@ -117,7 +119,8 @@ async function scenario(r: Running, count = 1): Promise<Scenario> {
       }),
       'edit',
     );
-    const m3 = await send(a, `deleted for everyone ${mark(`tombstone${n}`)}`);
+    // Deleted for everyone: erased at the delete already (the test below checks that).
+    const m3 = await send(a, `deleted for everyone ${mark(`tombstone${n}`, true)}`);
     ok(await call(app, a.token, 'DELETE', `/v1/conversations/${id}/messages/${m3.body.id}`), 'delete');
     ok(await send(b, `${'long text '.repeat(700)}${mark(`overflow${n}`)}${' end'.repeat(300)}`), 'long');
     ok(await call(app, a.token, 'PUT', `/v1/conversations/${id}/pin`, { message_id: m1.body.id }), 'pin');
@@ -361,8 +364,301 @@ describe('erasure on PostgreSQL', () => {
   });
 });
 
+/** Every frame one stream socket was sent from `since` (catch-up over a real WebSocket), up to `ready`. */
+async function catchUp(base: string, token: string): Promise<unknown[]> {
+  const client = await connectStream(base, { token, since: 0 });
+  await client.next((f) => f.type === 'ready', 10_000);
+  await client.close();
+  return client.frames;
+}
+
+/** Each table's rows as text (what SQL can still read), keyed by table. */
+async function tableContents(ctx: AppContext): Promise<Map<string, string>> {
+  const names =
+    ctx.caps.dialect === 'sqlite'
+      ? await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(ctx.db)
+      : await sql<{
+          name: string;
+        }>`select tablename as name from pg_tables where schemaname = current_schema()`.execute(ctx.db);
+  const out = new Map<string, string>();
+  for (const { name } of names.rows) {
+    const { rows } = await sql`select * from ${sql.table(name)}`.execute(ctx.db);
+    out.set(name, JSON.stringify(rows));
+  }
+  return out;
+}
+
+describe('deleted means gone on every path (both databases)', () => {
+  test('a delete for everyone, the bin, a restore and a purge: no marker on any path, the control on all', async () => {
+    const database = await createTestDatabase();
+    const r = await start(database.open());
+    const base = await r.app.listen({ port: 0, host: '127.0.0.1' });
+    const { app } = r;
+    const sockets: Awaited<ReturnType<typeof connectStream>>[] = [];
+    try {
+      const o = await makeOrg(r.ctx);
+      const owner = o.owner;
+      const bob = await o.user('member', 'Bob');
+      const op = await o.user('operator', 'Otto');
+      const vera = await o.visitor('Vera');
+      const people = { owner, bob, op, vera };
+      const ok = (res: { status: number; raw: string }, what: string) =>
+        assert.ok(res.status >= 200 && res.status < 300, `${what}: ${res.status} ${res.raw.slice(0, 300)}`);
+      const types = await call(app, owner.token, 'GET', '/v1/webhooks/event-types');
+      const hook = await call(app, owner.token, 'POST', '/v1/webhooks', {
+        url: hookUrl,
+        events: types.body.items ?? types.body.event_types ?? types.body,
+      });
+      assert.equal(hook.status, 201, hook.raw);
+      const dept = await call(app, owner.token, 'POST', '/v1/departments', { name: 'Support' });
+      ok(
+        await call(app, owner.token, 'PUT', `/v1/departments/${dept.body.id}/operators`, {
+          operator_ids: [op.actor.id],
+        }),
+        'operators',
+      );
+      for (const p of Object.values(people)) {
+        const s = await connectStream(base, { token: p.token });
+        await s.next((f) => f.type === 'ready');
+        sockets.push(s);
+      }
+      /** The frames the live sockets received after `marks` (each socket's count then). */
+      const liveSince = (marks: number[]) => sockets.flatMap((s, i) => s.frames.slice(marks[i]));
+
+      // Markers: deleted for everyone (text, pre-edit text, metadata, a pending delivery's text),
+      // in the binned chat (question, text, pre-edit text, metadata), and a control that stays.
+      const del = {
+        delText: marker('deltext'),
+        delMeta: marker('delmeta'),
+        delEdited: marker('deledited'),
+        delPending: marker('delpending'),
+      };
+      const bin = {
+        binQuestion: marker('binq'),
+        binText: marker('bintext'),
+        binMeta: marker('binmeta'),
+        binEdited: marker('binedited'),
+        binRace: marker('binrace'),
+      };
+      const control = marker('control');
+
+      const g = await call(app, owner.token, 'POST', '/v1/conversations', {
+        kind: 'group',
+        title: 'g',
+        member_ids: [bob.actor.id],
+      });
+      ok(g, 'group');
+      const gid: string = g.body.id;
+      ok(
+        await call(app, owner.token, 'POST', `/v1/conversations/${gid}/messages`, {
+          text: `kept ${control}`,
+          metadata: { note: control },
+        }),
+        'control',
+      );
+      const sendBody = { text: `secret ${del.delText}`, metadata: { note: del.delMeta } };
+      const key = { 'idempotency-key': `del-${randomBytes(6).toString('hex')}` };
+      const m = await call(app, bob.token, 'POST', `/v1/conversations/${gid}/messages`, sendBody, key);
+      assert.equal(m.status, 201, m.raw);
+      ok(
+        await call(app, bob.token, 'PATCH', `/v1/conversations/${gid}/messages/${m.body.id}`, {
+          text: `edited ${del.delEdited}`,
+        }),
+        'edit',
+      );
+      ok(
+        await call(app, owner.token, 'PUT', `/v1/conversations/${gid}/pin`, { message_id: m.body.id }),
+        'pin',
+      );
+
+      const chat = await call(app, vera.token, 'POST', '/v1/support/chats', {
+        department_id: dept.body.id,
+        question: `question ${bin.binQuestion}`,
+      });
+      ok(chat, 'chat');
+      const cid: string = chat.body.id;
+      ok(await call(app, op.token, 'POST', `/v1/support/chats/${cid}/pickup`), 'pickup');
+      const cm = await call(app, vera.token, 'POST', `/v1/conversations/${cid}/messages`, {
+        text: `before ${bin.binText}`,
+        metadata: { note: bin.binMeta },
+      });
+      ok(cm, 'chat message');
+      ok(
+        await call(app, vera.token, 'PATCH', `/v1/conversations/${cid}/messages/${cm.body.id}`, {
+          text: `after ${bin.binEdited}`,
+        }),
+        'chat edit',
+      );
+      ok(await call(app, op.token, 'POST', `/v1/support/chats/${cid}/end`), 'end');
+
+      // The deliveries so far fail for good (20 attempts): their payloads are failed ones.
+      for (let i = 0; i < 22; i++) {
+        r.clock.advance(3_600_000);
+        await runJobsUntilIdle(r.ctx);
+      }
+      const failed = await call(
+        app,
+        owner.token,
+        'GET',
+        `/v1/webhooks/${hook.body.id}/deliveries?status=failed&limit=100`,
+      );
+      assert.ok(
+        failed.raw.includes(del.delText) && failed.raw.includes(bin.binText),
+        'failed deliveries carry the text before',
+      );
+      // A delivery still pending when its message is deleted.
+      const m2 = await call(app, bob.token, 'POST', `/v1/conversations/${gid}/messages`, {
+        text: `soon gone ${del.delPending}`,
+      });
+      ok(m2, 'send');
+      for (const s of sockets.slice(0, 2))
+        await s.received((f) => f.event === 'message.created' && f.data.message.id === m2.body.id, 5_000);
+      const beforeDelete = sockets.map((s) => s.frames.length);
+
+      const gone = await call(app, bob.token, 'DELETE', `/v1/conversations/${gid}/messages/${m.body.id}`);
+      assert.equal(gone.status, 200, gone.raw);
+      assert.equal(gone.body.text, null);
+      ok(await call(app, bob.token, 'DELETE', `/v1/conversations/${gid}/messages/${m2.body.id}`), 'delete');
+      ok(await call(app, owner.token, 'POST', '/v1/conversations/delete', { ids: [cid] }), 'bin');
+      // A write that raced the move to the bin: committed after it, into the binned chat.
+      await inTransaction(r.ctx, async (tx) => {
+        tx.emit(o.org.id, [
+          {
+            type: 'message.created',
+            conversationId: cid,
+            recipients: [],
+            audience: 'members',
+            payload: { message: { id: cm.body.id, conversation_id: cid, text: bin.binRace } },
+          },
+        ]);
+      });
+      // A later event every socket of the group gets: the live stream has delivered what came before.
+      ok(await call(app, owner.token, 'PATCH', `/v1/conversations/${gid}`, { title: 'later' }), 'title');
+      for (const s of sockets.slice(0, 2)) await s.received((f) => f.event === 'conversation.updated', 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      /** What every path shows now, by path. */
+      const paths = async (): Promise<Map<string, string>> => {
+        const out = new Map<string, string>();
+        const get = async (who: keyof typeof people, url: string) =>
+          (await call(app, people[who].token, 'GET', url)).raw;
+        out.set('REST messages', await get('bob', `/v1/conversations/${gid}/messages?limit=100`));
+        out.set('REST message', await get('bob', `/v1/conversations/${gid}/messages/${m.body.id}`));
+        out.set('REST pin', await get('bob', `/v1/conversations/${gid}/pin`));
+        for (const who of Object.keys(people) as (keyof typeof people)[])
+          out.set(`REST conversations (${who})`, await get(who, '/v1/conversations?limit=100'));
+        out.set('REST chat', await get('vera', `/v1/conversations/${cid}/messages?limit=100`));
+        out.set('REST support chats', await get('op', '/v1/support/chats?limit=100'));
+        out.set('REST recycle bin', await get('owner', '/v1/recycle-bin'));
+        const replay = await call(app, bob.token, 'POST', `/v1/conversations/${gid}/messages`, sendBody, key);
+        out.set('Idempotency-Key replay', replay.raw);
+        for (const who of Object.keys(people) as (keyof typeof people)[])
+          out.set(`catch-up (${who})`, JSON.stringify(await catchUp(base, people[who].token)));
+        const deliveries: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await call(
+            app,
+            owner.token,
+            'GET',
+            `/v1/webhooks/${hook.body.id}/deliveries?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+          );
+          deliveries.push(page.raw);
+          cursor = page.body.next_cursor;
+        } while (cursor);
+        out.set('webhook deliveries', deliveries.join('\n'));
+        for (const status of ['failed', 'pending', 'succeeded'])
+          out.set(
+            `webhook export (${status})`,
+            (
+              await call(
+                app,
+                owner.token,
+                'GET',
+                `/v1/webhooks/${hook.body.id}/deliveries/export?status=${status}`,
+              )
+            ).raw,
+          );
+        return out;
+      };
+      const hits = (shown: Map<string, string>, markers: Record<string, string>) =>
+        [...shown].flatMap(([path, text]) =>
+          Object.entries(markers)
+            .filter(([, mk]) => text.includes(mk))
+            .map(([name]) => `${name} in ${path}`),
+        );
+
+      // Deleted for everyone: on no path, and in no table; the control is.
+      const shown = await paths();
+      assert.ok(shown.get('Idempotency-Key replay')!.includes(m.body.id), 'the replay answers the tombstone');
+      shown.set('live (after the delete)', JSON.stringify(liveSince(beforeDelete)));
+      assert.deepEqual(hits(shown, del), [], 'nothing deleted for everyone is shown');
+      // The recycle bin's own list shows what an admin decides on (reference, question).
+      const binList = shown.get('REST recycle bin')!;
+      shown.delete('REST recycle bin');
+      assert.deepEqual(hits(shown, bin), [], 'nothing of the binned chat is shown');
+      assert.ok(
+        binList.includes(bin.binQuestion) && !binList.includes(bin.binText),
+        'the bin lists the question only',
+      );
+      for (const path of ['REST messages', 'catch-up (bob)', 'webhook deliveries', 'webhook export (failed)'])
+        assert.ok(shown.get(path)!.includes(control), `the control is shown by ${path}`);
+      const tables = await tableContents(r.ctx);
+      assert.deepEqual(hits(tables, del), [], 'no table holds what was deleted for everyone');
+      assert.ok(hits(tables, { control }).length > 0, 'the tables hold the control');
+      if (database.sqlitePath) {
+        await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(r.ctx.db);
+        const files = [database.sqlitePath, `${database.sqlitePath}-wal`, `${database.sqlitePath}-shm`];
+        const raw = findMarkers(files, [...Object.values(del), control]);
+        assert.deepEqual(
+          Object.entries(del)
+            .filter(([, mk]) => raw.has(mk))
+            .map(([n]) => `${n} in ${raw.get(del[n as keyof typeof del])}`),
+          [],
+          'no byte of it in the SQLite files after a checkpoint',
+        );
+        assert.ok(raw.has(control), 'the files hold the control');
+      }
+
+      // Restored: the chat is shown again, as it was (the filter, not a loss, hid it).
+      ok(await call(app, owner.token, 'POST', '/v1/recycle-bin/restore', { ids: [cid] }), 'restore');
+      const restored = await paths();
+      const back = hits(restored, { binText: bin.binText, binQuestion: bin.binQuestion });
+      assert.ok(
+        back.some((h) => h.startsWith('binText in catch-up (vera)')),
+        `catch-up shows it again: ${back}`,
+      );
+      assert.ok(
+        back.some((h) => h.startsWith('binText in webhook deliveries')),
+        `deliveries show it again: ${back}`,
+      );
+
+      // Binned again and purged: gone from every path, every table and (SQLite) every file.
+      ok(await call(app, owner.token, 'POST', '/v1/conversations/delete', { ids: [cid] }), 'bin again');
+      ok(await call(app, owner.token, 'POST', '/v1/recycle-bin/purge', { ids: [cid] }), 'purge');
+      await erasureSettled(r.ctx);
+      const purged = await paths();
+      assert.deepEqual(hits(purged, { ...del, ...bin }), [], 'nothing shown after the purge');
+      assert.deepEqual(hits(await tableContents(r.ctx), { ...del, ...bin }), [], 'no table holds it');
+      if (database.sqlitePath) {
+        const files = [database.sqlitePath, `${database.sqlitePath}-wal`, `${database.sqlitePath}-shm`];
+        const raw = findMarkers(files, [...Object.values({ ...del, ...bin }), control]);
+        assert.deepEqual([...raw.keys()], [control], 'only the control is in the SQLite files');
+      }
+      process.stdout.write(
+        `# erasure paths (${r.ctx.caps.dialect}): ${shown.size} paths x ${Object.keys({ ...del, ...bin }).length} markers, 0 hits; ` +
+          `control on ${[...shown].filter(([, t]) => t.includes(control)).length} paths\n`,
+      );
+    } finally {
+      for (const s of sockets) await s.close();
+      await r.close();
+      await database.drop();
+    }
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
-// The message search index (migration 2026-12-04T02-00-message-search). Kept apart from the
+// The message search index (migration 2026-12-04T03-00-message-search). Kept apart from the
 // scenarios above: its own org and markers. The index stores words lower-cased (and SQLite's
 // FTS5 stores a term after a shared prefix with the one before it), so the markers are
 // lower-case and the byte search looks for each marker's unique tail.

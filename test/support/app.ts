@@ -20,7 +20,12 @@ export interface TestApp {
 /** A real app on a real, freshly migrated database (see db.ts), with a fake clock. */
 export async function buildTestApp(
   env: Record<string, string> = {},
-  opts: { gateway?: Partial<GatewayOptions>; bus?: EventBus } = {},
+  opts: {
+    gateway?: Partial<GatewayOptions>;
+    bus?: EventBus;
+    /** Where the app's log lines go (tests that read them); no logging without it. */
+    logStream?: { write(line: string): void };
+  } = {},
 ): Promise<TestApp> {
   const { store, drop } = await createTestStore();
   const clock = createFakeClock(Date.UTC(2026, 10, 21, 9, 0, 0));

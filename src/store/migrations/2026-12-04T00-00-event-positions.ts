@@ -11,6 +11,9 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
  * - PostgreSQL: the writing transaction's id shifted left 16 bits plus the event's index in
  *   the transaction, read back only below the snapshot horizon.
  *
+ * `message_id` names the message an event carries (`payload.message`), so a delete for
+ * everyone finds that message's copies in the log and redacts them in its transaction.
+ *
  * The event log is transient (kept 3 days for catch-up), so the old rows are dropped, and
  * `event_log.dropped_upto` is set above every number handed out before, so a client that
  * reconnects with an old `since` is told `resync_required` instead of missing events.
@@ -36,6 +39,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       .addColumn('to_members', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('payload', 'text', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('message_id', id)
       .execute();
     // The gateways' tail read (seq, org) is index-only.
     await sql`create index event_seq_org on event (seq) include (org_id)`.execute(db);
@@ -48,7 +52,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       recipients text not null,
       to_members integer not null default 0,
       payload text not null,
-      created_at integer not null
+      created_at integer not null,
+      message_id integer
     )`.execute(db);
     if (before > 0)
       await sql`insert into sqlite_sequence (name, seq) values ('event', ${before})`.execute(db);
@@ -56,6 +61,14 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('event_org_seq').on('event').columns(['org_id', 'seq']).execute();
   await db.schema.createIndex('event_conversation').on('event').columns(['conversation_id']).execute();
   await db.schema.createIndex('event_created').on('event').columns(['created_at']).execute();
+  // The events that carry a message (`payload.message`), found when it is deleted for everyone
+  // and redacted in place (docs/security.md#erasure).
+  await db.schema
+    .createIndex('event_message')
+    .on('event')
+    .column('message_id')
+    .where(sql.ref('message_id'), 'is not', null)
+    .execute();
 
   // Marks of what was removed: a `since` below `dropped_upto` may have missed dropped events
   // (resync_required); `removed_max` keeps the highest number ever handed out known after the

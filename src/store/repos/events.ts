@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
-import type { DomainEvent, EventType } from '../../domain/events.ts';
+import { carriedMessageId, type DomainEvent, type EventType } from '../../domain/events.ts';
 import { prepared, type Slots } from '../prepared.ts';
 import type { Db } from '../schema.ts';
 
@@ -39,7 +39,15 @@ const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapt
 const PG_HORIZON = sql<number>`(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)`;
 
 type EventSlots = Slots<
-  'orgId' | 'index' | 'type' | 'conversationId' | 'recipients' | 'toMembers' | 'payload' | 'createdAt'
+  | 'orgId'
+  | 'index'
+  | 'type'
+  | 'conversationId'
+  | 'recipients'
+  | 'toMembers'
+  | 'payload'
+  | 'createdAt'
+  | 'messageId'
 >;
 const eventValues = (p: EventSlots) => ({
   org_id: p.orgId,
@@ -49,6 +57,7 @@ const eventValues = (p: EventSlots) => ({
   to_members: p.toMembers,
   payload: p.payload,
   created_at: p.createdAt,
+  message_id: p.messageId,
 });
 
 const insertPg = prepared((db, p: EventSlots) =>
@@ -86,6 +95,7 @@ export async function insertEvents(
       toMembers: e.audience === 'members' ? 1 : 0,
       payload: JSON.stringify(e.payload),
       createdAt: e.createdAt,
+      messageId: carriedMessageId(e.payload),
     });
     out.push({ ...e, seq: Number(row!.seq) });
   }

@@ -84,3 +84,22 @@ export async function deleteIdempotencyKeysBefore(db: Db, before: number): Promi
   const res = await db.deleteFrom('idempotency_key').where('created_at', '<', before).executeTakeFirst();
   return Number(res.numDeletedRows);
 }
+
+/**
+ * Removes the stored answers (of the orgs `orgIds`) that quote any of `ids` (a message's or a
+ * conversation's JSON carries its id as a quoted string): a replay of such a request runs it
+ * again instead of answering text that was erased. In the caller's transaction.
+ */
+export async function deleteAnswersQuoting(
+  db: Db,
+  orgIds: readonly string[],
+  ids: readonly string[],
+): Promise<number> {
+  if (orgIds.length === 0 || ids.length === 0) return 0;
+  const res = await db
+    .deleteFrom('idempotency_key')
+    .where('org_id', 'in', [...new Set(orgIds)])
+    .where((eb) => eb.or(ids.map((id) => eb('body', 'like', `%"${id}"%`))))
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}

@@ -116,14 +116,21 @@ export async function listMessages(
   return rows.map(toMessage);
 }
 
-export async function updateMessageText(db: Db, id: string, text: string, now: number): Promise<Message> {
+/** Sets a message's text; undefined when it was deleted meanwhile (a deleted message stays erased). */
+export async function updateMessageText(
+  db: Db,
+  id: string,
+  text: string,
+  now: number,
+): Promise<Message | undefined> {
   const row = await db
     .updateTable('message')
     .set({ text, edited_at: now })
     .where('id', '=', id)
+    .where('deleted_at', 'is', null)
     .returningAll()
-    .executeTakeFirstOrThrow();
-  return toMessage(row);
+    .executeTakeFirst();
+  return row ? toMessage(row) : undefined;
 }
 
 /** Deletes for everyone: the row stays as a tombstone so history and replies keep their place. */

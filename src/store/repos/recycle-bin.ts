@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { ConversationKind, SupportChat, SupportState, VisitorChannel } from '../../domain/model.ts';
 import type { Db } from '../schema.ts';
 import { deleteConversationEvents } from './events.ts';
+import { deleteAnswersQuoting } from './idempotency.ts';
 import { toSupportChat } from './rows.ts';
 
 /** The recycle bin: moving conversations in and out, and purging them for good. */
@@ -269,11 +270,11 @@ export async function purgeDue(
   await db.deleteFrom('webhook_delivery').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('sticky_message').where('conversation_id', 'in', lockedIds).execute();
   // Stored answers of idempotent requests (a sent message's JSON) carry copies of the text.
-  await db
-    .deleteFrom('idempotency_key')
-    .where('org_id', 'in', [...new Set(locked.map((r) => String(r.org_id)))])
-    .where((eb) => eb.or(lockedIds.map((id) => eb('body', 'like', `%"${id}"%`))))
-    .execute();
+  await deleteAnswersQuoting(
+    db,
+    locked.map((r) => String(r.org_id)),
+    lockedIds,
+  );
   await db.deleteFrom('message').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('membership').where('conversation_id', 'in', lockedIds).execute();
   await db.deleteFrom('conversation').where('id', 'in', lockedIds).execute();

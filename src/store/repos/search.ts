@@ -4,7 +4,7 @@ import type { Db } from '../schema.ts';
 import { toMessage } from './rows.ts';
 
 /**
- * Message search (migration 2026-12-04T02-00-message-search): SQLite's FTS5 table
+ * Message search (migration 2026-12-04T03-00-message-search): SQLite's FTS5 table
  * `message_fts`, PostgreSQL's tsvector column `message.search`. The terms come already split
  * into words (services/search.ts); each is written into the match expression as a quoted
  * string, never as the engine's query syntax, so nothing the user types is parsed as an

@@ -3,6 +3,7 @@ import type { EventType } from '../../domain/events.ts';
 import type { DeliveryStatus, Webhook, WebhookDelivery } from '../../domain/webhooks.ts';
 import { prepared, type Slots } from '../prepared.ts';
 import type { Db, WebhookDeliveryTable, WebhookTable } from '../schema.ts';
+import { deliveryShown, findShownConversationIds } from './visibility.ts';
 
 /** Webhooks, their deliveries, and the sender's claim on due deliveries. */
 
@@ -30,6 +31,7 @@ function toDelivery(r: WebhookDeliveryTable): WebhookDelivery {
     eventType: r.event_type,
     eventSeq: Number(r.event_seq),
     conversationId: r.conversation_id === null ? null : String(r.conversation_id),
+    messageId: r.message_id === null || r.message_id === undefined ? null : String(r.message_id),
     payload: r.payload,
     status: r.status as DeliveryStatus,
     attempts: Number(r.attempts),
@@ -140,6 +142,7 @@ export async function insertDeliveries(db: Db, deliveries: readonly WebhookDeliv
         event_type: d.eventType,
         event_seq: d.eventSeq,
         conversation_id: d.conversationId,
+        message_id: d.messageId,
         payload: d.payload,
         status: d.status,
         attempts: d.attempts,
@@ -164,17 +167,26 @@ export async function findDelivery(
     .selectAll()
     .where('webhook_id', '=', webhookId)
     .where('id', '=', id)
+    .where(deliveryShown)
     .executeTakeFirst();
   return row ? toDelivery(row) : undefined;
 }
 
-/** One page of a webhook's deliveries, newest first (keyset on id). */
+/**
+ * One page of a webhook's deliveries, newest first (keyset on id). Deliveries of a conversation
+ * that is not shown (recycle bin, deletion job) are left out (store/repos/visibility.ts), here
+ * and in every read of one delivery.
+ */
 export async function listDeliveries(
   db: Db,
   webhookId: string,
   opts: { status?: DeliveryStatus | undefined; beforeId?: string | undefined; limit: number },
 ): Promise<WebhookDelivery[]> {
-  let q = db.selectFrom('webhook_delivery').selectAll().where('webhook_id', '=', webhookId);
+  let q = db
+    .selectFrom('webhook_delivery')
+    .selectAll()
+    .where('webhook_id', '=', webhookId)
+    .where(deliveryShown);
   if (opts.status) q = q.where('status', '=', opts.status);
   if (opts.beforeId) q = q.where('id', '<', opts.beforeId);
   const rows = await q.orderBy('id', 'desc').limit(opts.limit).execute();
@@ -194,6 +206,7 @@ export async function requeueFailedDelivery(
     .where('webhook_id', '=', webhookId)
     .where('id', '=', id)
     .where('status', '=', 'failed')
+    .where(deliveryShown)
     .returningAll()
     .executeTakeFirst();
   return row ? toDelivery(row) : undefined;
@@ -244,10 +257,12 @@ export async function summarizeDeliveries(
  * Takes up to `limit` due pending deliveries for sending: their next attempt moves to
  * `leaseUntil`, so no other sender takes them meanwhile (rows another node is taking are
  * skipped when the database can). Returns them with their webhook's URL and secret.
+ * Deliveries of a conversation that is not shown (recycle bin, deletion job) are not sent:
+ * they wait until `holdUntil` (no attempt counted), and go when it is restored.
  */
 export async function claimDueDeliveries(
   db: Db,
-  opts: { now: number; leaseUntil: number; limit: number; skipLocked: boolean },
+  opts: { now: number; leaseUntil: number; holdUntil: number; limit: number; skipLocked: boolean },
 ): Promise<(WebhookDelivery & { url: string; secret: string })[]> {
   let due = db
     .selectFrom('webhook_delivery')
@@ -257,13 +272,29 @@ export async function claimDueDeliveries(
     .orderBy('next_attempt_at')
     .limit(opts.limit);
   if (opts.skipLocked) due = due.forUpdate().skipLocked();
-  const rows = await db
+  let rows = await db
     .updateTable('webhook_delivery')
     .set({ next_attempt_at: opts.leaseUntil })
     .where('id', 'in', due)
     .where('status', '=', 'pending')
     .returningAll()
     .execute();
+  const conversationIds = rows.flatMap((r) =>
+    r.conversation_id === null ? [] : [String(r.conversation_id)],
+  );
+  const shown = await findShownConversationIds(db, conversationIds);
+  const held = rows.filter((r) => r.conversation_id !== null && !shown.has(String(r.conversation_id)));
+  if (held.length > 0)
+    await db
+      .updateTable('webhook_delivery')
+      .set({ next_attempt_at: opts.holdUntil })
+      .where(
+        'id',
+        'in',
+        held.map((r) => r.id),
+      )
+      .execute();
+  rows = rows.filter((r) => !held.includes(r));
   if (rows.length === 0) return [];
   const hooks = await db
     .selectFrom('webhook')
