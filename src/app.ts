@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
@@ -22,7 +23,9 @@ import { registerAuth } from './http/auth.ts';
 import { assertAcceptsJson, type RouteInfo, registerJsonParser, trackRoutes } from './http/content.ts';
 import { renderNativeError } from './http/errors.ts';
 import { registerIdempotency } from './http/idempotency.ts';
+import { Metrics } from './http/metrics.ts';
 import { rateLimitHook } from './http/rate-limit.ts';
+import { bindRequestLog, requestIdOf } from './http/request-id.ts';
 import { appRoutes } from './http/routes/apps.ts';
 import { conversationRoutes } from './http/routes/conversations.ts';
 import { deletionJobRoutes } from './http/routes/deletion-jobs.ts';
@@ -106,9 +109,11 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
         : [400, 'bad_request', 'The request is not valid HTTP/1.1'];
   const response = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !response?.headersSent) {
-    const body = JSON.stringify({ error: { code, message, details: null } });
+    const requestId = randomUUID();
+    const body = JSON.stringify({ error: { code, message, details: null, request_id: requestId } });
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
@@ -177,6 +182,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     });
   await migrateToLatest(store.db);
   const clock = opts.clock ?? systemClock;
+  const metrics = new Metrics();
   const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
   const subscriber = config.redisUrl ? createRedis(config.redisUrl, { offlineQueue: true }) : undefined;
   const busErrors = (err: unknown) =>
@@ -187,13 +193,19 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     clock,
     ids: createIdGenerator(config.nodeId),
     config,
-    rateLimits: new RateLimits(redis),
-    bus: opts.bus ?? (redis && subscriber ? createRedisBus(redis, subscriber, busErrors) : createMemoryBus()),
+    rateLimits: metrics.countRefusals(new RateLimits(redis)),
+    bus: metrics.countPublished(
+      opts.bus ?? (redis && subscriber ? createRedisBus(redis, subscriber, busErrors) : createMemoryBus()),
+    ),
     eventSinks: [],
     principals: new PrincipalCache(),
     groupCommit:
       store.caps.dialect === 'sqlite' && opts.groupCommit !== false
-        ? new GroupCommitter(store.db, { walPath: store.walPath, sqlite: store.sqlite })
+        ? new GroupCommitter(store.db, {
+            walPath: store.walPath,
+            sqlite: store.sqlite,
+            onBatch: metrics.groupCommitBatch,
+          })
         : null,
   };
   ctx.eventSinks.push(webhookSink);
@@ -216,7 +228,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     frameworkErrors: renderFrameworkError,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    requestIdHeader: 'x-request-id',
+    // X-Request-Id: the client's when it is a sane token, a new UUID otherwise (http/request-id.ts).
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     // The serializer only needs to know the id format exists (responses are ours, not checked).
     serializerOpts: { ajv: { formats: { 'parley-id': /^[0-9]{1,19}$/ } } },
   });
@@ -256,7 +270,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   app.addSchema(ErrorBody);
   app.decorateRequest('principal', null);
+  // Every response names its request; the log lines of an authenticated one name its org and actor.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('preHandler', async (request) => bindRequestLog(request));
+  metrics.timeRequests(app);
   const gateway = await registerStream(app, ctx, opts.gateway);
+  metrics.observe(ctx, gateway, store.poolStats);
   // Revocations and deactivations done on other nodes reach this node's token cache too.
   const forgetRevoked = ctx.bus.subscribe((e) => {
     if (e.type === 'token.revoked' && typeof e.payload.token_id === 'string')
@@ -296,6 +317,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       return reply.code(503).send({ ok: false });
     }
   });
+  metrics.route(app, config.metricsToken);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(

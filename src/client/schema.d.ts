@@ -7817,6 +7817,8 @@ export interface components {
         message: string;
         /** @description For validation errors: [{ path, problem }] */
         details: unknown;
+        /** @description The request's X-Request-Id (quote it when reporting a problem) */
+        request_id: string;
       };
     };
   };

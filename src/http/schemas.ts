@@ -60,6 +60,9 @@ export const ErrorBody = Type.Object(
       code: Type.String({ description: 'Stable snake_case code' }),
       message: Type.String(),
       details: Type.Unknown({ description: 'For validation errors: [{ path, problem }]' }),
+      request_id: Type.String({
+        description: "The request's X-Request-Id (quote it when reporting a problem)",
+      }),
     }),
   },
   { $id: 'Error', description: 'An error' },

@@ -166,6 +166,7 @@ export class Gateway {
   readonly #outbox: { org: OrgState; e: DomainEvent }[] = [];
   #drainingOutbox = false;
   #closing = false;
+  #delivered = 0;
 
   constructor(ctx: AppContext, log: FastifyBaseLogger, opts: GatewayOptions) {
     this.#ctx = ctx;
@@ -177,6 +178,11 @@ export class Gateway {
     this.#pingTimer.unref();
     this.#tailTimer = setInterval(() => this.#orgs.size > 0 && void this.#pump(), opts.tailCheckMs);
     this.#tailTimer.unref();
+  }
+
+  /** Events sent to sockets by this node since it started (one per socket), for /metrics. */
+  get deliveredCount(): number {
+    return this.#delivered;
   }
 
   get socketCount(): number {
@@ -519,6 +525,7 @@ export class Gateway {
       if (e.seq <= client.sentUpTo) return;
       client.sentUpTo = e.seq;
     }
+    this.#delivered++;
     this.#send(client, frame);
   }
 
