@@ -10,629 +10,26 @@ export interface paths {
      * List the caller's conversations, most recent activity first
      * @description Scope: `conversations:read`.
      */
-    get: {
-      parameters: {
-        query?: {
-          kind?: "direct" | "group" | "channel" | "support";
-          /** @description ISO 8601 or epoch ms: last activity before */
-          modified_before?: string;
-          /** @description ISO 8601 or epoch ms: last activity after */
-          modified_after?: string;
-          /** @description true or false */
-          drafts?: boolean;
-          /** @description true or false */
-          muted?: boolean;
-          /** @description true or false */
-          hidden?: boolean;
-          /** @description true or false */
-          pinned?: boolean;
-          /** @description Page size, at most 100 */
-          limit?: number;
-          /** @description Opaque cursor from next_cursor */
-          cursor?: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @enum {string} */
-                  kind: "direct" | "group" | "channel" | "support";
-                  title: string | null;
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  creator_id: string;
-                  participant_count: number;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  updated_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  last_activity_at: string;
-                  last_message: ({
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    sender_id: string;
-                    sender_name: string | null;
-                    type: string;
-                    text: string | null;
-                    /**
-                     * Format: date-time
-                     * @description ISO 8601 time in UTC
-                     */
-                    created_at: string;
-                    deleted: boolean;
-                  }) | null;
-                  unread_count: number;
-                  muted: boolean;
-                  me: {
-                    /** @enum {string} */
-                    role: "owner" | "admin" | "member";
-                    /**
-                     * Format: date-time
-                     * @description ISO 8601 time in UTC
-                     */
-                    joined_at: string;
-                    muted: boolean;
-                    muted_until: number | null;
-                    read_message_id: string | null;
-                    unread_count: number;
-                    draft: string | null;
-                    hidden: boolean;
-                    pinned: boolean;
-                  };
-                })[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getConversations"];
     /**
      * Create a direct chat, group or channel
      * @description A direct chat names exactly one other actor in member_ids; asking for a direct chat that exists returns it with 200.
      *
      * Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            kind: "direct" | "group" | "channel";
-            title?: string;
-            /** @default [] */
-            member_ids: (string | number)[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @enum {string} */
-              kind: "direct" | "group" | "channel" | "support";
-              title: string | null;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              creator_id: string;
-              participant_count: number;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              last_activity_at: string;
-              last_message: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                sender_id: string;
-                sender_name: string | null;
-                type: string;
-                text: string | null;
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                created_at: string;
-                deleted: boolean;
-              }) | null;
-              unread_count: number;
-              muted: boolean;
-              me: {
-                /** @enum {string} */
-                role: "owner" | "admin" | "member";
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                joined_at: string;
-                muted: boolean;
-                muted_until: number | null;
-                read_message_id: string | null;
-                unread_count: number;
-                draft: string | null;
-                hidden: boolean;
-                pinned: boolean;
-              };
-            };
-          };
-        };
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @enum {string} */
-              kind: "direct" | "group" | "channel" | "support";
-              title: string | null;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              creator_id: string;
-              participant_count: number;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              last_activity_at: string;
-              last_message: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                sender_id: string;
-                sender_name: string | null;
-                type: string;
-                text: string | null;
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                created_at: string;
-                deleted: boolean;
-              }) | null;
-              unread_count: number;
-              muted: boolean;
-              me: {
-                /** @enum {string} */
-                role: "owner" | "admin" | "member";
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                joined_at: string;
-                muted: boolean;
-                muted_until: number | null;
-                read_message_id: string | null;
-                unread_count: number;
-                draft: string | null;
-                hidden: boolean;
-                pinned: boolean;
-              };
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postConversations"];
   };
   "/v1/conversations/{id}": {
     /**
      * Get a conversation
      * @description Scope: `conversations:read`.
      */
-    get: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @enum {string} */
-              kind: "direct" | "group" | "channel" | "support";
-              title: string | null;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              creator_id: string;
-              participant_count: number;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              last_activity_at: string;
-              last_message: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                sender_id: string;
-                sender_name: string | null;
-                type: string;
-                text: string | null;
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                created_at: string;
-                deleted: boolean;
-              }) | null;
-              unread_count: number;
-              muted: boolean;
-              me: {
-                /** @enum {string} */
-                role: "owner" | "admin" | "member";
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                joined_at: string;
-                muted: boolean;
-                muted_until: number | null;
-                read_message_id: string | null;
-                unread_count: number;
-                draft: string | null;
-                hidden: boolean;
-                pinned: boolean;
-              };
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getConversationsById"];
     /**
      * Change the title of a group or channel
      * @description Scope: `conversations:write`.
      */
-    patch: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            title: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @enum {string} */
-              kind: "direct" | "group" | "channel" | "support";
-              title: string | null;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              creator_id: string;
-              participant_count: number;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              last_activity_at: string;
-              last_message: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                sender_id: string;
-                sender_name: string | null;
-                type: string;
-                text: string | null;
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                created_at: string;
-                deleted: boolean;
-              }) | null;
-              unread_count: number;
-              muted: boolean;
-              me: {
-                /** @enum {string} */
-                role: "owner" | "admin" | "member";
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                joined_at: string;
-                muted: boolean;
-                muted_until: number | null;
-                read_message_id: string | null;
-                unread_count: number;
-                draft: string | null;
-                hidden: boolean;
-                pinned: boolean;
-              };
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    patch: operations["patchConversationsById"];
   };
   "/v1/conversations/{id}/members": {
     /**
@@ -641,291 +38,26 @@ export interface paths {
      *
      * Scope: `conversations:read`.
      */
-    get: {
-      parameters: {
-        query?: {
-          fields?: string;
-          /** @description Page size, at most 100 */
-          limit?: number;
-          /** @description Opaque cursor from next_cursor */
-          cursor?: string;
-        };
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id?: string;
-                  name?: string;
-                  email?: string | null;
-                  /** @enum {string} */
-                  kind?: "user" | "visitor" | "bot";
-                  /** @enum {string} */
-                  role?: "owner" | "admin" | "member";
-                  external_id?: string | null;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  joined_at?: string;
-                })[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getConversationsByIdMembers"];
     /**
      * Add members to a group or channel
      * @description Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            actor_ids: (string | number)[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        204: {
-          content: never;
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postConversationsByIdMembers"];
   };
   "/v1/conversations/{id}/members/{actorId}": {
     /**
      * Remove a member (removing yourself is leaving)
      * @description Scope: `conversations:write`.
      */
-    delete: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          actorId: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        204: {
-          content: never;
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteConversationsByIdMembersByActorId"];
   };
   "/v1/conversations/{id}/leave": {
     /**
      * Leave a group or channel (not allowed for direct chats)
      * @description Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        204: {
-          content: never;
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postConversationsByIdLeave"];
   };
   "/v1/conversations/{id}/messages": {
     /**
@@ -934,2673 +66,180 @@ export interface paths {
      *
      * Scope: `messages:read`.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Page size, at most 100 */
-          limit?: number;
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          before?: string;
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          after?: string;
-          /** @description Opaque cursor from next_cursor */
-          cursor?: string;
-        };
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  conversation_id: string;
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  sender_id: string;
-                  type: string;
-                  text: string | null;
-                  metadata: {
-                    [key: string]: unknown;
-                  } | null;
-                  reply_to_id: string | null;
-                  client_id: string | null;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  edited_at: string | null;
-                  deleted: boolean;
-                  deleted_at: string | null;
-                })[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getConversationsByIdMessages"];
     /**
      * Send a message
      * @description Send client_id (or an Idempotency-Key header): a retry with the same value returns the first message with 200 instead of sending twice.
      *
      * Scope: `messages:write`.
      */
-    post: {
-      parameters: {
-        header?: {
-          "idempotency-key"?: string;
-        };
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            text: string;
-            type?: string;
-            metadata?: {
-              [key: string]: unknown;
-            };
-            /** @description A Parley id as a decimal string (preferred) or a JSON number */
-            reply_to?: string | number;
-            client_id?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              conversation_id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              sender_id: string;
-              type: string;
-              text: string | null;
-              metadata: {
-                [key: string]: unknown;
-              } | null;
-              reply_to_id: string | null;
-              client_id: string | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              edited_at: string | null;
-              deleted: boolean;
-              deleted_at: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              conversation_id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              sender_id: string;
-              type: string;
-              text: string | null;
-              metadata: {
-                [key: string]: unknown;
-              } | null;
-              reply_to_id: string | null;
-              client_id: string | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              edited_at: string | null;
-              deleted: boolean;
-              deleted_at: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postConversationsByIdMessages"];
   };
   "/v1/conversations/{id}/messages/{messageId}": {
     /**
      * Get one message
      * @description Scope: `messages:read`.
      */
-    get: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          messageId: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              conversation_id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              sender_id: string;
-              type: string;
-              text: string | null;
-              metadata: {
-                [key: string]: unknown;
-              } | null;
-              reply_to_id: string | null;
-              client_id: string | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              edited_at: string | null;
-              deleted: boolean;
-              deleted_at: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getConversationsByIdMessagesByMessageId"];
     /**
      * Delete a message for everyone
      * @description Scope: `messages:write`.
      */
-    delete: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          messageId: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              conversation_id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              sender_id: string;
-              type: string;
-              text: string | null;
-              metadata: {
-                [key: string]: unknown;
-              } | null;
-              reply_to_id: string | null;
-              client_id: string | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              edited_at: string | null;
-              deleted: boolean;
-              deleted_at: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteConversationsByIdMessagesByMessageId"];
     /**
      * Edit your message
      * @description Scope: `messages:write`.
      */
-    patch: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          messageId: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            text: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              conversation_id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              sender_id: string;
-              type: string;
-              text: string | null;
-              metadata: {
-                [key: string]: unknown;
-              } | null;
-              reply_to_id: string | null;
-              client_id: string | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              edited_at: string | null;
-              deleted: boolean;
-              deleted_at: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    patch: operations["patchConversationsByIdMessagesByMessageId"];
   };
   "/v1/conversations/{id}/mute": {
     /**
      * Mute notifications, until a time or until unmuted
      * @description Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description Epoch ms in the future, or -1 (default) for forever */
-            until?: number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              role: "owner" | "admin" | "member";
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              joined_at: string;
-              muted: boolean;
-              muted_until: number | null;
-              read_message_id: string | null;
-              unread_count: number;
-              draft: string | null;
-              hidden: boolean;
-              pinned: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postConversationsByIdMute"];
   };
   "/v1/conversations/{id}/unmute": {
     /**
      * Unmute
      * @description Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": Record<string, never>;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              role: "owner" | "admin" | "member";
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              joined_at: string;
-              muted: boolean;
-              muted_until: number | null;
-              read_message_id: string | null;
-              unread_count: number;
-              draft: string | null;
-              hidden: boolean;
-              pinned: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postConversationsByIdUnmute"];
   };
   "/v1/conversations/{id}/read": {
     /**
      * Mark read up to a message (default: the latest)
      * @description Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description A Parley id as a decimal string (preferred) or a JSON number */
-            message_id?: string | number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              role: "owner" | "admin" | "member";
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              joined_at: string;
-              muted: boolean;
-              muted_until: number | null;
-              read_message_id: string | null;
-              unread_count: number;
-              draft: string | null;
-              hidden: boolean;
-              pinned: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postConversationsByIdRead"];
   };
   "/v1/conversations/{id}/draft": {
     /**
      * Save a draft (an empty text clears it)
      * @description Scope: `conversations:write`.
      */
-    put: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            text: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              role: "owner" | "admin" | "member";
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              joined_at: string;
-              muted: boolean;
-              muted_until: number | null;
-              read_message_id: string | null;
-              unread_count: number;
-              draft: string | null;
-              hidden: boolean;
-              pinned: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    put: operations["putConversationsByIdDraft"];
     /**
      * Clear the draft
      * @description Scope: `conversations:write`.
      */
-    delete: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              role: "owner" | "admin" | "member";
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              joined_at: string;
-              muted: boolean;
-              muted_until: number | null;
-              read_message_id: string | null;
-              unread_count: number;
-              draft: string | null;
-              hidden: boolean;
-              pinned: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteConversationsByIdDraft"];
   };
   "/v1/conversations/{id}/hide": {
     /**
      * Hide from my list until new activity
      * @description Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": Record<string, never>;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              role: "owner" | "admin" | "member";
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              joined_at: string;
-              muted: boolean;
-              muted_until: number | null;
-              read_message_id: string | null;
-              unread_count: number;
-              draft: string | null;
-              hidden: boolean;
-              pinned: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postConversationsByIdHide"];
   };
   "/v1/conversations/{id}/unhide": {
     /**
      * Show in my list again
      * @description Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": Record<string, never>;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              role: "owner" | "admin" | "member";
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              joined_at: string;
-              muted: boolean;
-              muted_until: number | null;
-              read_message_id: string | null;
-              unread_count: number;
-              draft: string | null;
-              hidden: boolean;
-              pinned: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postConversationsByIdUnhide"];
   };
   "/v1/conversations/{id}/pin-in-list": {
     /**
      * Pin the conversation at the top of my list
      * @description Scope: `conversations:write`.
      */
-    put: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              role: "owner" | "admin" | "member";
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              joined_at: string;
-              muted: boolean;
-              muted_until: number | null;
-              read_message_id: string | null;
-              unread_count: number;
-              draft: string | null;
-              hidden: boolean;
-              pinned: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    put: operations["putConversationsByIdPinInList"];
     /**
      * Unpin the conversation from the top of my list
      * @description Scope: `conversations:write`.
      */
-    delete: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              role: "owner" | "admin" | "member";
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              joined_at: string;
-              muted: boolean;
-              muted_until: number | null;
-              read_message_id: string | null;
-              unread_count: number;
-              draft: string | null;
-              hidden: boolean;
-              pinned: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteConversationsByIdPinInList"];
   };
   "/v1/conversations/{id}/pin": {
     /**
      * Get the pinned message
      * @description Scope: `messages:read`.
      */
-    get: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              conversation_id: string;
-              message: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                conversation_id: string;
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                sender_id: string;
-                type: string;
-                text: string | null;
-                metadata: {
-                  [key: string]: unknown;
-                } | null;
-                reply_to_id: string | null;
-                client_id: string | null;
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                created_at: string;
-                edited_at: string | null;
-                deleted: boolean;
-                deleted_at: string | null;
-              };
-              sender_name: string;
-              creator: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-              };
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /** @description Epoch ms when the pin ends, or -1 for never */
-              expiry_time: number;
-              notify: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getConversationsByIdPin"];
     /**
      * Pin a message (replaces the current pin)
      * @description Scope: `messages:write`.
      */
-    put: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description A Parley id as a decimal string (preferred) or a JSON number */
-            message_id: string | number;
-            /** @description Epoch ms when the pin ends; -1 (default) for never */
-            expiry_time?: number;
-            /** @description Notify the members about the pin */
-            notify?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              conversation_id: string;
-              message: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                conversation_id: string;
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                sender_id: string;
-                type: string;
-                text: string | null;
-                metadata: {
-                  [key: string]: unknown;
-                } | null;
-                reply_to_id: string | null;
-                client_id: string | null;
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                created_at: string;
-                edited_at: string | null;
-                deleted: boolean;
-                deleted_at: string | null;
-              };
-              sender_name: string;
-              creator: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-              };
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /** @description Epoch ms when the pin ends, or -1 for never */
-              expiry_time: number;
-              notify: boolean;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    put: operations["putConversationsByIdPin"];
     /**
      * Unpin
      * @description Scope: `messages:write`.
      */
-    delete: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        204: {
-          content: never;
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteConversationsByIdPin"];
   };
   "/v1/me": {
     /** Who am I: the actor and scopes of this token */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              actor: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                /** @enum {string} */
-                kind: "user" | "visitor" | "bot";
-                role: ("owner" | "admin" | "operator" | "member") | null;
-                name: string;
-                email: string | null;
-                external_id: string | null;
-                phone: string | null;
-                ip: string | null;
-                country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
-                active: boolean;
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                created_at: string;
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                updated_at: string;
-              };
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              org_id: string;
-              scopes: string[];
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getMe"];
   };
   "/v1/actors": {
     /**
      * List the people of the org
      * @description Scope: `people:read`.
      */
-    get: {
-      parameters: {
-        query?: {
-          kind?: "user" | "visitor" | "bot";
-          include_inactive?: boolean;
-          /** @description Page size, at most 100 */
-          limit?: number;
-          /** @description Opaque cursor from next_cursor */
-          cursor?: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @enum {string} */
-                  kind: "user" | "visitor" | "bot";
-                  role: ("owner" | "admin" | "operator" | "member") | null;
-                  name: string;
-                  email: string | null;
-                  external_id: string | null;
-                  phone: string | null;
-                  ip: string | null;
-                  country: string | null;
-                  channel: ("website" | "ios" | "android" | "emailsignature") | null;
-                  active: boolean;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  updated_at: string;
-                })[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getActors"];
     /**
      * Create a user, visitor or bot (org admins)
      * @description Scope: `people:write`.
      */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            kind: "user" | "visitor" | "bot";
-            name: string;
-            /** @enum {string} */
-            role?: "owner" | "admin" | "operator" | "member";
-            email?: string | null;
-            external_id?: string | null;
-            phone?: string | null;
-            ip?: string | null;
-            country?: string | null;
-            channel?: ("website" | "ios" | "android" | "emailsignature") | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @enum {string} */
-              kind: "user" | "visitor" | "bot";
-              role: ("owner" | "admin" | "operator" | "member") | null;
-              name: string;
-              email: string | null;
-              external_id: string | null;
-              phone: string | null;
-              ip: string | null;
-              country: string | null;
-              channel: ("website" | "ios" | "android" | "emailsignature") | null;
-              active: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postActors"];
   };
   "/v1/actors/{id}": {
     /**
      * Get a person
      * @description Scope: `people:read`.
      */
-    get: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @enum {string} */
-              kind: "user" | "visitor" | "bot";
-              role: ("owner" | "admin" | "operator" | "member") | null;
-              name: string;
-              email: string | null;
-              external_id: string | null;
-              phone: string | null;
-              ip: string | null;
-              country: string | null;
-              channel: ("website" | "ios" | "android" | "emailsignature") | null;
-              active: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getActorsById"];
     /**
      * Update a person (org admins)
      * @description Scope: `people:write`.
      */
-    patch: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            name?: string;
-            /** @enum {string} */
-            role?: "owner" | "admin" | "operator" | "member";
-            email?: string | null;
-            external_id?: string | null;
-            phone?: string | null;
-            ip?: string | null;
-            country?: string | null;
-            channel?: ("website" | "ios" | "android" | "emailsignature") | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @enum {string} */
-              kind: "user" | "visitor" | "bot";
-              role: ("owner" | "admin" | "operator" | "member") | null;
-              name: string;
-              email: string | null;
-              external_id: string | null;
-              phone: string | null;
-              ip: string | null;
-              country: string | null;
-              channel: ("website" | "ios" | "android" | "emailsignature") | null;
-              active: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    patch: operations["patchActorsById"];
   };
   "/v1/actors/{id}/deactivate": {
     /**
      * Deactivate a person: their tokens stop working (org admins)
      * @description Scope: `people:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @enum {string} */
-              kind: "user" | "visitor" | "bot";
-              role: ("owner" | "admin" | "operator" | "member") | null;
-              name: string;
-              email: string | null;
-              external_id: string | null;
-              phone: string | null;
-              ip: string | null;
-              country: string | null;
-              channel: ("website" | "ios" | "android" | "emailsignature") | null;
-              active: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postActorsByIdDeactivate"];
   };
   "/v1/tokens": {
     /**
      * List access tokens (admins see the whole org)
      * @description Scope: `admin`.
      */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  actor_id: string;
-                  name: string;
-                  scopes: string[];
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  expires_at: string | null;
-                  revoked_at: string | null;
-                })[];
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getTokens"];
     /**
      * Issue an access token; the secret is in the response only
      * @description Scope: `admin`.
      */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            name: string;
-            scopes: ("conversations:read" | "conversations:write" | "messages:read" | "messages:write" | "people:read" | "people:write" | "admin" | "support:read" | "support:write")[];
-            /** @description A Parley id as a decimal string (preferred) or a JSON number */
-            actor_id?: string | number;
-            /** @description Epoch ms */
-            expires_at?: number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              token: string;
-              record: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                actor_id: string;
-                name: string;
-                scopes: string[];
-                /**
-                 * Format: date-time
-                 * @description ISO 8601 time in UTC
-                 */
-                created_at: string;
-                expires_at: string | null;
-                revoked_at: string | null;
-              };
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postTokens"];
   };
   "/v1/tokens/{id}": {
     /**
      * Revoke an access token
      * @description Scope: `admin`.
      */
-    delete: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        204: {
-          content: never;
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteTokensById"];
   };
   "/v1/departments": {
     /**
      * List the org's departments with their operators
      * @description Scope: `support:read`.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Page size, at most 100 */
-          limit?: number;
-          /** @description Opaque cursor from next_cursor */
-          cursor?: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: {
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  /** @description Operators without departments serve every department */
-                  operator_ids: string[];
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                }[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getDepartments"];
     /**
      * Create a department (org owners and admins)
      * @description Scope: `admin`.
      */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            name: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              name: string;
-              /** @description Operators without departments serve every department */
-              operator_ids: string[];
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postDepartments"];
   };
   "/v1/departments/{id}": {
     /**
      * Get a department
      * @description Scope: `support:read`.
      */
-    get: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              name: string;
-              /** @description Operators without departments serve every department */
-              operator_ids: string[];
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getDepartmentsById"];
   };
   "/v1/departments/{id}/operators": {
     /**
@@ -3609,91 +248,7 @@ export interface paths {
      *
      * Scope: `admin`.
      */
-    put: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            operator_ids: (string | number)[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              name: string;
-              /** @description Operators without departments serve every department */
-              operator_ids: string[];
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    put: operations["putDepartmentsByIdOperators"];
   };
   "/v1/support/chats": {
     /**
@@ -3702,442 +257,21 @@ export interface paths {
      *
      * Scope: `support:write`.
      */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description A Parley id as a decimal string (preferred) or a JSON number */
-            department_id: string | number;
-            question: string;
-            /** @description A Parley id as a decimal string (preferred) or a JSON number */
-            visitor_id?: string | number;
-            /** @description The visitor's tracking id */
-            uvid?: string;
-            /** @enum {string} */
-            channel?: "website" | "ios" | "android" | "emailsignature";
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @description A small per-org number for people to quote */
-              reference_id: string;
-              /** @enum {string} */
-              state: "waiting" | "connected" | "ended" | "missed";
-              question: string;
-              /** @description The visitor's tracking id */
-              uvid: string;
-              /** @enum {string} */
-              channel: "website" | "ios" | "android" | "emailsignature";
-              department: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-              } | null;
-              visitor: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                phone: string | null;
-                ip: string | null;
-                country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
-                external_id: string | null;
-              }) | null;
-              owner: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                kind: string;
-              }) | null;
-              attender: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                kind: string;
-              }) | null;
-              /** @description Current members other than the visitor */
-              participants: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  email: string | null;
-                  kind: string;
-                })[];
-              unread_count: number | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              attended_at: string | null;
-              ended_at: string | null;
-              missed_at: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postSupportChats"];
   };
   "/v1/support/queue": {
     /**
      * The waiting chats of your departments, oldest first
      * @description Scope: `support:read`.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          department_id?: string;
-          /** @description Page size, at most 100 */
-          limit?: number;
-          /** @description Opaque cursor from next_cursor */
-          cursor?: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @description A small per-org number for people to quote */
-                  reference_id: string;
-                  /** @enum {string} */
-                  state: "waiting" | "connected" | "ended" | "missed";
-                  question: string;
-                  /** @description The visitor's tracking id */
-                  uvid: string;
-                  /** @enum {string} */
-                  channel: "website" | "ios" | "android" | "emailsignature";
-                  department: {
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                  } | null;
-                  visitor: ({
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                    email: string | null;
-                    phone: string | null;
-                    ip: string | null;
-                    country: string | null;
-                    channel: ("website" | "ios" | "android" | "emailsignature") | null;
-                    external_id: string | null;
-                  }) | null;
-                  owner: ({
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                    email: string | null;
-                    kind: string;
-                  }) | null;
-                  attender: ({
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                    email: string | null;
-                    kind: string;
-                  }) | null;
-                  /** @description Current members other than the visitor */
-                  participants: ({
-                      /**
-                       * Format: parley-id
-                       * @description A Parley id: a 64-bit number as a decimal string
-                       */
-                      id: string;
-                      name: string;
-                      email: string | null;
-                      kind: string;
-                    })[];
-                  unread_count: number | null;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  updated_at: string;
-                  attended_at: string | null;
-                  ended_at: string | null;
-                  missed_at: string | null;
-                })[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getSupportQueue"];
   };
   "/v1/support/chats/{id}": {
     /**
      * Get a support chat (staff, or its visitor)
      * @description Scope: `support:read`.
      */
-    get: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @description A small per-org number for people to quote */
-              reference_id: string;
-              /** @enum {string} */
-              state: "waiting" | "connected" | "ended" | "missed";
-              question: string;
-              /** @description The visitor's tracking id */
-              uvid: string;
-              /** @enum {string} */
-              channel: "website" | "ios" | "android" | "emailsignature";
-              department: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-              } | null;
-              visitor: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                phone: string | null;
-                ip: string | null;
-                country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
-                external_id: string | null;
-              }) | null;
-              owner: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                kind: string;
-              }) | null;
-              attender: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                kind: string;
-              }) | null;
-              /** @description Current members other than the visitor */
-              participants: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  email: string | null;
-                  kind: string;
-                })[];
-              unread_count: number | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              attended_at: string | null;
-              ended_at: string | null;
-              missed_at: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getSupportChatsById"];
   };
   "/v1/support/chats/{id}/pickup": {
     /**
@@ -4146,157 +280,7 @@ export interface paths {
      *
      * Scope: `support:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": Record<string, never>;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @description A small per-org number for people to quote */
-              reference_id: string;
-              /** @enum {string} */
-              state: "waiting" | "connected" | "ended" | "missed";
-              question: string;
-              /** @description The visitor's tracking id */
-              uvid: string;
-              /** @enum {string} */
-              channel: "website" | "ios" | "android" | "emailsignature";
-              department: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-              } | null;
-              visitor: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                phone: string | null;
-                ip: string | null;
-                country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
-                external_id: string | null;
-              }) | null;
-              owner: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                kind: string;
-              }) | null;
-              attender: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                kind: string;
-              }) | null;
-              /** @description Current members other than the visitor */
-              participants: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  email: string | null;
-                  kind: string;
-                })[];
-              unread_count: number | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              attended_at: string | null;
-              ended_at: string | null;
-              missed_at: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postSupportChatsByIdPickup"];
   };
   "/v1/support/chats/{id}/transfer": {
     /**
@@ -4305,449 +289,28 @@ export interface paths {
      *
      * Scope: `support:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description A Parley id as a decimal string (preferred) or a JSON number */
-            operator_id?: string | number;
-            /** @description A Parley id as a decimal string (preferred) or a JSON number */
-            department_id?: string | number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @description A small per-org number for people to quote */
-              reference_id: string;
-              /** @enum {string} */
-              state: "waiting" | "connected" | "ended" | "missed";
-              question: string;
-              /** @description The visitor's tracking id */
-              uvid: string;
-              /** @enum {string} */
-              channel: "website" | "ios" | "android" | "emailsignature";
-              department: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-              } | null;
-              visitor: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                phone: string | null;
-                ip: string | null;
-                country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
-                external_id: string | null;
-              }) | null;
-              owner: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                kind: string;
-              }) | null;
-              attender: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                kind: string;
-              }) | null;
-              /** @description Current members other than the visitor */
-              participants: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  email: string | null;
-                  kind: string;
-                })[];
-              unread_count: number | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              attended_at: string | null;
-              ended_at: string | null;
-              missed_at: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postSupportChatsByIdTransfer"];
   };
   "/v1/support/chats/{id}/end": {
     /**
      * End a waiting or connected chat
      * @description Scope: `support:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": Record<string, never>;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @description A small per-org number for people to quote */
-              reference_id: string;
-              /** @enum {string} */
-              state: "waiting" | "connected" | "ended" | "missed";
-              question: string;
-              /** @description The visitor's tracking id */
-              uvid: string;
-              /** @enum {string} */
-              channel: "website" | "ios" | "android" | "emailsignature";
-              department: {
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-              } | null;
-              visitor: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                phone: string | null;
-                ip: string | null;
-                country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
-                external_id: string | null;
-              }) | null;
-              owner: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                kind: string;
-              }) | null;
-              attender: ({
-                /**
-                 * Format: parley-id
-                 * @description A Parley id: a 64-bit number as a decimal string
-                 */
-                id: string;
-                name: string;
-                email: string | null;
-                kind: string;
-              }) | null;
-              /** @description Current members other than the visitor */
-              participants: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  email: string | null;
-                  kind: string;
-                })[];
-              unread_count: number | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              attended_at: string | null;
-              ended_at: string | null;
-              missed_at: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postSupportChatsByIdEnd"];
   };
   "/v1/support/settings": {
     /**
      * The org's support settings
      * @description Scope: `support:read`.
      */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @description Days a deleted conversation stays in the recycle bin (default 90) */
-              recycle_bin_days: number;
-              /** @description Seconds a chat may wait before it is missed (default 180) */
-              missed_after_seconds: number;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getSupportSettings"];
     /**
      * Change the support settings (org owners and admins)
      * @description A new recycle_bin_days also moves the purge time of conversations already in the bin.
      *
      * Scope: `admin`.
      */
-    patch: {
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description Days a deleted conversation stays in the recycle bin (default 90) */
-            recycle_bin_days?: number;
-            /** @description Seconds a chat may wait before it is missed (default 180) */
-            missed_after_seconds?: number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @description Days a deleted conversation stays in the recycle bin (default 90) */
-              recycle_bin_days: number;
-              /** @description Seconds a chat may wait before it is missed (default 180) */
-              missed_after_seconds: number;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    patch: operations["patchSupportSettings"];
   };
   "/v1/conversations/delete": {
     /**
@@ -4756,282 +319,21 @@ export interface paths {
      *
      * Scope: `conversations:write`.
      */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
-            ids: (string | number)[];
-            /** @enum {string} */
-            channel?: "website" | "ios" | "android" | "emailsignature";
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @description One entry per distinct id, in the order given */
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @enum {string} */
-                  result: "done" | "refused";
-                  code: string | null;
-                  message: string | null;
-                })[];
-              done: number;
-              refused: number;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postConversationsDelete"];
   };
   "/v1/recycle-bin": {
     /**
      * The recycle bin, most recently deleted first (org owners and admins)
      * @description Scope: `conversations:read`.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Page size, at most 100 */
-          limit?: number;
-          /** @description Opaque cursor from next_cursor */
-          cursor?: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  reference_id: string;
-                  /** @enum {string} */
-                  state: "waiting" | "connected" | "ended" | "missed";
-                  question: string;
-                  department: {
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                  } | null;
-                  visitor: {
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                  } | null;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  deleted_at: string;
-                  deleted_by: {
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                  } | null;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  purge_at: string;
-                })[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getRecycleBin"];
   };
   "/v1/recycle-bin/restore": {
     /**
      * Restore conversations from the recycle bin (org owners and admins)
      * @description Scope: `conversations:write`.
      */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
-            ids: (string | number)[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @description One entry per distinct id, in the order given */
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @enum {string} */
-                  result: "done" | "refused";
-                  code: string | null;
-                  message: string | null;
-                })[];
-              done: number;
-              refused: number;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postRecycleBinRestore"];
   };
   "/v1/recycle-bin/purge": {
     /**
@@ -5040,1106 +342,84 @@ export interface paths {
      *
      * Scope: `conversations:write`.
      */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
-            ids: (string | number)[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @description One entry per distinct id, in the order given */
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @enum {string} */
-                  result: "done" | "refused";
-                  code: string | null;
-                  message: string | null;
-                })[];
-              done: number;
-              refused: number;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postRecycleBinPurge"];
   };
   "/v1/audit-events": {
     /**
      * The audit log, newest first (org owners and admins)
      * @description Scope: `admin`.
      */
-    get: {
-      parameters: {
-        query?: {
-          action?: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged" | "deletion_job.created";
-          target_id?: string;
-          /** @description Page size, at most 100 */
-          limit?: number;
-          /** @description Opaque cursor from next_cursor */
-          cursor?: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  actor_id: string | null;
-                  /** @enum {string} */
-                  action: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged" | "deletion_job.created";
-                  target_type: string;
-                  target_id: string;
-                  details: {
-                    [key: string]: unknown;
-                  };
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                })[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getAuditEvents"];
   };
   "/v1/apps": {
     /**
      * List the org's apps
      * @description Scope: `admin`.
      */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @description The public AppId of the signed server dialect (/compat/zim) */
-                  app_id: number;
-                  name: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  revoked_at: string | null;
-                })[];
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getApps"];
     /**
      * Create an app: its AppId and ServerSecret sign /compat/zim requests
      * @description Scope: `admin`.
      */
-    post: {
-      requestBody: {
-        content: {
-          "application/json": {
-            name: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @description The public AppId of the signed server dialect (/compat/zim) */
-              app_id: number;
-              name: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              revoked_at: string | null;
-              /** @description Shown only in this response */
-              server_secret: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postApps"];
   };
   "/v1/apps/{id}": {
     /**
      * Revoke an app: its signatures stop being accepted
      * @description Scope: `admin`.
      */
-    delete: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /** @description The public AppId of the signed server dialect (/compat/zim) */
-              app_id: number;
-              name: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              revoked_at: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteAppsById"];
   };
   "/v1/rate-limits": {
     /** The caller's rate-limit state in every group limited per user, with the org's policies */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /** @enum {string} */
-                  group: "native" | "cliq" | "zim" | "salesiq" | "kore";
-                  policy: {
-                    /** @description Requests allowed per window */
-                    points: number;
-                    /** @description Window length in seconds */
-                    duration_s: number;
-                    /** @description Lock-out after exceeding, in seconds (0: none) */
-                    block_s: number;
-                  };
-                  remaining: number;
-                  reset_at: string | null;
-                  limited: boolean;
-                })[];
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getRateLimits"];
   };
   "/v1/rate-limits/{group}": {
     /**
      * Set the org's policy for a route group (org admins)
      * @description Scope: `admin`.
      */
-    put: {
-      parameters: {
-        path: {
-          group: "native" | "cliq" | "zim" | "salesiq" | "kore";
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            points: number;
-            duration_s: number;
-            block_s: number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @description Requests allowed per window */
-              points: number;
-              /** @description Window length in seconds */
-              duration_s: number;
-              /** @description Lock-out after exceeding, in seconds (0: none) */
-              block_s: number;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    put: operations["putRateLimitsByGroup"];
     /**
      * Reset the org's policy for a route group to the default (org admins)
      * @description Scope: `admin`.
      */
-    delete: {
-      parameters: {
-        path: {
-          group: "native" | "cliq" | "zim" | "salesiq" | "kore";
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @description Requests allowed per window */
-              points: number;
-              /** @description Window length in seconds */
-              duration_s: number;
-              /** @description Lock-out after exceeding, in seconds (0: none) */
-              block_s: number;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteRateLimitsByGroup"];
   };
   "/v1/deletion-jobs": {
     /**
      * The org's deletion jobs, newest first
      * @description Scope: `admin`.
      */
-    get: {
-      parameters: {
-        query?: {
-          status?: "queued" | "running" | "completed" | "failed" | "cancelled";
-          /** @description Page size, at most 100 */
-          limit?: number;
-          /** @description Opaque cursor from next_cursor */
-          cursor?: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /** @description cdj-<uuid> */
-                  id: string;
-                  /** @enum {string} */
-                  status: "queued" | "running" | "completed" | "failed" | "cancelled";
-                  /** @description Counts what it would delete; deletes nothing */
-                  dry_run: boolean;
-                  selector: {
-                    /** @enum {string} */
-                    kind: "conversations" | "customer";
-                    conversation_ids?: string[];
-                    customer_id?: string;
-                    /** @description Resolved start of the range (YYYY-MM-DD) */
-                    start_date?: string;
-                    /** @description Resolved end of the range (YYYY-MM-DD) */
-                    end_date?: string;
-                  };
-                  requested_by: {
-                    actor_id: string | null;
-                    app_id: number | null;
-                  };
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  submitted_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  not_before: string;
-                  started_at: string | null;
-                  finished_at: string | null;
-                  progress: {
-                    conversations_total: number | null;
-                    conversations_done: number;
-                    percent: number | null;
-                  };
-                  counts: {
-                    /** @description For a dry run: would be deleted */
-                    conversations_deleted: number;
-                    /** @description For a dry run: would be deleted */
-                    messages_deleted: number;
-                    /** @description Open support chats left alone */
-                    conversations_skipped: number;
-                  };
-                  error: {
-                    code: string;
-                    message: string;
-                  } | null;
-                })[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getDeletionJobs"];
     /**
      * Queue a conversation deletion job (org owners and admins)
      * @description Exactly one selector: conversation_ids, or customer_id (an actor external id) with an optional inclusive start_date..end_date (UTC; start defaults to the later of the customer and org creation dates, end to today and may not be in the future). The job runs in the org off-peak window, in chunks; dry_run counts without deleting. Answers 202 at once.
      *
      * Scope: `admin`.
      */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            conversation_ids?: (string | number)[];
-            /** @description The customer's external id */
-            customer_id?: string;
-            /** @description A date as YYYY-MM-DD (UTC), inclusive */
-            start_date?: string;
-            /** @description A date as YYYY-MM-DD (UTC), inclusive */
-            end_date?: string;
-            dry_run?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        202: {
-          content: {
-            "application/json": {
-              /** @description cdj-<uuid> */
-              id: string;
-              /** @enum {string} */
-              status: "queued" | "running" | "completed" | "failed" | "cancelled";
-              /** @description Counts what it would delete; deletes nothing */
-              dry_run: boolean;
-              selector: {
-                /** @enum {string} */
-                kind: "conversations" | "customer";
-                conversation_ids?: string[];
-                customer_id?: string;
-                /** @description Resolved start of the range (YYYY-MM-DD) */
-                start_date?: string;
-                /** @description Resolved end of the range (YYYY-MM-DD) */
-                end_date?: string;
-              };
-              requested_by: {
-                actor_id: string | null;
-                app_id: number | null;
-              };
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              submitted_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              not_before: string;
-              started_at: string | null;
-              finished_at: string | null;
-              progress: {
-                conversations_total: number | null;
-                conversations_done: number;
-                percent: number | null;
-              };
-              counts: {
-                /** @description For a dry run: would be deleted */
-                conversations_deleted: number;
-                /** @description For a dry run: would be deleted */
-                messages_deleted: number;
-                /** @description Open support chats left alone */
-                conversations_skipped: number;
-              };
-              error: {
-                code: string;
-                message: string;
-              } | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postDeletionJobs"];
   };
   "/v1/deletion-jobs/window": {
     /**
      * The off-peak window deletion jobs run in
      * @description Scope: `admin`.
      */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              any_time: boolean;
-              start: string | null;
-              end: string | null;
-              time_zone: string | null;
-              /** @enum {string} */
-              source: "org" | "default";
-              open_now: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              next_opening: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getDeletionJobsWindow"];
     /**
      * Set the org's off-peak window
      * @description Either {"any_time": true}, or start and end as HH:MM in time_zone (an IANA zone, UTC by default); an end before the start spans midnight. Queued jobs move to the next opening.
      *
      * Scope: `admin`.
      */
-    put: {
-      requestBody: {
-        content: {
-          "application/json": {
-            any_time?: boolean;
-            start?: string;
-            end?: string;
-            time_zone?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              any_time: boolean;
-              start: string | null;
-              end: string | null;
-              time_zone: string | null;
-              /** @enum {string} */
-              source: "org" | "default";
-              open_now: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              next_opening: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    put: operations["putDeletionJobsWindow"];
   };
   "/v1/deletion-jobs/{id}": {
     /**
      * A deletion job: status, progress and counts
      * @description Scope: `admin`.
      */
-    get: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @description cdj-<uuid> */
-              id: string;
-              /** @enum {string} */
-              status: "queued" | "running" | "completed" | "failed" | "cancelled";
-              /** @description Counts what it would delete; deletes nothing */
-              dry_run: boolean;
-              selector: {
-                /** @enum {string} */
-                kind: "conversations" | "customer";
-                conversation_ids?: string[];
-                customer_id?: string;
-                /** @description Resolved start of the range (YYYY-MM-DD) */
-                start_date?: string;
-                /** @description Resolved end of the range (YYYY-MM-DD) */
-                end_date?: string;
-              };
-              requested_by: {
-                actor_id: string | null;
-                app_id: number | null;
-              };
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              submitted_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              not_before: string;
-              started_at: string | null;
-              finished_at: string | null;
-              progress: {
-                conversations_total: number | null;
-                conversations_done: number;
-                percent: number | null;
-              };
-              counts: {
-                /** @description For a dry run: would be deleted */
-                conversations_deleted: number;
-                /** @description For a dry run: would be deleted */
-                messages_deleted: number;
-                /** @description Open support chats left alone */
-                conversations_skipped: number;
-              };
-              error: {
-                code: string;
-                message: string;
-              } | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getDeletionJobsById"];
   };
   "/v1/deletion-jobs/{id}/cancel": {
     /**
@@ -6148,1356 +428,154 @@ export interface paths {
      *
      * Scope: `admin`.
      */
-    post: {
-      parameters: {
-        path: {
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": Record<string, never>;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @description cdj-<uuid> */
-              id: string;
-              /** @enum {string} */
-              status: "queued" | "running" | "completed" | "failed" | "cancelled";
-              /** @description Counts what it would delete; deletes nothing */
-              dry_run: boolean;
-              selector: {
-                /** @enum {string} */
-                kind: "conversations" | "customer";
-                conversation_ids?: string[];
-                customer_id?: string;
-                /** @description Resolved start of the range (YYYY-MM-DD) */
-                start_date?: string;
-                /** @description Resolved end of the range (YYYY-MM-DD) */
-                end_date?: string;
-              };
-              requested_by: {
-                actor_id: string | null;
-                app_id: number | null;
-              };
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              submitted_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              not_before: string;
-              started_at: string | null;
-              finished_at: string | null;
-              progress: {
-                conversations_total: number | null;
-                conversations_done: number;
-                percent: number | null;
-              };
-              counts: {
-                /** @description For a dry run: would be deleted */
-                conversations_deleted: number;
-                /** @description For a dry run: would be deleted */
-                messages_deleted: number;
-                /** @description Open support chats left alone */
-                conversations_skipped: number;
-              };
-              error: {
-                code: string;
-                message: string;
-              } | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postDeletionJobsByIdCancel"];
   };
   "/v1/webhooks/event-types": {
     /**
      * The events a webhook can subscribe to
      * @description Scope: `admin`.
      */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: string[];
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getWebhooksEventTypes"];
   };
   "/v1/webhooks": {
     /**
      * The org's webhooks
      * @description Scope: `admin`.
      */
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  url: string;
-                  description: string | null;
-                  events: string[];
-                  active: boolean;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  updated_at: string;
-                })[];
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getWebhooks"];
     /**
      * Create a webhook (org owners and admins)
      * @description Every delivery is a POST of the event as JSON with X-Parley-Delivery (its id), X-Parley-Event and X-Parley-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>. 2xx is success; anything else is retried with exponential back-off (10 s doubling to 1 h) for about 12 hours, then the delivery is failed.
      *
      * Scope: `admin`.
      */
-    post: {
-      parameters: {
-        header?: {
-          /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            url: string;
-            events: string[];
-            description?: string;
-            active?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              url: string;
-              description: string | null;
-              events: string[];
-              active: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              /** @description Signs every delivery; shown only when made or rotated */
-              secret: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postWebhooks"];
   };
   "/v1/webhooks/{id}": {
     /**
      * A webhook
      * @description Scope: `admin`.
      */
-    get: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              url: string;
-              description: string | null;
-              events: string[];
-              active: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getWebhooksById"];
     /**
      * Delete a webhook and its deliveries
      * @description Scope: `admin`.
      */
-    delete: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        204: {
-          content: never;
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteWebhooksById"];
     /**
      * Change a webhook; rotate_secret gives it a new secret (in the answer)
      * @description Scope: `admin`.
      */
-    patch: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            url?: string;
-            events?: string[];
-            description?: string | null;
-            active?: boolean;
-            rotate_secret?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              url: string;
-              description: string | null;
-              events: string[];
-              active: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-              /** @description Only when rotate_secret was true */
-              secret?: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    patch: operations["patchWebhooksById"];
   };
   "/v1/webhooks/{id}/events": {
     /**
      * Subscribe a webhook to more events
      * @description Scope: `admin`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            events: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              url: string;
-              description: string | null;
-              events: string[];
-              active: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postWebhooksByIdEvents"];
     /**
      * Unsubscribe a webhook from events (?events=a,b)
      * @description Scope: `admin`.
      */
-    delete: {
-      parameters: {
-        query?: {
-          events?: string | string[];
-        };
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              url: string;
-              description: string | null;
-              events: string[];
-              active: boolean;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              updated_at: string;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteWebhooksByIdEvents"];
   };
   "/v1/webhooks/{id}/deliveries": {
     /**
      * A webhook's deliveries, newest first (?status=failed for the failed ones)
      * @description Scope: `admin`.
      */
-    get: {
-      parameters: {
-        query?: {
-          status?: "pending" | "succeeded" | "failed";
-          /** @description Page size, at most 100 */
-          limit?: number;
-          /** @description Opaque cursor from next_cursor */
-          cursor?: string;
-        };
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  webhook_id: string;
-                  event: string;
-                  event_seq: number;
-                  /** @enum {string} */
-                  status: "pending" | "succeeded" | "failed";
-                  attempts: number;
-                  next_attempt_at: string | null;
-                  last_status_code: number | null;
-                  last_error: string | null;
-                  last_attempt_at: string | null;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  delivered_at: string | null;
-                  /** @description The JSON body sent */
-                  payload: unknown;
-                })[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getWebhooksByIdDeliveries"];
     /**
      * Delete a webhook's failed deliveries (all, or ?ids=a,b)
      * @description Scope: `admin`.
      */
-    delete: {
-      parameters: {
-        query?: {
-          ids?: string | string[];
-        };
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              deleted: number;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    delete: operations["deleteWebhooksByIdDeliveries"];
   };
   "/v1/webhooks/{id}/deliveries/export": {
     /**
      * Export a webhook's deliveries as CSV (failed ones unless ?status= says otherwise)
      * @description Scope: `admin`.
      */
-    get: {
-      parameters: {
-        query?: {
-          status?: "pending" | "succeeded" | "failed";
-        };
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description text/csv: one row per delivery, newest first, at most 10,000 */
-        200: {
-          content: {
-            "text/csv": string;
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "text/csv": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "text/csv": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "text/csv": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "text/csv": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "text/csv": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getWebhooksByIdDeliveriesExport"];
   };
   "/v1/webhooks/{id}/deliveries/{deliveryId}/retry": {
     /**
      * Retry a failed delivery now
      * @description Scope: `admin`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          deliveryId: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": Record<string, never>;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              id: string;
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              webhook_id: string;
-              event: string;
-              event_seq: number;
-              /** @enum {string} */
-              status: "pending" | "succeeded" | "failed";
-              attempts: number;
-              next_attempt_at: string | null;
-              last_status_code: number | null;
-              last_error: string | null;
-              last_attempt_at: string | null;
-              /**
-               * Format: date-time
-               * @description ISO 8601 time in UTC
-               */
-              created_at: string;
-              delivered_at: string | null;
-              /** @description The JSON body sent */
-              payload: unknown;
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Conflicts with the current state */
-        409: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is larger than the server accepts */
-        413: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The body is not application/json */
-        415: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    post: operations["postWebhooksByIdDeliveriesByDeliveryIdRetry"];
   };
   "/v1/webhooks/{id}/summary": {
     /**
      * Successes and failures of a webhook, in all and per event
      * @description Scope: `admin`.
      */
-    get: {
-      parameters: {
-        query?: {
-          /** @description ISO 8601 time or epoch ms: deliveries made since */
-          since?: string;
-        };
-        path: {
-          /** @description A Parley id: a 64-bit number as a decimal string */
-          id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /**
-               * Format: parley-id
-               * @description A Parley id: a 64-bit number as a decimal string
-               */
-              webhook_id: string;
-              since: string | null;
-              total: number;
-              succeeded: number;
-              failed: number;
-              pending: number;
-              success_rate: number | null;
-              last_succeeded_at: string | null;
-              last_failed_at: string | null;
-              events: {
-                  event: string;
-                  succeeded: number;
-                  failed: number;
-                  pending: number;
-                }[];
-            };
-          };
-        };
-        /** @description Invalid request: details name each field and its problem */
-        400: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Missing, invalid, expired or revoked token */
-        401: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The token lacks the scope, or a policy refuses the action */
-        403: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description Not found, or not visible to the caller */
-        404: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-        /** @description The client does not accept application/json */
-        406: {
-          content: {
-            "application/json": components["schemas"]["Error"];
-          };
-        };
-      };
-    };
+    get: operations["getWebhooksByIdSummary"];
   };
   "/compat/cliq/api/v2/chats": {
     /**
      * Retrieve all direct chats
      * @description Scope: `conversations:read`.
      */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          modified_before?: string;
-          modified_after?: string;
-          drafts?: boolean;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
+    get: operations["cliqGetApiV2Chats"];
   };
   "/compat/cliq/api/v2/chats/{CHAT_ID}/members": {
     /**
      * Retrieve the members of a chat
      * @description Scope: `conversations:read`.
      */
-    get: {
-      parameters: {
-        query?: {
-          fields?: string;
-        };
-        path: {
-          /** @description The chat id (a Parley conversation id) */
-          CHAT_ID: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
+    get: operations["cliqGetApiV2ChatsByChatIdMembers"];
   };
   "/compat/cliq/api/v2/chats/{CHAT_ID}/mute": {
     /**
      * Mute a chat
      * @description Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description The chat id (a Parley conversation id) */
-          CHAT_ID: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
+    post: operations["cliqPostApiV2ChatsByChatIdMute"];
   };
   "/compat/cliq/api/v2/chats/{CHAT_ID}/unmute": {
     /**
      * Unmute a chat
      * @description Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description The chat id (a Parley conversation id) */
-          CHAT_ID: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
+    post: operations["cliqPostApiV2ChatsByChatIdUnmute"];
   };
   "/compat/cliq/api/v2/chats/{CHAT_ID}/stickymessage": {
     /**
      * Retrieve a pinned message
      * @description Scope: `conversations:read`.
      */
-    get: {
-      parameters: {
-        path: {
-          /** @description The chat id (a Parley conversation id) */
-          CHAT_ID: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
+    get: operations["cliqGetApiV2ChatsByChatIdStickymessage"];
     /**
      * Pin a message
      * @description Scope: `messages:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description The chat id (a Parley conversation id) */
-          CHAT_ID: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            id: string;
-            expiry_time?: number;
-            notify?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
+    post: operations["cliqPostApiV2ChatsByChatIdStickymessage"];
     /**
      * Unpin a message
      * @description Scope: `messages:write`.
      */
-    delete: {
-      parameters: {
-        path: {
-          /** @description The chat id (a Parley conversation id) */
-          CHAT_ID: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
+    delete: operations["cliqDeleteApiV2ChatsByChatIdStickymessage"];
   };
   "/compat/cliq/api/v2/chats/{CHAT_ID}/leave": {
     /**
      * Leave a group chat
      * @description Scope: `conversations:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description The chat id (a Parley conversation id) */
-          CHAT_ID: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
+    post: operations["cliqPostApiV2ChatsByChatIdLeave"];
   };
   "/compat/zim": {
-    get: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
-    post: {
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: never;
-        };
-      };
-    };
+    /**
+     * DeleteConv or ClearConversationUnread: one signed action (?Action=...)
+     * @description A signed request (AppId, SignatureNonce, Timestamp, SignatureVersion 2.0, Signature in the query) naming its Action; FromUserId and the conversation in the query (GET) or the JSON body (POST). Every answer, success or failure, is `{Code, Message, RequestId}`: Code 0 is success (docs/compat.md).
+     */
+    get: operations["zimGet"];
+    /**
+     * DeleteConv or ClearConversationUnread: one signed action (?Action=...), parameters in the body
+     * @description A signed request (AppId, SignatureNonce, Timestamp, SignatureVersion 2.0, Signature in the query) naming its Action; FromUserId and the conversation in the query (GET) or the JSON body (POST). Every answer, success or failure, is `{Code, Message, RequestId}`: Code 0 is success (docs/compat.md).
+     */
+    post: operations["zimPost"];
   };
   "/compat/salesiq/api/v2/{screen_name}/conversations/{conversation_id}/pickup": {
     /**
@@ -7506,108 +584,7 @@ export interface paths {
      *
      * Scope: `support:write`.
      */
-    post: {
-      parameters: {
-        path: {
-          /** @description The portal's screen name: the org's slug */
-          screen_name: string;
-          /** @description The conversation id */
-          conversation_id: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              url: string;
-              /** @enum {string} */
-              object: "conversations";
-              data: {
-                reference_id: string;
-                owner?: {
-                  image_key: string;
-                  email: string;
-                  name: string;
-                  is_bot: boolean;
-                  id: string;
-                };
-                chat_id: string;
-                attender?: {
-                  image_key: string;
-                  email: string;
-                  name: string;
-                  is_bot: boolean;
-                  id: string;
-                };
-                type: string;
-                participants: {
-                    image_key: string;
-                    email: string;
-                    name: string;
-                    is_bot: boolean;
-                    id: string;
-                  }[];
-                unread_chats: boolean;
-                chat_status: {
-                  status_code: number;
-                  state: number;
-                  label: string;
-                };
-                uvid: string;
-                question: string;
-                notes: boolean;
-                /** @description Epoch milliseconds */
-                attended_time?: string;
-                /** @description Epoch milliseconds */
-                end_time?: string;
-                /** @description Epoch milliseconds */
-                missed_time?: string;
-                /** @description Epoch milliseconds */
-                start_time: string;
-                id: string;
-                /** @description Epoch milliseconds */
-                last_modified_time: string;
-                status: string;
-                app_id: string;
-                department?: {
-                  name: string;
-                  id: string;
-                };
-                visitor?: {
-                  name: string;
-                  id: string;
-                  country_code?: string;
-                  supported_operations: string[];
-                  ip?: string;
-                  phone?: string;
-                  email?: string;
-                  type: string;
-                  channel_name: string;
-                  user_id?: string;
-                };
-              };
-            };
-          };
-        };
-        /** @description The vendor's error body */
-        "4XX": {
-          content: {
-            "application/json": {
-              url: string;
-              /** @enum {string} */
-              object: "error";
-              error: {
-                code: number;
-                message: string;
-                reason: string;
-                [key: string]: unknown;
-              };
-            };
-          };
-        };
-      };
-    };
+    post: operations["salesiqPostApiV2ByScreenNameConversationsByConversationIdPickup"];
   };
   "/compat/salesiq/api/v2/{screen_name}/conversations": {
     /**
@@ -7616,192 +593,18 @@ export interface paths {
      *
      * Scope: `conversations:write`.
      */
-    delete: {
-      parameters: {
-        header?: {
-          /** @description The channel the chats came from (website, ios, android, emailsignature); only chats from it are deleted */
-          "x-siq-channel"?: string;
-        };
-        path: {
-          /** @description The portal's screen name: the org's slug */
-          screen_name: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description Chat ids, as JSON numbers (large ones keep every digit) or strings */
-            ids: (string | number)[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              url: string;
-              /** @enum {string} */
-              object: "conversations";
-              data: {
-                /** @description Ids moved to the recycle bin */
-                deleted: string[];
-                /** @description Ids refused, each with a vendor code and Parley reason */
-                failed: {
-                    id: string;
-                    code: number;
-                    reason: string;
-                    message: string;
-                  }[];
-              };
-            };
-          };
-        };
-        /** @description The vendor's error body */
-        "4XX": {
-          content: {
-            "application/json": {
-              url: string;
-              /** @enum {string} */
-              object: "error";
-              error: {
-                code: number;
-                message: string;
-                reason: string;
-                [key: string]: unknown;
-              };
-            };
-          };
-        };
-      };
-    };
+    delete: operations["salesiqDeleteApiV2ByScreenNameConversations"];
   };
   "/compat/kore/api/public/bot/{botId}/conversations/delete": {
     /**
      * Initiate a conversation deletion job (by conversationIds, or cId with startDate/endDate)
      * @description Only queues the job; it runs in the off-peak window and the bot owner is mailed on completion.
      */
-    post: {
-      parameters: {
-        header?: {
-          /** @description A JWT (HS256) signed with the app's secret, claim appId */
-          auth?: string;
-        };
-        path: {
-          /** @description The bot id: the org's slug */
-          botId: string;
-        };
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @description The conversations to delete */
-            conversationIds?: (string | number)[];
-            /** @description A customer whose conversations to delete (their external id) */
-            cId?: string;
-            /** @description YYYY-MM-DD, inclusive */
-            startDate?: string;
-            /** @description YYYY-MM-DD, inclusive */
-            endDate?: string;
-            /** @description Count what would be deleted; delete nothing */
-            dryRun?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              status: "queued";
-              jobId: string;
-              message: string;
-              /** Format: date-time */
-              submittedAt: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        "4XX": {
-          content: {
-            "application/json": {
-              errors: {
-                  msg: string;
-                  code: number;
-                }[];
-            };
-          };
-        };
-      };
-    };
+    post: operations["korePostApiPublicBotByBotIdConversationsDelete"];
   };
   "/compat/kore/api/public/bot/{botId}/conversations/delete/status/{jobId}": {
     /** The status of a conversation deletion job */
-    get: {
-      parameters: {
-        header?: {
-          /** @description A JWT (HS256) signed with the app's secret, claim appId */
-          auth?: string;
-        };
-        path: {
-          /** @description The bot id: the org's slug */
-          botId: string;
-          /** @description The jobId the delete call answered */
-          jobId: string;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          content: {
-            "application/json": {
-              jobId: string;
-              /** @enum {string} */
-              status: "queued" | "running" | "completed" | "failed" | "cancelled";
-              message: string;
-              dryRun: boolean;
-              /** Format: date-time */
-              submittedAt: string;
-              startedAt: string | null;
-              finishedAt: string | null;
-              request: {
-                conversationIds?: string[];
-                cId?: string;
-                startDate?: string;
-                endDate?: string;
-              };
-              progress: {
-                totalConversations: number | null;
-                processedConversations: number;
-              };
-              deleted: {
-                conversations: number;
-                messages: number;
-              };
-              skipped: {
-                conversations: number;
-              };
-              error: {
-                msg: string;
-                code: string;
-              } | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        "4XX": {
-          content: {
-            "application/json": {
-              errors: {
-                  msg: string;
-                  code: number;
-                }[];
-            };
-          };
-        };
-      };
-    };
+    get: operations["koreGetApiPublicBotByBotIdConversationsDeleteStatusByJobId"];
   };
 }
 
@@ -7833,4 +636,9895 @@ export type $defs = Record<string, never>;
 
 export type external = Record<string, never>;
 
-export type operations = Record<string, never>;
+export interface operations {
+
+  /**
+   * List the caller's conversations, most recent activity first
+   * @description Scope: `conversations:read`.
+   */
+  getConversations: {
+    parameters: {
+      query?: {
+        kind?: "direct" | "group" | "channel" | "support";
+        /** @description ISO 8601 or epoch ms: last activity before */
+        modified_before?: string;
+        /** @description ISO 8601 or epoch ms: last activity after */
+        modified_after?: string;
+        /** @description true or false */
+        drafts?: boolean;
+        /** @description true or false */
+        muted?: boolean;
+        /** @description true or false */
+        hidden?: boolean;
+        /** @description true or false */
+        pinned?: boolean;
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @enum {string} */
+                kind: "direct" | "group" | "channel" | "support";
+                title: string | null;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                creator_id: string;
+                participant_count: number;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                updated_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                last_activity_at: string;
+                last_message: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  sender_id: string;
+                  sender_name: string | null;
+                  type: string;
+                  text: string | null;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  created_at: string;
+                  deleted: boolean;
+                }) | null;
+                unread_count: number;
+                muted: boolean;
+                me: {
+                  /** @enum {string} */
+                  role: "owner" | "admin" | "member";
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  joined_at: string;
+                  muted: boolean;
+                  muted_until: number | null;
+                  read_message_id: string | null;
+                  unread_count: number;
+                  draft: string | null;
+                  hidden: boolean;
+                  pinned: boolean;
+                };
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Create a direct chat, group or channel
+   * @description A direct chat names exactly one other actor in member_ids; asking for a direct chat that exists returns it with 200.
+   *
+   * Scope: `conversations:write`.
+   */
+  postConversations: {
+    parameters: {
+      header?: {
+        /** @description Retries with the same key return the first answer */
+        "idempotency-key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          kind: "direct" | "group" | "channel";
+          title?: string;
+          /** @default [] */
+          member_ids: (string | number)[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "direct" | "group" | "channel" | "support";
+            title: string | null;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            creator_id: string;
+            participant_count: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            last_activity_at: string;
+            last_message: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              sender_id: string;
+              sender_name: string | null;
+              type: string;
+              text: string | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              deleted: boolean;
+            }) | null;
+            unread_count: number;
+            muted: boolean;
+            me: {
+              /** @enum {string} */
+              role: "owner" | "admin" | "member";
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              joined_at: string;
+              muted: boolean;
+              muted_until: number | null;
+              read_message_id: string | null;
+              unread_count: number;
+              draft: string | null;
+              hidden: boolean;
+              pinned: boolean;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "direct" | "group" | "channel" | "support";
+            title: string | null;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            creator_id: string;
+            participant_count: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            last_activity_at: string;
+            last_message: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              sender_id: string;
+              sender_name: string | null;
+              type: string;
+              text: string | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              deleted: boolean;
+            }) | null;
+            unread_count: number;
+            muted: boolean;
+            me: {
+              /** @enum {string} */
+              role: "owner" | "admin" | "member";
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              joined_at: string;
+              muted: boolean;
+              muted_until: number | null;
+              read_message_id: string | null;
+              unread_count: number;
+              draft: string | null;
+              hidden: boolean;
+              pinned: boolean;
+            };
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Get a conversation
+   * @description Scope: `conversations:read`.
+   */
+  getConversationsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "direct" | "group" | "channel" | "support";
+            title: string | null;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            creator_id: string;
+            participant_count: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            last_activity_at: string;
+            last_message: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              sender_id: string;
+              sender_name: string | null;
+              type: string;
+              text: string | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              deleted: boolean;
+            }) | null;
+            unread_count: number;
+            muted: boolean;
+            me: {
+              /** @enum {string} */
+              role: "owner" | "admin" | "member";
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              joined_at: string;
+              muted: boolean;
+              muted_until: number | null;
+              read_message_id: string | null;
+              unread_count: number;
+              draft: string | null;
+              hidden: boolean;
+              pinned: boolean;
+            };
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Change the title of a group or channel
+   * @description Scope: `conversations:write`.
+   */
+  patchConversationsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          title: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "direct" | "group" | "channel" | "support";
+            title: string | null;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            creator_id: string;
+            participant_count: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            last_activity_at: string;
+            last_message: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              sender_id: string;
+              sender_name: string | null;
+              type: string;
+              text: string | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              deleted: boolean;
+            }) | null;
+            unread_count: number;
+            muted: boolean;
+            me: {
+              /** @enum {string} */
+              role: "owner" | "admin" | "member";
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              joined_at: string;
+              muted: boolean;
+              muted_until: number | null;
+              read_message_id: string | null;
+              unread_count: number;
+              draft: string | null;
+              hidden: boolean;
+              pinned: boolean;
+            };
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * List the current members
+   * @description fields projects each member to a comma-separated subset of: id, name, email, kind, role, external_id, joined_at.
+   *
+   * Scope: `conversations:read`.
+   */
+  getConversationsByIdMembers: {
+    parameters: {
+      query?: {
+        fields?: string;
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id?: string;
+                name?: string;
+                email?: string | null;
+                /** @enum {string} */
+                kind?: "user" | "visitor" | "bot";
+                /** @enum {string} */
+                role?: "owner" | "admin" | "member";
+                external_id?: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                joined_at?: string;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Add members to a group or channel
+   * @description Scope: `conversations:write`.
+   */
+  postConversationsByIdMembers: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          actor_ids: (string | number)[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Remove a member (removing yourself is leaving)
+   * @description Scope: `conversations:write`.
+   */
+  deleteConversationsByIdMembersByActorId: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        actorId: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Leave a group or channel (not allowed for direct chats)
+   * @description Scope: `conversations:write`.
+   */
+  postConversationsByIdLeave: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Read history
+   * @description Newest first; scroll back with before=<id> or next_cursor. With after=<id>, oldest first from that message (catching up).
+   *
+   * Scope: `messages:read`.
+   */
+  getConversationsByIdMessages: {
+    parameters: {
+      query?: {
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        before?: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        after?: string;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                conversation_id: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                sender_id: string;
+                type: string;
+                text: string | null;
+                metadata: {
+                  [key: string]: unknown;
+                } | null;
+                reply_to_id: string | null;
+                client_id: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                edited_at: string | null;
+                deleted: boolean;
+                deleted_at: string | null;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Send a message
+   * @description Send client_id (or an Idempotency-Key header): a retry with the same value returns the first message with 200 instead of sending twice.
+   *
+   * Scope: `messages:write`.
+   */
+  postConversationsByIdMessages: {
+    parameters: {
+      header?: {
+        "idempotency-key"?: string;
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          text: string;
+          type?: string;
+          metadata?: {
+            [key: string]: unknown;
+          };
+          /** @description A Parley id as a decimal string (preferred) or a JSON number */
+          reply_to?: string | number;
+          client_id?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            conversation_id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            sender_id: string;
+            type: string;
+            text: string | null;
+            metadata: {
+              [key: string]: unknown;
+            } | null;
+            reply_to_id: string | null;
+            client_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            edited_at: string | null;
+            deleted: boolean;
+            deleted_at: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            conversation_id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            sender_id: string;
+            type: string;
+            text: string | null;
+            metadata: {
+              [key: string]: unknown;
+            } | null;
+            reply_to_id: string | null;
+            client_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            edited_at: string | null;
+            deleted: boolean;
+            deleted_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Get one message
+   * @description Scope: `messages:read`.
+   */
+  getConversationsByIdMessagesByMessageId: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        messageId: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            conversation_id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            sender_id: string;
+            type: string;
+            text: string | null;
+            metadata: {
+              [key: string]: unknown;
+            } | null;
+            reply_to_id: string | null;
+            client_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            edited_at: string | null;
+            deleted: boolean;
+            deleted_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete a message for everyone
+   * @description Scope: `messages:write`.
+   */
+  deleteConversationsByIdMessagesByMessageId: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        messageId: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            conversation_id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            sender_id: string;
+            type: string;
+            text: string | null;
+            metadata: {
+              [key: string]: unknown;
+            } | null;
+            reply_to_id: string | null;
+            client_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            edited_at: string | null;
+            deleted: boolean;
+            deleted_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Edit your message
+   * @description Scope: `messages:write`.
+   */
+  patchConversationsByIdMessagesByMessageId: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        messageId: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          text: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            conversation_id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            sender_id: string;
+            type: string;
+            text: string | null;
+            metadata: {
+              [key: string]: unknown;
+            } | null;
+            reply_to_id: string | null;
+            client_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            edited_at: string | null;
+            deleted: boolean;
+            deleted_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Mute notifications, until a time or until unmuted
+   * @description Scope: `conversations:write`.
+   */
+  postConversationsByIdMute: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description Epoch ms in the future, or -1 (default) for forever */
+          until?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            joined_at: string;
+            muted: boolean;
+            muted_until: number | null;
+            read_message_id: string | null;
+            unread_count: number;
+            draft: string | null;
+            hidden: boolean;
+            pinned: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Unmute
+   * @description Scope: `conversations:write`.
+   */
+  postConversationsByIdUnmute: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            joined_at: string;
+            muted: boolean;
+            muted_until: number | null;
+            read_message_id: string | null;
+            unread_count: number;
+            draft: string | null;
+            hidden: boolean;
+            pinned: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Mark read up to a message (default: the latest)
+   * @description Scope: `conversations:write`.
+   */
+  postConversationsByIdRead: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description A Parley id as a decimal string (preferred) or a JSON number */
+          message_id?: string | number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            joined_at: string;
+            muted: boolean;
+            muted_until: number | null;
+            read_message_id: string | null;
+            unread_count: number;
+            draft: string | null;
+            hidden: boolean;
+            pinned: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Save a draft (an empty text clears it)
+   * @description Scope: `conversations:write`.
+   */
+  putConversationsByIdDraft: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          text: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            joined_at: string;
+            muted: boolean;
+            muted_until: number | null;
+            read_message_id: string | null;
+            unread_count: number;
+            draft: string | null;
+            hidden: boolean;
+            pinned: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Clear the draft
+   * @description Scope: `conversations:write`.
+   */
+  deleteConversationsByIdDraft: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            joined_at: string;
+            muted: boolean;
+            muted_until: number | null;
+            read_message_id: string | null;
+            unread_count: number;
+            draft: string | null;
+            hidden: boolean;
+            pinned: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Hide from my list until new activity
+   * @description Scope: `conversations:write`.
+   */
+  postConversationsByIdHide: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            joined_at: string;
+            muted: boolean;
+            muted_until: number | null;
+            read_message_id: string | null;
+            unread_count: number;
+            draft: string | null;
+            hidden: boolean;
+            pinned: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Show in my list again
+   * @description Scope: `conversations:write`.
+   */
+  postConversationsByIdUnhide: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            joined_at: string;
+            muted: boolean;
+            muted_until: number | null;
+            read_message_id: string | null;
+            unread_count: number;
+            draft: string | null;
+            hidden: boolean;
+            pinned: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Pin the conversation at the top of my list
+   * @description Scope: `conversations:write`.
+   */
+  putConversationsByIdPinInList: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            joined_at: string;
+            muted: boolean;
+            muted_until: number | null;
+            read_message_id: string | null;
+            unread_count: number;
+            draft: string | null;
+            hidden: boolean;
+            pinned: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Unpin the conversation from the top of my list
+   * @description Scope: `conversations:write`.
+   */
+  deleteConversationsByIdPinInList: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            role: "owner" | "admin" | "member";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            joined_at: string;
+            muted: boolean;
+            muted_until: number | null;
+            read_message_id: string | null;
+            unread_count: number;
+            draft: string | null;
+            hidden: boolean;
+            pinned: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Get the pinned message
+   * @description Scope: `messages:read`.
+   */
+  getConversationsByIdPin: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            conversation_id: string;
+            message: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              conversation_id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              sender_id: string;
+              type: string;
+              text: string | null;
+              metadata: {
+                [key: string]: unknown;
+              } | null;
+              reply_to_id: string | null;
+              client_id: string | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              edited_at: string | null;
+              deleted: boolean;
+              deleted_at: string | null;
+            };
+            sender_name: string;
+            creator: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            };
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /** @description Epoch ms when the pin ends, or -1 for never */
+            expiry_time: number;
+            notify: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Pin a message (replaces the current pin)
+   * @description Scope: `messages:write`.
+   */
+  putConversationsByIdPin: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description A Parley id as a decimal string (preferred) or a JSON number */
+          message_id: string | number;
+          /** @description Epoch ms when the pin ends; -1 (default) for never */
+          expiry_time?: number;
+          /** @description Notify the members about the pin */
+          notify?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            conversation_id: string;
+            message: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              conversation_id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              sender_id: string;
+              type: string;
+              text: string | null;
+              metadata: {
+                [key: string]: unknown;
+              } | null;
+              reply_to_id: string | null;
+              client_id: string | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              edited_at: string | null;
+              deleted: boolean;
+              deleted_at: string | null;
+            };
+            sender_name: string;
+            creator: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            };
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /** @description Epoch ms when the pin ends, or -1 for never */
+            expiry_time: number;
+            notify: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Unpin
+   * @description Scope: `messages:write`.
+   */
+  deleteConversationsByIdPin: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Who am I: the actor and scopes of this token */
+  getMe: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            actor: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /** @enum {string} */
+              kind: "user" | "visitor" | "bot";
+              role: ("owner" | "admin" | "operator" | "member") | null;
+              name: string;
+              email: string | null;
+              external_id: string | null;
+              phone: string | null;
+              ip: string | null;
+              country: string | null;
+              channel: ("website" | "ios" | "android" | "emailsignature") | null;
+              active: boolean;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              updated_at: string;
+            };
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            org_id: string;
+            scopes: string[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * List the people of the org
+   * @description Scope: `people:read`.
+   */
+  getActors: {
+    parameters: {
+      query?: {
+        kind?: "user" | "visitor" | "bot";
+        include_inactive?: boolean;
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @enum {string} */
+                kind: "user" | "visitor" | "bot";
+                role: ("owner" | "admin" | "operator" | "member") | null;
+                name: string;
+                email: string | null;
+                external_id: string | null;
+                phone: string | null;
+                ip: string | null;
+                country: string | null;
+                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                active: boolean;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                updated_at: string;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Create a user, visitor or bot (org admins)
+   * @description Scope: `people:write`.
+   */
+  postActors: {
+    parameters: {
+      header?: {
+        /** @description Retries with the same key return the first answer */
+        "idempotency-key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          kind: "user" | "visitor" | "bot";
+          name: string;
+          /** @enum {string} */
+          role?: "owner" | "admin" | "operator" | "member";
+          email?: string | null;
+          external_id?: string | null;
+          phone?: string | null;
+          ip?: string | null;
+          country?: string | null;
+          channel?: ("website" | "ios" | "android" | "emailsignature") | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "user" | "visitor" | "bot";
+            role: ("owner" | "admin" | "operator" | "member") | null;
+            name: string;
+            email: string | null;
+            external_id: string | null;
+            phone: string | null;
+            ip: string | null;
+            country: string | null;
+            channel: ("website" | "ios" | "android" | "emailsignature") | null;
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Get a person
+   * @description Scope: `people:read`.
+   */
+  getActorsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "user" | "visitor" | "bot";
+            role: ("owner" | "admin" | "operator" | "member") | null;
+            name: string;
+            email: string | null;
+            external_id: string | null;
+            phone: string | null;
+            ip: string | null;
+            country: string | null;
+            channel: ("website" | "ios" | "android" | "emailsignature") | null;
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Update a person (org admins)
+   * @description Scope: `people:write`.
+   */
+  patchActorsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          name?: string;
+          /** @enum {string} */
+          role?: "owner" | "admin" | "operator" | "member";
+          email?: string | null;
+          external_id?: string | null;
+          phone?: string | null;
+          ip?: string | null;
+          country?: string | null;
+          channel?: ("website" | "ios" | "android" | "emailsignature") | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "user" | "visitor" | "bot";
+            role: ("owner" | "admin" | "operator" | "member") | null;
+            name: string;
+            email: string | null;
+            external_id: string | null;
+            phone: string | null;
+            ip: string | null;
+            country: string | null;
+            channel: ("website" | "ios" | "android" | "emailsignature") | null;
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Deactivate a person: their tokens stop working (org admins)
+   * @description Scope: `people:write`.
+   */
+  postActorsByIdDeactivate: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "user" | "visitor" | "bot";
+            role: ("owner" | "admin" | "operator" | "member") | null;
+            name: string;
+            email: string | null;
+            external_id: string | null;
+            phone: string | null;
+            ip: string | null;
+            country: string | null;
+            channel: ("website" | "ios" | "android" | "emailsignature") | null;
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * List access tokens (admins see the whole org)
+   * @description Scope: `admin`.
+   */
+  getTokens: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                actor_id: string;
+                name: string;
+                scopes: string[];
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                expires_at: string | null;
+                revoked_at: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Issue an access token; the secret is in the response only
+   * @description Scope: `admin`.
+   */
+  postTokens: {
+    requestBody: {
+      content: {
+        "application/json": {
+          name: string;
+          scopes: ("conversations:read" | "conversations:write" | "messages:read" | "messages:write" | "people:read" | "people:write" | "admin" | "support:read" | "support:write")[];
+          /** @description A Parley id as a decimal string (preferred) or a JSON number */
+          actor_id?: string | number;
+          /** @description Epoch ms */
+          expires_at?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            token: string;
+            record: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              actor_id: string;
+              name: string;
+              scopes: string[];
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              expires_at: string | null;
+              revoked_at: string | null;
+            };
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Revoke an access token
+   * @description Scope: `admin`.
+   */
+  deleteTokensById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * List the org's departments with their operators
+   * @description Scope: `support:read`.
+   */
+  getDepartments: {
+    parameters: {
+      query?: {
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                /** @description Operators without departments serve every department */
+                operator_ids: string[];
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+              }[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Create a department (org owners and admins)
+   * @description Scope: `admin`.
+   */
+  postDepartments: {
+    parameters: {
+      header?: {
+        /** @description Retries with the same key return the first answer */
+        "idempotency-key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          name: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            name: string;
+            /** @description Operators without departments serve every department */
+            operator_ids: string[];
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Get a department
+   * @description Scope: `support:read`.
+   */
+  getDepartmentsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            name: string;
+            /** @description Operators without departments serve every department */
+            operator_ids: string[];
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set a department's operators (org owners and admins)
+   * @description Replaces the list. Operators with departments see and pick up only those chats; operators without any serve every department.
+   *
+   * Scope: `admin`.
+   */
+  putDepartmentsByIdOperators: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          operator_ids: (string | number)[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            name: string;
+            /** @description Operators without departments serve every department */
+            operator_ids: string[];
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Start a support chat: it waits in the department queue
+   * @description A visitor starts their own chat (no visitor_id); an operator or admin starts one on behalf of visitor_id. A visitor has at most one open chat per department (409 visitor_has_open_chat).
+   *
+   * Scope: `support:write`.
+   */
+  postSupportChats: {
+    parameters: {
+      header?: {
+        /** @description Retries with the same key return the first answer */
+        "idempotency-key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description A Parley id as a decimal string (preferred) or a JSON number */
+          department_id: string | number;
+          question: string;
+          /** @description A Parley id as a decimal string (preferred) or a JSON number */
+          visitor_id?: string | number;
+          /** @description The visitor's tracking id */
+          uvid?: string;
+          /** @enum {string} */
+          channel?: "website" | "ios" | "android" | "emailsignature";
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description A small per-org number for people to quote */
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            question: string;
+            /** @description The visitor's tracking id */
+            uvid: string;
+            /** @enum {string} */
+            channel: "website" | "ios" | "android" | "emailsignature";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            visitor: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              phone: string | null;
+              ip: string | null;
+              country: string | null;
+              channel: ("website" | "ios" | "android" | "emailsignature") | null;
+              external_id: string | null;
+            }) | null;
+            owner: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              kind: string;
+            }) | null;
+            attender: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              kind: string;
+            }) | null;
+            /** @description Current members other than the visitor */
+            participants: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              })[];
+            unread_count: number | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            attended_at: string | null;
+            ended_at: string | null;
+            missed_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The waiting chats of your departments, oldest first
+   * @description Scope: `support:read`.
+   */
+  getSupportQueue: {
+    parameters: {
+      query?: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        department_id?: string;
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @description A small per-org number for people to quote */
+                reference_id: string;
+                /** @enum {string} */
+                state: "waiting" | "connected" | "ended" | "missed";
+                question: string;
+                /** @description The visitor's tracking id */
+                uvid: string;
+                /** @enum {string} */
+                channel: "website" | "ios" | "android" | "emailsignature";
+                department: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                } | null;
+                visitor: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  phone: string | null;
+                  ip: string | null;
+                  country: string | null;
+                  channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                  external_id: string | null;
+                }) | null;
+                owner: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  kind: string;
+                }) | null;
+                attender: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  kind: string;
+                }) | null;
+                /** @description Current members other than the visitor */
+                participants: ({
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    name: string;
+                    email: string | null;
+                    kind: string;
+                  })[];
+                unread_count: number | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                updated_at: string;
+                attended_at: string | null;
+                ended_at: string | null;
+                missed_at: string | null;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Get a support chat (staff, or its visitor)
+   * @description Scope: `support:read`.
+   */
+  getSupportChatsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description A small per-org number for people to quote */
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            question: string;
+            /** @description The visitor's tracking id */
+            uvid: string;
+            /** @enum {string} */
+            channel: "website" | "ios" | "android" | "emailsignature";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            visitor: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              phone: string | null;
+              ip: string | null;
+              country: string | null;
+              channel: ("website" | "ios" | "android" | "emailsignature") | null;
+              external_id: string | null;
+            }) | null;
+            owner: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              kind: string;
+            }) | null;
+            attender: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              kind: string;
+            }) | null;
+            /** @description Current members other than the visitor */
+            participants: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              })[];
+            unread_count: number | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            attended_at: string | null;
+            ended_at: string | null;
+            missed_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Pick up a waiting chat: you become its owner and attender
+   * @description Exactly one of any number of concurrent pickups wins; the others get 409 chat_not_waiting with details.owner naming who has it.
+   *
+   * Scope: `support:write`.
+   */
+  postSupportChatsByIdPickup: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description A small per-org number for people to quote */
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            question: string;
+            /** @description The visitor's tracking id */
+            uvid: string;
+            /** @enum {string} */
+            channel: "website" | "ios" | "android" | "emailsignature";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            visitor: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              phone: string | null;
+              ip: string | null;
+              country: string | null;
+              channel: ("website" | "ios" | "android" | "emailsignature") | null;
+              external_id: string | null;
+            }) | null;
+            owner: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              kind: string;
+            }) | null;
+            attender: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              kind: string;
+            }) | null;
+            /** @description Current members other than the visitor */
+            participants: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              })[];
+            unread_count: number | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            attended_at: string | null;
+            ended_at: string | null;
+            missed_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Transfer a chat to another operator, or a waiting chat to another department
+   * @description operator_id: a connected chat gets a new attender (department_id may re-file it too). department_id alone: a waiting chat moves to that queue.
+   *
+   * Scope: `support:write`.
+   */
+  postSupportChatsByIdTransfer: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description A Parley id as a decimal string (preferred) or a JSON number */
+          operator_id?: string | number;
+          /** @description A Parley id as a decimal string (preferred) or a JSON number */
+          department_id?: string | number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description A small per-org number for people to quote */
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            question: string;
+            /** @description The visitor's tracking id */
+            uvid: string;
+            /** @enum {string} */
+            channel: "website" | "ios" | "android" | "emailsignature";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            visitor: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              phone: string | null;
+              ip: string | null;
+              country: string | null;
+              channel: ("website" | "ios" | "android" | "emailsignature") | null;
+              external_id: string | null;
+            }) | null;
+            owner: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              kind: string;
+            }) | null;
+            attender: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              kind: string;
+            }) | null;
+            /** @description Current members other than the visitor */
+            participants: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              })[];
+            unread_count: number | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            attended_at: string | null;
+            ended_at: string | null;
+            missed_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * End a waiting or connected chat
+   * @description Scope: `support:write`.
+   */
+  postSupportChatsByIdEnd: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description A small per-org number for people to quote */
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            question: string;
+            /** @description The visitor's tracking id */
+            uvid: string;
+            /** @enum {string} */
+            channel: "website" | "ios" | "android" | "emailsignature";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            visitor: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              phone: string | null;
+              ip: string | null;
+              country: string | null;
+              channel: ("website" | "ios" | "android" | "emailsignature") | null;
+              external_id: string | null;
+            }) | null;
+            owner: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              kind: string;
+            }) | null;
+            attender: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              kind: string;
+            }) | null;
+            /** @description Current members other than the visitor */
+            participants: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              })[];
+            unread_count: number | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            attended_at: string | null;
+            ended_at: string | null;
+            missed_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The org's support settings
+   * @description Scope: `support:read`.
+   */
+  getSupportSettings: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description Days a deleted conversation stays in the recycle bin (default 90) */
+            recycle_bin_days: number;
+            /** @description Seconds a chat may wait before it is missed (default 180) */
+            missed_after_seconds: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Change the support settings (org owners and admins)
+   * @description A new recycle_bin_days also moves the purge time of conversations already in the bin.
+   *
+   * Scope: `admin`.
+   */
+  patchSupportSettings: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description Days a deleted conversation stays in the recycle bin (default 90) */
+          recycle_bin_days?: number;
+          /** @description Seconds a chat may wait before it is missed (default 180) */
+          missed_after_seconds?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description Days a deleted conversation stays in the recycle bin (default 90) */
+            recycle_bin_days: number;
+            /** @description Seconds a chat may wait before it is missed (default 180) */
+            missed_after_seconds: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Move closed support chats to the recycle bin
+   * @description Per id: closed (ended or missed) support chats you may delete are moved; every other id is refused with a reason code (chat_not_closed, not_a_support_chat, conversation_not_found, ...). channel keeps only chats that came from that channel.
+   *
+   * Scope: `conversations:write`.
+   */
+  postConversationsDelete: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
+          ids: (string | number)[];
+          /** @enum {string} */
+          channel?: "website" | "ios" | "android" | "emailsignature";
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description One entry per distinct id, in the order given */
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @enum {string} */
+                result: "done" | "refused";
+                code: string | null;
+                message: string | null;
+              })[];
+            done: number;
+            refused: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The recycle bin, most recently deleted first (org owners and admins)
+   * @description Scope: `conversations:read`.
+   */
+  getRecycleBin: {
+    parameters: {
+      query?: {
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                reference_id: string;
+                /** @enum {string} */
+                state: "waiting" | "connected" | "ended" | "missed";
+                question: string;
+                department: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                } | null;
+                visitor: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                } | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                deleted_at: string;
+                deleted_by: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                } | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                purge_at: string;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Restore conversations from the recycle bin (org owners and admins)
+   * @description Scope: `conversations:write`.
+   */
+  postRecycleBinRestore: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
+          ids: (string | number)[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description One entry per distinct id, in the order given */
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @enum {string} */
+                result: "done" | "refused";
+                code: string | null;
+                message: string | null;
+              })[];
+            done: number;
+            refused: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Purge conversations from the recycle bin for good, now (org owners and admins)
+   * @description Removes their messages, members, pin and events; only the audit records remain.
+   *
+   * Scope: `conversations:write`.
+   */
+  postRecycleBinPurge: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
+          ids: (string | number)[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description One entry per distinct id, in the order given */
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @enum {string} */
+                result: "done" | "refused";
+                code: string | null;
+                message: string | null;
+              })[];
+            done: number;
+            refused: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The audit log, newest first (org owners and admins)
+   * @description Scope: `admin`.
+   */
+  getAuditEvents: {
+    parameters: {
+      query?: {
+        action?: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged" | "deletion_job.created";
+        target_id?: string;
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                actor_id: string | null;
+                /** @enum {string} */
+                action: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged" | "deletion_job.created";
+                target_type: string;
+                target_id: string;
+                details: {
+                  [key: string]: unknown;
+                };
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * List the org's apps
+   * @description Scope: `admin`.
+   */
+  getApps: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @description The public AppId of the signed server dialect (/compat/zim) */
+                app_id: number;
+                name: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                revoked_at: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Create an app: its AppId and ServerSecret sign /compat/zim requests
+   * @description Scope: `admin`.
+   */
+  postApps: {
+    requestBody: {
+      content: {
+        "application/json": {
+          name: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description The public AppId of the signed server dialect (/compat/zim) */
+            app_id: number;
+            name: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            revoked_at: string | null;
+            /** @description Shown only in this response */
+            server_secret: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Revoke an app: its signatures stop being accepted
+   * @description Scope: `admin`.
+   */
+  deleteAppsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description The public AppId of the signed server dialect (/compat/zim) */
+            app_id: number;
+            name: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            revoked_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The caller's rate-limit state in every group limited per user, with the org's policies */
+  getRateLimits: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /** @enum {string} */
+                group: "native" | "cliq" | "zim" | "salesiq" | "kore";
+                policy: {
+                  /** @description Requests allowed per window */
+                  points: number;
+                  /** @description Window length in seconds */
+                  duration_s: number;
+                  /** @description Lock-out after exceeding, in seconds (0: none) */
+                  block_s: number;
+                };
+                remaining: number;
+                reset_at: string | null;
+                limited: boolean;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set the org's policy for a route group (org admins)
+   * @description Scope: `admin`.
+   */
+  putRateLimitsByGroup: {
+    parameters: {
+      path: {
+        group: "native" | "cliq" | "zim" | "salesiq" | "kore";
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          points: number;
+          duration_s: number;
+          block_s: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description Requests allowed per window */
+            points: number;
+            /** @description Window length in seconds */
+            duration_s: number;
+            /** @description Lock-out after exceeding, in seconds (0: none) */
+            block_s: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Reset the org's policy for a route group to the default (org admins)
+   * @description Scope: `admin`.
+   */
+  deleteRateLimitsByGroup: {
+    parameters: {
+      path: {
+        group: "native" | "cliq" | "zim" | "salesiq" | "kore";
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description Requests allowed per window */
+            points: number;
+            /** @description Window length in seconds */
+            duration_s: number;
+            /** @description Lock-out after exceeding, in seconds (0: none) */
+            block_s: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The org's deletion jobs, newest first
+   * @description Scope: `admin`.
+   */
+  getDeletionJobs: {
+    parameters: {
+      query?: {
+        status?: "queued" | "running" | "completed" | "failed" | "cancelled";
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /** @description cdj-<uuid> */
+                id: string;
+                /** @enum {string} */
+                status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                /** @description Counts what it would delete; deletes nothing */
+                dry_run: boolean;
+                selector: {
+                  /** @enum {string} */
+                  kind: "conversations" | "customer";
+                  conversation_ids?: string[];
+                  customer_id?: string;
+                  /** @description Resolved start of the range (YYYY-MM-DD) */
+                  start_date?: string;
+                  /** @description Resolved end of the range (YYYY-MM-DD) */
+                  end_date?: string;
+                };
+                requested_by: {
+                  actor_id: string | null;
+                  app_id: number | null;
+                };
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                submitted_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                not_before: string;
+                started_at: string | null;
+                finished_at: string | null;
+                progress: {
+                  conversations_total: number | null;
+                  conversations_done: number;
+                  percent: number | null;
+                };
+                counts: {
+                  /** @description For a dry run: would be deleted */
+                  conversations_deleted: number;
+                  /** @description For a dry run: would be deleted */
+                  messages_deleted: number;
+                  /** @description Open support chats left alone */
+                  conversations_skipped: number;
+                };
+                error: {
+                  code: string;
+                  message: string;
+                } | null;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Queue a conversation deletion job (org owners and admins)
+   * @description Exactly one selector: conversation_ids, or customer_id (an actor external id) with an optional inclusive start_date..end_date (UTC; start defaults to the later of the customer and org creation dates, end to today and may not be in the future). The job runs in the org off-peak window, in chunks; dry_run counts without deleting. Answers 202 at once.
+   *
+   * Scope: `admin`.
+   */
+  postDeletionJobs: {
+    parameters: {
+      header?: {
+        /** @description Retries with the same key return the first answer */
+        "idempotency-key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          conversation_ids?: (string | number)[];
+          /** @description The customer's external id */
+          customer_id?: string;
+          /** @description A date as YYYY-MM-DD (UTC), inclusive */
+          start_date?: string;
+          /** @description A date as YYYY-MM-DD (UTC), inclusive */
+          end_date?: string;
+          dry_run?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      202: {
+        content: {
+          "application/json": {
+            /** @description cdj-<uuid> */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /** @description Counts what it would delete; deletes nothing */
+            dry_run: boolean;
+            selector: {
+              /** @enum {string} */
+              kind: "conversations" | "customer";
+              conversation_ids?: string[];
+              customer_id?: string;
+              /** @description Resolved start of the range (YYYY-MM-DD) */
+              start_date?: string;
+              /** @description Resolved end of the range (YYYY-MM-DD) */
+              end_date?: string;
+            };
+            requested_by: {
+              actor_id: string | null;
+              app_id: number | null;
+            };
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            submitted_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            not_before: string;
+            started_at: string | null;
+            finished_at: string | null;
+            progress: {
+              conversations_total: number | null;
+              conversations_done: number;
+              percent: number | null;
+            };
+            counts: {
+              /** @description For a dry run: would be deleted */
+              conversations_deleted: number;
+              /** @description For a dry run: would be deleted */
+              messages_deleted: number;
+              /** @description Open support chats left alone */
+              conversations_skipped: number;
+            };
+            error: {
+              code: string;
+              message: string;
+            } | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The off-peak window deletion jobs run in
+   * @description Scope: `admin`.
+   */
+  getDeletionJobsWindow: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            any_time: boolean;
+            start: string | null;
+            end: string | null;
+            time_zone: string | null;
+            /** @enum {string} */
+            source: "org" | "default";
+            open_now: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            next_opening: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set the org's off-peak window
+   * @description Either {"any_time": true}, or start and end as HH:MM in time_zone (an IANA zone, UTC by default); an end before the start spans midnight. Queued jobs move to the next opening.
+   *
+   * Scope: `admin`.
+   */
+  putDeletionJobsWindow: {
+    requestBody: {
+      content: {
+        "application/json": {
+          any_time?: boolean;
+          start?: string;
+          end?: string;
+          time_zone?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            any_time: boolean;
+            start: string | null;
+            end: string | null;
+            time_zone: string | null;
+            /** @enum {string} */
+            source: "org" | "default";
+            open_now: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            next_opening: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * A deletion job: status, progress and counts
+   * @description Scope: `admin`.
+   */
+  getDeletionJobsById: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description cdj-<uuid> */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /** @description Counts what it would delete; deletes nothing */
+            dry_run: boolean;
+            selector: {
+              /** @enum {string} */
+              kind: "conversations" | "customer";
+              conversation_ids?: string[];
+              customer_id?: string;
+              /** @description Resolved start of the range (YYYY-MM-DD) */
+              start_date?: string;
+              /** @description Resolved end of the range (YYYY-MM-DD) */
+              end_date?: string;
+            };
+            requested_by: {
+              actor_id: string | null;
+              app_id: number | null;
+            };
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            submitted_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            not_before: string;
+            started_at: string | null;
+            finished_at: string | null;
+            progress: {
+              conversations_total: number | null;
+              conversations_done: number;
+              percent: number | null;
+            };
+            counts: {
+              /** @description For a dry run: would be deleted */
+              conversations_deleted: number;
+              /** @description For a dry run: would be deleted */
+              messages_deleted: number;
+              /** @description Open support chats left alone */
+              conversations_skipped: number;
+            };
+            error: {
+              code: string;
+              message: string;
+            } | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Cancel a queued deletion job
+   * @description Only queued jobs can be cancelled (409 job_not_queued once it has started).
+   *
+   * Scope: `admin`.
+   */
+  postDeletionJobsByIdCancel: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description cdj-<uuid> */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            /** @description Counts what it would delete; deletes nothing */
+            dry_run: boolean;
+            selector: {
+              /** @enum {string} */
+              kind: "conversations" | "customer";
+              conversation_ids?: string[];
+              customer_id?: string;
+              /** @description Resolved start of the range (YYYY-MM-DD) */
+              start_date?: string;
+              /** @description Resolved end of the range (YYYY-MM-DD) */
+              end_date?: string;
+            };
+            requested_by: {
+              actor_id: string | null;
+              app_id: number | null;
+            };
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            submitted_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            not_before: string;
+            started_at: string | null;
+            finished_at: string | null;
+            progress: {
+              conversations_total: number | null;
+              conversations_done: number;
+              percent: number | null;
+            };
+            counts: {
+              /** @description For a dry run: would be deleted */
+              conversations_deleted: number;
+              /** @description For a dry run: would be deleted */
+              messages_deleted: number;
+              /** @description Open support chats left alone */
+              conversations_skipped: number;
+            };
+            error: {
+              code: string;
+              message: string;
+            } | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The events a webhook can subscribe to
+   * @description Scope: `admin`.
+   */
+  getWebhooksEventTypes: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: string[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The org's webhooks
+   * @description Scope: `admin`.
+   */
+  getWebhooks: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                active: boolean;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                updated_at: string;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Create a webhook (org owners and admins)
+   * @description Every delivery is a POST of the event as JSON with X-Parley-Delivery (its id), X-Parley-Event and X-Parley-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>. 2xx is success; anything else is retried with exponential back-off (10 s doubling to 1 h) for about 12 hours, then the delivery is failed.
+   *
+   * Scope: `admin`.
+   */
+  postWebhooks: {
+    parameters: {
+      header?: {
+        /** @description Retries with the same key return the first answer */
+        "idempotency-key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          url: string;
+          events: string[];
+          description?: string;
+          active?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            url: string;
+            description: string | null;
+            events: string[];
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            /** @description Signs every delivery; shown only when made or rotated */
+            secret: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * A webhook
+   * @description Scope: `admin`.
+   */
+  getWebhooksById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            url: string;
+            description: string | null;
+            events: string[];
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete a webhook and its deliveries
+   * @description Scope: `admin`.
+   */
+  deleteWebhooksById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Change a webhook; rotate_secret gives it a new secret (in the answer)
+   * @description Scope: `admin`.
+   */
+  patchWebhooksById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          url?: string;
+          events?: string[];
+          description?: string | null;
+          active?: boolean;
+          rotate_secret?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            url: string;
+            description: string | null;
+            events: string[];
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+            /** @description Only when rotate_secret was true */
+            secret?: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Subscribe a webhook to more events
+   * @description Scope: `admin`.
+   */
+  postWebhooksByIdEvents: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          events: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            url: string;
+            description: string | null;
+            events: string[];
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Unsubscribe a webhook from events (?events=a,b)
+   * @description Scope: `admin`.
+   */
+  deleteWebhooksByIdEvents: {
+    parameters: {
+      query?: {
+        events?: string | string[];
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            url: string;
+            description: string | null;
+            events: string[];
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * A webhook's deliveries, newest first (?status=failed for the failed ones)
+   * @description Scope: `admin`.
+   */
+  getWebhooksByIdDeliveries: {
+    parameters: {
+      query?: {
+        status?: "pending" | "succeeded" | "failed";
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                webhook_id: string;
+                event: string;
+                event_seq: number;
+                /** @enum {string} */
+                status: "pending" | "succeeded" | "failed";
+                attempts: number;
+                next_attempt_at: string | null;
+                last_status_code: number | null;
+                last_error: string | null;
+                last_attempt_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                delivered_at: string | null;
+                /** @description The JSON body sent */
+                payload: unknown;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete a webhook's failed deliveries (all, or ?ids=a,b)
+   * @description Scope: `admin`.
+   */
+  deleteWebhooksByIdDeliveries: {
+    parameters: {
+      query?: {
+        ids?: string | string[];
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            deleted: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Export a webhook's deliveries as CSV (failed ones unless ?status= says otherwise)
+   * @description Scope: `admin`.
+   */
+  getWebhooksByIdDeliveriesExport: {
+    parameters: {
+      query?: {
+        status?: "pending" | "succeeded" | "failed";
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description One row per delivery, newest first, at most 10,000 */
+      200: {
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Retry a failed delivery now
+   * @description Scope: `admin`.
+   */
+  postWebhooksByIdDeliveriesByDeliveryIdRetry: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        deliveryId: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            webhook_id: string;
+            event: string;
+            event_seq: number;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            next_attempt_at: string | null;
+            last_status_code: number | null;
+            last_error: string | null;
+            last_attempt_at: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            delivered_at: string | null;
+            /** @description The JSON body sent */
+            payload: unknown;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Successes and failures of a webhook, in all and per event
+   * @description Scope: `admin`.
+   */
+  getWebhooksByIdSummary: {
+    parameters: {
+      query?: {
+        /** @description ISO 8601 time or epoch ms: deliveries made since */
+        since?: string;
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            webhook_id: string;
+            since: string | null;
+            total: number;
+            succeeded: number;
+            failed: number;
+            pending: number;
+            success_rate: number | null;
+            last_succeeded_at: string | null;
+            last_failed_at: string | null;
+            events: {
+                event: string;
+                succeeded: number;
+                failed: number;
+                pending: number;
+              }[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Retrieve all direct chats
+   * @description Scope: `conversations:read`.
+   */
+  cliqGetApiV2Chats: {
+    parameters: {
+      query?: {
+        limit?: number;
+        modified_before?: string;
+        modified_after?: string;
+        drafts?: boolean;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            chats: {
+                name: string;
+                /** @description ISO 8601 with an offset */
+                creation_time: string;
+                creator_id: string;
+                /** @description ISO 8601 with an offset */
+                last_modified_time: string;
+                removed: boolean;
+                recipients_summary: {
+                    user_id: string;
+                    name: string;
+                  }[];
+                /** @enum {string} */
+                chat_type: "dm";
+                chat_id: string;
+                last_message_info?: {
+                  sender_id: string;
+                  message_type: string;
+                  /** @description ISO 8601 with an offset */
+                  time: string;
+                  text: string;
+                  sender_name: string;
+                };
+                pinned: boolean;
+                participant_count: number;
+              }[];
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      400: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      401: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      403: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      404: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      406: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      429: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      500: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Retrieve the members of a chat
+   * @description Scope: `conversations:read`.
+   */
+  cliqGetApiV2ChatsByChatIdMembers: {
+    parameters: {
+      query?: {
+        fields?: string;
+      };
+      path: {
+        /** @description The chat id (a Parley conversation id) */
+        CHAT_ID: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            members: {
+                [key: string]: string;
+              }[];
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      400: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      401: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      403: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      404: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      406: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      429: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      500: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Mute a chat
+   * @description Scope: `conversations:write`.
+   */
+  cliqPostApiV2ChatsByChatIdMute: {
+    parameters: {
+      path: {
+        /** @description The chat id (a Parley conversation id) */
+        CHAT_ID: string;
+      };
+    };
+    responses: {
+      /** @description Done (no body) */
+      204: {
+        content: never;
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      400: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      401: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      403: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      404: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      406: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      429: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      500: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Unmute a chat
+   * @description Scope: `conversations:write`.
+   */
+  cliqPostApiV2ChatsByChatIdUnmute: {
+    parameters: {
+      path: {
+        /** @description The chat id (a Parley conversation id) */
+        CHAT_ID: string;
+      };
+    };
+    responses: {
+      /** @description Done (no body) */
+      204: {
+        content: never;
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      400: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      401: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      403: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      404: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      406: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      429: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      500: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Retrieve a pinned message
+   * @description Scope: `conversations:read`.
+   */
+  cliqGetApiV2ChatsByChatIdStickymessage: {
+    parameters: {
+      path: {
+        /** @description The chat id (a Parley conversation id) */
+        CHAT_ID: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            type: "stickymessage";
+            data: {
+              /** @description Epoch ms, or -1 for never */
+              expiry_time: number;
+              creator: {
+                name: string;
+                id: string;
+              };
+              message: {
+                msg: string;
+                sender: string;
+                lmsgtime: string;
+                msguid: string;
+                time: string;
+                dname: string;
+              };
+              created_time: number;
+              last_modified_time: number;
+              chat_id: string;
+            };
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      400: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      401: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      403: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      404: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      406: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      429: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      500: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Pin a message
+   * @description Scope: `messages:write`.
+   */
+  cliqPostApiV2ChatsByChatIdStickymessage: {
+    parameters: {
+      path: {
+        /** @description The chat id (a Parley conversation id) */
+        CHAT_ID: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          id: string;
+          expiry_time?: number;
+          notify?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            data: {
+              /** @description Epoch ms, or -1 for never */
+              expiry_time: number;
+              creator: {
+                name: string;
+                id: string;
+              };
+              message: {
+                msg: string;
+                sender: string;
+                lmsgtime: string;
+                msguid: string;
+                time: string;
+                dname: string;
+              };
+              created_time: number;
+              last_modified_time: number;
+              chat_id: string;
+            };
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      400: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      401: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      403: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      404: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      406: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      429: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      500: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Unpin a message
+   * @description Scope: `messages:write`.
+   */
+  cliqDeleteApiV2ChatsByChatIdStickymessage: {
+    parameters: {
+      path: {
+        /** @description The chat id (a Parley conversation id) */
+        CHAT_ID: string;
+      };
+    };
+    responses: {
+      /** @description Done (no body) */
+      204: {
+        content: never;
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      400: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      401: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      403: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      404: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      406: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      429: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      500: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Leave a group chat
+   * @description Scope: `conversations:write`.
+   */
+  cliqPostApiV2ChatsByChatIdLeave: {
+    parameters: {
+      path: {
+        /** @description The chat id (a Parley conversation id) */
+        CHAT_ID: string;
+      };
+    };
+    responses: {
+      /** @description Done (no body) */
+      204: {
+        content: never;
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      400: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      401: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      403: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      404: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      406: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      429: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+      /** @description An error (Parley's own code is in the X-Parley-Error-Code header) */
+      500: {
+        content: {
+          "application/json": {
+            /** @description The catalogue's fixed message for the status */
+            message: string;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * DeleteConv or ClearConversationUnread: one signed action (?Action=...)
+   * @description A signed request (AppId, SignatureNonce, Timestamp, SignatureVersion 2.0, Signature in the query) naming its Action; FromUserId and the conversation in the query (GET) or the JSON body (POST). Every answer, success or failure, is `{Code, Message, RequestId}`: Code 0 is success (docs/compat.md).
+   */
+  zimGet: {
+    responses: {
+      /** @description Code 0: done */
+      200: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      400: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      401: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      403: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      404: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      406: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      409: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      413: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      415: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      429: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      500: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      503: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * DeleteConv or ClearConversationUnread: one signed action (?Action=...), parameters in the body
+   * @description A signed request (AppId, SignatureNonce, Timestamp, SignatureVersion 2.0, Signature in the query) naming its Action; FromUserId and the conversation in the query (GET) or the JSON body (POST). Every answer, success or failure, is `{Code, Message, RequestId}`: Code 0 is success (docs/compat.md).
+   */
+  zimPost: {
+    responses: {
+      /** @description Code 0: done */
+      200: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      400: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      401: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      403: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      404: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      406: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      409: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      413: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      415: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      429: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      500: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+      /** @description A failure: Code names it */
+      503: {
+        content: {
+          "application/json": {
+            /** @description 0 on success, else the vendor code of the failure */
+            Code: number;
+            Message: string;
+            RequestId: string;
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Pick up Chat: pick up an incoming (waiting) chat
+   * @description Exactly one of concurrent pickups wins; the others get 409 (code 1409, reason chat_not_waiting) naming the owner.
+   *
+   * Scope: `support:write`.
+   */
+  salesiqPostApiV2ByScreenNameConversationsByConversationIdPickup: {
+    parameters: {
+      path: {
+        /** @description The portal's screen name: the org's slug */
+        screen_name: string;
+        /** @description The conversation id */
+        conversation_id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            url: string;
+            /** @enum {string} */
+            object: "conversations";
+            data: {
+              reference_id: string;
+              owner?: {
+                image_key: string;
+                email: string;
+                name: string;
+                is_bot: boolean;
+                id: string;
+              };
+              chat_id: string;
+              attender?: {
+                image_key: string;
+                email: string;
+                name: string;
+                is_bot: boolean;
+                id: string;
+              };
+              type: string;
+              participants: {
+                  image_key: string;
+                  email: string;
+                  name: string;
+                  is_bot: boolean;
+                  id: string;
+                }[];
+              unread_chats: boolean;
+              chat_status: {
+                status_code: number;
+                state: number;
+                label: string;
+              };
+              uvid: string;
+              question: string;
+              notes: boolean;
+              /** @description Epoch milliseconds */
+              attended_time?: string;
+              /** @description Epoch milliseconds */
+              end_time?: string;
+              /** @description Epoch milliseconds */
+              missed_time?: string;
+              /** @description Epoch milliseconds */
+              start_time: string;
+              id: string;
+              /** @description Epoch milliseconds */
+              last_modified_time: string;
+              status: string;
+              app_id: string;
+              department?: {
+                name: string;
+                id: string;
+              };
+              visitor?: {
+                name: string;
+                id: string;
+                country_code?: string;
+                supported_operations: string[];
+                ip?: string;
+                phone?: string;
+                email?: string;
+                type: string;
+                channel_name: string;
+                user_id?: string;
+              };
+            };
+          };
+        };
+      };
+      /** @description The vendor's error body */
+      "4XX": {
+        content: {
+          "application/json": {
+            url: string;
+            /** @enum {string} */
+            object: "error";
+            error: {
+              code: number;
+              message: string;
+              reason: string;
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Delete Chat: move closed chats to the recycle bin
+   * @description Closed (ended or missed) chats go to the recycle bin for the org retention (90 days by default), then are purged. Every other id is listed in failed with a reason.
+   *
+   * Scope: `conversations:write`.
+   */
+  salesiqDeleteApiV2ByScreenNameConversations: {
+    parameters: {
+      header?: {
+        /** @description The channel the chats came from (website, ios, android, emailsignature); only chats from it are deleted */
+        "x-siq-channel"?: string;
+      };
+      path: {
+        /** @description The portal's screen name: the org's slug */
+        screen_name: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description Chat ids, as JSON numbers (large ones keep every digit) or strings */
+          ids: (string | number)[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            url: string;
+            /** @enum {string} */
+            object: "conversations";
+            data: {
+              /** @description Ids moved to the recycle bin */
+              deleted: string[];
+              /** @description Ids refused, each with a vendor code and Parley reason */
+              failed: {
+                  id: string;
+                  code: number;
+                  reason: string;
+                  message: string;
+                }[];
+            };
+          };
+        };
+      };
+      /** @description The vendor's error body */
+      "4XX": {
+        content: {
+          "application/json": {
+            url: string;
+            /** @enum {string} */
+            object: "error";
+            error: {
+              code: number;
+              message: string;
+              reason: string;
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+  };
+  /**
+   * Initiate a conversation deletion job (by conversationIds, or cId with startDate/endDate)
+   * @description Only queues the job; it runs in the off-peak window and the bot owner is mailed on completion.
+   */
+  korePostApiPublicBotByBotIdConversationsDelete: {
+    parameters: {
+      header?: {
+        /** @description A JWT (HS256) signed with the app's secret, claim appId */
+        auth?: string;
+      };
+      path: {
+        /** @description The bot id: the org's slug */
+        botId: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description The conversations to delete */
+          conversationIds?: (string | number)[];
+          /** @description A customer whose conversations to delete (their external id) */
+          cId?: string;
+          /** @description YYYY-MM-DD, inclusive */
+          startDate?: string;
+          /** @description YYYY-MM-DD, inclusive */
+          endDate?: string;
+          /** @description Count what would be deleted; delete nothing */
+          dryRun?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @enum {string} */
+            status: "queued";
+            jobId: string;
+            message: string;
+            /** Format: date-time */
+            submittedAt: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      "4XX": {
+        content: {
+          "application/json": {
+            errors: {
+                msg: string;
+                code: number;
+              }[];
+          };
+        };
+      };
+    };
+  };
+  /** The status of a conversation deletion job */
+  koreGetApiPublicBotByBotIdConversationsDeleteStatusByJobId: {
+    parameters: {
+      header?: {
+        /** @description A JWT (HS256) signed with the app's secret, claim appId */
+        auth?: string;
+      };
+      path: {
+        /** @description The bot id: the org's slug */
+        botId: string;
+        /** @description The jobId the delete call answered */
+        jobId: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            jobId: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+            message: string;
+            dryRun: boolean;
+            /** Format: date-time */
+            submittedAt: string;
+            startedAt: string | null;
+            finishedAt: string | null;
+            request: {
+              conversationIds?: string[];
+              cId?: string;
+              startDate?: string;
+              endDate?: string;
+            };
+            progress: {
+              totalConversations: number | null;
+              processedConversations: number;
+            };
+            deleted: {
+              conversations: number;
+              messages: number;
+            };
+            skipped: {
+              conversations: number;
+            };
+            error: {
+              msg: string;
+              code: string;
+            } | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      "4XX": {
+        content: {
+          "application/json": {
+            errors: {
+                msg: string;
+                code: number;
+              }[];
+          };
+        };
+      };
+    };
+  };
+}
