@@ -1,8 +1,11 @@
 /**
- * Generates the typed client's inputs from the app's own OpenAPI document:
+ * Generates the typed clients' inputs (the @parley/client package, packages/client) from the
+ * app's own API descriptions:
  *
- *   src/client/openapi.json   the document served at /openapi.json (2-space JSON)
- *   src/client/schema.d.ts    TypeScript types for it, made by openapi-typescript
+ *   packages/client/openapi.json              the document served at /openapi.json (2-space JSON)
+ *   packages/client/src/schema.d.ts           TypeScript types for it, made by openapi-typescript
+ *   packages/client/asyncapi.json             the document served at /asyncapi.json
+ *   packages/client/src/stream-schema.d.ts    TypeScript types of its frame schemas
  *
  * `node scripts/gen-client.ts` writes both files; with `--check` it writes nothing and exits 1
  * when either checked-in file differs from what would be generated (CI runs this).
@@ -18,11 +21,14 @@ import { fileURLToPath } from 'node:url';
 import openapiTS, { type OpenAPI3 } from 'openapi-typescript';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { asyncApiDocument } from '../src/realtime/asyncapi.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OUTPUTS = {
-  json: 'src/client/openapi.json',
-  types: 'src/client/schema.d.ts',
+  json: 'packages/client/openapi.json',
+  types: 'packages/client/src/schema.d.ts',
+  asyncJson: 'packages/client/asyncapi.json',
+  streamTypes: 'packages/client/src/stream-schema.d.ts',
 } as const;
 
 async function openApiDocument(): Promise<OpenAPI3> {
@@ -42,7 +48,25 @@ async function generate(): Promise<Record<keyof typeof OUTPUTS, string>> {
   const json = `${JSON.stringify(doc, null, 2)}\n`;
   // openapi-typescript may annotate the object it is given; hand it a copy of the document.
   const types = await openapiTS(structuredClone(doc), { silent: true });
-  return { json, types: types.endsWith('\n') ? types : `${types}\n` };
+  // The frames' schemas, typed by the same generator: wrapped in an OpenAPI shell with no paths.
+  const frames = await openapiTS(
+    {
+      openapi: '3.1.0',
+      info: { title: asyncApiDocument.info.title, version: asyncApiDocument.info.version },
+      paths: {},
+      components: structuredClone({
+        schemas: asyncApiDocument.components.schemas,
+      }) as unknown as OpenAPI3['components'],
+    },
+    { silent: true },
+  );
+  const nl = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
+  return {
+    json,
+    types: nl(types),
+    asyncJson: `${JSON.stringify(asyncApiDocument, null, 2)}\n`,
+    streamTypes: nl(frames),
+  };
 }
 
 function readOrNull(path: string): string | null {

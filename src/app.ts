@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
@@ -23,7 +24,9 @@ import { assertAcceptsJson, type RouteInfo, registerJsonParser, trackRoutes } fr
 import { renderNativeError } from './http/errors.ts';
 import { registerIdempotency } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
+import { Metrics } from './http/metrics.ts';
 import { rateLimitHook } from './http/rate-limit.ts';
+import { bindRequestLog, requestIdOf } from './http/request-id.ts';
 import { appRoutes } from './http/routes/apps.ts';
 import { conversationRoutes } from './http/routes/conversations.ts';
 import { deletionJobRoutes } from './http/routes/deletion-jobs.ts';
@@ -40,6 +43,7 @@ import { ErrorBody } from './http/schemas.ts';
 import { registerConsole } from './http/static.ts';
 import { startPeriodicWork } from './jobs/periodic.ts';
 import { startJobRunner } from './jobs/runner.ts';
+import { asyncApiDocument } from './realtime/asyncapi.ts';
 import { createMemoryBus, type EventBus } from './realtime/bus.ts';
 import type { Gateway, GatewayOptions } from './realtime/gateway.ts';
 import { createRedisBus } from './realtime/redis-bus.ts';
@@ -110,9 +114,11 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
         : [400, 'bad_request', 'The request is not valid HTTP/1.1'];
   const response = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !response?.headersSent) {
-    const body = JSON.stringify({ error: { code, message, details: null } });
+    const requestId = randomUUID();
+    const body = JSON.stringify({ error: { code, message, details: null, request_id: requestId } });
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
@@ -142,6 +148,33 @@ function limitConnections(server: Server, limits: HttpLimits): void {
       else open.set(ip, left);
     });
   });
+}
+
+/**
+ * An operationId from a route's method and path: `GET /v1/conversations/:id/messages` is
+ * `getConversationsByIdMessages`, `POST /compat/cliq/api/v2/chats/:CHAT_ID/mute` is
+ * `cliqPostApiV2ChatsByChatIdMute` (stable: the path and method are the route's identity).
+ */
+export function operationIdOf(method: string, url: string): string {
+  const words = url
+    .replace(/^\/v1\//, '/')
+    .split('/')
+    .filter(Boolean)
+    .flatMap((seg) =>
+      seg.startsWith(':') ? ['by', ...seg.slice(1).split(/[_-]/)] : seg.split(/[^A-Za-z0-9]+/),
+    )
+    .filter(Boolean);
+  const cap = (w: string) =>
+    w.charAt(0).toUpperCase() + (w === w.toUpperCase() ? w.slice(1).toLowerCase() : w.slice(1));
+  const [first, ...rest] = words;
+  const dialect = first === 'compat' ? rest.shift() : undefined;
+  const body = (dialect === undefined ? [first ?? '', ...rest] : rest).map(cap).join('');
+  const verb = method
+    .toLowerCase()
+    .split('_')
+    .map((m, i) => (i === 0 ? m : cap(m)))
+    .join('');
+  return dialect ? `${dialect}${cap(verb)}${body}` : `${verb}${body}`;
 }
 
 type ErrorRenderer = (err: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
@@ -181,6 +214,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     });
   await migrateToLatest(store.db);
   const clock = opts.clock ?? systemClock;
+  const metrics = new Metrics();
   const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
   const subscriber = config.redisUrl ? createRedis(config.redisUrl, { offlineQueue: true }) : undefined;
   const busErrors = (err: unknown) =>
@@ -191,13 +225,19 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     clock,
     ids: createIdGenerator(config.nodeId),
     config,
-    rateLimits: new RateLimits(redis),
-    bus: opts.bus ?? (redis && subscriber ? createRedisBus(redis, subscriber, busErrors) : createMemoryBus()),
+    rateLimits: metrics.countRefusals(new RateLimits(redis)),
+    bus: metrics.countPublished(
+      opts.bus ?? (redis && subscriber ? createRedisBus(redis, subscriber, busErrors) : createMemoryBus()),
+    ),
     eventSinks: [],
     principals: new PrincipalCache(),
     groupCommit:
       store.caps.dialect === 'sqlite' && opts.groupCommit !== false
-        ? new GroupCommitter(store.db, { walPath: store.walPath, sqlite: store.sqlite })
+        ? new GroupCommitter(store.db, {
+            walPath: store.walPath,
+            sqlite: store.sqlite,
+            onBatch: metrics.groupCommitBatch,
+          })
         : null,
   };
   ctx.eventSinks.push(webhookSink);
@@ -227,7 +267,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     frameworkErrors: renderFrameworkError,
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    requestIdHeader: 'x-request-id',
+    // X-Request-Id: the client's when it is a sane token, a new UUID otherwise (http/request-id.ts).
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     // The serializer only needs to know the id format exists (responses are ours, not checked).
     serializerOpts: { ajv: { formats: { 'parley-id': /^[0-9]{1,19}$/ } } },
   });
@@ -248,26 +290,48 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         title: 'Parley API',
         version: '1',
         description: 'The native Parley API. Every route needs a bearer token with the scope it names.',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      servers: [
+        {
+          url: '{scheme}://{host}',
+          description: 'A Parley server; the document at /openapi.json describes the server that answers it',
+          variables: {
+            scheme: { default: 'http', enum: ['http', 'https'] },
+            host: { default: 'localhost:8080' },
+          },
+        },
+      ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
     // Shared schemas keep their $id as the component name (Error) instead of def-N.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
-    // Each route's scope shows in OpenAPI: as its bearer requirement and in its description.
+    // Every operation gets an operationId (from its method and path unless it names one); each
+    // route's scope shows as its bearer requirement and in its description.
     transform: ({ schema, url, route }) => {
+      if (!schema) return { schema, url };
+      const method = Array.isArray(route.method) ? route.method.join('_') : route.method;
+      const withId = { ...schema, operationId: schema.operationId ?? operationIdOf(method, url) };
       const scope = (route.config as { scope?: string } | undefined)?.scope;
-      if (!scope || !schema) return { schema, url };
+      if (!scope) return { schema: withId as typeof schema, url };
       const s = schema as { description?: string };
       const description = `${s.description ? `${s.description}\n\n` : ''}Scope: \`${scope}\`.`;
-      return { schema: { ...schema, security: [{ bearer: [scope] }], description } as typeof schema, url };
+      return { schema: { ...withId, security: [{ bearer: [scope] }], description } as typeof schema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.addSchema(ErrorBody);
   app.decorateRequest('principal', null);
+  // Every response names its request; the log lines of an authenticated one name its org and actor.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('preHandler', async (request) => bindRequestLog(request));
+  metrics.timeRequests(app);
   const gateway = await registerStream(app, ctx, opts.gateway);
+  metrics.observe(ctx, gateway, store.poolStats);
   // Revocations and deactivations done on other nodes reach this node's token cache too.
   const forgetRevoked = ctx.bus.subscribe((e) => {
     if (e.type === 'token.revoked' && typeof e.payload.token_id === 'string')
@@ -307,7 +371,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       return reply.code(503).send({ ok: false });
     }
   });
+  metrics.route(app, config.metricsToken);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/asyncapi.json',
+    { config: { public: true }, schema: { hide: true } },
+    async () => asyncApiDocument,
+  );
 
   await app.register(
     async (v1) => {

@@ -77,6 +77,8 @@ const EnvSchema = Type.Object({
   QUOTA_APPS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
   /** Active (not revoked, not expired) access tokens per actor. */
   QUOTA_TOKENS_PER_ACTOR: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
+  /** Bearer token that GET /metrics requires (at least 16 characters); unset = /metrics answers 404. */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' })),
   /** Deletion jobs queued or running per org. */
   QUOTA_DELETION_JOBS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
 });
@@ -104,6 +106,8 @@ export interface Config {
   webhookTimeoutMs: number;
   /** Webhooks may reach private, loopback and link-local addresses. */
   webhookAllowPrivate: boolean;
+  /** The bearer token of GET /metrics; undefined: the endpoint is off (404). */
+  metricsToken: string | undefined;
   http: HttpLimits;
   stream: StreamLimits;
   quotas: Quotas;
@@ -218,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deletionDutyPercent,
     webhookTimeoutMs,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
+    metricsToken: e.METRICS_TOKEN,
     http: Object.freeze(http),
     stream: Object.freeze(stream),
     quotas: Object.freeze(quotas),

@@ -3,9 +3,8 @@
  * Do not make direct changes to the file.
  */
 
-
 export interface paths {
-  "/v1/conversations": {
+  '/v1/conversations': {
     /**
      * List the caller's conversations, most recent activity first
      * @description Scope: `conversations:read`.
@@ -13,7 +12,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          kind?: "direct" | "group" | "channel" | "support";
+          kind?: 'direct' | 'group' | 'channel' | 'support';
           /** @description ISO 8601 or epoch ms: last activity before */
           modified_before?: string;
           /** @description ISO 8601 or epoch ms: last activity after */
@@ -36,77 +35,77 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @enum {string} */
+                kind: 'direct' | 'group' | 'channel' | 'support';
+                title: string | null;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                creator_id: string;
+                participant_count: number;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                updated_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                last_activity_at: string;
+                last_message: {
                   /**
                    * Format: parley-id
                    * @description A Parley id: a 64-bit number as a decimal string
                    */
                   id: string;
-                  /** @enum {string} */
-                  kind: "direct" | "group" | "channel" | "support";
-                  title: string | null;
                   /**
                    * Format: parley-id
                    * @description A Parley id: a 64-bit number as a decimal string
                    */
-                  creator_id: string;
-                  participant_count: number;
+                  sender_id: string;
+                  sender_name: string | null;
+                  type: string;
+                  text: string | null;
                   /**
                    * Format: date-time
                    * @description ISO 8601 time in UTC
                    */
                   created_at: string;
+                  deleted: boolean;
+                } | null;
+                unread_count: number;
+                muted: boolean;
+                me: {
+                  /** @enum {string} */
+                  role: 'owner' | 'admin' | 'member';
                   /**
                    * Format: date-time
                    * @description ISO 8601 time in UTC
                    */
-                  updated_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  last_activity_at: string;
-                  last_message: ({
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    sender_id: string;
-                    sender_name: string | null;
-                    type: string;
-                    text: string | null;
-                    /**
-                     * Format: date-time
-                     * @description ISO 8601 time in UTC
-                     */
-                    created_at: string;
-                    deleted: boolean;
-                  }) | null;
-                  unread_count: number;
+                  joined_at: string;
                   muted: boolean;
-                  me: {
-                    /** @enum {string} */
-                    role: "owner" | "admin" | "member";
-                    /**
-                     * Format: date-time
-                     * @description ISO 8601 time in UTC
-                     */
-                    joined_at: string;
-                    muted: boolean;
-                    muted_until: number | null;
-                    read_message_id: string | null;
-                    unread_count: number;
-                    draft: string | null;
-                    hidden: boolean;
-                    pinned: boolean;
-                  };
-                })[];
+                  muted_until: number | null;
+                  read_message_id: string | null;
+                  unread_count: number;
+                  draft: string | null;
+                  hidden: boolean;
+                  pinned: boolean;
+                };
+              }[];
               next_cursor: string | null;
             };
           };
@@ -114,31 +113,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -153,14 +152,14 @@ export interface paths {
       parameters: {
         header?: {
           /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
+          'idempotency-key'?: string;
         };
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @enum {string} */
-            kind: "direct" | "group" | "channel";
+            kind: 'direct' | 'group' | 'channel';
             title?: string;
             /** @default [] */
             member_ids: (string | number)[];
@@ -171,14 +170,14 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
                */
               id: string;
               /** @enum {string} */
-              kind: "direct" | "group" | "channel" | "support";
+              kind: 'direct' | 'group' | 'channel' | 'support';
               title: string | null;
               /**
                * Format: parley-id
@@ -201,7 +200,7 @@ export interface paths {
                * @description ISO 8601 time in UTC
                */
               last_activity_at: string;
-              last_message: ({
+              last_message: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -221,12 +220,12 @@ export interface paths {
                  */
                 created_at: string;
                 deleted: boolean;
-              }) | null;
+              } | null;
               unread_count: number;
               muted: boolean;
               me: {
                 /** @enum {string} */
-                role: "owner" | "admin" | "member";
+                role: 'owner' | 'admin' | 'member';
                 /**
                  * Format: date-time
                  * @description ISO 8601 time in UTC
@@ -246,14 +245,14 @@ export interface paths {
         /** @description Default Response */
         201: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
                */
               id: string;
               /** @enum {string} */
-              kind: "direct" | "group" | "channel" | "support";
+              kind: 'direct' | 'group' | 'channel' | 'support';
               title: string | null;
               /**
                * Format: parley-id
@@ -276,7 +275,7 @@ export interface paths {
                * @description ISO 8601 time in UTC
                */
               last_activity_at: string;
-              last_message: ({
+              last_message: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -296,12 +295,12 @@ export interface paths {
                  */
                 created_at: string;
                 deleted: boolean;
-              }) | null;
+              } | null;
               unread_count: number;
               muted: boolean;
               me: {
                 /** @enum {string} */
-                role: "owner" | "admin" | "member";
+                role: 'owner' | 'admin' | 'member';
                 /**
                  * Format: date-time
                  * @description ISO 8601 time in UTC
@@ -321,55 +320,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}": {
+  '/v1/conversations/{id}': {
     /**
      * Get a conversation
      * @description Scope: `conversations:read`.
@@ -385,14 +384,14 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
                */
               id: string;
               /** @enum {string} */
-              kind: "direct" | "group" | "channel" | "support";
+              kind: 'direct' | 'group' | 'channel' | 'support';
               title: string | null;
               /**
                * Format: parley-id
@@ -415,7 +414,7 @@ export interface paths {
                * @description ISO 8601 time in UTC
                */
               last_activity_at: string;
-              last_message: ({
+              last_message: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -435,12 +434,12 @@ export interface paths {
                  */
                 created_at: string;
                 deleted: boolean;
-              }) | null;
+              } | null;
               unread_count: number;
               muted: boolean;
               me: {
                 /** @enum {string} */
-                role: "owner" | "admin" | "member";
+                role: 'owner' | 'admin' | 'member';
                 /**
                  * Format: date-time
                  * @description ISO 8601 time in UTC
@@ -460,31 +459,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -502,7 +501,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             title: string;
           };
         };
@@ -511,14 +510,14 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
                */
               id: string;
               /** @enum {string} */
-              kind: "direct" | "group" | "channel" | "support";
+              kind: 'direct' | 'group' | 'channel' | 'support';
               title: string | null;
               /**
                * Format: parley-id
@@ -541,7 +540,7 @@ export interface paths {
                * @description ISO 8601 time in UTC
                */
               last_activity_at: string;
-              last_message: ({
+              last_message: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -561,12 +560,12 @@ export interface paths {
                  */
                 created_at: string;
                 deleted: boolean;
-              }) | null;
+              } | null;
               unread_count: number;
               muted: boolean;
               me: {
                 /** @enum {string} */
-                role: "owner" | "admin" | "member";
+                role: 'owner' | 'admin' | 'member';
                 /**
                  * Format: date-time
                  * @description ISO 8601 time in UTC
@@ -586,55 +585,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/members": {
+  '/v1/conversations/{id}/members': {
     /**
      * List the current members
      * @description fields projects each member to a comma-separated subset of: id, name, email, kind, role, external_id, joined_at.
@@ -659,26 +658,26 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id?: string;
-                  name?: string;
-                  email?: string | null;
-                  /** @enum {string} */
-                  kind?: "user" | "visitor" | "bot";
-                  /** @enum {string} */
-                  role?: "owner" | "admin" | "member";
-                  external_id?: string | null;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  joined_at?: string;
-                })[];
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id?: string;
+                name?: string;
+                email?: string | null;
+                /** @enum {string} */
+                kind?: 'user' | 'visitor' | 'bot';
+                /** @enum {string} */
+                role?: 'owner' | 'admin' | 'member';
+                external_id?: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                joined_at?: string;
+              }[];
               next_cursor: string | null;
             };
           };
@@ -686,31 +685,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -728,7 +727,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             actor_ids: (string | number)[];
           };
         };
@@ -741,55 +740,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/members/{actorId}": {
+  '/v1/conversations/{id}/members/{actorId}': {
     /**
      * Remove a member (removing yourself is leaving)
      * @description Scope: `conversations:write`.
@@ -811,55 +810,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/leave": {
+  '/v1/conversations/{id}/leave': {
     /**
      * Leave a group or channel (not allowed for direct chats)
      * @description Scope: `conversations:write`.
@@ -879,55 +878,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/messages": {
+  '/v1/conversations/{id}/messages': {
     /**
      * Read history
      * @description Newest first; scroll back with before=<id> or next_cursor. With after=<id>, oldest first from that message (catching up).
@@ -955,39 +954,39 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  conversation_id: string;
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  sender_id: string;
-                  type: string;
-                  text: string | null;
-                  metadata: {
-                    [key: string]: unknown;
-                  } | null;
-                  reply_to_id: string | null;
-                  client_id: string | null;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  edited_at: string | null;
-                  deleted: boolean;
-                  deleted_at: string | null;
-                })[];
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                conversation_id: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                sender_id: string;
+                type: string;
+                text: string | null;
+                metadata: {
+                  [key: string]: unknown;
+                } | null;
+                reply_to_id: string | null;
+                client_id: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                edited_at: string | null;
+                deleted: boolean;
+                deleted_at: string | null;
+              }[];
               next_cursor: string | null;
             };
           };
@@ -995,31 +994,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -1033,7 +1032,7 @@ export interface paths {
     post: {
       parameters: {
         header?: {
-          "idempotency-key"?: string;
+          'idempotency-key'?: string;
         };
         path: {
           /** @description A Parley id: a 64-bit number as a decimal string */
@@ -1042,7 +1041,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             text: string;
             type?: string;
             metadata?: {
@@ -1058,7 +1057,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -1095,7 +1094,7 @@ export interface paths {
         /** @description Default Response */
         201: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -1132,55 +1131,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/messages/{messageId}": {
+  '/v1/conversations/{id}/messages/{messageId}': {
     /**
      * Get one message
      * @description Scope: `messages:read`.
@@ -1198,7 +1197,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -1235,31 +1234,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -1281,7 +1280,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -1318,49 +1317,49 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -1380,7 +1379,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             text: string;
           };
         };
@@ -1389,7 +1388,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -1426,55 +1425,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/mute": {
+  '/v1/conversations/{id}/mute': {
     /**
      * Mute notifications, until a time or until unmuted
      * @description Scope: `conversations:write`.
@@ -1488,7 +1487,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description Epoch ms in the future, or -1 (default) for forever */
             until?: number;
           };
@@ -1498,9 +1497,9 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @enum {string} */
-              role: "owner" | "admin" | "member";
+              role: 'owner' | 'admin' | 'member';
               /**
                * Format: date-time
                * @description ISO 8601 time in UTC
@@ -1519,55 +1518,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/unmute": {
+  '/v1/conversations/{id}/unmute': {
     /**
      * Unmute
      * @description Scope: `conversations:write`.
@@ -1581,16 +1580,16 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": Record<string, never>;
+          'application/json': Record<string, never>;
         };
       };
       responses: {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @enum {string} */
-              role: "owner" | "admin" | "member";
+              role: 'owner' | 'admin' | 'member';
               /**
                * Format: date-time
                * @description ISO 8601 time in UTC
@@ -1609,55 +1608,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/read": {
+  '/v1/conversations/{id}/read': {
     /**
      * Mark read up to a message (default: the latest)
      * @description Scope: `conversations:write`.
@@ -1671,7 +1670,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description A Parley id as a decimal string (preferred) or a JSON number */
             message_id?: string | number;
           };
@@ -1681,9 +1680,9 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @enum {string} */
-              role: "owner" | "admin" | "member";
+              role: 'owner' | 'admin' | 'member';
               /**
                * Format: date-time
                * @description ISO 8601 time in UTC
@@ -1702,55 +1701,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/draft": {
+  '/v1/conversations/{id}/draft': {
     /**
      * Save a draft (an empty text clears it)
      * @description Scope: `conversations:write`.
@@ -1764,7 +1763,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             text: string;
           };
         };
@@ -1773,9 +1772,9 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @enum {string} */
-              role: "owner" | "admin" | "member";
+              role: 'owner' | 'admin' | 'member';
               /**
                * Format: date-time
                * @description ISO 8601 time in UTC
@@ -1794,49 +1793,49 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -1856,9 +1855,9 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @enum {string} */
-              role: "owner" | "admin" | "member";
+              role: 'owner' | 'admin' | 'member';
               /**
                * Format: date-time
                * @description ISO 8601 time in UTC
@@ -1877,55 +1876,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/hide": {
+  '/v1/conversations/{id}/hide': {
     /**
      * Hide from my list until new activity
      * @description Scope: `conversations:write`.
@@ -1939,16 +1938,16 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": Record<string, never>;
+          'application/json': Record<string, never>;
         };
       };
       responses: {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @enum {string} */
-              role: "owner" | "admin" | "member";
+              role: 'owner' | 'admin' | 'member';
               /**
                * Format: date-time
                * @description ISO 8601 time in UTC
@@ -1967,55 +1966,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/unhide": {
+  '/v1/conversations/{id}/unhide': {
     /**
      * Show in my list again
      * @description Scope: `conversations:write`.
@@ -2029,16 +2028,16 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": Record<string, never>;
+          'application/json': Record<string, never>;
         };
       };
       responses: {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @enum {string} */
-              role: "owner" | "admin" | "member";
+              role: 'owner' | 'admin' | 'member';
               /**
                * Format: date-time
                * @description ISO 8601 time in UTC
@@ -2057,55 +2056,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/pin-in-list": {
+  '/v1/conversations/{id}/pin-in-list': {
     /**
      * Pin the conversation at the top of my list
      * @description Scope: `conversations:write`.
@@ -2121,9 +2120,9 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @enum {string} */
-              role: "owner" | "admin" | "member";
+              role: 'owner' | 'admin' | 'member';
               /**
                * Format: date-time
                * @description ISO 8601 time in UTC
@@ -2142,49 +2141,49 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -2204,9 +2203,9 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @enum {string} */
-              role: "owner" | "admin" | "member";
+              role: 'owner' | 'admin' | 'member';
               /**
                * Format: date-time
                * @description ISO 8601 time in UTC
@@ -2225,55 +2224,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/{id}/pin": {
+  '/v1/conversations/{id}/pin': {
     /**
      * Get the pinned message
      * @description Scope: `messages:read`.
@@ -2289,7 +2288,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -2350,31 +2349,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -2392,7 +2391,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description A Parley id as a decimal string (preferred) or a JSON number */
             message_id: string | number;
             /** @description Epoch ms when the pin ends; -1 (default) for never */
@@ -2406,7 +2405,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -2467,49 +2466,49 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -2533,62 +2532,62 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/me": {
+  '/v1/me': {
     /** Who am I: the actor and scopes of this token */
     get: {
       responses: {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               actor: {
                 /**
                  * Format: parley-id
@@ -2596,15 +2595,15 @@ export interface paths {
                  */
                 id: string;
                 /** @enum {string} */
-                kind: "user" | "visitor" | "bot";
-                role: ("owner" | "admin" | "operator" | "member") | null;
+                kind: 'user' | 'visitor' | 'bot';
+                role: ('owner' | 'admin' | 'operator' | 'member') | null;
                 name: string;
                 email: string | null;
                 external_id: string | null;
                 phone: string | null;
                 ip: string | null;
                 country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
                 active: boolean;
                 /**
                  * Format: date-time
@@ -2629,37 +2628,37 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/actors": {
+  '/v1/actors': {
     /**
      * List the people of the org
      * @description Scope: `people:read`.
@@ -2667,7 +2666,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          kind?: "user" | "visitor" | "bot";
+          kind?: 'user' | 'visitor' | 'bot';
           include_inactive?: boolean;
           /** @description Page size, at most 100 */
           limit?: number;
@@ -2679,35 +2678,35 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @enum {string} */
-                  kind: "user" | "visitor" | "bot";
-                  role: ("owner" | "admin" | "operator" | "member") | null;
-                  name: string;
-                  email: string | null;
-                  external_id: string | null;
-                  phone: string | null;
-                  ip: string | null;
-                  country: string | null;
-                  channel: ("website" | "ios" | "android" | "emailsignature") | null;
-                  active: boolean;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  updated_at: string;
-                })[];
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @enum {string} */
+                kind: 'user' | 'visitor' | 'bot';
+                role: ('owner' | 'admin' | 'operator' | 'member') | null;
+                name: string;
+                email: string | null;
+                external_id: string | null;
+                phone: string | null;
+                ip: string | null;
+                country: string | null;
+                channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
+                active: boolean;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                updated_at: string;
+              }[];
               next_cursor: string | null;
             };
           };
@@ -2715,31 +2714,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -2752,23 +2751,23 @@ export interface paths {
       parameters: {
         header?: {
           /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
+          'idempotency-key'?: string;
         };
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @enum {string} */
-            kind: "user" | "visitor" | "bot";
+            kind: 'user' | 'visitor' | 'bot';
             name: string;
             /** @enum {string} */
-            role?: "owner" | "admin" | "operator" | "member";
+            role?: 'owner' | 'admin' | 'operator' | 'member';
             email?: string | null;
             external_id?: string | null;
             phone?: string | null;
             ip?: string | null;
             country?: string | null;
-            channel?: ("website" | "ios" | "android" | "emailsignature") | null;
+            channel?: ('website' | 'ios' | 'android' | 'emailsignature') | null;
           };
         };
       };
@@ -2776,22 +2775,22 @@ export interface paths {
         /** @description Default Response */
         201: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
                */
               id: string;
               /** @enum {string} */
-              kind: "user" | "visitor" | "bot";
-              role: ("owner" | "admin" | "operator" | "member") | null;
+              kind: 'user' | 'visitor' | 'bot';
+              role: ('owner' | 'admin' | 'operator' | 'member') | null;
               name: string;
               email: string | null;
               external_id: string | null;
               phone: string | null;
               ip: string | null;
               country: string | null;
-              channel: ("website" | "ios" | "android" | "emailsignature") | null;
+              channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
               active: boolean;
               /**
                * Format: date-time
@@ -2809,55 +2808,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/actors/{id}": {
+  '/v1/actors/{id}': {
     /**
      * Get a person
      * @description Scope: `people:read`.
@@ -2873,22 +2872,22 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
                */
               id: string;
               /** @enum {string} */
-              kind: "user" | "visitor" | "bot";
-              role: ("owner" | "admin" | "operator" | "member") | null;
+              kind: 'user' | 'visitor' | 'bot';
+              role: ('owner' | 'admin' | 'operator' | 'member') | null;
               name: string;
               email: string | null;
               external_id: string | null;
               phone: string | null;
               ip: string | null;
               country: string | null;
-              channel: ("website" | "ios" | "android" | "emailsignature") | null;
+              channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
               active: boolean;
               /**
                * Format: date-time
@@ -2906,31 +2905,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -2948,16 +2947,16 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             name?: string;
             /** @enum {string} */
-            role?: "owner" | "admin" | "operator" | "member";
+            role?: 'owner' | 'admin' | 'operator' | 'member';
             email?: string | null;
             external_id?: string | null;
             phone?: string | null;
             ip?: string | null;
             country?: string | null;
-            channel?: ("website" | "ios" | "android" | "emailsignature") | null;
+            channel?: ('website' | 'ios' | 'android' | 'emailsignature') | null;
           };
         };
       };
@@ -2965,22 +2964,22 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
                */
               id: string;
               /** @enum {string} */
-              kind: "user" | "visitor" | "bot";
-              role: ("owner" | "admin" | "operator" | "member") | null;
+              kind: 'user' | 'visitor' | 'bot';
+              role: ('owner' | 'admin' | 'operator' | 'member') | null;
               name: string;
               email: string | null;
               external_id: string | null;
               phone: string | null;
               ip: string | null;
               country: string | null;
-              channel: ("website" | "ios" | "android" | "emailsignature") | null;
+              channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
               active: boolean;
               /**
                * Format: date-time
@@ -2998,55 +2997,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/actors/{id}/deactivate": {
+  '/v1/actors/{id}/deactivate': {
     /**
      * Deactivate a person: their tokens stop working (org admins)
      * @description Scope: `people:write`.
@@ -3062,22 +3061,22 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
                */
               id: string;
               /** @enum {string} */
-              kind: "user" | "visitor" | "bot";
-              role: ("owner" | "admin" | "operator" | "member") | null;
+              kind: 'user' | 'visitor' | 'bot';
+              role: ('owner' | 'admin' | 'operator' | 'member') | null;
               name: string;
               email: string | null;
               external_id: string | null;
               phone: string | null;
               ip: string | null;
               country: string | null;
-              channel: ("website" | "ios" | "android" | "emailsignature") | null;
+              channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
               active: boolean;
               /**
                * Format: date-time
@@ -3095,55 +3094,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/tokens": {
+  '/v1/tokens': {
     /**
      * List access tokens (admins see the whole org)
      * @description Scope: `admin`.
@@ -3153,59 +3152,59 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  actor_id: string;
-                  name: string;
-                  scopes: string[];
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  expires_at: string | null;
-                  revoked_at: string | null;
-                })[];
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                actor_id: string;
+                name: string;
+                scopes: string[];
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                expires_at: string | null;
+                revoked_at: string | null;
+              }[];
             };
           };
         };
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -3217,9 +3216,19 @@ export interface paths {
     post: {
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             name: string;
-            scopes: ("conversations:read" | "conversations:write" | "messages:read" | "messages:write" | "people:read" | "people:write" | "admin" | "support:read" | "support:write")[];
+            scopes: (
+              | 'conversations:read'
+              | 'conversations:write'
+              | 'messages:read'
+              | 'messages:write'
+              | 'people:read'
+              | 'people:write'
+              | 'admin'
+              | 'support:read'
+              | 'support:write'
+            )[];
             /** @description A Parley id as a decimal string (preferred) or a JSON number */
             actor_id?: string | number;
             /** @description Epoch ms */
@@ -3231,7 +3240,7 @@ export interface paths {
         /** @description Default Response */
         201: {
           content: {
-            "application/json": {
+            'application/json': {
               token: string;
               record: {
                 /**
@@ -3260,55 +3269,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/tokens/{id}": {
+  '/v1/tokens/{id}': {
     /**
      * Revoke an access token
      * @description Scope: `admin`.
@@ -3328,55 +3337,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/departments": {
+  '/v1/departments': {
     /**
      * List the org's departments with their operators
      * @description Scope: `support:read`.
@@ -3394,22 +3403,22 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               items: {
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  /** @description Operators without departments serve every department */
-                  operator_ids: string[];
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                }[];
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                /** @description Operators without departments serve every department */
+                operator_ids: string[];
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+              }[];
               next_cursor: string | null;
             };
           };
@@ -3417,31 +3426,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -3454,12 +3463,12 @@ export interface paths {
       parameters: {
         header?: {
           /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
+          'idempotency-key'?: string;
         };
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             name: string;
           };
         };
@@ -3468,7 +3477,7 @@ export interface paths {
         /** @description Default Response */
         201: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -3488,55 +3497,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/departments/{id}": {
+  '/v1/departments/{id}': {
     /**
      * Get a department
      * @description Scope: `support:read`.
@@ -3552,7 +3561,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -3572,37 +3581,37 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/departments/{id}/operators": {
+  '/v1/departments/{id}/operators': {
     /**
      * Set a department's operators (org owners and admins)
      * @description Replaces the list. Operators with departments see and pick up only those chats; operators without any serve every department.
@@ -3618,7 +3627,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             operator_ids: (string | number)[];
           };
         };
@@ -3627,7 +3636,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -3647,55 +3656,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/support/chats": {
+  '/v1/support/chats': {
     /**
      * Start a support chat: it waits in the department queue
      * @description A visitor starts their own chat (no visitor_id); an operator or admin starts one on behalf of visitor_id. A visitor has at most one open chat per department (409 visitor_has_open_chat).
@@ -3706,12 +3715,12 @@ export interface paths {
       parameters: {
         header?: {
           /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
+          'idempotency-key'?: string;
         };
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description A Parley id as a decimal string (preferred) or a JSON number */
             department_id: string | number;
             question: string;
@@ -3720,7 +3729,7 @@ export interface paths {
             /** @description The visitor's tracking id */
             uvid?: string;
             /** @enum {string} */
-            channel?: "website" | "ios" | "android" | "emailsignature";
+            channel?: 'website' | 'ios' | 'android' | 'emailsignature';
           };
         };
       };
@@ -3728,7 +3737,7 @@ export interface paths {
         /** @description Default Response */
         201: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -3737,12 +3746,12 @@ export interface paths {
               /** @description A small per-org number for people to quote */
               reference_id: string;
               /** @enum {string} */
-              state: "waiting" | "connected" | "ended" | "missed";
+              state: 'waiting' | 'connected' | 'ended' | 'missed';
               question: string;
               /** @description The visitor's tracking id */
               uvid: string;
               /** @enum {string} */
-              channel: "website" | "ios" | "android" | "emailsignature";
+              channel: 'website' | 'ios' | 'android' | 'emailsignature';
               department: {
                 /**
                  * Format: parley-id
@@ -3751,7 +3760,7 @@ export interface paths {
                 id: string;
                 name: string;
               } | null;
-              visitor: ({
+              visitor: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -3762,10 +3771,10 @@ export interface paths {
                 phone: string | null;
                 ip: string | null;
                 country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
                 external_id: string | null;
-              }) | null;
-              owner: ({
+              } | null;
+              owner: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -3774,8 +3783,8 @@ export interface paths {
                 name: string;
                 email: string | null;
                 kind: string;
-              }) | null;
-              attender: ({
+              } | null;
+              attender: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -3784,18 +3793,18 @@ export interface paths {
                 name: string;
                 email: string | null;
                 kind: string;
-              }) | null;
+              } | null;
               /** @description Current members other than the visitor */
-              participants: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  email: string | null;
-                  kind: string;
-                })[];
+              participants: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }[];
               unread_count: number | null;
               /**
                * Format: date-time
@@ -3816,55 +3825,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/support/queue": {
+  '/v1/support/queue': {
     /**
      * The waiting chats of your departments, oldest first
      * @description Scope: `support:read`.
@@ -3884,90 +3893,90 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @description A small per-org number for people to quote */
+                reference_id: string;
+                /** @enum {string} */
+                state: 'waiting' | 'connected' | 'ended' | 'missed';
+                question: string;
+                /** @description The visitor's tracking id */
+                uvid: string;
+                /** @enum {string} */
+                channel: 'website' | 'ios' | 'android' | 'emailsignature';
+                department: {
                   /**
                    * Format: parley-id
                    * @description A Parley id: a 64-bit number as a decimal string
                    */
                   id: string;
-                  /** @description A small per-org number for people to quote */
-                  reference_id: string;
-                  /** @enum {string} */
-                  state: "waiting" | "connected" | "ended" | "missed";
-                  question: string;
-                  /** @description The visitor's tracking id */
-                  uvid: string;
-                  /** @enum {string} */
-                  channel: "website" | "ios" | "android" | "emailsignature";
-                  department: {
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                  } | null;
-                  visitor: ({
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                    email: string | null;
-                    phone: string | null;
-                    ip: string | null;
-                    country: string | null;
-                    channel: ("website" | "ios" | "android" | "emailsignature") | null;
-                    external_id: string | null;
-                  }) | null;
-                  owner: ({
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                    email: string | null;
-                    kind: string;
-                  }) | null;
-                  attender: ({
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                    email: string | null;
-                    kind: string;
-                  }) | null;
-                  /** @description Current members other than the visitor */
-                  participants: ({
-                      /**
-                       * Format: parley-id
-                       * @description A Parley id: a 64-bit number as a decimal string
-                       */
-                      id: string;
-                      name: string;
-                      email: string | null;
-                      kind: string;
-                    })[];
-                  unread_count: number | null;
+                  name: string;
+                } | null;
+                visitor: {
                   /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
                    */
-                  created_at: string;
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  phone: string | null;
+                  ip: string | null;
+                  country: string | null;
+                  channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
+                  external_id: string | null;
+                } | null;
+                owner: {
                   /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
                    */
-                  updated_at: string;
-                  attended_at: string | null;
-                  ended_at: string | null;
-                  missed_at: string | null;
-                })[];
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  kind: string;
+                } | null;
+                attender: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  kind: string;
+                } | null;
+                /** @description Current members other than the visitor */
+                participants: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                  kind: string;
+                }[];
+                unread_count: number | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                updated_at: string;
+                attended_at: string | null;
+                ended_at: string | null;
+                missed_at: string | null;
+              }[];
               next_cursor: string | null;
             };
           };
@@ -3975,37 +3984,37 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/support/chats/{id}": {
+  '/v1/support/chats/{id}': {
     /**
      * Get a support chat (staff, or its visitor)
      * @description Scope: `support:read`.
@@ -4021,7 +4030,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -4030,12 +4039,12 @@ export interface paths {
               /** @description A small per-org number for people to quote */
               reference_id: string;
               /** @enum {string} */
-              state: "waiting" | "connected" | "ended" | "missed";
+              state: 'waiting' | 'connected' | 'ended' | 'missed';
               question: string;
               /** @description The visitor's tracking id */
               uvid: string;
               /** @enum {string} */
-              channel: "website" | "ios" | "android" | "emailsignature";
+              channel: 'website' | 'ios' | 'android' | 'emailsignature';
               department: {
                 /**
                  * Format: parley-id
@@ -4044,7 +4053,7 @@ export interface paths {
                 id: string;
                 name: string;
               } | null;
-              visitor: ({
+              visitor: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4055,10 +4064,10 @@ export interface paths {
                 phone: string | null;
                 ip: string | null;
                 country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
                 external_id: string | null;
-              }) | null;
-              owner: ({
+              } | null;
+              owner: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4067,8 +4076,8 @@ export interface paths {
                 name: string;
                 email: string | null;
                 kind: string;
-              }) | null;
-              attender: ({
+              } | null;
+              attender: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4077,18 +4086,18 @@ export interface paths {
                 name: string;
                 email: string | null;
                 kind: string;
-              }) | null;
+              } | null;
               /** @description Current members other than the visitor */
-              participants: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  email: string | null;
-                  kind: string;
-                })[];
+              participants: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }[];
               unread_count: number | null;
               /**
                * Format: date-time
@@ -4109,37 +4118,37 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/support/chats/{id}/pickup": {
+  '/v1/support/chats/{id}/pickup': {
     /**
      * Pick up a waiting chat: you become its owner and attender
      * @description Exactly one of any number of concurrent pickups wins; the others get 409 chat_not_waiting with details.owner naming who has it.
@@ -4155,14 +4164,14 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": Record<string, never>;
+          'application/json': Record<string, never>;
         };
       };
       responses: {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -4171,12 +4180,12 @@ export interface paths {
               /** @description A small per-org number for people to quote */
               reference_id: string;
               /** @enum {string} */
-              state: "waiting" | "connected" | "ended" | "missed";
+              state: 'waiting' | 'connected' | 'ended' | 'missed';
               question: string;
               /** @description The visitor's tracking id */
               uvid: string;
               /** @enum {string} */
-              channel: "website" | "ios" | "android" | "emailsignature";
+              channel: 'website' | 'ios' | 'android' | 'emailsignature';
               department: {
                 /**
                  * Format: parley-id
@@ -4185,7 +4194,7 @@ export interface paths {
                 id: string;
                 name: string;
               } | null;
-              visitor: ({
+              visitor: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4196,10 +4205,10 @@ export interface paths {
                 phone: string | null;
                 ip: string | null;
                 country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
                 external_id: string | null;
-              }) | null;
-              owner: ({
+              } | null;
+              owner: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4208,8 +4217,8 @@ export interface paths {
                 name: string;
                 email: string | null;
                 kind: string;
-              }) | null;
-              attender: ({
+              } | null;
+              attender: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4218,18 +4227,18 @@ export interface paths {
                 name: string;
                 email: string | null;
                 kind: string;
-              }) | null;
+              } | null;
               /** @description Current members other than the visitor */
-              participants: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  email: string | null;
-                  kind: string;
-                })[];
+              participants: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }[];
               unread_count: number | null;
               /**
                * Format: date-time
@@ -4250,55 +4259,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/support/chats/{id}/transfer": {
+  '/v1/support/chats/{id}/transfer': {
     /**
      * Transfer a chat to another operator, or a waiting chat to another department
      * @description operator_id: a connected chat gets a new attender (department_id may re-file it too). department_id alone: a waiting chat moves to that queue.
@@ -4314,7 +4323,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description A Parley id as a decimal string (preferred) or a JSON number */
             operator_id?: string | number;
             /** @description A Parley id as a decimal string (preferred) or a JSON number */
@@ -4326,7 +4335,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -4335,12 +4344,12 @@ export interface paths {
               /** @description A small per-org number for people to quote */
               reference_id: string;
               /** @enum {string} */
-              state: "waiting" | "connected" | "ended" | "missed";
+              state: 'waiting' | 'connected' | 'ended' | 'missed';
               question: string;
               /** @description The visitor's tracking id */
               uvid: string;
               /** @enum {string} */
-              channel: "website" | "ios" | "android" | "emailsignature";
+              channel: 'website' | 'ios' | 'android' | 'emailsignature';
               department: {
                 /**
                  * Format: parley-id
@@ -4349,7 +4358,7 @@ export interface paths {
                 id: string;
                 name: string;
               } | null;
-              visitor: ({
+              visitor: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4360,10 +4369,10 @@ export interface paths {
                 phone: string | null;
                 ip: string | null;
                 country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
                 external_id: string | null;
-              }) | null;
-              owner: ({
+              } | null;
+              owner: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4372,8 +4381,8 @@ export interface paths {
                 name: string;
                 email: string | null;
                 kind: string;
-              }) | null;
-              attender: ({
+              } | null;
+              attender: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4382,18 +4391,18 @@ export interface paths {
                 name: string;
                 email: string | null;
                 kind: string;
-              }) | null;
+              } | null;
               /** @description Current members other than the visitor */
-              participants: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  email: string | null;
-                  kind: string;
-                })[];
+              participants: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }[];
               unread_count: number | null;
               /**
                * Format: date-time
@@ -4414,55 +4423,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/support/chats/{id}/end": {
+  '/v1/support/chats/{id}/end': {
     /**
      * End a waiting or connected chat
      * @description Scope: `support:write`.
@@ -4476,14 +4485,14 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": Record<string, never>;
+          'application/json': Record<string, never>;
         };
       };
       responses: {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -4492,12 +4501,12 @@ export interface paths {
               /** @description A small per-org number for people to quote */
               reference_id: string;
               /** @enum {string} */
-              state: "waiting" | "connected" | "ended" | "missed";
+              state: 'waiting' | 'connected' | 'ended' | 'missed';
               question: string;
               /** @description The visitor's tracking id */
               uvid: string;
               /** @enum {string} */
-              channel: "website" | "ios" | "android" | "emailsignature";
+              channel: 'website' | 'ios' | 'android' | 'emailsignature';
               department: {
                 /**
                  * Format: parley-id
@@ -4506,7 +4515,7 @@ export interface paths {
                 id: string;
                 name: string;
               } | null;
-              visitor: ({
+              visitor: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4517,10 +4526,10 @@ export interface paths {
                 phone: string | null;
                 ip: string | null;
                 country: string | null;
-                channel: ("website" | "ios" | "android" | "emailsignature") | null;
+                channel: ('website' | 'ios' | 'android' | 'emailsignature') | null;
                 external_id: string | null;
-              }) | null;
-              owner: ({
+              } | null;
+              owner: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4529,8 +4538,8 @@ export interface paths {
                 name: string;
                 email: string | null;
                 kind: string;
-              }) | null;
-              attender: ({
+              } | null;
+              attender: {
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -4539,18 +4548,18 @@ export interface paths {
                 name: string;
                 email: string | null;
                 kind: string;
-              }) | null;
+              } | null;
               /** @description Current members other than the visitor */
-              participants: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  name: string;
-                  email: string | null;
-                  kind: string;
-                })[];
+              participants: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+                kind: string;
+              }[];
               unread_count: number | null;
               /**
                * Format: date-time
@@ -4571,55 +4580,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/support/settings": {
+  '/v1/support/settings': {
     /**
      * The org's support settings
      * @description Scope: `support:read`.
@@ -4629,7 +4638,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @description Days a deleted conversation stays in the recycle bin (default 90) */
               recycle_bin_days: number;
               /** @description Seconds a chat may wait before it is missed (default 180) */
@@ -4640,31 +4649,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -4678,7 +4687,7 @@ export interface paths {
     patch: {
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description Days a deleted conversation stays in the recycle bin (default 90) */
             recycle_bin_days?: number;
             /** @description Seconds a chat may wait before it is missed (default 180) */
@@ -4690,7 +4699,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @description Days a deleted conversation stays in the recycle bin (default 90) */
               recycle_bin_days: number;
               /** @description Seconds a chat may wait before it is missed (default 180) */
@@ -4701,55 +4710,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/conversations/delete": {
+  '/v1/conversations/delete': {
     /**
      * Move closed support chats to the recycle bin
      * @description Per id: closed (ended or missed) support chats you may delete are moved; every other id is refused with a reason code (chat_not_closed, not_a_support_chat, conversation_not_found, ...). channel keeps only chats that came from that channel.
@@ -4759,11 +4768,11 @@ export interface paths {
     post: {
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
             ids: (string | number)[];
             /** @enum {string} */
-            channel?: "website" | "ios" | "android" | "emailsignature";
+            channel?: 'website' | 'ios' | 'android' | 'emailsignature';
           };
         };
       };
@@ -4771,19 +4780,19 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @description One entry per distinct id, in the order given */
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @enum {string} */
-                  result: "done" | "refused";
-                  code: string | null;
-                  message: string | null;
-                })[];
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @enum {string} */
+                result: 'done' | 'refused';
+                code: string | null;
+                message: string | null;
+              }[];
               done: number;
               refused: number;
             };
@@ -4792,55 +4801,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/recycle-bin": {
+  '/v1/recycle-bin': {
     /**
      * The recycle bin, most recently deleted first (org owners and admins)
      * @description Scope: `conversations:read`.
@@ -4858,57 +4867,57 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                reference_id: string;
+                /** @enum {string} */
+                state: 'waiting' | 'connected' | 'ended' | 'missed';
+                question: string;
+                department: {
                   /**
                    * Format: parley-id
                    * @description A Parley id: a 64-bit number as a decimal string
                    */
                   id: string;
-                  reference_id: string;
-                  /** @enum {string} */
-                  state: "waiting" | "connected" | "ended" | "missed";
-                  question: string;
-                  department: {
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                  } | null;
-                  visitor: {
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                  } | null;
+                  name: string;
+                } | null;
+                visitor: {
                   /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
                    */
-                  created_at: string;
+                  id: string;
+                  name: string;
+                } | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                deleted_at: string;
+                deleted_by: {
                   /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
                    */
-                  deleted_at: string;
-                  deleted_by: {
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    name: string;
-                  } | null;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  purge_at: string;
-                })[];
+                  id: string;
+                  name: string;
+                } | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                purge_at: string;
+              }[];
               next_cursor: string | null;
             };
           };
@@ -4916,37 +4925,37 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/recycle-bin/restore": {
+  '/v1/recycle-bin/restore': {
     /**
      * Restore conversations from the recycle bin (org owners and admins)
      * @description Scope: `conversations:write`.
@@ -4954,7 +4963,7 @@ export interface paths {
     post: {
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
             ids: (string | number)[];
           };
@@ -4964,19 +4973,19 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @description One entry per distinct id, in the order given */
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @enum {string} */
-                  result: "done" | "refused";
-                  code: string | null;
-                  message: string | null;
-                })[];
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @enum {string} */
+                result: 'done' | 'refused';
+                code: string | null;
+                message: string | null;
+              }[];
               done: number;
               refused: number;
             };
@@ -4985,55 +4994,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/recycle-bin/purge": {
+  '/v1/recycle-bin/purge': {
     /**
      * Purge conversations from the recycle bin for good, now (org owners and admins)
      * @description Removes their messages, members, pin and events; only the audit records remain.
@@ -5043,7 +5052,7 @@ export interface paths {
     post: {
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description Conversation ids (at most 100); large JSON numbers keep every digit */
             ids: (string | number)[];
           };
@@ -5053,19 +5062,19 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @description One entry per distinct id, in the order given */
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @enum {string} */
-                  result: "done" | "refused";
-                  code: string | null;
-                  message: string | null;
-                })[];
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @enum {string} */
+                result: 'done' | 'refused';
+                code: string | null;
+                message: string | null;
+              }[];
               done: number;
               refused: number;
             };
@@ -5074,55 +5083,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/audit-events": {
+  '/v1/audit-events': {
     /**
      * The audit log, newest first (org owners and admins)
      * @description Scope: `admin`.
@@ -5130,7 +5139,14 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          action?: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged" | "deletion_job.created";
+          action?:
+            | 'support.picked_up'
+            | 'support.transferred'
+            | 'support.ended'
+            | 'conversation.deleted'
+            | 'conversation.restored'
+            | 'conversation.purged'
+            | 'deletion_job.created';
           target_id?: string;
           /** @description Page size, at most 100 */
           limit?: number;
@@ -5142,27 +5158,34 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  actor_id: string | null;
-                  /** @enum {string} */
-                  action: "support.picked_up" | "support.transferred" | "support.ended" | "conversation.deleted" | "conversation.restored" | "conversation.purged" | "deletion_job.created";
-                  target_type: string;
-                  target_id: string;
-                  details: {
-                    [key: string]: unknown;
-                  };
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                })[];
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                actor_id: string | null;
+                /** @enum {string} */
+                action:
+                  | 'support.picked_up'
+                  | 'support.transferred'
+                  | 'support.ended'
+                  | 'conversation.deleted'
+                  | 'conversation.restored'
+                  | 'conversation.purged'
+                  | 'deletion_job.created';
+                target_type: string;
+                target_id: string;
+                details: {
+                  [key: string]: unknown;
+                };
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+              }[];
               next_cursor: string | null;
             };
           };
@@ -5170,37 +5193,37 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/apps": {
+  '/v1/apps': {
     /**
      * List the org's apps
      * @description Scope: `admin`.
@@ -5210,54 +5233,54 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /** @description The public AppId of the signed server dialect (/compat/zim) */
-                  app_id: number;
-                  name: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  revoked_at: string | null;
-                })[];
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @description The public AppId of the signed server dialect (/compat/zim) */
+                app_id: number;
+                name: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                revoked_at: string | null;
+              }[];
             };
           };
         };
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -5269,7 +5292,7 @@ export interface paths {
     post: {
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             name: string;
           };
         };
@@ -5278,7 +5301,7 @@ export interface paths {
         /** @description Default Response */
         201: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -5301,55 +5324,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/apps/{id}": {
+  '/v1/apps/{id}': {
     /**
      * Revoke an app: its signatures stop being accepted
      * @description Scope: `admin`.
@@ -5365,7 +5388,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -5386,114 +5409,114 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/rate-limits": {
+  '/v1/rate-limits': {
     /** The caller's rate-limit state in every group limited per user, with the org's policies */
     get: {
       responses: {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  /** @enum {string} */
-                  group: "native" | "cliq" | "zim" | "salesiq" | "kore";
-                  policy: {
-                    /** @description Requests allowed per window */
-                    points: number;
-                    /** @description Window length in seconds */
-                    duration_s: number;
-                    /** @description Lock-out after exceeding, in seconds (0: none) */
-                    block_s: number;
-                  };
-                  remaining: number;
-                  reset_at: string | null;
-                  limited: boolean;
-                })[];
+            'application/json': {
+              items: {
+                /** @enum {string} */
+                group: 'native' | 'cliq' | 'zim' | 'salesiq' | 'kore';
+                policy: {
+                  /** @description Requests allowed per window */
+                  points: number;
+                  /** @description Window length in seconds */
+                  duration_s: number;
+                  /** @description Lock-out after exceeding, in seconds (0: none) */
+                  block_s: number;
+                };
+                remaining: number;
+                reset_at: string | null;
+                limited: boolean;
+              }[];
             };
           };
         };
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/rate-limits/{group}": {
+  '/v1/rate-limits/{group}': {
     /**
      * Set the org's policy for a route group (org admins)
      * @description Scope: `admin`.
@@ -5501,12 +5524,12 @@ export interface paths {
     put: {
       parameters: {
         path: {
-          group: "native" | "cliq" | "zim" | "salesiq" | "kore";
+          group: 'native' | 'cliq' | 'zim' | 'salesiq' | 'kore';
         };
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             points: number;
             duration_s: number;
             block_s: number;
@@ -5517,7 +5540,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @description Requests allowed per window */
               points: number;
               /** @description Window length in seconds */
@@ -5530,49 +5553,49 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -5584,14 +5607,14 @@ export interface paths {
     delete: {
       parameters: {
         path: {
-          group: "native" | "cliq" | "zim" | "salesiq" | "kore";
+          group: 'native' | 'cliq' | 'zim' | 'salesiq' | 'kore';
         };
       };
       responses: {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @description Requests allowed per window */
               points: number;
               /** @description Window length in seconds */
@@ -5604,55 +5627,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/deletion-jobs": {
+  '/v1/deletion-jobs': {
     /**
      * The org's deletion jobs, newest first
      * @description Scope: `admin`.
@@ -5660,7 +5683,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          status?: "queued" | "running" | "completed" | "failed" | "cancelled";
+          status?: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
           /** @description Page size, at most 100 */
           limit?: number;
           /** @description Opaque cursor from next_cursor */
@@ -5671,58 +5694,58 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  /** @description cdj-<uuid> */
-                  id: string;
+            'application/json': {
+              items: {
+                /** @description cdj-<uuid> */
+                id: string;
+                /** @enum {string} */
+                status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+                /** @description Counts what it would delete; deletes nothing */
+                dry_run: boolean;
+                selector: {
                   /** @enum {string} */
-                  status: "queued" | "running" | "completed" | "failed" | "cancelled";
-                  /** @description Counts what it would delete; deletes nothing */
-                  dry_run: boolean;
-                  selector: {
-                    /** @enum {string} */
-                    kind: "conversations" | "customer";
-                    conversation_ids?: string[];
-                    customer_id?: string;
-                    /** @description Resolved start of the range (YYYY-MM-DD) */
-                    start_date?: string;
-                    /** @description Resolved end of the range (YYYY-MM-DD) */
-                    end_date?: string;
-                  };
-                  requested_by: {
-                    actor_id: string | null;
-                    app_id: number | null;
-                  };
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  submitted_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  not_before: string;
-                  started_at: string | null;
-                  finished_at: string | null;
-                  progress: {
-                    conversations_total: number | null;
-                    conversations_done: number;
-                    percent: number | null;
-                  };
-                  counts: {
-                    /** @description For a dry run: would be deleted */
-                    conversations_deleted: number;
-                    /** @description For a dry run: would be deleted */
-                    messages_deleted: number;
-                    /** @description Open support chats left alone */
-                    conversations_skipped: number;
-                  };
-                  error: {
-                    code: string;
-                    message: string;
-                  } | null;
-                })[];
+                  kind: 'conversations' | 'customer';
+                  conversation_ids?: string[];
+                  customer_id?: string;
+                  /** @description Resolved start of the range (YYYY-MM-DD) */
+                  start_date?: string;
+                  /** @description Resolved end of the range (YYYY-MM-DD) */
+                  end_date?: string;
+                };
+                requested_by: {
+                  actor_id: string | null;
+                  app_id: number | null;
+                };
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                submitted_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                not_before: string;
+                started_at: string | null;
+                finished_at: string | null;
+                progress: {
+                  conversations_total: number | null;
+                  conversations_done: number;
+                  percent: number | null;
+                };
+                counts: {
+                  /** @description For a dry run: would be deleted */
+                  conversations_deleted: number;
+                  /** @description For a dry run: would be deleted */
+                  messages_deleted: number;
+                  /** @description Open support chats left alone */
+                  conversations_skipped: number;
+                };
+                error: {
+                  code: string;
+                  message: string;
+                } | null;
+              }[];
               next_cursor: string | null;
             };
           };
@@ -5730,31 +5753,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -5769,12 +5792,12 @@ export interface paths {
       parameters: {
         header?: {
           /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
+          'idempotency-key'?: string;
         };
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             conversation_ids?: (string | number)[];
             /** @description The customer's external id */
             customer_id?: string;
@@ -5790,16 +5813,16 @@ export interface paths {
         /** @description Default Response */
         202: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @description cdj-<uuid> */
               id: string;
               /** @enum {string} */
-              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
               /** @description Counts what it would delete; deletes nothing */
               dry_run: boolean;
               selector: {
                 /** @enum {string} */
-                kind: "conversations" | "customer";
+                kind: 'conversations' | 'customer';
                 conversation_ids?: string[];
                 customer_id?: string;
                 /** @description Resolved start of the range (YYYY-MM-DD) */
@@ -5846,55 +5869,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/deletion-jobs/window": {
+  '/v1/deletion-jobs/window': {
     /**
      * The off-peak window deletion jobs run in
      * @description Scope: `admin`.
@@ -5904,13 +5927,13 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               any_time: boolean;
               start: string | null;
               end: string | null;
               time_zone: string | null;
               /** @enum {string} */
-              source: "org" | "default";
+              source: 'org' | 'default';
               open_now: boolean;
               /**
                * Format: date-time
@@ -5923,31 +5946,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -5961,7 +5984,7 @@ export interface paths {
     put: {
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             any_time?: boolean;
             start?: string;
             end?: string;
@@ -5973,13 +5996,13 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               any_time: boolean;
               start: string | null;
               end: string | null;
               time_zone: string | null;
               /** @enum {string} */
-              source: "org" | "default";
+              source: 'org' | 'default';
               open_now: boolean;
               /**
                * Format: date-time
@@ -5992,55 +6015,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/deletion-jobs/{id}": {
+  '/v1/deletion-jobs/{id}': {
     /**
      * A deletion job: status, progress and counts
      * @description Scope: `admin`.
@@ -6055,16 +6078,16 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @description cdj-<uuid> */
               id: string;
               /** @enum {string} */
-              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
               /** @description Counts what it would delete; deletes nothing */
               dry_run: boolean;
               selector: {
                 /** @enum {string} */
-                kind: "conversations" | "customer";
+                kind: 'conversations' | 'customer';
                 conversation_ids?: string[];
                 customer_id?: string;
                 /** @description Resolved start of the range (YYYY-MM-DD) */
@@ -6111,37 +6134,37 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/deletion-jobs/{id}/cancel": {
+  '/v1/deletion-jobs/{id}/cancel': {
     /**
      * Cancel a queued deletion job
      * @description Only queued jobs can be cancelled (409 job_not_queued once it has started).
@@ -6156,23 +6179,23 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": Record<string, never>;
+          'application/json': Record<string, never>;
         };
       };
       responses: {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @description cdj-<uuid> */
               id: string;
               /** @enum {string} */
-              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
               /** @description Counts what it would delete; deletes nothing */
               dry_run: boolean;
               selector: {
                 /** @enum {string} */
-                kind: "conversations" | "customer";
+                kind: 'conversations' | 'customer';
                 conversation_ids?: string[];
                 customer_id?: string;
                 /** @description Resolved start of the range (YYYY-MM-DD) */
@@ -6219,55 +6242,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/webhooks/event-types": {
+  '/v1/webhooks/event-types': {
     /**
      * The events a webhook can subscribe to
      * @description Scope: `admin`.
@@ -6277,7 +6300,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               items: string[];
             };
           };
@@ -6285,37 +6308,37 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/webhooks": {
+  '/v1/webhooks': {
     /**
      * The org's webhooks
      * @description Scope: `admin`.
@@ -6325,59 +6348,59 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  url: string;
-                  description: string | null;
-                  events: string[];
-                  active: boolean;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  updated_at: string;
-                })[];
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                url: string;
+                description: string | null;
+                events: string[];
+                active: boolean;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                updated_at: string;
+              }[];
             };
           };
         };
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -6392,12 +6415,12 @@ export interface paths {
       parameters: {
         header?: {
           /** @description Retries with the same key return the first answer */
-          "idempotency-key"?: string;
+          'idempotency-key'?: string;
         };
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             url: string;
             events: string[];
             description?: string;
@@ -6409,7 +6432,7 @@ export interface paths {
         /** @description Default Response */
         201: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -6437,55 +6460,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/webhooks/{id}": {
+  '/v1/webhooks/{id}': {
     /**
      * A webhook
      * @description Scope: `admin`.
@@ -6501,7 +6524,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -6527,31 +6550,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -6575,49 +6598,49 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -6635,7 +6658,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             url?: string;
             events?: string[];
             description?: string | null;
@@ -6648,7 +6671,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -6676,55 +6699,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/webhooks/{id}/events": {
+  '/v1/webhooks/{id}/events': {
     /**
      * Subscribe a webhook to more events
      * @description Scope: `admin`.
@@ -6738,7 +6761,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             events: string[];
           };
         };
@@ -6747,7 +6770,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -6773,49 +6796,49 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -6838,7 +6861,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -6864,55 +6887,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/webhooks/{id}/deliveries": {
+  '/v1/webhooks/{id}/deliveries': {
     /**
      * A webhook's deliveries, newest first (?status=failed for the failed ones)
      * @description Scope: `admin`.
@@ -6920,7 +6943,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          status?: "pending" | "succeeded" | "failed";
+          status?: 'pending' | 'succeeded' | 'failed';
           /** @description Page size, at most 100 */
           limit?: number;
           /** @description Opaque cursor from next_cursor */
@@ -6935,36 +6958,36 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  id: string;
-                  /**
-                   * Format: parley-id
-                   * @description A Parley id: a 64-bit number as a decimal string
-                   */
-                  webhook_id: string;
-                  event: string;
-                  event_seq: number;
-                  /** @enum {string} */
-                  status: "pending" | "succeeded" | "failed";
-                  attempts: number;
-                  next_attempt_at: string | null;
-                  last_status_code: number | null;
-                  last_error: string | null;
-                  last_attempt_at: string | null;
-                  /**
-                   * Format: date-time
-                   * @description ISO 8601 time in UTC
-                   */
-                  created_at: string;
-                  delivered_at: string | null;
-                  /** @description The JSON body sent */
-                  payload: unknown;
-                })[];
+            'application/json': {
+              items: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                webhook_id: string;
+                event: string;
+                event_seq: number;
+                /** @enum {string} */
+                status: 'pending' | 'succeeded' | 'failed';
+                attempts: number;
+                next_attempt_at: string | null;
+                last_status_code: number | null;
+                last_error: string | null;
+                last_attempt_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                delivered_at: string | null;
+                /** @description The JSON body sent */
+                payload: unknown;
+              }[];
               next_cursor: string | null;
             };
           };
@@ -6972,31 +6995,31 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
@@ -7019,7 +7042,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               deleted: number;
             };
           };
@@ -7027,55 +7050,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/webhooks/{id}/deliveries/export": {
+  '/v1/webhooks/{id}/deliveries/export': {
     /**
      * Export a webhook's deliveries as CSV (failed ones unless ?status= says otherwise)
      * @description Scope: `admin`.
@@ -7083,7 +7106,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          status?: "pending" | "succeeded" | "failed";
+          status?: 'pending' | 'succeeded' | 'failed';
         };
         path: {
           /** @description A Parley id: a 64-bit number as a decimal string */
@@ -7094,43 +7117,43 @@ export interface paths {
         /** @description text/csv: one row per delivery, newest first, at most 10,000 */
         200: {
           content: {
-            "text/csv": string;
+            'text/csv': string;
           };
         };
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "text/csv": components["schemas"]["Error"];
+            'text/csv': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "text/csv": components["schemas"]["Error"];
+            'text/csv': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "text/csv": components["schemas"]["Error"];
+            'text/csv': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "text/csv": components["schemas"]["Error"];
+            'text/csv': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "text/csv": components["schemas"]["Error"];
+            'text/csv': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/webhooks/{id}/deliveries/{deliveryId}/retry": {
+  '/v1/webhooks/{id}/deliveries/{deliveryId}/retry': {
     /**
      * Retry a failed delivery now
      * @description Scope: `admin`.
@@ -7146,14 +7169,14 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": Record<string, never>;
+          'application/json': Record<string, never>;
         };
       };
       responses: {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -7167,7 +7190,7 @@ export interface paths {
               event: string;
               event_seq: number;
               /** @enum {string} */
-              status: "pending" | "succeeded" | "failed";
+              status: 'pending' | 'succeeded' | 'failed';
               attempts: number;
               next_attempt_at: string | null;
               last_status_code: number | null;
@@ -7187,55 +7210,55 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Conflicts with the current state */
         409: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is larger than the server accepts */
         413: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The body is not application/json */
         415: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/webhooks/{id}/summary": {
+  '/v1/webhooks/{id}/summary': {
     /**
      * Successes and failures of a webhook, in all and per event
      * @description Scope: `admin`.
@@ -7255,7 +7278,7 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /**
                * Format: parley-id
                * @description A Parley id: a 64-bit number as a decimal string
@@ -7270,48 +7293,48 @@ export interface paths {
               last_succeeded_at: string | null;
               last_failed_at: string | null;
               events: {
-                  event: string;
-                  succeeded: number;
-                  failed: number;
-                  pending: number;
-                }[];
+                event: string;
+                succeeded: number;
+                failed: number;
+                pending: number;
+              }[];
             };
           };
         };
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/v1/search/messages": {
+  '/v1/search/messages': {
     /**
      * Search messages you can read
      * @description Newest first. Every word of q must match a word of the message, or the start of one (prefix match, case and accents ignored). Quotes and operators are plain separators: q is never query syntax. Searches the conversations you are a current member of and the support chats of the departments you serve.
@@ -7343,53 +7366,53 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
-              items: ({
-                  message: {
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    conversation_id: string;
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    sender_id: string;
-                    type: string;
-                    text: string | null;
-                    metadata: {
-                      [key: string]: unknown;
-                    } | null;
-                    reply_to_id: string | null;
-                    client_id: string | null;
-                    /**
-                     * Format: date-time
-                     * @description ISO 8601 time in UTC
-                     */
-                    created_at: string;
-                    edited_at: string | null;
-                    deleted: boolean;
-                    deleted_at: string | null;
-                  };
-                  conversation: {
-                    /**
-                     * Format: parley-id
-                     * @description A Parley id: a 64-bit number as a decimal string
-                     */
-                    id: string;
-                    /** @enum {string} */
-                    kind: "direct" | "group" | "channel" | "support";
-                    title: string | null;
-                  };
-                  /** @description The text around the first hit, HTML-escaped, each matching word in <mark>…</mark> (the only markup); … where the text is cut */
-                  snippet: string;
-                })[];
+            'application/json': {
+              items: {
+                message: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  conversation_id: string;
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  sender_id: string;
+                  type: string;
+                  text: string | null;
+                  metadata: {
+                    [key: string]: unknown;
+                  } | null;
+                  reply_to_id: string | null;
+                  client_id: string | null;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  created_at: string;
+                  edited_at: string | null;
+                  deleted: boolean;
+                  deleted_at: string | null;
+                };
+                conversation: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  /** @enum {string} */
+                  kind: 'direct' | 'group' | 'channel' | 'support';
+                  title: string | null;
+                };
+                /** @description The text around the first hit, HTML-escaped, each matching word in <mark>…</mark> (the only markup); … where the text is cut */
+                snippet: string;
+              }[];
               next_cursor: string | null;
             };
           };
@@ -7397,37 +7420,37 @@ export interface paths {
         /** @description Invalid request: details name each field and its problem */
         400: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Missing, invalid, expired or revoked token */
         401: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The token lacks the scope, or a policy refuses the action */
         403: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Not found, or not visible to the caller */
         404: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description The client does not accept application/json */
         406: {
           content: {
-            "application/json": components["schemas"]["Error"];
+            'application/json': components['schemas']['Error'];
           };
         };
       };
     };
   };
-  "/compat/cliq/api/v2/chats": {
+  '/compat/cliq/api/v2/chats': {
     /**
      * Retrieve all direct chats
      * @description Scope: `conversations:read`.
@@ -7449,7 +7472,7 @@ export interface paths {
       };
     };
   };
-  "/compat/cliq/api/v2/chats/{CHAT_ID}/members": {
+  '/compat/cliq/api/v2/chats/{CHAT_ID}/members': {
     /**
      * Retrieve the members of a chat
      * @description Scope: `conversations:read`.
@@ -7472,7 +7495,7 @@ export interface paths {
       };
     };
   };
-  "/compat/cliq/api/v2/chats/{CHAT_ID}/mute": {
+  '/compat/cliq/api/v2/chats/{CHAT_ID}/mute': {
     /**
      * Mute a chat
      * @description Scope: `conversations:write`.
@@ -7492,7 +7515,7 @@ export interface paths {
       };
     };
   };
-  "/compat/cliq/api/v2/chats/{CHAT_ID}/unmute": {
+  '/compat/cliq/api/v2/chats/{CHAT_ID}/unmute': {
     /**
      * Unmute a chat
      * @description Scope: `conversations:write`.
@@ -7512,7 +7535,7 @@ export interface paths {
       };
     };
   };
-  "/compat/cliq/api/v2/chats/{CHAT_ID}/stickymessage": {
+  '/compat/cliq/api/v2/chats/{CHAT_ID}/stickymessage': {
     /**
      * Retrieve a pinned message
      * @description Scope: `conversations:read`.
@@ -7544,7 +7567,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             id: string;
             expiry_time?: number;
             notify?: boolean;
@@ -7577,7 +7600,7 @@ export interface paths {
       };
     };
   };
-  "/compat/cliq/api/v2/chats/{CHAT_ID}/leave": {
+  '/compat/cliq/api/v2/chats/{CHAT_ID}/leave': {
     /**
      * Leave a group chat
      * @description Scope: `conversations:write`.
@@ -7597,7 +7620,7 @@ export interface paths {
       };
     };
   };
-  "/compat/zim": {
+  '/compat/zim': {
     get: {
       responses: {
         /** @description Default Response */
@@ -7615,7 +7638,7 @@ export interface paths {
       };
     };
   };
-  "/compat/salesiq/api/v2/{screen_name}/conversations/{conversation_id}/pickup": {
+  '/compat/salesiq/api/v2/{screen_name}/conversations/{conversation_id}/pickup': {
     /**
      * Pick up Chat: pick up an incoming (waiting) chat
      * @description Exactly one of concurrent pickups wins; the others get 409 (code 1409, reason chat_not_waiting) naming the owner.
@@ -7635,10 +7658,10 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               url: string;
               /** @enum {string} */
-              object: "conversations";
+              object: 'conversations';
               data: {
                 reference_id: string;
                 owner?: {
@@ -7658,12 +7681,12 @@ export interface paths {
                 };
                 type: string;
                 participants: {
-                    image_key: string;
-                    email: string;
-                    name: string;
-                    is_bot: boolean;
-                    id: string;
-                  }[];
+                  image_key: string;
+                  email: string;
+                  name: string;
+                  is_bot: boolean;
+                  id: string;
+                }[];
                 unread_chats: boolean;
                 chat_status: {
                   status_code: number;
@@ -7707,12 +7730,12 @@ export interface paths {
           };
         };
         /** @description The vendor's error body */
-        "4XX": {
+        '4XX': {
           content: {
-            "application/json": {
+            'application/json': {
               url: string;
               /** @enum {string} */
-              object: "error";
+              object: 'error';
               error: {
                 code: number;
                 message: string;
@@ -7725,7 +7748,7 @@ export interface paths {
       };
     };
   };
-  "/compat/salesiq/api/v2/{screen_name}/conversations": {
+  '/compat/salesiq/api/v2/{screen_name}/conversations': {
     /**
      * Delete Chat: move closed chats to the recycle bin
      * @description Closed (ended or missed) chats go to the recycle bin for the org retention (90 days by default), then are purged. Every other id is listed in failed with a reason.
@@ -7736,7 +7759,7 @@ export interface paths {
       parameters: {
         header?: {
           /** @description The channel the chats came from (website, ios, android, emailsignature); only chats from it are deleted */
-          "x-siq-channel"?: string;
+          'x-siq-channel'?: string;
         };
         path: {
           /** @description The portal's screen name: the org's slug */
@@ -7745,7 +7768,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description Chat ids, as JSON numbers (large ones keep every digit) or strings */
             ids: (string | number)[];
           };
@@ -7755,31 +7778,31 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               url: string;
               /** @enum {string} */
-              object: "conversations";
+              object: 'conversations';
               data: {
                 /** @description Ids moved to the recycle bin */
                 deleted: string[];
                 /** @description Ids refused, each with a vendor code and Parley reason */
                 failed: {
-                    id: string;
-                    code: number;
-                    reason: string;
-                    message: string;
-                  }[];
+                  id: string;
+                  code: number;
+                  reason: string;
+                  message: string;
+                }[];
               };
             };
           };
         };
         /** @description The vendor's error body */
-        "4XX": {
+        '4XX': {
           content: {
-            "application/json": {
+            'application/json': {
               url: string;
               /** @enum {string} */
-              object: "error";
+              object: 'error';
               error: {
                 code: number;
                 message: string;
@@ -7792,7 +7815,7 @@ export interface paths {
       };
     };
   };
-  "/compat/kore/api/public/bot/{botId}/conversations/delete": {
+  '/compat/kore/api/public/bot/{botId}/conversations/delete': {
     /**
      * Initiate a conversation deletion job (by conversationIds, or cId with startDate/endDate)
      * @description Only queues the job; it runs in the off-peak window and the bot owner is mailed on completion.
@@ -7810,7 +7833,7 @@ export interface paths {
       };
       requestBody: {
         content: {
-          "application/json": {
+          'application/json': {
             /** @description The conversations to delete */
             conversationIds?: (string | number)[];
             /** @description A customer whose conversations to delete (their external id) */
@@ -7828,9 +7851,9 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               /** @enum {string} */
-              status: "queued";
+              status: 'queued';
               jobId: string;
               message: string;
               /** Format: date-time */
@@ -7839,20 +7862,20 @@ export interface paths {
           };
         };
         /** @description Default Response */
-        "4XX": {
+        '4XX': {
           content: {
-            "application/json": {
+            'application/json': {
               errors: {
-                  msg: string;
-                  code: number;
-                }[];
+                msg: string;
+                code: number;
+              }[];
             };
           };
         };
       };
     };
   };
-  "/compat/kore/api/public/bot/{botId}/conversations/delete/status/{jobId}": {
+  '/compat/kore/api/public/bot/{botId}/conversations/delete/status/{jobId}': {
     /** The status of a conversation deletion job */
     get: {
       parameters: {
@@ -7871,10 +7894,10 @@ export interface paths {
         /** @description Default Response */
         200: {
           content: {
-            "application/json": {
+            'application/json': {
               jobId: string;
               /** @enum {string} */
-              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
               message: string;
               dryRun: boolean;
               /** Format: date-time */
@@ -7906,13 +7929,13 @@ export interface paths {
           };
         };
         /** @description Default Response */
-        "4XX": {
+        '4XX': {
           content: {
-            "application/json": {
+            'application/json': {
               errors: {
-                  msg: string;
-                  code: number;
-                }[];
+                msg: string;
+                code: number;
+              }[];
             };
           };
         };

@@ -5,6 +5,7 @@ import { ForbiddenError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Scope } from '../domain/scopes.ts';
 import { authenticateToken } from '../services/tokens.ts';
+import { bindRequestLog } from './request-id.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,6 +44,7 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
     if (config.public) return;
     const principal = await authenticateToken(ctx, extractBearer(request.headers.authorization));
     request.principal = principal;
+    bindRequestLog(request);
     if (config.scope && !principal.scopes.has(config.scope)) {
       throw new ForbiddenError('insufficient_scope', `This token lacks the ${config.scope} scope`, {
         required: config.scope,

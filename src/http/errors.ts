@@ -158,7 +158,10 @@ function isDatabaseUnavailable(err: unknown): boolean {
   );
 }
 
-/** Renders an error in the native shape `{"error": {"code", "message", "details"}}`. */
+/**
+ * Renders an error in the native shape `{"error": {"code", "message", "details", "request_id"}}`
+ * (`request_id` is the request's X-Request-Id).
+ */
 export function renderNativeError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
   const appError = toAppError(err);
   if (appError.kind === 'internal') request.log.error({ err }, 'unhandled error');
@@ -171,8 +174,16 @@ export function renderNativeError(err: unknown, request: FastifyRequest, reply: 
     reply.header('retry-after', String(Math.max(1, Math.ceil(ms / 1000))));
     setRateLimitErrorHeaders(err, reply);
   }
+  reply.header('x-request-id', request.id);
   return reply
     .code(status)
     .type('application/json; charset=utf-8')
-    .send({ error: { code: appError.code, message: appError.message, details: appError.details ?? null } });
+    .send({
+      error: {
+        code: appError.code,
+        message: appError.message,
+        details: appError.details ?? null,
+        request_id: request.id,
+      },
+    });
 }

@@ -60,6 +60,9 @@ export const ErrorBody = Type.Object(
       code: Type.String({ description: 'Stable snake_case code' }),
       message: Type.String(),
       details: Type.Unknown({ description: 'For validation errors: [{ path, problem }]' }),
+      request_id: Type.String({
+        description: "The request's X-Request-Id (quote it when reporting a problem)",
+      }),
     }),
   },
   { $id: 'Error', description: 'An error' },
@@ -181,6 +184,9 @@ const ERROR_TEXT = {
   409: 'Conflicts with the current state',
   413: 'The body is larger than the server accepts',
   415: 'The body is not application/json',
+  429: 'Over the rate limit (see Retry-After and the RateLimit-* headers)',
+  500: 'An unexpected failure (logged with the request id)',
+  503: 'The database is unavailable or this write collided with another; nothing was written, retry after Retry-After',
 } as const;
 
 /** Error responses of a route that reads: for OpenAPI and the typed client. */
@@ -190,6 +196,9 @@ export const readErrors = {
   403: errorRef(ERROR_TEXT[403]),
   404: errorRef(ERROR_TEXT[404]),
   406: errorRef(ERROR_TEXT[406]),
+  429: errorRef(ERROR_TEXT[429]),
+  500: errorRef(ERROR_TEXT[500]),
+  503: errorRef(ERROR_TEXT[503]),
 } as const;
 
 /** Error responses of a route that takes a body or changes state. */

@@ -169,6 +169,7 @@ export class Gateway {
   #heldTimer: NodeJS.Timeout | null = null;
   #drainingOutbox = false;
   #closing = false;
+  #delivered = 0;
 
   constructor(ctx: AppContext, log: FastifyBaseLogger, opts: GatewayOptions) {
     this.#ctx = ctx;
@@ -180,6 +181,11 @@ export class Gateway {
     this.#pingTimer.unref();
     this.#tailTimer = setInterval(() => this.#orgs.size > 0 && void this.#pump(), opts.tailCheckMs);
     this.#tailTimer.unref();
+  }
+
+  /** Events sent to sockets by this node since it started (one per socket), for /metrics. */
+  get deliveredCount(): number {
+    return this.#delivered;
   }
 
   get socketCount(): number {
@@ -545,6 +551,7 @@ export class Gateway {
       if (e.seq <= client.sentUpTo) return;
       client.sentUpTo = e.seq;
     }
+    this.#delivered++;
     this.#send(client, frame);
   }
 

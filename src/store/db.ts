@@ -27,6 +27,8 @@ export interface Store {
   sqlite?: SqliteConnection | undefined;
   /** The embedded database's WAL file (a file database only); group commit flushes it itself. */
   walPath?: string | undefined;
+  /** The PostgreSQL pool's connections now: open, idle, and requests waiting for one (PostgreSQL only). */
+  poolStats?: (() => { total: number; idle: number; waiting: number }) | undefined;
   close(): Promise<void>;
 }
 
@@ -137,6 +139,7 @@ export function createStore(opts: StoreOptions): Store {
     return {
       db,
       caps: { dialect: 'postgres', skipLocked: true, advisoryLocks: true, eventPositions: 'snapshot' },
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: () => db.destroy(),
     };
   }

@@ -26,6 +26,11 @@ export interface GroupCommitOptions {
    * statements directly (prepared.ts, runDirectOn): the batch holds the connection anyway.
    */
   sqlite?: SqliteConnection | undefined;
+  /**
+   * Called after each batch is committed (and flushed) with its size and how long the commit
+   * and flush took, in milliseconds: the process's metrics listen here (the store imports none).
+   */
+  onBatch?: ((size: number, flushMs: number) => void) | undefined;
 }
 
 const raw = (text: string) => CompiledQuery.raw(text, []);
@@ -65,6 +70,7 @@ export class GroupCommitter {
   readonly #maxBatch: number;
   readonly #walPath: string | undefined;
   readonly #sqlite: SqliteConnection | undefined;
+  readonly #onBatch: ((size: number, flushMs: number) => void) | undefined;
   #wal: Promise<FileHandle | null> | null = null;
   #queue: Item[] = [];
   #scheduled = false;
@@ -75,6 +81,7 @@ export class GroupCommitter {
     this.#maxBatch = opts.maxBatch ?? 256;
     this.#walPath = opts.walPath;
     this.#sqlite = opts.sqlite;
+    this.#onBatch = opts.onBatch;
   }
 
   run<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
@@ -101,7 +108,9 @@ export class GroupCommitter {
     this.#scheduled = false;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch);
+      const started = performance.now();
       await this.#commit(batch);
+      this.#onBatch?.(batch.length, performance.now() - started);
     }
   }
 

@@ -35,6 +35,9 @@ const PUBLIC_ROUTES = new Set([
   'GET /healthz',
   'GET /readyz',
   'GET /openapi.json',
+  'GET /asyncapi.json',
+  // Not public: it checks its own credential, METRICS_TOKEN (tested below and in observability.test.ts).
+  'GET /metrics',
   'GET /docs',
   'GET /docs/json',
   'GET /docs/yaml',
@@ -626,12 +629,22 @@ describe('the route table beyond /v1', () => {
     for (const r of t.routes.filter((r) => r.url.startsWith('/v1/')))
       assert.ok(r.scope || r.anyScope, `${r.method} ${r.url} declares a scope`);
     // The public routes answer without credentials and show nothing of any org.
-    for (const url of ['/healthz', '/readyz', '/openapi.json', '/docs/json', '/docs/yaml']) {
+    for (const url of [
+      '/healthz',
+      '/readyz',
+      '/openapi.json',
+      '/asyncapi.json',
+      '/docs/json',
+      '/docs/yaml',
+    ]) {
       const res = await call(t.app, null, 'GET', url);
       assert.equal(res.status, 200, url);
       const leaked = w.secrets.filter((s) => res.raw.includes(s));
       assert.deepEqual(leaked, [], `${url} leaks ${leaked.join(', ')}`);
     }
+    // /metrics is off without METRICS_TOKEN (this app has none): a 404 to anyone, an org's owner too.
+    for (const token of [null, w.o.owner.token])
+      assert.equal((await call(t.app, token, 'GET', '/metrics')).status, 404);
     // A path that is nowhere in the table is a 404 in the shape of the surface it falls under.
     assert.equal((await call(t.app, null, 'GET', '/v1/nowhere')).body.error.code, 'route_not_found');
     assert.deepEqual((await call(t.app, w.o.owner.token, 'GET', '/compat/cliq/api/v2/nowhere')).body, {

@@ -310,6 +310,7 @@ describe('HTTP limits and quotas', () => {
         code: 'body_too_large',
         message: 'The request body is larger than the server accepts',
         details: null,
+        request_id: native.headers.get('x-request-id'),
       },
     });
     const chunks = [new TextEncoder().encode(big(10_000))];

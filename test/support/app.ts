@@ -7,6 +7,7 @@ import type { RouteInfo } from '../../src/http/content.ts';
 import type { EventBus } from '../../src/realtime/bus.ts';
 import type { Gateway, GatewayOptions } from '../../src/realtime/gateway.ts';
 import { createTestStore } from './db.ts';
+import { checkResponse } from './openapi-check.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -79,5 +80,8 @@ export async function call(
   } catch {
     parsed = undefined;
   }
-  return { status: res.statusCode, headers: res.headers, body: parsed, raw: res.body };
+  const answer = { status: res.statusCode, headers: res.headers, body: parsed, raw: res.body };
+  // Every native answer must be one its route declares, with the body that status declares.
+  checkResponse(app, method ?? 'GET', url, answer);
+  return answer;
 }

@@ -30,6 +30,9 @@ export async function cliqPlugin(app: FastifyInstance, opts: DialectOptions): Pr
     ),
   );
   app.setErrorHandler(renderCliqError);
+  // The response schemas describe the vendor's bodies in OpenAPI (and are checked by the API
+  // tests); they do not shape what is sent: the presenters do, as before.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setNotFoundHandler(
     dialectNotFoundHandler(opts.allowedMethods, renderCliqError, {
       notFound: 'No such route',

@@ -23,7 +23,7 @@ export function presentDirectChat(v: ConversationView, peers: { id: string; name
     last_modified_time: cliqTime(c.lastActivityAt),
     removed: false,
     recipients_summary: peers.map((p) => ({ user_id: p.id, name: p.name })),
-    chat_type: 'dm',
+    chat_type: 'dm' as const,
     chat_id: c.id,
     ...(lm && lm.deletedAt === null
       ? {

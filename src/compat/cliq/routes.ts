@@ -24,6 +24,54 @@ const ChatParams = Type.Object({
 const scope = vendorScope;
 const tags = ['compat: cliq'];
 
+/** The vendor's error body, with the catalogue's status (errors.ts). */
+const CliqError = Type.Object(
+  { message: Type.String({ description: "The catalogue's fixed message for the status" }) },
+  { description: "An error (Parley's own code is in the X-Parley-Error-Code header)" },
+);
+const errors = Object.fromEntries(
+  [400, 401, 403, 404, 406, 429, 500].map((status) => [status, CliqError]),
+) as Record<400 | 401 | 403 | 404 | 406 | 429 | 500, typeof CliqError>;
+/** 204: no body (`type: null` is how @fastify/swagger writes a response without content). */
+const NoContent = Type.Unsafe<undefined>({ type: 'null', description: 'Done (no body)' });
+const Time = Type.String({ description: 'ISO 8601 with an offset' });
+const DirectChat = Type.Object({
+  name: Type.String(),
+  creation_time: Time,
+  creator_id: Type.String(),
+  last_modified_time: Time,
+  removed: Type.Boolean(),
+  recipients_summary: Type.Array(Type.Object({ user_id: Type.String(), name: Type.String() })),
+  chat_type: Type.Literal('dm'),
+  chat_id: Type.String(),
+  last_message_info: Type.Optional(
+    Type.Object({
+      sender_id: Type.String(),
+      message_type: Type.String(),
+      time: Time,
+      text: Type.String(),
+      sender_name: Type.String(),
+    }),
+  ),
+  pinned: Type.Boolean(),
+  participant_count: Type.Integer(),
+});
+const Sticky = Type.Object({
+  expiry_time: Type.Integer({ description: 'Epoch ms, or -1 for never' }),
+  creator: Type.Object({ name: Type.String(), id: Type.String() }),
+  message: Type.Object({
+    msg: Type.String(),
+    sender: Type.String(),
+    lmsgtime: Type.String(),
+    msguid: Type.String(),
+    time: Type.String(),
+    dname: Type.String(),
+  }),
+  created_time: Type.Integer(),
+  last_modified_time: Type.Integer(),
+  chat_id: Type.String(),
+});
+
 export function cliqRoutes(app: Api, ctx: AppContext): void {
   const r = typed(app);
 
@@ -41,6 +89,7 @@ export function cliqRoutes(app: Api, ctx: AppContext): void {
           modified_after: Type.Optional(Type.String({ maxLength: 40 })),
           drafts: Type.Optional(Type.Boolean()),
         }),
+        response: { 200: Type.Object({ chats: Type.Array(DirectChat) }), ...errors },
       },
     },
     async (req) => {
@@ -72,6 +121,16 @@ export function cliqRoutes(app: Api, ctx: AppContext): void {
         summary: 'Retrieve the members of a chat',
         params: ChatParams,
         querystring: Type.Object({ fields: Type.Optional(Type.String({ maxLength: 100 })) }),
+        response: {
+          200: Type.Object({
+            members: Type.Array(
+              Type.Record(Type.String(), Type.String(), {
+                description: 'The fields asked for (user_id, email_id, name)',
+              }),
+            ),
+          }),
+          ...errors,
+        },
       },
     },
     async (req) => {
@@ -94,7 +153,10 @@ export function cliqRoutes(app: Api, ctx: AppContext): void {
   // Mute a chat / Unmute a chat: 204 as the page says.
   r.post(
     '/api/v2/chats/:CHAT_ID/mute',
-    { config: scope('ZohoCliq.Chats.UPDATE'), schema: { tags, summary: 'Mute a chat', params: ChatParams } },
+    {
+      config: scope('ZohoCliq.Chats.UPDATE'),
+      schema: { tags, summary: 'Mute a chat', params: ChatParams, response: { 204: NoContent, ...errors } },
+    },
     async (req, reply) => {
       await muteConversation(ctx, principalOf(req), req.params.CHAT_ID);
       return reply.code(204).send();
@@ -104,7 +166,7 @@ export function cliqRoutes(app: Api, ctx: AppContext): void {
     '/api/v2/chats/:CHAT_ID/unmute',
     {
       config: scope('ZohoCliq.Chats.UPDATE'),
-      schema: { tags, summary: 'Unmute a chat', params: ChatParams },
+      schema: { tags, summary: 'Unmute a chat', params: ChatParams, response: { 204: NoContent, ...errors } },
     },
     async (req, reply) => {
       await unmuteConversation(ctx, principalOf(req), req.params.CHAT_ID);
@@ -126,6 +188,7 @@ export function cliqRoutes(app: Api, ctx: AppContext): void {
           expiry_time: Type.Optional(Type.Integer({ minimum: -1, maximum: 253_402_300_799_999 })),
           notify: Type.Optional(Type.Boolean()),
         }),
+        response: { 200: Type.Object({ data: Sticky }), ...errors },
       },
     },
     async (req) => {
@@ -150,10 +213,15 @@ export function cliqRoutes(app: Api, ctx: AppContext): void {
     '/api/v2/chats/:CHAT_ID/stickymessage',
     {
       config: scope('ZohoCliq.Chats.READ'),
-      schema: { tags, summary: 'Retrieve a pinned message', params: ChatParams },
+      schema: {
+        tags,
+        summary: 'Retrieve a pinned message',
+        params: ChatParams,
+        response: { 200: Type.Object({ type: Type.Literal('stickymessage'), data: Sticky }), ...errors },
+      },
     },
     async (req) => ({
-      type: 'stickymessage',
+      type: 'stickymessage' as const,
       data: presentSticky(await getPinnedMessage(ctx, principalOf(req), req.params.CHAT_ID)),
     }),
   );
@@ -163,7 +231,12 @@ export function cliqRoutes(app: Api, ctx: AppContext): void {
     '/api/v2/chats/:CHAT_ID/stickymessage',
     {
       config: scope('ZohoCliq.Chats.DELETE'),
-      schema: { tags, summary: 'Unpin a message', params: ChatParams },
+      schema: {
+        tags,
+        summary: 'Unpin a message',
+        params: ChatParams,
+        response: { 204: NoContent, ...errors },
+      },
     },
     async (req, reply) => {
       await unpinMessage(ctx, principalOf(req), req.params.CHAT_ID);
@@ -176,7 +249,12 @@ export function cliqRoutes(app: Api, ctx: AppContext): void {
     '/api/v2/chats/:CHAT_ID/leave',
     {
       config: scope('ZohoCliq.Chats.UPDATE'),
-      schema: { tags, summary: 'Leave a group chat', params: ChatParams },
+      schema: {
+        tags,
+        summary: 'Leave a group chat',
+        params: ChatParams,
+        response: { 204: NoContent, ...errors },
+      },
     },
     async (req, reply) => {
       await leaveConversation(ctx, principalOf(req), req.params.CHAT_ID);

@@ -1,12 +1,20 @@
 // Seed 002_33d0136ecea6f247.txt (in-app chat server API, DeleteConv) and its neighbour
 // ClearConversationUnread: the signed public parameters, the body, and Code/Message/RequestId.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type from 'typebox';
 import { dialectNotFoundHandler } from '../../http/content.ts';
 import { verifySignedRequest } from '../../services/apps.ts';
 import { principalForExternalUser, resolveExternalConversation } from '../../services/external.ts';
 import { markRead, setHidden } from '../../services/member-state.ts';
 import type { DialectOptions } from '../cliq/plugin.ts';
 import { renderZimError, ZimCode, ZimError, zimBody } from './errors.ts';
+
+/** Every answer of the dialect, success or failure. */
+const ZimBody = Type.Object({
+  Code: Type.Integer({ description: '0 on success, else the vendor code of the failure' }),
+  Message: Type.String(),
+  RequestId: Type.String(),
+});
 
 export const ZIM_ACTIONS = ['DeleteConv', 'ClearConversationUnread'] as const;
 type Action = (typeof ZIM_ACTIONS)[number];
@@ -103,7 +111,30 @@ export async function zimPlugin(app: FastifyInstance, opts: DialectOptions): Pro
     else await markRead(ctx, p, conversationId);
     return zimBody(ZimCode.OK, 'success');
   };
-  app.route({ method: ['GET', 'POST'], url: '/', config: { signed: true }, handler });
+  // One route per method, so each is its own operation in OpenAPI (its own operationId).
+  for (const method of ['GET', 'POST'] as const) {
+    app.route({
+      method,
+      url: '/',
+      config: { signed: true },
+      schema: {
+        tags: ['compat: zim'],
+        summary: `${ZIM_ACTIONS.join(' or ')}: one signed action (?Action=...)${method === 'POST' ? ', parameters in the body' : ''}`,
+        description:
+          'A signed request (AppId, SignatureNonce, Timestamp, SignatureVersion 2.0, Signature in the query) naming ' +
+          'its Action; FromUserId and the conversation in the query (GET) or the JSON body (POST). Every answer, ' +
+          'success or failure, is `{Code, Message, RequestId}`: Code 0 is success (docs/compat.md).',
+        security: [],
+        response: Object.fromEntries(
+          [200, 400, 401, 403, 404, 406, 409, 413, 415, 429, 500, 503].map((status) => [
+            status,
+            { ...ZimBody, description: status === 200 ? 'Code 0: done' : 'A failure: Code names it' },
+          ]),
+        ),
+      },
+      handler,
+    });
+  }
 }
 
 declare module 'fastify' {

@@ -359,9 +359,12 @@ export function webhookRoutes(app: Api, ctx: AppContext): void {
           { status: Type.Optional(literals(DeliveryStatus)) },
           { additionalProperties: false },
         ),
-        produces: ['text/csv'],
         response: {
-          200: Type.String({ description: 'text/csv: one row per delivery, newest first, at most 10,000' }),
+          // Only the 200 is CSV; errors are the native JSON body (a string payload is sent as is).
+          200: {
+            description: 'One row per delivery, newest first, at most 10,000',
+            content: { 'text/csv': { schema: Type.String() } },
+          },
           ...readErrors,
         },
       },
