@@ -1,7 +1,7 @@
 /**
  * End to end: `parley seed demo` and `parley serve` as real processes on a real port, driven
  * over HTTP by the generated typed client. Every call below is type-checked against
- * src/client/schema.d.ts, so `npm run typecheck` also proves the generated types fit the API.
+ * packages/client/src/schema.d.ts, so `npm run typecheck` also proves the generated types fit the API.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
