@@ -38,6 +38,28 @@ export const EventType = [
 ] as const;
 export type EventType = (typeof EventType)[number];
 
+/** Events that never change who is in their conversation. */
+const MEMBERSHIP_NEUTRAL = new Set<EventType>([
+  'message.created',
+  'message.edited',
+  'message.deleted',
+  'pin.created',
+  'pin.deleted',
+  'member.read',
+  'member.muted',
+  'member.unmuted',
+  'conversation.hidden',
+  'conversation.updated',
+]);
+
+/**
+ * Whether an event leaves its conversation's members as they were (a node that remembers the
+ * members keeps them; any other event of the conversation makes it read them again).
+ */
+export function keepsMembers(type: EventType): boolean {
+  return MEMBERSHIP_NEUTRAL.has(type);
+}
+
 export interface DomainEvent {
   orgId: string;
   seq: number;

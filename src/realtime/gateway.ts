@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../domain/errors.ts';
-import type { DomainEvent } from '../domain/events.ts';
+import { type DomainEvent, keepsMembers } from '../domain/events.ts';
 import { isId } from '../domain/ids.ts';
 import { presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
@@ -98,20 +98,6 @@ interface OrgState {
 
 /** Conversations whose members a node remembers per org. */
 const MEMBER_CACHE_SIZE = 2_000;
-
-/** Events that never change who is in their conversation (all others make the node forget its members). */
-const KEEPS_MEMBERS = new Set<string>([
-  'message.created',
-  'message.edited',
-  'message.deleted',
-  'pin.created',
-  'pin.deleted',
-  'member.read',
-  'member.muted',
-  'member.unmuted',
-  'conversation.hidden',
-  'conversation.updated',
-]);
 
 /** The longest catch-up waits for an open lower position before it sends `ready` anyway. */
 const CATCH_UP_SETTLE_MS = 5_000;
@@ -516,7 +502,7 @@ export class Gateway {
 
   #deliverNow(org: OrgState, e: DomainEvent): void {
     if (e.type === 'token.revoked' || e.type === 'actor.deactivated') this.#closeRevoked(org, e);
-    if (e.conversationId && !KEEPS_MEMBERS.has(e.type)) org.members.delete(e.conversationId);
+    if (e.conversationId && !keepsMembers(e.type)) org.members.delete(e.conversationId);
     let frame: string | null = null;
     for (const actorId of e.recipients) {
       const set = org.clients.get(actorId);

@@ -15,8 +15,6 @@ import {
 import { findShownConversationIds } from '../store/repos/visibility.ts';
 import { conversationAudience } from './recipients.ts';
 
-export type { EventSink } from '../context.ts';
-
 /** Publishes committed events; a bus failure is logged by the bus, never undoes the change. */
 export async function publishEvents(ctx: AppContext, events: readonly DomainEvent[]): Promise<void> {
   const byOrg = new Map<string, DomainEvent[]>();

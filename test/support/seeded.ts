@@ -3,7 +3,7 @@ import type { AppContext } from '../../src/context.ts';
 import type { Actor, Message } from '../../src/domain/model.ts';
 import { Scope } from '../../src/domain/scopes.ts';
 import { insertConversation, insertMembers } from '../../src/store/repos/conversations.ts';
-import { bumpConversation, insertMessage, recordActivity } from '../../src/store/repos/messages.ts';
+import { storeNewMessage } from '../../src/store/repos/messages.ts';
 import { insertToken } from '../../src/store/repos/tokens.ts';
 
 /**
@@ -69,9 +69,7 @@ export async function seedMessageWithId(
     editedAt: null,
     deletedAt: null,
   };
-  const ordinal = await bumpConversation(ctx.db, message);
-  await insertMessage(ctx.db, message, ordinal);
-  await recordActivity(ctx.db, message, ordinal);
+  await storeNewMessage(ctx.db, message);
 }
 
 /** A token with a given literal secret (e.g. a vendor page's example token). */

@@ -161,7 +161,7 @@ const bumpConversationRow = prepared((db, p: Slots<'id' | 'messageId' | 'at'>) =
     .returning('message_count'),
 );
 
-export async function bumpConversation(db: Db, m: Message): Promise<number> {
+async function bumpConversation(db: Db, m: Message): Promise<number> {
   const [row] = await bumpConversationRow.execute(db, {
     id: m.conversationId,
     messageId: m.id,
@@ -229,7 +229,7 @@ export async function storeNewMessage(db: Db, m: Message): Promise<number | null
  * other members' rows are not touched: their unread counts and list order derive from the
  * conversation's count and activity.
  */
-export async function recordActivity(db: Db, m: Message, ordinal: number): Promise<void> {
+async function recordActivity(db: Db, m: Message, ordinal: number): Promise<void> {
   await readOwnMessage.execute(db, {
     conversationId: m.conversationId,
     senderId: m.senderId,
