@@ -1,8 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { SIGNATURE_MAX_SKEW_SEC, signatureMatches, zimSignature } from '../auth/signature.ts';
 import type { AppContext } from '../context.ts';
-import { AppError, ForbiddenError, NotFoundError } from '../domain/errors.ts';
-import { isOrgAdmin, type Principal } from '../domain/principal.ts';
+import { AppError, NotFoundError } from '../domain/errors.ts';
+import { canManageApps } from '../domain/policies/admin.ts';
+import { authorize } from '../domain/policies/decision.ts';
+import type { Principal } from '../domain/principal.ts';
 import {
   type AppRecord,
   deleteExpiredNonces,
@@ -25,8 +27,7 @@ export async function createApp(
   p: Principal | { orgId: string; system: true },
   name: string,
 ): Promise<AppRecord> {
-  if (!('system' in p) && !isOrgAdmin(p))
-    throw new ForbiddenError('admin_role_required', 'Only org owners and admins can create apps');
+  if (!('system' in p)) authorize(canManageApps(p));
   const quota = {
     quota: 'apps',
     limit: ctx.config.quotas.apps,
@@ -50,14 +51,12 @@ export async function createApp(
 }
 
 export async function listOrgApps(ctx: AppContext, p: Principal): Promise<AppRecord[]> {
-  if (!isOrgAdmin(p))
-    throw new ForbiddenError('admin_role_required', 'Only org owners and admins can see apps');
+  authorize(canManageApps(p));
   return listApps(ctx.db, p.orgId);
 }
 
 export async function revokeOrgApp(ctx: AppContext, p: Principal, id: string): Promise<AppRecord> {
-  if (!isOrgAdmin(p))
-    throw new ForbiddenError('admin_role_required', 'Only org owners and admins can revoke apps');
+  authorize(canManageApps(p));
   const app = await revokeApp(ctx.db, p.orgId, id, ctx.clock.now());
   if (!app) throw new NotFoundError('app_not_found', `App ${id} not found`);
   return app;

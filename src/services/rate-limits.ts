@@ -7,8 +7,10 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import type { AppContext, RateLimiter } from '../context.ts';
-import { ForbiddenError, RateLimitedError, ValidationError } from '../domain/errors.ts';
-import { isOrgAdmin, type Principal } from '../domain/principal.ts';
+import { RateLimitedError, ValidationError } from '../domain/errors.ts';
+import { canManageRateLimits } from '../domain/policies/admin.ts';
+import { authorize } from '../domain/policies/decision.ts';
+import type { Principal } from '../domain/principal.ts';
 import {
   DEFAULT_POLICIES,
   POLICY_BOUNDS,
@@ -173,8 +175,7 @@ export async function setRatePolicy(
   group: RateGroup,
   policy: RatePolicy | null,
 ): Promise<RatePolicy> {
-  if (!isOrgAdmin(p))
-    throw new ForbiddenError('admin_role_required', 'Only org owners and admins can change rate limits');
+  authorize(canManageRateLimits(p));
   if (policy) {
     for (const [field, bounds] of Object.entries(POLICY_BOUNDS) as [
       keyof RatePolicy,

@@ -1,8 +1,9 @@
 import { generateToken, hashToken } from '../auth/tokens.ts';
 import type { AppContext } from '../context.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.ts';
+import { canIssueTokenFor, canSeeAllTokens } from '../domain/policies/admin.ts';
+import { authorize } from '../domain/policies/decision.ts';
 import type { Principal } from '../domain/principal.ts';
-import { isOrgAdmin } from '../domain/principal.ts';
 import type { Scope } from '../domain/scopes.ts';
 import { findActor } from '../store/repos/actors.ts';
 import {
@@ -110,7 +111,7 @@ export const PRINCIPAL_CACHE_MS = 5_000;
 
 /** Tokens an admin can see: all of the org's; anyone else sees their own. */
 export async function listAccessTokens(ctx: AppContext, p: Principal): Promise<TokenRow[]> {
-  return listTokens(ctx.db, p.orgId, isOrgAdmin(p) ? undefined : p.actor.id);
+  return listTokens(ctx.db, p.orgId, canSeeAllTokens(p) ? undefined : p.actor.id);
 }
 
 /** Creates a token through the API: for yourself, or (admins) for anyone in the org; never wider than your own. */
@@ -125,8 +126,7 @@ export async function createAccessToken(
   },
 ) {
   const actorId = input.actorId ?? p.actor.id;
-  if (actorId !== p.actor.id && !isOrgAdmin(p))
-    throw new ForbiddenError('admin_role_required', 'Only admins can issue tokens for others');
+  authorize(canIssueTokenFor(p, actorId));
   const wider = input.scopes.find((s) => !p.scopes.has(s));
   if (wider)
     throw new ForbiddenError('scope_not_held', `You cannot grant the scope ${wider}, which your token lacks`);
@@ -141,7 +141,7 @@ export async function createAccessToken(
 
 /** Revokes a token (`token_not_found` 404); its sockets close when the realtime gateway sees it. */
 export async function revokeAccessToken(ctx: AppContext, p: Principal, id: string): Promise<void> {
-  const token = (await listTokens(ctx.db, p.orgId, isOrgAdmin(p) ? undefined : p.actor.id)).find(
+  const token = (await listTokens(ctx.db, p.orgId, canSeeAllTokens(p) ? undefined : p.actor.id)).find(
     (t) => t.id === id,
   );
   if (!token) throw new NotFoundError('token_not_found', `Token ${id} not found`);

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { AppContext, Db } from '../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { carriedMessageId, type DomainEvent, type EventType } from '../domain/events.ts';
-import { allow, authorize, type Decision, deny } from '../domain/policies/decision.ts';
-import { isOrgAdmin, type Principal } from '../domain/principal.ts';
+import { canManageWebhooks } from '../domain/policies/admin.ts';
+import { authorize } from '../domain/policies/decision.ts';
+import type { Principal } from '../domain/principal.ts';
 import {
   checkEvents,
   checkWebhookUrl,
@@ -54,11 +55,6 @@ const HIDDEN_DELIVERY_HOLD_MS = 60 * 60 * 1000;
 
 /** How long finished deliveries are kept for the lists, summaries and exports. */
 export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
-
-function canManageWebhooks(p: Principal): Decision {
-  if (!isOrgAdmin(p)) return deny('admin_role_required', 'Only org owners and admins manage webhooks');
-  return allow();
-}
 
 const newSecret = () => `whsec_${randomBytes(24).toString('hex')}`;
 const notFound = (id: string) => new NotFoundError('webhook_not_found', `Webhook ${id} not found`);

@@ -3,6 +3,13 @@ import { test } from 'node:test';
 import { ForbiddenError } from '../../src/domain/errors.ts';
 import type { Conversation, MemberState, Message } from '../../src/domain/model.ts';
 import {
+  canIssueTokenFor,
+  canManageApps,
+  canManageRateLimits,
+  canManageWebhooks,
+  canSeeAllTokens,
+} from '../../src/domain/policies/admin.ts';
+import {
   canAddMembers,
   canCreateConversation,
   canDeleteMessage,
@@ -114,6 +121,16 @@ test('policy table', () => {
     ['manage actors as member', canManageActors(plain), 'admin_role_required'],
     ['manage actors as visitor', canManageActors(visitor), 'admin_role_required'],
     ['manage actors as admin', canManageActors(orgAdmin), 'allow'],
+    ['manage apps as member', canManageApps(plain), 'admin_role_required'],
+    ['manage apps as admin', canManageApps(orgAdmin), 'allow'],
+    ['manage webhooks as member', canManageWebhooks(plain), 'admin_role_required'],
+    ['manage webhooks as visitor', canManageWebhooks(visitor), 'admin_role_required'],
+    ['manage webhooks as admin', canManageWebhooks(orgAdmin), 'allow'],
+    ['manage rate limits as member', canManageRateLimits(plain), 'admin_role_required'],
+    ['manage rate limits as admin', canManageRateLimits(orgAdmin), 'allow'],
+    ['token for oneself', canIssueTokenFor(plain, plain.actor.id), 'allow'],
+    ['token for another as member', canIssueTokenFor(plain, orgAdmin.actor.id), 'admin_role_required'],
+    ['token for another as admin', canIssueTokenFor(orgAdmin, plain.actor.id), 'allow'],
   ];
   for (const [name, decision, expected] of rows) assert.equal(code(decision), expected, name);
 });
@@ -124,4 +141,10 @@ test('authorize throws ForbiddenError with the reason as code', () => {
     () => authorize(canLeave(conv('direct'))),
     (err: unknown) => err instanceof ForbiddenError && err.code === 'cannot_leave_direct_chat',
   );
+});
+
+test('only admins see every token of the org', () => {
+  assert.equal(canSeeAllTokens(plain), false);
+  assert.equal(canSeeAllTokens(visitor), false);
+  assert.equal(canSeeAllTokens(orgAdmin), true);
 });
