@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { AppError } from '../domain/errors.ts';
+import { driverErrorKind } from '../store/errors.ts';
 import { CliError } from './spec.ts';
 
 /** A URL with its password hidden, for messages. */
@@ -99,17 +100,18 @@ export function explain(
   }
   if (code === 'ERR_SQLITE_ERROR') {
     const where = config ? `SQLITE_PATH=${config.sqlitePath}` : 'the SQLite database';
-    if (e.errcode === 14)
+    const kind = driverErrorKind(err);
+    if (kind === 'cannot_open')
       return {
         message: `cannot open ${where}: ${e.message}: check that its directory exists and is writable`,
         exitCode: 1,
       };
-    if (e.errcode === 26)
+    if (kind === 'not_a_database')
       return {
         message: `${where} is not a SQLite database: point SQLITE_PATH at Parley's database file`,
         exitCode: 1,
       };
-    if (e.errcode === 5)
+    if (kind === 'write_conflict')
       return {
         message: `${where} stayed locked (${e.message}): another process holds a long write; try again`,
         exitCode: 1,

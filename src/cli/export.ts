@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
-import { isUniqueViolation } from '../store/db.ts';
+import { isUniqueViolation } from '../store/errors.ts';
 import { CliError, type Invocation, printJson, str } from './spec.ts';
 import { withStore } from './store.ts';
 

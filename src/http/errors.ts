@@ -6,6 +6,7 @@ import {
   TooLargeError,
   ValidationError,
 } from '../domain/errors.ts';
+import { driverErrorKind } from '../store/errors.ts';
 import { setRateLimitErrorHeaders } from './rate-limit.ts';
 
 /** The only kind -> HTTP status table of the native API. */
@@ -94,29 +95,21 @@ export function toAppError(err: unknown): AppError {
     case 'FST_ERR_ASYNC_CONSTRAINT':
       return new ValidationError('invalid_url', 'The URL is malformed');
   }
-  // PostgreSQL refuses U+0000 (and bytes it cannot encode) in text: a bad input, not a fault.
-  if (e?.code === '22021' || e?.code === '22P05')
-    return new ValidationError('invalid_text', 'Text must not contain the NUL character (\\u0000)');
-  // Two writes that could not both go on (PostgreSQL chose one to abort in a deadlock or a
-  // serialization failure; SQLite stayed locked past busy_timeout): nothing of this one was
-  // written, and trying again is the cure.
-  if (
-    e?.code === '40P01' ||
-    e?.code === '40001' ||
-    (e?.code === 'ERR_SQLITE_ERROR' && [5, 6].includes((err as { errcode?: number }).errcode ?? 0))
-  ) {
-    return new AppError(
-      'unavailable',
-      'write_conflict',
-      'This write collided with another one and was not made; try again',
-    );
-  }
-  if (isDatabaseUnavailable(err)) {
-    return new AppError(
-      'unavailable',
-      'database_unavailable',
-      'The database is unavailable; try again shortly',
-    );
+  switch (driverErrorKind(err)) {
+    case 'invalid_text':
+      return new ValidationError('invalid_text', 'Text must not contain the NUL character (\\u0000)');
+    case 'write_conflict':
+      return new AppError(
+        'unavailable',
+        'write_conflict',
+        'This write collided with another one and was not made; try again',
+      );
+    case 'unavailable':
+      return new AppError(
+        'unavailable',
+        'database_unavailable',
+        'The database is unavailable; try again shortly',
+      );
   }
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
   if (status === 413)
@@ -130,32 +123,6 @@ export function toAppError(err: unknown): AppError {
   if (status >= 400 && status < 500)
     return new ValidationError('invalid_request', 'The request is malformed');
   return new AppError('internal', 'internal', 'Something went wrong on our side; the error was logged');
-}
-
-/** Connection-level database failures (server down or restarting), never a bad request. */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-]);
-
-function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  if (!e) return false;
-  if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
-  return (
-    typeof e.message === 'string' &&
-    // pg's messages for a connection that died (also thrown by the rollback after it).
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
-      e.message,
-    )
-  );
 }
 
 /**

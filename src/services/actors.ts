@@ -4,7 +4,7 @@ import type { Actor, ActorKind, UserRole, VisitorChannel } from '../domain/model
 import { canManageActors } from '../domain/policies/conversation.ts';
 import { authorize } from '../domain/policies/decision.ts';
 import type { Principal } from '../domain/principal.ts';
-import { isUniqueViolation } from '../store/db.ts';
+import { isUniqueViolation } from '../store/errors.ts';
 import {
   findActor,
   insertActor,

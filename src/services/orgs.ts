@@ -1,7 +1,7 @@
 import type { AppContext } from '../context.ts';
 import { ConflictError, ValidationError } from '../domain/errors.ts';
 import type { Actor, Org } from '../domain/model.ts';
-import { isUniqueViolation } from '../store/db.ts';
+import { isUniqueViolation } from '../store/errors.ts';
 import { insertActor } from '../store/repos/actors.ts';
 import { findOrgBySlug, insertOrg } from '../store/repos/orgs.ts';
 import { inTransaction } from './tx.ts';

@@ -36,7 +36,7 @@ import {
   type SupportAction,
   supportSettingsFrom,
 } from '../domain/support.ts';
-import { isUniqueViolation } from '../store/db.ts';
+import { isUniqueViolation } from '../store/errors.ts';
 import { findActor, findActorsByIds } from '../store/repos/actors.ts';
 import { adjustMemberCount } from '../store/repos/conversations.ts';
 import { storeNewMessage } from '../store/repos/messages.ts';

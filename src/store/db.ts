@@ -184,11 +184,3 @@ function prepareOnConnection(client: pg.PoolClient): void {
     return query(text, values, callback);
   };
 }
-
-/** True when a write failed on a unique or primary-key constraint, on either database. */
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; errcode?: number } | null;
-  if (!e) return false;
-  if (e.code === '23505') return true;
-  return e.code === 'ERR_SQLITE_ERROR' && (e.errcode === 2067 || e.errcode === 1555);
-}
