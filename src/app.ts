@@ -232,7 +232,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     eventSinks: [],
     principals: new PrincipalCache(),
     groupCommit:
-      store.caps.dialect === 'sqlite' && opts.groupCommit !== false
+      store.caps.singleWriter && opts.groupCommit !== false
         ? new GroupCommitter(store.db, {
             walPath: store.walPath,
             sqlite: store.sqlite,

@@ -146,8 +146,8 @@ export async function exportCommand({ values, config }: Invocation): Promise<und
       const db = store.db as Kysely<any>;
       // One read transaction: a consistent snapshot while the server keeps writing.
       let tx = db.transaction();
-      if (store.caps.dialect === 'postgres')
-        tx = tx.setIsolationLevel('repeatable read').setAccessMode('read only');
+      // (SQLite's single writer makes any transaction one snapshot.)
+      if (!store.caps.singleWriter) tx = tx.setIsolationLevel('repeatable read').setAccessMode('read only');
       await tx.execute(async (trx) => {
         org = await findOrg(trx, str(values, 'org')!);
         const tables = await orgTables(trx);

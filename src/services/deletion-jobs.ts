@@ -386,7 +386,7 @@ function stepTx<T>(ctx: AppContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
  */
 export async function stepDeletionJob(ctx: AppContext, worker: Worker, jobId: string): Promise<StepResult> {
   const result = await step(ctx, worker, jobId);
-  if (result === 'more') await checkpointLog(ctx.db, ctx.caps.dialect === 'sqlite');
+  if (result === 'more') await checkpointLog(ctx.db, ctx.caps.freedSpace === 'checkpoint');
   return result;
 }
 

@@ -246,7 +246,7 @@ export async function deleteMessage(
   // SQLite (secure_delete) zeroed the old cells in place; its write-ahead log still holds the
   // pages as they were: checkpoint it, as after a purge. PostgreSQL's dead tuples go at the
   // next (auto)vacuum (docs/security.md#erasure).
-  if (ctx.caps.dialect === 'sqlite') await eraseAfterPurge(ctx);
+  if (ctx.caps.freedSpace === 'checkpoint') await eraseAfterPurge(ctx);
   return deleted;
 }
 

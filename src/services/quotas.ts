@@ -45,8 +45,7 @@ export function checkQuota(
  * in the transaction sees the writes before it (of its group-commit batch too).
  */
 export async function lockOrgForQuota(ctx: AppContext, tx: Db, orgId: string): Promise<void> {
-  if (ctx.caps.dialect === 'postgres')
-    await sql`select id from org where id = ${orgId} for no key update`.execute(tx);
+  if (!ctx.caps.singleWriter) await sql`select id from org where id = ${orgId} for no key update`.execute(tx);
 }
 
 /**

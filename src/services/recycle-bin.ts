@@ -290,8 +290,8 @@ const vacuums = new WeakMap<AppContext, { running: Promise<void>; again: boolean
  * background so no request waits for it; purges during one run it once more afterwards.
  */
 export async function eraseAfterPurge(ctx: AppContext): Promise<void> {
-  if (ctx.caps.dialect === 'sqlite') {
-    await eraseFreedSpace(ctx.db, 'sqlite');
+  if (ctx.caps.freedSpace === 'checkpoint') {
+    await eraseFreedSpace(ctx.db, 'checkpoint');
     return;
   }
   const current = vacuums.get(ctx);
@@ -304,7 +304,7 @@ export async function eraseAfterPurge(ctx: AppContext): Promise<void> {
   state.running = (async () => {
     while (state.again) {
       state.again = false;
-      await eraseFreedSpace(ctx.db, 'postgres').catch((err: unknown) =>
+      await eraseFreedSpace(ctx.db, 'vacuum').catch((err: unknown) =>
         process.emitWarning(`VACUUM after a purge: ${err instanceof Error ? err.message : String(err)}`),
       );
     }

@@ -18,6 +18,18 @@ export interface Capabilities {
    * came between), `snapshot` when they are settled by the database's snapshot horizon.
    */
   eventPositions: 'dense' | 'snapshot';
+  /**
+   * One write transaction at a time (SQLite): the group commit batches them, and a count made
+   * in a transaction already sees every write before it, so quota checks need no row lock.
+   * PostgreSQL runs writers in parallel and serialises what must be with row locks.
+   */
+  singleWriter: boolean;
+  /**
+   * How the database files lose what a delete freed (docs/security.md#erasure): `checkpoint`
+   * (SQLite: secure_delete zeroes cells in place, and a WAL checkpoint rewrites the pages the
+   * log still holds), `vacuum` (PostgreSQL: dead tuples go at a VACUUM).
+   */
+  freedSpace: 'checkpoint' | 'vacuum';
 }
 
 export interface Store {
@@ -138,7 +150,14 @@ export function createStore(opts: StoreOptions): Store {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
-      caps: { dialect: 'postgres', skipLocked: true, advisoryLocks: true, eventPositions: 'snapshot' },
+      caps: {
+        dialect: 'postgres',
+        skipLocked: true,
+        advisoryLocks: true,
+        eventPositions: 'snapshot',
+        singleWriter: false,
+        freedSpace: 'vacuum',
+      },
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: () => db.destroy(),
     };
@@ -149,7 +168,14 @@ export function createStore(opts: StoreOptions): Store {
   return {
     db,
     sqlite,
-    caps: { dialect: 'sqlite', skipLocked: false, advisoryLocks: false, eventPositions: 'dense' },
+    caps: {
+      dialect: 'sqlite',
+      skipLocked: false,
+      advisoryLocks: false,
+      eventPositions: 'dense',
+      singleWriter: true,
+      freedSpace: 'checkpoint',
+    },
     walPath: opts.sqlitePath === ':memory:' || opts.sqlitePath === '' ? undefined : `${opts.sqlitePath}-wal`,
     close: () => db.destroy(),
   };

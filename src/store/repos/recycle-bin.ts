@@ -225,8 +225,8 @@ const PURGED_TABLES = [
  * the dead tuples and their index entries; it cannot run in a transaction and scans the tables,
  * so callers run it off the request path.
  */
-export async function eraseFreedSpace(db: Db, dialect: 'sqlite' | 'postgres'): Promise<boolean> {
-  if (dialect === 'sqlite') {
+export async function eraseFreedSpace(db: Db, how: 'checkpoint' | 'vacuum'): Promise<boolean> {
+  if (how === 'checkpoint') {
     const { rows } = await sql<{ busy: number }>`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
     return Number(rows[0]?.busy ?? 0) === 0;
   }
