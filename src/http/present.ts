@@ -9,6 +9,14 @@ import type { TokenRow } from '../store/repos/tokens.ts';
 /** Domain objects -> native API JSON (snake_case, ISO times, ids as strings). */
 export { presentMemberState, presentMessage };
 
+/** A page a service read, in the native list shape (`items`, `next_cursor`), each item presented. */
+export function presentPage<T, J>(
+  result: { items: readonly T[]; nextCursor: string | null },
+  present: (item: T) => J,
+): { items: J[]; next_cursor: string | null } {
+  return { items: result.items.map((item) => present(item)), next_cursor: result.nextCursor };
+}
+
 export function presentConversation(v: ConversationView, now: number) {
   const c = v.conversation;
   const me = presentMemberState(v.me, now);

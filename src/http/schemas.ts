@@ -1,4 +1,4 @@
-import Type, { type Static, type TSchema } from 'typebox';
+import Type, { type Static, type TProperties, type TSchema } from 'typebox';
 import { ActorKind, ConversationKind, MemberRole, UserRole, VisitorChannel } from '../domain/model.ts';
 
 /** Shared TypeBox schemas of the native API: one source for validation, types and OpenAPI. */
@@ -167,6 +167,23 @@ export const TokenSchema = Type.Object({
   created_at: Timestamp,
   expires_at: Nullable(Timestamp),
   revoked_at: Nullable(Timestamp),
+});
+
+/**
+ * A list route's query string: its own filters, then `limit` and `cursor`; anything else is
+ * refused (400 naming the parameter). The service gets `pageArgs(query)`, the answer is
+ * `presentPage(result, present)` (http/present.ts) in the `page(item)` shape.
+ */
+export const listQuery = <P extends TProperties>(filters: P) =>
+  Type.Object(
+    { ...filters, limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+    { additionalProperties: false },
+  );
+
+/** The page a service reads, from a list route's query (`limit` defaults to 50). */
+export const pageArgs = (q: { limit?: number | undefined; cursor?: string | undefined }) => ({
+  limit: q.limit ?? 50,
+  cursor: q.cursor,
 });
 
 export const page = <T extends TSchema>(item: T) =>

@@ -19,16 +19,17 @@ import {
   setDeletionWindow,
 } from '../../services/deletion-jobs.ts';
 import { principalOf } from '../auth.ts';
+import { presentPage } from '../present.ts';
 import {
-  Cursor,
   commonErrors,
   IdempotencyHeaders,
   IdInput,
   IdString,
-  Limit,
+  listQuery,
   literals,
   Nullable,
   page,
+  pageArgs,
   readErrors,
   Timestamp,
 } from '../schemas.ts';
@@ -186,24 +187,16 @@ export function deletionJobRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags,
         summary: "The org's deletion jobs, newest first",
-        querystring: Type.Object(
-          {
-            status: Type.Optional(literals(DeletionJobStatus)),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: listQuery({ status: Type.Optional(literals(DeletionJobStatus)) }),
         response: { 200: page(DeletionJobSchema), ...readErrors },
       },
     },
     async (req) => {
       const result = await listDeletionJobs(ctx, principalOf(req), {
         status: req.query.status,
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
-      return { items: result.items.map(presentDeletionJob), next_cursor: result.nextCursor };
+      return presentPage(result, presentDeletionJob);
     },
   );
 

@@ -9,16 +9,16 @@ import {
   removeMember,
 } from '../../services/members.ts';
 import { principalOf } from '../auth.ts';
-import { presentMember } from '../present.ts';
+import { presentMember, presentPage } from '../present.ts';
 import {
   ConversationIdParams,
-  Cursor,
   commonErrors,
   IdInput,
-  Limit,
+  listQuery,
   MemberIdParams,
   MemberSchema,
   page,
+  pageArgs,
   readErrors,
 } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
@@ -37,24 +37,14 @@ export function memberRoutes(app: Api, ctx: AppContext): void {
         summary: 'List the current members',
         description: `fields projects each member to a comma-separated subset of: ${MemberField.join(', ')}.`,
         params: ConversationIdParams,
-        querystring: Type.Object(
-          {
-            fields: Type.Optional(Type.String({ maxLength: 200 })),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: listQuery({ fields: Type.Optional(Type.String({ maxLength: 200 })) }),
         response: { 200: page(MemberSchema), ...readErrors },
       },
     },
     async (req) => {
       const fields = parseMemberFields(req.query.fields);
-      const result = await listMembers(ctx, principalOf(req), req.params.id, {
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
-      });
-      return { items: result.items.map((m) => presentMember(m, fields)), next_cursor: result.nextCursor };
+      const result = await listMembers(ctx, principalOf(req), req.params.id, pageArgs(req.query));
+      return presentPage(result, (m) => presentMember(m, fields));
     },
   );
 

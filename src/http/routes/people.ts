@@ -5,19 +5,19 @@ import { Scope } from '../../domain/scopes.ts';
 import { createActor, deactivateActor, getActor, listActors, updateActor } from '../../services/actors.ts';
 import { createAccessToken, listAccessTokens, revokeAccessToken } from '../../services/tokens.ts';
 import { principalOf } from '../auth.ts';
-import { presentActor, presentToken } from '../present.ts';
+import { presentActor, presentPage, presentToken } from '../present.ts';
 import {
   ActorSchema,
-  Cursor,
   commonErrors,
   IdempotencyHeaders,
   IdInput,
   IdString,
-  Limit,
+  listQuery,
   literals,
   MAX_EPOCH_MS,
   Nullable,
   page,
+  pageArgs,
   readErrors,
   TokenSchema,
 } from '../schemas.ts';
@@ -102,15 +102,10 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'List the people of the org',
-        querystring: Type.Object(
-          {
-            kind: Type.Optional(literals(ActorKind)),
-            include_inactive: Type.Optional(Type.Boolean()),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: listQuery({
+          kind: Type.Optional(literals(ActorKind)),
+          include_inactive: Type.Optional(Type.Boolean()),
+        }),
         response: { 200: page(ActorSchema), ...readErrors },
       },
     },
@@ -118,10 +113,9 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
       const result = await listActors(ctx, principalOf(req), {
         kind: req.query.kind,
         includeInactive: req.query.include_inactive,
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
-      return { items: result.items.map(presentActor), next_cursor: result.nextCursor };
+      return presentPage(result, presentActor);
     },
   );
 

@@ -20,15 +20,16 @@ import {
   updateWebhook,
 } from '../../services/webhooks.ts';
 import { principalOf } from '../auth.ts';
+import { presentPage } from '../present.ts';
 import {
-  Cursor,
   commonErrors,
   IdempotencyHeaders,
   IdString,
-  Limit,
+  listQuery,
   literals,
   Nullable,
   page,
+  pageArgs,
   readErrors,
   Timestamp,
 } from '../schemas.ts';
@@ -326,24 +327,16 @@ export function webhookRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: "A webhook's deliveries, newest first (?status=failed for the failed ones)",
         params: IdParams,
-        querystring: Type.Object(
-          {
-            status: Type.Optional(literals(DeliveryStatus)),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: listQuery({ status: Type.Optional(literals(DeliveryStatus)) }),
         response: { 200: page(DeliverySchema), ...readErrors },
       },
     },
     async (req) => {
       const result = await listDeliveries(ctx, principalOf(req), req.params.id, {
         status: req.query.status,
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
-      return { items: result.items.map(presentDelivery), next_cursor: result.nextCursor };
+      return presentPage(result, presentDelivery);
     },
   );
 
