@@ -1,15 +1,6 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
-import {
-  type DeletionJob,
-  DeletionJobStatus,
-  type DeletionWindow,
-  formatMinutes,
-  isWindowOpen,
-  MAX_JOB_CONVERSATION_IDS,
-  nextWindowOpening,
-} from '../../domain/deletion-jobs.ts';
-import { iso, optIso } from '../../domain/presenters.ts';
+import { DeletionJobStatus, MAX_JOB_CONVERSATION_IDS } from '../../domain/deletion-jobs.ts';
 import {
   cancelDeletionJob,
   createDeletionJob,
@@ -19,120 +10,22 @@ import {
   setDeletionWindow,
 } from '../../services/deletion-jobs.ts';
 import { principalOf } from '../auth.ts';
+import { presentDeletionJob, presentWindow } from '../present/deletion-jobs.ts';
 import { presentPage } from '../present.ts';
+import { DateText, DeletionJobSchema, JobParams, WindowSchema } from '../schemas/deletion-jobs.ts';
 import {
   commonErrors,
   IdempotencyHeaders,
   IdInput,
-  IdString,
   listQuery,
   literals,
-  Nullable,
   page,
   pageArgs,
   readErrors,
-  Timestamp,
 } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 /** Conversation deletion jobs and the org's off-peak window (org owners and admins). */
-
-const DateText = Type.String({ maxLength: 32, description: 'A date as YYYY-MM-DD (UTC), inclusive' });
-
-export const DeletionJobSchema = Type.Object({
-  id: Type.String({ description: 'cdj-<uuid>' }),
-  status: literals(DeletionJobStatus),
-  dry_run: Type.Boolean({ description: 'Counts what it would delete; deletes nothing' }),
-  selector: Type.Object({
-    kind: literals(['conversations', 'customer'] as const),
-    conversation_ids: Type.Optional(Type.Array(IdString)),
-    customer_id: Type.Optional(Type.String()),
-    start_date: Type.Optional(Type.String({ description: 'Resolved start of the range (YYYY-MM-DD)' })),
-    end_date: Type.Optional(Type.String({ description: 'Resolved end of the range (YYYY-MM-DD)' })),
-  }),
-  requested_by: Type.Object({
-    actor_id: Nullable(IdString),
-    app_id: Nullable(Type.Integer({ description: 'The AppId of the app that asked (the bot dialect)' })),
-  }),
-  submitted_at: Timestamp,
-  not_before: Timestamp,
-  started_at: Nullable(Timestamp),
-  finished_at: Nullable(Timestamp),
-  progress: Type.Object({
-    conversations_total: Nullable(Type.Integer({ description: 'Matched when the job started' })),
-    conversations_done: Type.Integer(),
-    percent: Nullable(Type.Integer({ minimum: 0, maximum: 100 })),
-  }),
-  counts: Type.Object({
-    conversations_deleted: Type.Integer({ description: 'For a dry run: would be deleted' }),
-    messages_deleted: Type.Integer({ description: 'For a dry run: would be deleted' }),
-    conversations_skipped: Type.Integer({ description: 'Open support chats left alone' }),
-  }),
-  error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
-});
-
-/** A job in the native API's JSON. */
-export function presentDeletionJob(j: DeletionJob) {
-  const done = j.counts.conversationsDeleted + j.counts.conversationsSkipped;
-  const s = j.selector;
-  return {
-    id: j.id,
-    status: j.status,
-    dry_run: j.dryRun,
-    selector:
-      s.kind === 'conversations'
-        ? { kind: s.kind, conversation_ids: s.conversationIds }
-        : { kind: s.kind, customer_id: s.customerId, start_date: s.startDate, end_date: s.endDate },
-    requested_by: { actor_id: j.requestedBy, app_id: j.requestedByApp },
-    submitted_at: iso(j.submittedAt),
-    not_before: iso(j.notBefore),
-    started_at: optIso(j.startedAt),
-    finished_at: optIso(j.finishedAt),
-    progress: {
-      conversations_total: j.conversationsTotal,
-      conversations_done: done,
-      percent:
-        j.status === 'completed'
-          ? 100
-          : j.conversationsTotal
-            ? Math.min(100, Math.floor((done * 100) / j.conversationsTotal))
-            : j.conversationsTotal === 0
-              ? 100
-              : null,
-    },
-    counts: {
-      conversations_deleted: j.counts.conversationsDeleted,
-      messages_deleted: j.counts.messagesDeleted,
-      conversations_skipped: j.counts.conversationsSkipped,
-    },
-    error: j.error,
-  };
-}
-
-const WindowSchema = Type.Object({
-  any_time: Type.Boolean(),
-  start: Nullable(Type.String({ description: 'HH:MM, local to time_zone' })),
-  end: Nullable(Type.String({ description: 'HH:MM, local to time_zone; before start means after midnight' })),
-  time_zone: Nullable(Type.String({ description: 'IANA time zone' })),
-  source: literals(['org', 'default'] as const),
-  open_now: Type.Boolean(),
-  next_opening: Timestamp,
-});
-
-function presentWindow(w: { window: DeletionWindow; own: boolean }, now: number) {
-  const win = w.window;
-  return {
-    any_time: win.anyTime,
-    start: win.anyTime ? null : formatMinutes(win.start),
-    end: win.anyTime ? null : formatMinutes(win.end),
-    time_zone: win.anyTime ? null : win.timeZone,
-    source: w.own ? ('org' as const) : ('default' as const),
-    open_now: isWindowOpen(win, now),
-    next_opening: iso(nextWindowOpening(win, now)),
-  };
-}
-
-const JobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
 export function deletionJobRoutes(app: Api, ctx: AppContext): void {
   const r = typed(app);

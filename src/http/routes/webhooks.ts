@@ -2,11 +2,9 @@ import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import { isId } from '../../domain/ids.ts';
-import { iso, optIso } from '../../domain/presenters.ts';
-import { DeliveryStatus, WEBHOOK_EVENTS, type Webhook, type WebhookDelivery } from '../../domain/webhooks.ts';
+import { DeliveryStatus, WEBHOOK_EVENTS } from '../../domain/webhooks.ts';
 import {
   createWebhook,
-  type DeliverySummary,
   deleteFailedWebhookDeliveries,
   deleteWebhook,
   exportDeliveriesCsv,
@@ -20,121 +18,31 @@ import {
   updateWebhook,
 } from '../../services/webhooks.ts';
 import { principalOf } from '../auth.ts';
+import { presentDelivery, presentSummary, presentWebhook } from '../present/webhooks.ts';
 import { presentPage } from '../present.ts';
+import {
+  DeliveryParams,
+  DeliverySchema,
+  EventName,
+  IdParams,
+  ListParam,
+  SummarySchema,
+  WebhookSchema,
+  WebhookWithSecretSchema,
+} from '../schemas/webhooks.ts';
 import {
   commonErrors,
   IdempotencyHeaders,
-  IdString,
   listQuery,
   literals,
   Nullable,
   page,
   pageArgs,
   readErrors,
-  Timestamp,
 } from '../schemas.ts';
 import { type Api, parseTime, typed } from './util.ts';
 
 /** Webhooks: CRUD, event subscriptions, deliveries (failed ones retried, deleted, exported), summaries. */
-
-const EventName = Type.String({
-  minLength: 1,
-  maxLength: 64,
-  description: 'An event type, e.g. message.created',
-});
-const WebhookSchema = Type.Object({
-  id: IdString,
-  url: Type.String(),
-  description: Nullable(Type.String()),
-  events: Type.Array(Type.String()),
-  active: Type.Boolean(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
-const WebhookWithSecretSchema = Type.Object({
-  ...WebhookSchema.properties,
-  secret: Type.String({ description: 'Signs every delivery; shown only when made or rotated' }),
-});
-
-function presentWebhook(w: Webhook) {
-  return {
-    id: w.id,
-    url: w.url,
-    description: w.description,
-    events: w.events,
-    active: w.active,
-    created_at: iso(w.createdAt),
-    updated_at: iso(w.updatedAt),
-  };
-}
-
-const DeliverySchema = Type.Object({
-  id: IdString,
-  webhook_id: IdString,
-  event: Type.String(),
-  event_seq: Type.Integer(),
-  status: literals(DeliveryStatus),
-  attempts: Type.Integer(),
-  next_attempt_at: Nullable(Timestamp),
-  last_status_code: Nullable(Type.Integer()),
-  last_error: Nullable(Type.String()),
-  last_attempt_at: Nullable(Timestamp),
-  created_at: Timestamp,
-  delivered_at: Nullable(Timestamp),
-  payload: Type.Unknown({ description: 'The JSON body sent' }),
-});
-
-function presentDelivery(d: WebhookDelivery) {
-  let payload: unknown = null;
-  try {
-    payload = JSON.parse(d.payload);
-  } catch {
-    payload = d.payload;
-  }
-  return {
-    id: d.id,
-    webhook_id: d.webhookId,
-    event: d.eventType,
-    event_seq: d.eventSeq,
-    status: d.status,
-    attempts: d.attempts,
-    next_attempt_at: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
-    last_status_code: d.lastStatusCode,
-    last_error: d.lastError,
-    last_attempt_at: optIso(d.lastAttemptAt),
-    created_at: iso(d.createdAt),
-    delivered_at: optIso(d.deliveredAt),
-    payload,
-  };
-}
-
-const Counts = { succeeded: Type.Integer(), failed: Type.Integer(), pending: Type.Integer() };
-const SummarySchema = Type.Object({
-  webhook_id: IdString,
-  since: Nullable(Timestamp),
-  total: Type.Integer(),
-  ...Counts,
-  success_rate: Nullable(Type.Number({ description: 'succeeded / (succeeded + failed), null before any' })),
-  last_succeeded_at: Nullable(Timestamp),
-  last_failed_at: Nullable(Timestamp),
-  events: Type.Array(Type.Object({ event: Type.String(), ...Counts })),
-});
-
-function presentSummary(s: DeliverySummary) {
-  const finished = s.succeeded + s.failed;
-  return {
-    webhook_id: s.webhookId,
-    since: optIso(s.since),
-    total: finished + s.pending,
-    succeeded: s.succeeded,
-    failed: s.failed,
-    pending: s.pending,
-    success_rate: finished === 0 ? null : Math.round((s.succeeded / finished) * 10_000) / 10_000,
-    last_succeeded_at: optIso(s.lastSucceededAt),
-    last_failed_at: optIso(s.lastFailedAt),
-    events: s.byEvent,
-  };
-}
 
 /** A comma-separated list from a query string (`a,b` or repeated `?x=a&x=b`), trimmed, empty parts dropped. */
 function commaList(value: string | string[] | undefined): string[] | undefined {
@@ -145,13 +53,6 @@ function commaList(value: string | string[] | undefined): string[] | undefined {
     .map((v) => v.trim())
     .filter(Boolean);
 }
-
-const IdParams = Type.Object({ id: IdString });
-const DeliveryParams = Type.Object({ id: IdString, deliveryId: IdString });
-const ListParam = Type.Union([
-  Type.String({ maxLength: 4000 }),
-  Type.Array(Type.String({ maxLength: 4000 })),
-]);
 
 export function webhookRoutes(app: Api, ctx: AppContext): void {
   const r = typed(app);
