@@ -4,7 +4,7 @@ import type { AppContext } from '../context.ts';
 import { AppError } from '../domain/errors.ts';
 import { type DomainEvent, keepsMembers } from '../domain/events.ts';
 import { isId } from '../domain/ids.ts';
-import { presentMessage } from '../domain/presenters.ts';
+import { iso, presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import { toAppError } from '../http/errors.ts';
 import {
@@ -110,7 +110,7 @@ function frameOf(e: DomainEvent): string {
     event: e.type,
     conversation_id: e.conversationId,
     data: e.payload,
-    at: new Date(e.createdAt).toISOString(),
+    at: iso(e.createdAt),
   });
 }
 

@@ -3,6 +3,7 @@ import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Conversation, ConversationKind, MemberState, Message } from '../domain/model.ts';
 import { canCreateConversation, canRename } from '../domain/policies/conversation.ts';
 import { authorize } from '../domain/policies/decision.ts';
+import { iso } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import { findActor, findActorsByIds } from '../store/repos/actors.ts';
 import {
@@ -213,8 +214,8 @@ function conversationPayload(c: Conversation) {
     title: c.title,
     creator_id: c.creatorId,
     participant_count: c.memberCount,
-    created_at: new Date(c.createdAt).toISOString(),
-    updated_at: new Date(c.updatedAt).toISOString(),
+    created_at: iso(c.createdAt),
+    updated_at: iso(c.updatedAt),
   };
 }
 

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.
 import { carriedMessageId, type DomainEvent, type EventType } from '../domain/events.ts';
 import { canManageWebhooks } from '../domain/policies/admin.ts';
 import { authorize } from '../domain/policies/decision.ts';
+import { iso, optIso } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import {
   checkEvents,
@@ -276,7 +277,7 @@ export async function exportDeliveriesCsv(
 ): Promise<string> {
   const w = await load(ctx, p, id);
   const rows = await listDeliveryRows(ctx.db, w.id, { status, limit: MAX_EXPORT_ROWS });
-  const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
+  const cell = (ms: number | null) => optIso(ms) ?? '';
   const header = [
     'delivery_id',
     'webhook_id',
@@ -301,9 +302,9 @@ export async function exportDeliveriesCsv(
       d.attempts,
       d.lastStatusCode,
       d.lastError,
-      iso(d.createdAt),
-      iso(d.lastAttemptAt),
-      iso(d.deliveredAt),
+      cell(d.createdAt),
+      cell(d.lastAttemptAt),
+      cell(d.deliveredAt),
       d.payload,
     ]
       .map(csvField)
@@ -365,7 +366,7 @@ function deliveryBody(id: string, w: Webhook, e: DomainEvent): string {
     org_id: e.orgId,
     seq: e.seq,
     conversation_id: e.conversationId,
-    created_at: new Date(e.createdAt).toISOString(),
+    created_at: iso(e.createdAt),
     data: e.payload,
   });
 }

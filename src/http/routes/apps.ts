@@ -1,34 +1,13 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { createApp, listOrgApps, revokeOrgApp } from '../../services/apps.ts';
-import type { AppRecord } from '../../store/repos/apps.ts';
 import { principalOf } from '../auth.ts';
-import { commonErrors, IdString, Nullable, readErrors, Timestamp } from '../schemas.ts';
+import { presentApp } from '../present/apps.ts';
+import { AppSchema, CreatedAppSchema } from '../schemas/apps.ts';
+import { commonErrors, IdString, readErrors } from '../schemas.ts';
 import { type Api, typed } from './util.ts';
 
 const tags = ['apps'];
-const AppSchema = Type.Object({
-  id: IdString,
-  app_id: Type.Integer({ description: 'The public AppId of the signed server dialect (/compat/zim)' }),
-  name: Type.String(),
-  created_at: Timestamp,
-  revoked_at: Nullable(Timestamp),
-});
-const CreatedAppSchema = Type.Object({
-  ...AppSchema.properties,
-  server_secret: Type.String({ description: 'Shown only in this response' }),
-});
-
-function presentApp(a: AppRecord) {
-  return {
-    id: a.id,
-    app_id: a.appId,
-    name: a.name,
-    created_at: new Date(a.createdAt).toISOString(),
-    revoked_at: a.revokedAt === null ? null : new Date(a.revokedAt).toISOString(),
-  };
-}
-
 /** API apps (AppId + ServerSecret) for the signed server dialect; org admins only. */
 export function appRoutes(app: Api, ctx: AppContext): void {
   const r = typed(app);

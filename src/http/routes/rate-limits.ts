@@ -1,36 +1,14 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
-import { POLICY_BOUNDS, RateGroup, type RateState } from '../../domain/rate-limits.ts';
+import { POLICY_BOUNDS } from '../../domain/rate-limits.ts';
 import { rateLimitStatus, setRatePolicy } from '../../services/rate-limits.ts';
 import { principalOf } from '../auth.ts';
-import { commonErrors, literals, Nullable, readErrors, Timestamp } from '../schemas.ts';
+import { presentRateState } from '../present/rate-limits.ts';
+import { GroupParams, PolicySchema, StateSchema } from '../schemas/rate-limits.ts';
+import { commonErrors, readErrors } from '../schemas.ts';
 import { type Api, typed } from './util.ts';
 
 const tags = ['rate limits'];
-const PolicySchema = Type.Object({
-  points: Type.Integer({ description: 'Requests allowed per window' }),
-  duration_s: Type.Integer({ description: 'Window length in seconds' }),
-  block_s: Type.Integer({ description: 'Lock-out after exceeding, in seconds (0: none)' }),
-});
-const StateSchema = Type.Object({
-  group: literals(RateGroup),
-  policy: PolicySchema,
-  remaining: Type.Integer(),
-  reset_at: Nullable(Timestamp),
-  limited: Type.Boolean(),
-});
-const GroupParams = Type.Object({ group: literals(RateGroup) });
-
-function presentState(s: RateState, now: number) {
-  return {
-    group: s.group,
-    policy: { points: s.policy.points, duration_s: s.policy.durationSec, block_s: s.policy.blockSec },
-    remaining: s.remaining,
-    reset_at: s.resetMs > 0 ? new Date(now + s.resetMs).toISOString() : null,
-    limited: s.limited,
-  };
-}
-
 /** Rate limits: the caller's state in each group, and the org's policies (admins set them). */
 export function rateLimitRoutes(app: Api, ctx: AppContext): void {
   const r = typed(app);
@@ -48,7 +26,7 @@ export function rateLimitRoutes(app: Api, ctx: AppContext): void {
     async (req) => {
       const states = await rateLimitStatus(ctx, ctx.rateLimits, principalOf(req));
       const now = Date.now();
-      return { items: states.map((s) => presentState(s, now)) };
+      return { items: states.map((s) => presentRateState(s, now)) };
     },
   );
 
