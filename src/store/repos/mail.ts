@@ -1,4 +1,5 @@
 import type { Db, MailOutboxTable } from '../schema.ts';
+import { leaseDueRows } from './lease.ts';
 
 /** The mail outbox: mail is written in the transaction that decides to send it, then sent. */
 
@@ -70,22 +71,7 @@ export async function claimDueMail(
   db: Db,
   opts: { now: number; leaseUntil: number; limit: number; skipLocked: boolean },
 ): Promise<OutboxMail[]> {
-  let due = db
-    .selectFrom('mail_outbox')
-    .select('id')
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', opts.now)
-    .orderBy('next_attempt_at')
-    .limit(opts.limit);
-  if (opts.skipLocked) due = due.forUpdate().skipLocked();
-  const rows = await db
-    .updateTable('mail_outbox')
-    .set({ next_attempt_at: opts.leaseUntil })
-    .where('id', 'in', due)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .execute();
-  return rows.map(toMail);
+  return (await leaseDueRows(db, 'mail_outbox', opts)).map(toMail);
 }
 
 /** Records the outcome of a send attempt (compare-and-set on the attempts seen). */

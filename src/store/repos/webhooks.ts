@@ -3,6 +3,7 @@ import type { EventType } from '../../domain/events.ts';
 import type { DeliveryStatus, Webhook, WebhookDelivery } from '../../domain/webhooks.ts';
 import { prepared, type Slots } from '../prepared.ts';
 import type { Db, WebhookDeliveryTable, WebhookTable } from '../schema.ts';
+import { leaseDueRows } from './lease.ts';
 import { deliveryShown, findShownConversationIds } from './visibility.ts';
 
 /** Webhooks, their deliveries, and the sender's claim on due deliveries. */
@@ -264,21 +265,7 @@ export async function claimDueDeliveries(
   db: Db,
   opts: { now: number; leaseUntil: number; holdUntil: number; limit: number; skipLocked: boolean },
 ): Promise<(WebhookDelivery & { url: string; secret: string })[]> {
-  let due = db
-    .selectFrom('webhook_delivery')
-    .select('id')
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', opts.now)
-    .orderBy('next_attempt_at')
-    .limit(opts.limit);
-  if (opts.skipLocked) due = due.forUpdate().skipLocked();
-  let rows = await db
-    .updateTable('webhook_delivery')
-    .set({ next_attempt_at: opts.leaseUntil })
-    .where('id', 'in', due)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .execute();
+  let rows = await leaseDueRows(db, 'webhook_delivery', opts);
   const conversationIds = rows.flatMap((r) =>
     r.conversation_id === null ? [] : [String(r.conversation_id)],
   );
