@@ -1,4 +1,4 @@
-import type { MemberState, Message } from './model.ts';
+import type { Conversation, MemberState, Message } from './model.ts';
 import { isMuted } from './model.ts';
 
 /**
@@ -10,6 +10,22 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 /** The same, with null (or absent) staying null. */
 export const optIso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : iso(ms);
+
+/**
+ * The part of a conversation that is the same for everyone: what events carry (each recipient
+ * has their own member state) and what the API's conversation object starts with.
+ */
+export function presentConversationCore(c: Conversation) {
+  return {
+    id: c.id,
+    kind: c.kind,
+    title: c.title,
+    creator_id: c.creatorId,
+    participant_count: c.memberCount,
+    created_at: iso(c.createdAt),
+    updated_at: iso(c.updatedAt),
+  };
+}
 
 export function presentMessage(m: Message) {
   return {

@@ -1,5 +1,11 @@
 import type { Actor } from '../domain/model.ts';
-import { iso, optIso, presentMemberState, presentMessage } from '../domain/presenters.ts';
+import {
+  iso,
+  optIso,
+  presentConversationCore,
+  presentMemberState,
+  presentMessage,
+} from '../domain/presenters.ts';
 import type { ConversationView } from '../services/conversations.ts';
 import type { MemberField } from '../services/members.ts';
 import type { PinView } from '../services/pins.ts';
@@ -22,13 +28,7 @@ export function presentConversation(v: ConversationView, now: number) {
   const me = presentMemberState(v.me, now);
   const lm = v.lastMessage;
   return {
-    id: c.id,
-    kind: c.kind,
-    title: c.title,
-    creator_id: c.creatorId,
-    participant_count: c.memberCount,
-    created_at: iso(c.createdAt),
-    updated_at: iso(c.updatedAt),
+    ...presentConversationCore(c),
     last_activity_at: iso(c.lastActivityAt),
     last_message: lm
       ? {

@@ -3,7 +3,7 @@ import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Conversation, ConversationKind, MemberState, Message } from '../domain/model.ts';
 import { canCreateConversation, canRename } from '../domain/policies/conversation.ts';
 import { authorize } from '../domain/policies/decision.ts';
-import { iso } from '../domain/presenters.ts';
+import { presentConversationCore } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
 import { findActor, findActorsByIds } from '../store/repos/actors.ts';
 import {
@@ -102,7 +102,7 @@ export async function createConversation(
         type: 'conversation.created',
         conversationId: conversation.id,
         recipients: [p.actor.id, ...others],
-        payload: { conversation: conversationPayload(conversation) },
+        payload: { conversation: presentConversationCore(conversation) },
       },
     ]);
     return true;
@@ -199,24 +199,11 @@ export async function renameConversation(
         type: 'conversation.updated',
         conversationId: conversation.id,
         recipients: await conversationAudience(tx.db, conversation.id),
-        payload: { conversation: conversationPayload({ ...conversation, title, updatedAt: now }) },
+        payload: { conversation: presentConversationCore({ ...conversation, title, updatedAt: now }) },
       },
     ]);
   });
   return getConversation(ctx, p, id);
-}
-
-/** The shared part of a conversation in events (no per-member state: each recipient has their own). */
-function conversationPayload(c: Conversation) {
-  return {
-    id: c.id,
-    kind: c.kind,
-    title: c.title,
-    creator_id: c.creatorId,
-    participant_count: c.memberCount,
-    created_at: iso(c.createdAt),
-    updated_at: iso(c.updatedAt),
-  };
 }
 
 /**
