@@ -86,6 +86,14 @@ export function assertTransition(
   return t.to;
 }
 
+/**
+ * An open support chat (waiting or connected): nothing may delete it until it ends. `null` is
+ * a conversation that is not a support chat, and never open.
+ */
+export function isOpenChat(state: SupportState | string | null | undefined): boolean {
+  return state === 'waiting' || state === 'connected';
+}
+
 /** Closed chats (ended or missed) are the only ones that may go to the recycle bin. */
 export function isClosed(state: SupportState): boolean {
   return state === 'ended' || state === 'missed';

@@ -26,6 +26,7 @@ import {
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { authorize } from '../domain/policies/decision.ts';
 import type { Principal } from '../domain/principal.ts';
+import { isOpenChat } from '../domain/support.ts';
 import { findActorByExternalId, findActorsByIds } from '../store/repos/actors.ts';
 import {
   cancelQueuedJob,
@@ -134,10 +135,7 @@ export async function createDeletionJob(
     const found = new Map((await findOrgConversations(ctx.db, orgId, ids)).map((c) => [c.id, c]));
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length > 0) throw unknownConversations(missing);
-    const open = ids.filter((id) => {
-      const state = found.get(id)?.state;
-      return state === 'waiting' || state === 'connected';
-    });
+    const open = ids.filter((id) => isOpenChat(found.get(id)?.state));
     if (open.length > 0) throw openConversations(open);
     selector = { kind: 'conversations', conversationIds: ids };
   } else {
@@ -468,8 +466,7 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
     ctx.config.deletionChunkSize,
   );
   if (targets.length === 0) return finishDeletionJob(ctx, worker, job.id);
-  const open = (state: string | null) => state === 'waiting' || state === 'connected';
-  const eligible = targets.filter((c) => !open(c.state)).map((c) => c.id);
+  const eligible = targets.filter((c) => !isOpenChat(c.state)).map((c) => c.id);
   const skipped = targets.length - eligible.length;
   const cursor = targets.at(-1)!.id;
   const selected = await run(async (tx) => {
