@@ -11,7 +11,7 @@ import {
   listActors as listActorRows,
   updateActor as updateActorRow,
 } from '../store/repos/actors.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { countActiveActors, withinQuota } from './quotas.ts';
 import { inTransaction } from './tx.ts';
 
@@ -106,12 +106,7 @@ export async function listActors(
     limit: input.limit + 1,
     includeInactive: input.includeInactive ?? false,
   });
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  return {
-    items: page,
-    nextCursor: rows.length > input.limit && last ? encodeCursor('actors', [last.id]) : null,
-  };
+  return keysetPage(rows, input.limit, 'actors', (last) => [last.id]);
 }
 
 export type ActorPatch = Partial<Omit<ActorInput, 'kind'>>;

@@ -4,7 +4,7 @@ import { authorize } from '../domain/policies/decision.ts';
 import { canManageSupport } from '../domain/policies/support.ts';
 import type { Principal } from '../domain/principal.ts';
 import { listAuditEvents } from '../store/repos/audit.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 
 /** What the audit log records. */
 export const AuditAction = [
@@ -51,10 +51,5 @@ export async function listAudit(
     beforeId: before,
     limit: input.limit + 1,
   });
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  return {
-    items: page,
-    nextCursor: rows.length > input.limit && last ? encodeCursor('audit', [last.id]) : null,
-  };
+  return keysetPage(rows, input.limit, 'audit', (last) => [last.id]);
 }

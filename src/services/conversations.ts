@@ -17,7 +17,7 @@ import {
 import { findMessage } from '../store/repos/messages.ts';
 import { findCurrentMembersOf } from '../store/repos/peers.ts';
 import { loadConversation } from './access.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { checkQuota } from './quotas.ts';
 import { conversationAudience } from './recipients.ts';
 import { inTransaction } from './tx.ts';
@@ -173,13 +173,11 @@ export async function listConversations(
       : undefined,
     limit: input.limit + 1,
   });
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  const nextCursor =
-    rows.length > input.limit && last
-      ? encodeCursor('conversations', [last.me.pinned ? 1 : 0, last.me.activityAt, last.conversation.id])
-      : null;
-  return { items: page, nextCursor };
+  return keysetPage(rows, input.limit, 'conversations', (last) => [
+    last.me.pinned ? 1 : 0,
+    last.me.activityAt,
+    last.conversation.id,
+  ]);
 }
 
 /** Renames a group or channel (`direct_chat_has_no_title`, `not_conversation_admin` 403). */

@@ -9,8 +9,15 @@ export function encodeCursor(list: string, position: (string | number)[]): strin
   return Buffer.from(JSON.stringify([list, ...position])).toString('base64url');
 }
 
-/** What each position of a cursor holds: an id (decimal string) or a safe integer. */
-export type CursorPart = 'id' | 'int';
+/** What each position of a cursor holds: an id (decimal string), a safe integer or a short string. */
+export type CursorPart = 'id' | 'int' | 'text';
+
+const partOk = (kind: CursorPart, v: unknown): boolean =>
+  kind === 'id'
+    ? isId(v)
+    : kind === 'int'
+      ? Number.isSafeInteger(v)
+      : typeof v === 'string' && v.length > 0 && v.length <= 200;
 
 /**
  * Decodes a cursor made by encodeCursor for `list` with exactly the positions `parts`;
@@ -31,7 +38,7 @@ export function decodeCursor(
     Array.isArray(parsed) &&
     parsed[0] === list &&
     parsed.length === parts.length + 1 &&
-    parts.every((kind, i) => (kind === 'id' ? isId(parsed[i + 1]) : Number.isSafeInteger(parsed[i + 1])));
+    parts.every((kind, i) => partOk(kind, parsed[i + 1]));
   if (!ok)
     throw ValidationError.field('query.cursor', 'is not a cursor returned by this list', 'invalid_cursor');
   return (parsed as (string | number)[]).slice(1);

@@ -56,6 +56,7 @@ import { findOrgById, findOrgSettings, updateOrgSetting } from '../store/repos/o
 import { deleteMessagesBatch, purgeDue } from '../store/repos/recycle-bin.ts';
 import { deleteDeliveriesOfConversations } from '../store/repos/webhooks.ts';
 import type { DeletionJobTable } from '../store/schema.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { queueMail } from './mail.ts';
 import { checkQuota, countPendingDeletionJobs, lockOrgForQuota } from './quotas.ts';
 import { eraseAfterPurge } from './recycle-bin.ts';
@@ -219,23 +220,12 @@ export async function getDeletionJob(
   return toDeletionJob(row);
 }
 
+/** A cursor of the jobs list: the last job's submission time and id (`invalid_cursor` 400). */
 function decodeJobCursor(cursor: string): { submittedAt: number; id: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 3 ||
-    parsed[0] !== 'deletion-jobs' ||
-    !Number.isSafeInteger(parsed[1]) ||
-    typeof parsed[2] !== 'string' ||
-    !isJobId(parsed[2])
-  )
+  const [submittedAt, id] = decodeCursor(cursor, 'deletion-jobs', ['int', 'text']);
+  if (!isJobId(String(id)))
     throw ValidationError.field('query.cursor', 'is not a cursor returned by this list', 'invalid_cursor');
-  return { submittedAt: parsed[1] as number, id: parsed[2] as string };
+  return { submittedAt: Number(submittedAt), id: String(id) };
 }
 
 /** The org's jobs, newest first, optionally of one status (`invalid_cursor` 400). */
@@ -250,15 +240,10 @@ export async function listDeletionJobs(
     before: input.cursor ? decodeJobCursor(input.cursor) : undefined,
     limit: input.limit + 1,
   });
-  const page = rows.slice(0, input.limit).map(toDeletionJob);
-  const last = page.at(-1);
-  return {
-    items: page,
-    nextCursor:
-      rows.length > input.limit && last
-        ? Buffer.from(JSON.stringify(['deletion-jobs', last.submittedAt, last.id])).toString('base64url')
-        : null,
-  };
+  return keysetPage(rows.map(toDeletionJob), input.limit, 'deletion-jobs', (last) => [
+    last.submittedAt,
+    last.id,
+  ]);
 }
 
 /** Cancels a queued job (`job_not_queued` 409 once it has started or ended; `deletion_job_not_found` 404). */

@@ -12,7 +12,7 @@ import {
   listDepartments as listDepartmentRows,
   replaceDepartmentOperators,
 } from '../store/repos/support.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { inTransaction } from './tx.ts';
 
 export interface DepartmentView {
@@ -45,15 +45,14 @@ export async function listDepartments(
 ): Promise<{ items: DepartmentView[]; nextCursor: string | null }> {
   const after = input.cursor ? String(decodeCursor(input.cursor, 'departments', ['id'])[0]) : undefined;
   const rows = await listDepartmentRows(ctx.db, p.orgId, { afterId: after, limit: input.limit + 1 });
-  const page = rows.slice(0, input.limit);
+  const { items: page, nextCursor } = keysetPage(rows, input.limit, 'departments', (last) => [last.id]);
   const operators = await findDepartmentOperators(
     ctx.db,
     page.map((d) => d.id),
   );
-  const last = page.at(-1);
   return {
     items: page.map((department) => ({ department, operatorIds: operators.get(department.id) ?? [] })),
-    nextCursor: rows.length > input.limit && last ? encodeCursor('departments', [last.id]) : null,
+    nextCursor,
   };
 }
 

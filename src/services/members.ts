@@ -16,7 +16,7 @@ import {
   updateMember,
 } from '../store/repos/conversations.ts';
 import { loadConversation } from './access.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { checkQuota, currentMemberCount, lockOrgForQuota } from './quotas.ts';
 import { conversationAudience } from './recipients.ts';
 import { inTransaction, type Tx } from './tx.ts';
@@ -38,12 +38,7 @@ export async function listMembers(
     afterActorId: after ? String(after[0]) : undefined,
     limit: input.limit + 1,
   });
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  return {
-    items: page,
-    nextCursor: rows.length > input.limit && last ? encodeCursor('members', [last.member.actorId]) : null,
-  };
+  return keysetPage(rows, input.limit, 'members', (last) => [last.member.actorId]);
 }
 
 /**

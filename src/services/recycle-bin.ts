@@ -21,7 +21,7 @@ import {
   restoreFromBin,
 } from '../store/repos/recycle-bin.ts';
 import { findCurrentMemberIdsOf, findDepartmentsByIds } from '../store/repos/support.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { inTransaction } from './tx.ts';
 
 /**
@@ -172,7 +172,10 @@ export async function listRecycleBin(
     after: after ? { deletedAt: Number(after[0]), id: String(after[1]) } : undefined,
     limit: input.limit + 1,
   });
-  const page = rows.slice(0, input.limit);
+  const { items: page, nextCursor } = keysetPage(rows, input.limit, 'recycle-bin', (last) => [
+    last.deletedAt ?? 0,
+    last.id,
+  ]);
   const actorIds = page.flatMap((c) => [c.visitorId, c.deletedBy]).filter((v): v is string => v !== null);
   const actors = new Map((await findActorsByIds(ctx.db, p.orgId, dedupe(actorIds))).map((a) => [a.id, a]));
   const departments = new Map(
@@ -181,7 +184,6 @@ export async function listRecycleBin(
       d,
     ]),
   );
-  const last = page.at(-1);
   return {
     items: page.map((chat) => ({
       chat,
@@ -189,8 +191,7 @@ export async function listRecycleBin(
       visitor: actors.get(chat.visitorId) ?? null,
       deletedBy: chat.deletedBy ? (actors.get(chat.deletedBy) ?? null) : null,
     })),
-    nextCursor:
-      rows.length > input.limit && last ? encodeCursor('recycle-bin', [last.deletedAt ?? 0, last.id]) : null,
+    nextCursor,
   };
 }
 

@@ -35,7 +35,7 @@ import {
   summarizeDeliveries,
   updateWebhook as updateWebhookRow,
 } from '../store/repos/webhooks.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { silentLog, type WorkLog } from './mail.ts';
 import { withinQuota } from './quotas.ts';
 import { PrivateAddressError, postWebhook } from './webhook-http.ts';
@@ -212,12 +212,7 @@ export async function listDeliveries(
     beforeId: before,
     limit: input.limit + 1,
   });
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  return {
-    items: page,
-    nextCursor: rows.length > input.limit && last ? encodeCursor('deliveries', [last.id]) : null,
-  };
+  return keysetPage(rows, input.limit, 'deliveries', (last) => [last.id]);
 }
 
 /**
