@@ -50,7 +50,7 @@ import { createRedisBus } from './realtime/redis-bus.ts';
 import { registerStream } from './realtime/stream-route.ts';
 import { RateLimits } from './services/rate-limits.ts';
 import { PrincipalCache } from './services/tokens.ts';
-import { webhookSink } from './services/webhooks.ts';
+import { webhookSink } from './services/webhook-delivery.ts';
 import { createStore, type Store } from './store/db.ts';
 import { GroupCommitter } from './store/group-commit.ts';
 import { migrateToLatest } from './store/migrate.ts';

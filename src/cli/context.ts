@@ -5,7 +5,7 @@ import { createIdGenerator } from '../domain/ids.ts';
 import { createMemoryBus } from '../realtime/bus.ts';
 import { RateLimits } from '../services/rate-limits.ts';
 import { PrincipalCache } from '../services/tokens.ts';
-import { webhookSink } from '../services/webhooks.ts';
+import { webhookSink } from '../services/webhook-delivery.ts';
 import { withStore } from './store.ts';
 
 /**

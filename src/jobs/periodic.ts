@@ -7,7 +7,7 @@ import { sweepOldMail } from '../services/mail.ts';
 import { sweepExpiredPins } from '../services/pins.ts';
 import { purgeExpired } from '../services/recycle-bin.ts';
 import { markMissedChats } from '../services/support.ts';
-import { sweepOldDeliveries } from '../services/webhooks.ts';
+import { sweepOldDeliveries } from '../services/webhook-delivery.ts';
 
 /** Periodic work of one process: name, interval, and why that interval. */
 const tasks = [

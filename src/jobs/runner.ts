@@ -10,7 +10,7 @@ import {
   type Worker,
 } from '../services/deletion-jobs.ts';
 import { sendDueMail, silentLog, type WorkLog } from '../services/mail.ts';
-import { deliverDueWebhooks } from '../services/webhooks.ts';
+import { deliverDueWebhooks } from '../services/webhook-delivery.ts';
 
 /**
  * The job runner of one process: three loops that run beside the HTTP server.
