@@ -154,3 +154,30 @@ export function renderNativeError(err: unknown, request: FastifyRequest, reply: 
       },
     });
 }
+
+/**
+ * The native API's answer for a path no route serves: 405 with `Allow` when the path exists
+ * for other methods, else 404 `route_not_found`.
+ */
+export function nativeNotFound(allowedMethods: (url: string) => string[]) {
+  return (request: FastifyRequest, reply: FastifyReply) => {
+    const allowed = allowedMethods(request.url);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return renderNativeError(
+        new AppError(
+          'method_not_allowed',
+          'method_not_allowed',
+          `${request.method} is not allowed here; use ${allowed.join(', ')}`,
+        ),
+        request,
+        reply,
+      );
+    }
+    return renderNativeError(
+      new AppError('not_found', 'route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    );
+  };
+}
