@@ -30,6 +30,7 @@ import { bindRequestLog, requestIdOf } from './http/request-id.ts';
 import { appRoutes } from './http/routes/apps.ts';
 import { conversationRoutes } from './http/routes/conversations.ts';
 import { deletionJobRoutes } from './http/routes/deletion-jobs.ts';
+import { instanceRoutes } from './http/routes/instance.ts';
 import { memberStateRoutes } from './http/routes/member-state.ts';
 import { memberRoutes } from './http/routes/members.ts';
 import { messageRoutes } from './http/routes/messages.ts';
@@ -302,7 +303,16 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           },
         },
       ],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          instanceAdmin: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An instance-admin token (parley admin token): /v1/instance routes only',
+          },
+        },
+      },
       security: [{ bearer: [] }],
     },
     // Shared schemas keep their $id as the component name (Error) instead of def-N.
@@ -338,6 +348,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       ctx.principals.forget({ tokenId: e.payload.token_id });
     if (e.type === 'actor.deactivated' && typeof e.payload.actor_id === 'string')
       ctx.principals.forget({ actorId: e.payload.actor_id });
+    if (e.type === 'org.suspended') ctx.principals.forget({ orgId: e.orgId });
   });
   app.addHook('onClose', async () => forgetRevoked());
   app.setErrorHandler(renderNativeError);
@@ -411,6 +422,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     },
     { prefix: '/v1' },
   );
+  // Instance administration: its own credential, outside the org routes' auth hook.
+  await app.register(async (instance) => instanceRoutes(instance, ctx), { prefix: '/v1/instance' });
   for (const d of DIALECTS)
     await app.register(d.plugin, { prefix: d.prefix, ctx, allowedMethods: routes.allowedMethods });
   await registerConsole(app);

@@ -22,10 +22,13 @@ export const MAX_JOB_ATTEMPTS = 5;
  * What a job deletes. By conversation ids: exactly those conversations. By customer: the
  * support chats where the customer is the visitor and the direct chats they are in, that started
  * within the inclusive UTC date range (and before the job was submitted). Group chats and
- * channels belong to all their members and are never deleted for one customer.
+ * channels belong to all their members and are never deleted for one customer. The whole org
+ * (instance administrators only, docs/operations.md#org-lifecycle): every conversation, open
+ * support chats included, then the org itself with everything that belongs to it.
  */
 export type DeletionSelector =
   | { kind: 'conversations'; conversationIds: string[] }
+  | { kind: 'org' }
   | {
       kind: 'customer';
       /** The customer's external id, as the caller named them. */

@@ -51,6 +51,7 @@ import {
   type TargetSpec,
   toDeletionJob,
 } from '../store/repos/deletion-jobs.ts';
+import { deleteOrgRow, vacuumAll } from '../store/repos/instance.ts';
 import { findOrgById, findOrgSettings, updateOrgSetting } from '../store/repos/orgs.ts';
 import { deleteMessagesBatch, purgeDue } from '../store/repos/recycle-bin.ts';
 import { deleteDeliveriesOfConversations } from '../store/repos/webhooks.ts';
@@ -192,11 +193,13 @@ export async function createDeletionJob(
         details: {
           ...(job.selector.kind === 'conversations'
             ? { conversation_ids: job.selector.conversationIds }
-            : {
-                customer_id: job.selector.customerId,
-                start_date: job.selector.startDate,
-                end_date: job.selector.endDate,
-              }),
+            : job.selector.kind === 'org'
+              ? { org: true }
+              : {
+                  customer_id: job.selector.customerId,
+                  start_date: job.selector.startDate,
+                  end_date: job.selector.endDate,
+                }),
           dry_run: job.dryRun,
           ...(job.requestedByApp ? { app_id: job.requestedByApp } : {}),
         },
@@ -204,6 +207,15 @@ export async function createDeletionJob(
     ]);
   });
   return job;
+}
+
+/** Whether a stored selector is a whole org's (see DeletionSelector). */
+function isOrgSelector(json: string): boolean {
+  try {
+    return (JSON.parse(json) as { kind?: unknown }).kind === 'org';
+  } catch {
+    return false;
+  }
 }
 
 const jobNotFound = (id: string) =>
@@ -341,7 +353,7 @@ export async function claimDeletionJob(ctx: AppContext, worker: Worker): Promise
     const windows = new Map<string, DeletionWindow>();
     for (const row of candidates) {
       const orgId = String(row.org_id);
-      if (Number(row.dry_run) !== 1) {
+      if (Number(row.dry_run) !== 1 && !isOrgSelector(row.selector)) {
         if (!windows.has(orgId)) windows.set(orgId, (await orgWindow(ctx, orgId, tx)).window);
         if (!isWindowOpen(windows.get(orgId)!, now)) continue;
       }
@@ -367,6 +379,7 @@ export type StepResult = 'more' | 'finished' | 'paused' | 'lost';
 function targetSpec(job: DeletionJob): TargetSpec {
   const s = job.selector;
   if (s.kind === 'conversations') return { kind: 'conversations', conversationIds: s.conversationIds };
+  if (s.kind === 'org') return { kind: 'org' };
   const { from, to } = dateRangeBounds(s.startDate, s.endDate);
   return { kind: 'customer', actorId: s.actorId, from, to: Math.min(to, job.submittedAt) };
 }
@@ -395,7 +408,8 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
   if (row?.status !== 'running' || row.claimed_by !== worker.id) return 'lost';
   const job = toDeletionJob(row);
   const now = ctx.clock.now();
-  if (!job.dryRun) {
+  // A whole org's deletion (its tokens are refused already) does not wait for its off-peak window.
+  if (!job.dryRun && job.selector.kind !== 'org') {
     const { window } = await orgWindow(ctx, job.orgId);
     if (!isWindowOpen(window, now)) {
       await releaseJob(ctx.db, job.id, worker.id, { notBefore: nextWindowOpening(window, now) });
@@ -467,9 +481,26 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
     row.cursor === null ? null : String(row.cursor),
     ctx.config.deletionChunkSize,
   );
-  if (targets.length === 0) return finishDeletionJob(ctx, worker, job.id);
+  if (targets.length === 0) {
+    if (job.selector.kind !== 'org' || job.dryRun) return finishDeletionJob(ctx, worker, job.id);
+    // The last step of a whole org's deletion: the org row and, by cascade, all that is left of it.
+    const erased = await run(async (tx) => {
+      await progress(tx.db, {});
+      await deleteOrgRow(tx.db, job.orgId);
+    });
+    if (erased === 'lost') return 'lost';
+    await eraseAfterPurge(ctx);
+    if (ctx.caps.dialect === 'postgres')
+      void vacuumAll(ctx.db).catch((err: unknown) =>
+        process.emitWarning(
+          `VACUUM after an org deletion: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
+    return 'finished';
+  }
   const open = (state: string | null) => state === 'waiting' || state === 'connected';
-  const eligible = targets.filter((c) => !open(c.state)).map((c) => c.id);
+  // A whole org's deletion takes open support chats too (the org is suspended: nobody is in them).
+  const eligible = targets.filter((c) => job.selector.kind === 'org' || !open(c.state)).map((c) => c.id);
   const skipped = targets.length - eligible.length;
   const cursor = targets.at(-1)!.id;
   const selected = await run(async (tx) => {
@@ -520,6 +551,7 @@ export function jobEventPayload(row: DeletionJobTable): Record<string, unknown> 
 function describeSelector(row: DeletionJobTable): string {
   try {
     const s = JSON.parse(row.selector) as Record<string, unknown>;
+    if (s.kind === 'org') return 'the whole org';
     if (s.kind === 'customer')
       return `the conversations of customer ${String(s.customer_id)} that started from ${String(s.start_date)} to ${String(s.end_date)} (inclusive, UTC)`;
     const ids = (s.conversation_ids as string[]) ?? [];

@@ -12,6 +12,9 @@ export interface OrgTable {
   name: string;
   settings: string;
   created_at: number;
+  /** `active`, `suspended` or `deleting` (migration 2026-12-05T03-00-org-admin). */
+  state?: string;
+  state_changed_at?: number | null;
 }
 
 export interface ActorTable {
@@ -338,6 +341,21 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   webhook: WebhookTable;
   webhook_delivery: WebhookDeliveryTable;
+}
+
+/** An instance administrator's credential (migration 2026-12-05T03-00-org-admin); no org. */
+export interface InstanceAdminTokenTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface Database {
+  instance_admin_token: InstanceAdminTokenTable;
 }
 
 /** A database handle: the database itself or a transaction on it. */

@@ -43,7 +43,7 @@ export const DeletionJobSchema = Type.Object({
   status: literals(DeletionJobStatus),
   dry_run: Type.Boolean({ description: 'Counts what it would delete; deletes nothing' }),
   selector: Type.Object({
-    kind: literals(['conversations', 'customer'] as const),
+    kind: literals(['conversations', 'customer', 'org'] as const),
     conversation_ids: Type.Optional(Type.Array(IdString)),
     customer_id: Type.Optional(Type.String()),
     start_date: Type.Optional(Type.String({ description: 'Resolved start of the range (YYYY-MM-DD)' })),
@@ -81,7 +81,9 @@ export function presentDeletionJob(j: DeletionJob) {
     selector:
       s.kind === 'conversations'
         ? { kind: s.kind, conversation_ids: s.conversationIds }
-        : { kind: s.kind, customer_id: s.customerId, start_date: s.startDate, end_date: s.endDate },
+        : s.kind === 'org'
+          ? { kind: s.kind }
+          : { kind: s.kind, customer_id: s.customerId, start_date: s.startDate, end_date: s.endDate },
     requested_by: { actor_id: j.requestedBy, app_id: j.requestedByApp },
     submitted_at: iso(j.submittedAt),
     not_before: iso(j.notBefore),
