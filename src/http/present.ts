@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/model.ts';
 import { iso, optIso, presentMemberState, presentMessage } from '../domain/presenters.ts';
-import type { ConversationView } from '../services/conversations.ts';
+import type { ConversationReadView, ConversationView } from '../services/conversations.ts';
 import type { MemberField } from '../services/members.ts';
 import type { PinView } from '../services/pins.ts';
 import type { MemberWithActor } from '../store/repos/conversations.ts';
@@ -9,9 +9,9 @@ import type { TokenRow } from '../store/repos/tokens.ts';
 /** Domain objects -> native API JSON (snake_case, ISO times, ids as strings). */
 export { presentMemberState, presentMessage };
 
-export function presentConversation(v: ConversationView, now: number) {
+export function presentConversation(v: ConversationView | ConversationReadView, now: number) {
   const c = v.conversation;
-  const me = presentMemberState(v.me, now);
+  const me = v.me ? presentMemberState(v.me, now) : null;
   const lm = v.lastMessage;
   return {
     id: c.id,
@@ -33,8 +33,8 @@ export function presentConversation(v: ConversationView, now: number) {
           deleted: lm.deletedAt !== null,
         }
       : null,
-    unread_count: me.unread_count,
-    muted: me.muted,
+    unread_count: me?.unread_count ?? 0,
+    muted: me?.muted ?? false,
     me,
   };
 }
