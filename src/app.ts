@@ -34,6 +34,7 @@ import { instanceRoutes } from './http/routes/instance.ts';
 import { memberStateRoutes } from './http/routes/member-state.ts';
 import { memberRoutes } from './http/routes/members.ts';
 import { messageRoutes } from './http/routes/messages.ts';
+import { oidcBrowserRoutes, oidcSettingsRoutes } from './http/routes/oidc.ts';
 import { peopleRoutes } from './http/routes/people.ts';
 import { pinRoutes } from './http/routes/pins.ts';
 import { rateLimitRoutes } from './http/routes/rate-limits.ts';
@@ -419,11 +420,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       deletionJobRoutes(v1, ctx);
       webhookRoutes(v1, ctx);
       searchRoutes(v1, ctx);
+      oidcSettingsRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );
   // Instance administration: its own credential, outside the org routes' auth hook.
   await app.register(async (instance) => instanceRoutes(instance, ctx), { prefix: '/v1/instance' });
+  // The console's OpenID Connect sign-in (browser redirects and the session cookie).
+  oidcBrowserRoutes(app, ctx);
   for (const d of DIALECTS)
     await app.register(d.plugin, { prefix: d.prefix, ctx, allowedMethods: routes.allowedMethods });
   await registerConsole(app);

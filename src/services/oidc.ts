@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { hashToken } from '../auth/tokens.ts';
 import type { AppContext } from '../context.ts';
-import { AppError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.ts';
+import {
+  AppError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../domain/errors.ts';
 import type { Actor, UserRole } from '../domain/model.ts';
 import { canManageActors } from '../domain/policies/conversation.ts';
 import { authorize } from '../domain/policies/decision.ts';
@@ -152,7 +158,8 @@ async function configuredOrg(ctx: AppContext, slug: string) {
 
 /** A path on this server to go back to after sign-in ("/" unless a plain same-origin path). */
 function safeReturn(returnTo: string | undefined): string {
-  if (!returnTo || !returnTo.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\')) return '/';
+  if (!returnTo || !returnTo.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\'))
+    return '/';
   return returnTo.slice(0, 500);
 }
 
@@ -184,7 +191,8 @@ export async function startLogin(
   });
 }
 
-const signInFailed = (why: string) => new UnauthenticatedError('oidc_sign_in_failed', `Sign-in failed: ${why}`);
+const signInFailed = (why: string) =>
+  new UnauthenticatedError('oidc_sign_in_failed', `Sign-in failed: ${why}`);
 
 /**
  * The provider's redirect back: the code is exchanged (with the PKCE verifier) and the ID token
@@ -212,7 +220,10 @@ export async function finishLogin(
     });
     claims = tokens.claims() as Record<string, unknown> | undefined;
   } catch (err) {
-    throw signInFailed(err instanceof Error ? err.message : String(err));
+    // openid-client wraps the check that failed (its cause says which claim: aud, nonce, iss...).
+    const inner = (err as { cause?: unknown }).cause;
+    const why = inner instanceof Error ? inner.message : err instanceof Error ? err.message : String(err);
+    throw signInFailed(why);
   }
   if (!claims) throw signInFailed('the provider sent no ID token');
   const text = (name: string) => {
@@ -276,7 +287,10 @@ export async function authenticateSession(
   const session = await findSession(ctx.db, hashToken(sessionId));
   const now = ctx.clock.now();
   const invalid = () =>
-    new UnauthenticatedError('invalid_session', 'The console session is invalid or has expired; sign in again');
+    new UnauthenticatedError(
+      'invalid_session',
+      'The console session is invalid or has expired; sign in again',
+    );
   if (!session || session.expiresAt <= now) throw invalid();
   const actor = await findActor(ctx.db, session.orgId, session.actorId);
   if (!actor?.active) throw invalid();

@@ -48,6 +48,11 @@ const PUBLIC_ROUTES = new Set([
   // The console is served by an onRequest hook (no routes); these are its paths if it ever gets routes.
   'GET /',
   'GET /assets/*',
+  // The console's OpenID Connect sign-in: redirects to the org's provider and back into a session
+  // cookie (test/api/native/oidc.test.ts); logout needs the session's CSRF token.
+  'GET /auth/oidc/:org/login',
+  'GET /auth/oidc/:org/callback',
+  'POST /auth/logout',
 ]);
 
 interface Actorish {

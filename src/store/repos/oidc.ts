@@ -121,7 +121,11 @@ export async function insertSession(db: Db, s: SessionRecord): Promise<void> {
 }
 
 export async function findSession(db: Db, idHash: string): Promise<SessionRecord | undefined> {
-  const r = await db.selectFrom('console_session').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+  const r = await db
+    .selectFrom('console_session')
+    .selectAll()
+    .where('id_hash', '=', idHash)
+    .executeTakeFirst();
   if (!r) return undefined;
   return {
     idHash: r.id_hash,
