@@ -522,6 +522,25 @@ export interface paths {
      */
     get: operations["getSearchMessages"];
   };
+  "/v1/oidc": {
+    /**
+     * The org's OpenID Connect sign-in settings (owners and admins; no secret)
+     * @description Scope: `admin`.
+     */
+    get: operations["getOidc"];
+    /**
+     * Set the org's OpenID Connect provider and claim mapping (owners and admins)
+     * @description The provider must redirect to `{server}/auth/oidc/{org slug}/callback`. `client_secret` is required the first time and kept when omitted later. Claims name the ID token claims holding the external id (matched to a user), email and name.
+     *
+     * Scope: `admin`.
+     */
+    put: operations["putOidc"];
+    /**
+     * Turn the org's OpenID Connect sign-in off (sessions already open last until they expire or sign out)
+     * @description Scope: `admin`.
+     */
+    delete: operations["deleteOidc"];
+  };
   "/v1/instance/orgs": {
     /** List the orgs of this server (instance administrators) */
     get: operations["getInstanceOrgs"];
@@ -9359,6 +9378,287 @@ export interface operations {
       };
       /** @description The client does not accept application/json */
       406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The org's OpenID Connect sign-in settings (owners and admins; no secret)
+   * @description Scope: `admin`.
+   */
+  getOidc: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            issuer: string;
+            client_id: string;
+            /** @description The secret is stored; it is never shown */
+            client_secret_set: boolean;
+            claims: {
+              external_id: string;
+              email: string;
+              name: string;
+            };
+            auto_provision: boolean;
+            /** @enum {string} */
+            default_role: "admin" | "operator" | "member";
+            /** @description Where the console sends the browser to sign in */
+            login_path: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set the org's OpenID Connect provider and claim mapping (owners and admins)
+   * @description The provider must redirect to `{server}/auth/oidc/{org slug}/callback`. `client_secret` is required the first time and kept when omitted later. Claims name the ID token claims holding the external id (matched to a user), email and name.
+   *
+   * Scope: `admin`.
+   */
+  putOidc: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description https (http only on localhost) */
+          issuer: string;
+          client_id: string;
+          client_secret?: string;
+          claims?: {
+            external_id?: string;
+            email?: string;
+            name?: string;
+          };
+          /** @description Create a user on first sign-in (default false: refused) */
+          auto_provision?: boolean;
+          /** @enum {string} */
+          default_role?: "admin" | "operator" | "member";
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            issuer: string;
+            client_id: string;
+            /** @description The secret is stored; it is never shown */
+            client_secret_set: boolean;
+            claims: {
+              external_id: string;
+              email: string;
+              name: string;
+            };
+            auto_provision: boolean;
+            /** @enum {string} */
+            default_role: "admin" | "operator" | "member";
+            /** @description Where the console sends the browser to sign in */
+            login_path: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Turn the org's OpenID Connect sign-in off (sessions already open last until they expire or sign out)
+   * @description Scope: `admin`.
+   */
+  deleteOidc: {
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
