@@ -17,6 +17,7 @@ import { Scope } from '../domain/scopes.ts';
 import { findActor, findActorByExternalId, insertActor } from '../store/repos/actors.ts';
 import { findOrgState } from '../store/repos/instance.ts';
 import {
+  deleteExpiredSessions,
   deleteOidcConfig,
   deleteSession,
   findOidcConfig,
@@ -158,7 +159,7 @@ async function configuredOrg(ctx: AppContext, slug: string) {
 
 /** A path on this server to go back to after sign-in ("/" unless a plain same-origin path). */
 function safeReturn(returnTo: string | undefined): string {
-  if (!returnTo || !returnTo.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\'))
+  if (!returnTo?.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\'))
     return '/';
   return returnTo.slice(0, 500);
 }
@@ -303,4 +304,9 @@ export async function authenticateSession(
 
 export async function endSession(ctx: AppContext, sessionId: string): Promise<void> {
   await deleteSession(ctx.db, hashToken(sessionId));
+}
+
+/** Periodic: forgets expired sessions and abandoned sign-ins. */
+export function sweepSessions(ctx: AppContext): Promise<number> {
+  return deleteExpiredSessions(ctx.db, ctx.clock.now());
 }
