@@ -159,8 +159,7 @@ async function configuredOrg(ctx: AppContext, slug: string) {
 
 /** A path on this server to go back to after sign-in ("/" unless a plain same-origin path). */
 function safeReturn(returnTo: string | undefined): string {
-  if (!returnTo?.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\'))
-    return '/';
+  if (!returnTo?.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\')) return '/';
   return returnTo.slice(0, 500);
 }
 
