@@ -70,6 +70,25 @@ export interface DeletionJob {
   attempts: number;
 }
 
+/** A job as it is queued: nothing done yet. */
+export function queuedJob(
+  j: Pick<
+    DeletionJob,
+    'id' | 'orgId' | 'requestedBy' | 'requestedByApp' | 'selector' | 'dryRun' | 'notBefore' | 'submittedAt'
+  >,
+): DeletionJob {
+  return {
+    ...j,
+    status: 'queued',
+    startedAt: null,
+    finishedAt: null,
+    conversationsTotal: null,
+    counts: { conversationsDeleted: 0, messagesDeleted: 0, conversationsSkipped: 0 },
+    error: null,
+    attempts: 0,
+  };
+}
+
 const JOB_ID = /^cdj-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** True for a deletion job id (`cdj-` and a lowercase UUID). */

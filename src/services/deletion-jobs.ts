@@ -14,6 +14,7 @@ import {
   nextWindowOpening,
   openConversations,
   parseWindowSpec,
+  queuedJob,
   resolveDateRange,
   type SelectorFieldNames,
   type SelectorInput,
@@ -155,23 +156,16 @@ export async function createDeletionJob(
     selector = { kind: 'customer', customerId, actorId: customer.id, ...range };
   }
   const { window } = await orgWindow(ctx, orgId);
-  const job: DeletionJob = {
+  const job = queuedJob({
     id: `cdj-${randomUUID()}`,
     orgId,
     requestedBy: requester.kind === 'actor' ? requester.principal.actor.id : null,
     requestedByApp: requester.kind === 'app' ? requester.appId : null,
     selector,
     dryRun: input.dryRun === true,
-    status: 'queued',
     notBefore: input.dryRun ? now : nextWindowOpening(window, now),
     submittedAt: now,
-    startedAt: null,
-    finishedAt: null,
-    conversationsTotal: null,
-    counts: { conversationsDeleted: 0, messagesDeleted: 0, conversationsSkipped: 0 },
-    error: null,
-    attempts: 0,
-  };
+  });
   // Who asked for what is audited with the job itself (its purges are audited as they happen).
   await inTransaction(ctx, async (tx) => {
     await lockOrgForQuota(ctx, tx.db, orgId);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateInstanceToken, hashToken, isInstanceToken } from '../auth/tokens.ts';
 import type { AppContext } from '../context.ts';
-import type { DeletionJob } from '../domain/deletion-jobs.ts';
+import { type DeletionJob, queuedJob } from '../domain/deletion-jobs.ts';
 import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.ts';
 import type { Actor } from '../domain/model.ts';
 import { Scope } from '../domain/scopes.ts';
@@ -234,23 +234,16 @@ export async function deleteInstanceOrg(
   if (existing && (existing.status === 'queued' || existing.status === 'running'))
     return { job: existing, org };
   const now = ctx.clock.now();
-  const job: DeletionJob = {
+  const job = queuedJob({
     id: `cdj-${randomUUID()}`,
     orgId: id,
     requestedBy: null,
     requestedByApp: null,
     selector: { kind: 'org' },
     dryRun: false,
-    status: 'queued',
     notBefore: now,
     submittedAt: now,
-    startedAt: null,
-    finishedAt: null,
-    conversationsTotal: null,
-    counts: { conversationsDeleted: 0, messagesDeleted: 0, conversationsSkipped: 0 },
-    error: null,
-    attempts: 0,
-  };
+  });
   await inTransaction(ctx, async (tx) => {
     const moved = await setOrgState(tx.db, id, ['active', 'suspended', 'deleting'], 'deleting', now);
     if (!moved) throw orgNotFound(id);
