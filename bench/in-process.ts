@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { StatementSync } from 'node:sqlite';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { parseScopes } from '../src/domain/scopes.ts';
+import { Scope } from '../src/domain/scopes.ts';
 import { createOrg } from '../src/services/orgs.ts';
 import { issueToken } from '../src/services/tokens.ts';
 
@@ -40,7 +40,7 @@ export async function startInProcess(slug: string, pgOpts: { databaseUrl?: strin
     orgId: org.id,
     actorId: owner.id,
     name: slug,
-    scopes: [...parseScopes('*').scopes],
+    scopes: [...Scope],
   });
   const headers = {
     authorization: `Bearer ${token}`,

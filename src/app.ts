@@ -17,6 +17,8 @@ import { Metrics } from './http/metrics.ts';
 import { registerApiDocuments } from './http/openapi.ts';
 import { bindRequestLog } from './http/request-id.ts';
 import { registerNativeApi } from './http/routes/index.ts';
+import { instanceRoutes } from './http/routes/instance.ts';
+import { oidcBrowserRoutes } from './http/routes/oidc.ts';
 import { createHttpServer, registerProbes } from './http/server.ts';
 import { registerConsole } from './http/static.ts';
 import { startPeriodicWork } from './jobs/periodic.ts';
@@ -174,6 +176,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       ctx.principals.forget({ tokenId: e.payload.token_id });
     if (e.type === 'actor.deactivated' && typeof e.payload.actor_id === 'string')
       ctx.principals.forget({ actorId: e.payload.actor_id });
+    if (e.type === 'org.suspended') ctx.principals.forget({ orgId: e.orgId });
   });
   app.addHook('onClose', async () => forgetRevoked());
   app.setErrorHandler(renderNativeError);
@@ -184,6 +187,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   metrics.route(app, config.metricsToken);
 
   await registerNativeApi(app, ctx);
+  // Instance administration: its own credential, outside the org routes' auth hook.
+  await app.register(async (instance) => instanceRoutes(instance, ctx), { prefix: '/v1/instance' });
+  // The console's OpenID Connect sign-in (browser redirects and the session cookie).
+  oidcBrowserRoutes(app, ctx);
   for (const d of DIALECTS)
     await app.register(d.plugin, { prefix: d.prefix, ctx, allowedMethods: routes.allowedMethods });
   await registerConsole(app);

@@ -23,9 +23,13 @@ export class PrincipalCache {
     this.#byHash.set(hash, { principal, until });
   }
 
-  forget(match: { tokenId?: string; actorId?: string }): void {
+  forget(match: { tokenId?: string; actorId?: string; orgId?: string }): void {
     for (const [hash, e] of this.#byHash) {
-      if (e.principal.tokenId === match.tokenId || e.principal.actor.id === match.actorId)
+      if (
+        e.principal.tokenId === match.tokenId ||
+        e.principal.actor.id === match.actorId ||
+        e.principal.orgId === match.orgId
+      )
         this.#byHash.delete(hash);
     }
   }

@@ -1,5 +1,4 @@
-import type { Scope } from '../domain/scopes.ts';
-import { parseScopes } from '../domain/scopes.ts';
+import { isScope, Scope } from '../domain/scopes.ts';
 
 /**
  * Vendor scope names, as each vendor's pages spell them, mapped onto the one native scope that
@@ -35,10 +34,39 @@ export function vendorScope(vendor: VendorScope): { scope: Scope; vendorScope: V
   return { scope: VENDOR_SCOPES[vendor], vendorScope: vendor };
 }
 
-/** Parses a scope list that may mix native and vendor names (matched case-insensitively). */
+const vendorByKey = new Map<string, Scope>(
+  Object.entries(VENDOR_SCOPES).map(([k, v]) => [k.toLowerCase(), v]),
+);
+
+/**
+ * The one reading of a scope name, shared by the CLI (`parley token create --scopes`) and the
+ * API (`POST /v1/tokens`): a native name (`messages:write`), a vendor name
+ * (`ZohoCliq.Chats.READ`), or `*` (every native scope); case does not matter, and a native name
+ * may use `.` instead of `:` (`Messages.Write`). Surrounding blanks are ignored. Returns the
+ * native scopes, or undefined for a name it does not know.
+ */
+export function scopeOf(name: string): Scope[] | undefined {
+  const key = name.trim().toLowerCase();
+  if (key === '*') return [...Scope];
+  const vendor = vendorByKey.get(key);
+  if (vendor) return [vendor];
+  const native = key.replace('.', ':');
+  return isScope(native) ? [native] : undefined;
+}
+
+/** Reads scope names (see scopeOf): the native scopes, without duplicates, and the names it did not know. */
+export function parseScopeNames(names: readonly string[]): { scopes: Scope[]; unknown: string[] } {
+  const scopes = new Set<Scope>();
+  const unknown: string[] = [];
+  for (const name of names) {
+    const found = scopeOf(name);
+    if (found) for (const s of found) scopes.add(s);
+    else unknown.push(name);
+  }
+  return { scopes: [...scopes], unknown };
+}
+
+/** A scope list as text (the CLI's `--scopes`): names separated by blanks or commas, read by scopeOf. */
 export function parseScopeList(text: string): { scopes: Scope[]; unknown: string[] } {
-  const vendorByLower = new Map(Object.entries(VENDOR_SCOPES).map(([k, v]) => [k.toLowerCase(), v]));
-  const parts = text.split(/[\s,]+/).filter(Boolean);
-  const mapped = parts.map((s) => vendorByLower.get(s.toLowerCase()) ?? s);
-  return parseScopes(mapped.join(' '));
+  return parseScopeNames(text.split(/[\s,]+/).filter(Boolean));
 }

@@ -11,3 +11,14 @@ export function generateToken(): string {
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
+
+/** Instance-admin tokens (`parley admin token`) look different, so each surface can name the mix-up. */
+export const INSTANCE_TOKEN_PREFIX = 'pia_';
+
+export function generateInstanceToken(): string {
+  return INSTANCE_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function isInstanceToken(token: string): boolean {
+  return token.startsWith(INSTANCE_TOKEN_PREFIX);
+}

@@ -1,9 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { parseScopeList } from '../auth/scopes.ts';
 import type { Config } from '../config.ts';
-import { parseScopes } from '../domain/scopes.ts';
+import { Scope } from '../domain/scopes.ts';
 import { createApp } from '../services/apps.ts';
 import { seedDemo } from '../services/demo.ts';
+import {
+  issueInstanceToken,
+  listInstanceAdminTokens,
+  revokeInstanceAdminToken,
+} from '../services/instance-admin.ts';
 import { createOrg, getOrgBySlug } from '../services/orgs.ts';
 import { issueToken } from '../services/tokens.ts';
 import { findActor, findActorByEmailOrExternalId } from '../store/repos/actors.ts';
@@ -63,7 +68,7 @@ export async function orgCreate({ values, config }: Invocation): Promise<undefin
       orgId: org.id,
       actorId: owner.id,
       name: 'owner',
-      scopes: [...parseScopes('*').scopes],
+      scopes: [...Scope],
     });
     return { org, owner, token };
   });
@@ -130,6 +135,74 @@ export async function tokenCreate({ values, config }: Invocation): Promise<undef
   else {
     process.stdout.write(`${token}\n`);
     process.stderr.write(`token ${record.id} for ${actor.name} with scopes: ${record.scopes.join(' ')}\n`);
+  }
+  return undefined;
+}
+
+/** `parley admin token`: issue (default), --list or --revoke instance-admin tokens. */
+export async function adminToken({ values, config }: Invocation): Promise<undefined> {
+  const revoke = str(values, 'revoke');
+  const modes = [values.list === true, revoke !== undefined].filter(Boolean).length;
+  if (modes > 1) throw new CliError('give --list or --revoke, not both', 2);
+  if (modes === 1 && (str(values, 'name') !== undefined || str(values, 'expires-in-days') !== undefined))
+    throw new CliError(
+      '--name and --expires-in-days are for issuing a token, not with --list or --revoke',
+      2,
+    );
+  if (revoke !== undefined && !/^[0-9]{1,19}$/.test(revoke))
+    throw new CliError(
+      `--revoke takes a token id (digits), not "${revoke}": see parley admin token --list`,
+      2,
+    );
+  const daysText = str(values, 'expires-in-days');
+  const days = daysText === undefined ? undefined : Number(daysText);
+  if (days !== undefined && !(days > 0)) throw new CliError('--expires-in-days must be a positive number', 2);
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  if (values.list) {
+    const tokens = await withContext(config, (ctx) => listInstanceAdminTokens(ctx));
+    const rows = tokens.map((t) => ({
+      id: t.id,
+      name: t.name,
+      created_at: iso(t.createdAt),
+      expires_at: iso(t.expiresAt),
+      revoked_at: iso(t.revokedAt),
+    }));
+    if (values.json) printJson({ items: rows });
+    else
+      process.stdout.write(
+        rows
+          .map(
+            (t) =>
+              `${t.id}  ${t.name}  created ${t.created_at}${t.revoked_at ? `  revoked ${t.revoked_at}` : ''}${t.expires_at ? `  expires ${t.expires_at}` : ''}\n`,
+          )
+          .join(''),
+      );
+    return undefined;
+  }
+  if (revoke !== undefined) {
+    await withContext(config, (ctx) =>
+      revokeInstanceAdminToken(ctx, revoke).catch((err: unknown) => {
+        if (err instanceof Error && 'code' in err && err.code === 'token_not_found')
+          throw new CliError(`no live instance-admin token ${revoke}: see parley admin token --list`);
+        throw err;
+      }),
+    );
+    if (values.json) printJson({ revoked: revoke });
+    else process.stderr.write(`instance-admin token ${revoke} revoked\n`);
+    return undefined;
+  }
+  const { token, record } = await withContext(config, (ctx) =>
+    issueInstanceToken(ctx, {
+      name: str(values, 'name') ?? 'admin',
+      expiresAt: days === undefined ? null : ctx.clock.now() + days * 86_400_000,
+    }),
+  );
+  if (values.json) printJson({ token, id: record.id, name: record.name, expires_at: iso(record.expiresAt) });
+  else {
+    process.stdout.write(`${token}\n`);
+    process.stderr.write(
+      `instance-admin token ${record.id} (${record.name}): use it on ${baseUrl(config)}/v1/instance\n`,
+    );
   }
   return undefined;
 }

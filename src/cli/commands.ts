@@ -69,6 +69,20 @@ export const COMMANDS: Command[] = [
     run: async (inv) => (await import('./admin.ts')).tokenCreate(inv),
   },
   {
+    name: 'admin token',
+    summary:
+      'Issue an instance-admin token (for /v1/instance: create, list, suspend and delete orgs); prints it on stdout, stored hashed. --list and --revoke manage the existing ones.',
+    options: {
+      name: { type: 'string', arg: 'NAME', help: "the token's name (default: admin)" },
+      'expires-in-days': { type: 'string', arg: 'D', help: 'expire after D days (default: never)' },
+      list: { type: 'boolean', help: 'list the instance-admin tokens instead (no secrets)' },
+      revoke: { type: 'string', arg: 'ID', help: 'revoke the instance-admin token ID instead' },
+      json,
+    },
+    notes: 'The token works only on /v1/instance routes (docs/operations.md#instance-administration).',
+    run: async (inv) => (await import('./admin.ts')).adminToken(inv),
+  },
+  {
     name: 'backup',
     summary:
       'Copy the embedded SQLite database to <file>, consistently, while the server may be running (SQLite online backup). On PostgreSQL it prints the pg_dump command to use instead.',

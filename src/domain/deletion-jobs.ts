@@ -22,10 +22,13 @@ export const MAX_JOB_ATTEMPTS = 5;
  * What a job deletes. By conversation ids: exactly those conversations. By customer: the
  * support chats where the customer is the visitor and the direct chats they are in, that started
  * within the inclusive UTC date range (and before the job was submitted). Group chats and
- * channels belong to all their members and are never deleted for one customer.
+ * channels belong to all their members and are never deleted for one customer. The whole org
+ * (instance administrators only, docs/operations.md#org-lifecycle): every conversation, open
+ * support chats included, then the org itself with everything that belongs to it.
  */
 export type DeletionSelector =
   | { kind: 'conversations'; conversationIds: string[] }
+  | { kind: 'org' }
   | {
       kind: 'customer';
       /** The customer's external id, as the caller named them. */
@@ -65,6 +68,25 @@ export interface DeletionJob {
   counts: DeletionCounts;
   error: { code: string; message: string } | null;
   attempts: number;
+}
+
+/** A job as it is queued: nothing done yet. */
+export function queuedJob(
+  j: Pick<
+    DeletionJob,
+    'id' | 'orgId' | 'requestedBy' | 'requestedByApp' | 'selector' | 'dryRun' | 'notBefore' | 'submittedAt'
+  >,
+): DeletionJob {
+  return {
+    ...j,
+    status: 'queued',
+    startedAt: null,
+    finishedAt: null,
+    conversationsTotal: null,
+    counts: { conversationsDeleted: 0, messagesDeleted: 0, conversationsSkipped: 0 },
+    error: null,
+    attempts: 0,
+  };
 }
 
 const JOB_ID = /^cdj-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -33,6 +33,7 @@ export const EventType = [
   // Control events: the realtime gateways close the sockets they concern.
   'token.revoked',
   'actor.deactivated',
+  'org.suspended',
   // Ephemeral: never stored, no sequence number (seq 0), delivered only to live sockets.
   'typing.started',
 ] as const;

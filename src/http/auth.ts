@@ -6,6 +6,7 @@ import type { Principal } from '../domain/principal.ts';
 import type { Scope } from '../domain/scopes.ts';
 import { authenticateToken } from '../services/tokens.ts';
 import { bindRequestLog } from './request-id.ts';
+import { sessionPrincipal } from './session.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,7 +43,10 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config as { scope?: Scope; public?: boolean };
     if (config.public) return;
-    const principal = await authenticateToken(ctx, extractBearer(request.headers.authorization));
+    // A bearer token; or, without one, the console's session cookie (CSRF-checked: session.ts).
+    const principal =
+      (await sessionPrincipal(ctx, request)) ??
+      (await authenticateToken(ctx, extractBearer(request.headers.authorization)));
     request.principal = principal;
     bindRequestLog(request);
     if (config.scope && !principal.scopes.has(config.scope)) {

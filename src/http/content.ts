@@ -93,6 +93,8 @@ export interface RouteInfo {
   /** The scope the route demands; null for public routes and routes any token may call. */
   scope: string | null;
   anyScope: boolean;
+  /** An instance-administration route (/v1/instance): an instance-admin token, no scope. */
+  instance: boolean;
 }
 
 export function trackRoutes(app: FastifyInstance) {
@@ -100,13 +102,14 @@ export function trackRoutes(app: FastifyInstance) {
   const methods = new Set<string>();
   const list: RouteInfo[] = [];
   app.addHook('onRoute', (route) => {
-    const config = route.config as { scope?: string; anyScope?: boolean } | undefined;
+    const config = route.config as { scope?: string; anyScope?: boolean; instance?: boolean } | undefined;
     const scope = config?.scope ?? null;
     const anyScope = config?.anyScope === true;
+    const instance = config?.instance === true;
     for (const m of [route.method].flat()) {
       if (m === 'HEAD' || m === 'OPTIONS') continue;
       methods.add(m);
-      list.push({ method: m, url: route.url, scope, anyScope });
+      list.push({ method: m, url: route.url, scope, anyScope, instance });
       router.on(m as 'GET', route.url, () => {});
     }
   });

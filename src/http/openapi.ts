@@ -29,7 +29,16 @@ export async function registerApiDocuments(app: FastifyInstance): Promise<void> 
           },
         },
       ],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          instanceAdmin: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An instance-admin token (parley admin token): /v1/instance routes only',
+          },
+        },
+      },
       security: [{ bearer: [] }],
     },
     // Shared schemas keep their $id as the component name (Error) instead of def-N.

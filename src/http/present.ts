@@ -6,7 +6,7 @@ import {
   presentMemberState,
   presentMessage,
 } from '../domain/presenters.ts';
-import type { ConversationView } from '../services/conversations.ts';
+import type { ConversationReadView, ConversationView } from '../services/conversations.ts';
 import type { MemberField } from '../services/members.ts';
 import type { PinView } from '../services/pins.ts';
 import type { MemberWithActor } from '../store/repos/conversations.ts';
@@ -23,9 +23,9 @@ export function presentPage<T, J>(
   return { items: result.items.map((item) => present(item)), next_cursor: result.nextCursor };
 }
 
-export function presentConversation(v: ConversationView, now: number) {
+export function presentConversation(v: ConversationView | ConversationReadView, now: number) {
   const c = v.conversation;
-  const me = presentMemberState(v.me, now);
+  const me = v.me ? presentMemberState(v.me, now) : null;
   const lm = v.lastMessage;
   return {
     ...presentConversationCore(c),
@@ -41,8 +41,8 @@ export function presentConversation(v: ConversationView, now: number) {
           deleted: lm.deletedAt !== null,
         }
       : null,
-    unread_count: me.unread_count,
-    muted: me.muted,
+    unread_count: me?.unread_count ?? 0,
+    muted: me?.muted ?? false,
     me,
   };
 }

@@ -120,7 +120,7 @@ export const ConversationSchema = Type.Object({
   ),
   unread_count: Type.Integer(),
   muted: Type.Boolean(),
-  me: MemberStateSchema,
+  me: Nullable(MemberStateSchema),
 });
 
 export const MemberSchema = Type.Object({

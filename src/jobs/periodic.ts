@@ -4,6 +4,7 @@ import { sweepNonces } from '../services/apps.ts';
 import { sweepOldEvents } from '../services/events.ts';
 import { sweepIdempotencyKeys } from '../services/idempotency.ts';
 import { sweepOldMail } from '../services/mail.ts';
+import { sweepSessions } from '../services/oidc.ts';
 import { sweepExpiredPins } from '../services/pins.ts';
 import { purgeExpired } from '../services/recycle-bin.ts';
 import { markMissedChats } from '../services/support.ts';
@@ -28,6 +29,12 @@ const tasks = [
     everyMs: 5 * 60_000,
     // A nonce only matters while its timestamp is within the 10-minute window.
     run: (ctx: AppContext) => sweepNonces(ctx),
+  },
+  {
+    name: 'sweep-console-sessions',
+    everyMs: 60 * 60_000,
+    // Expired sessions are refused already; the sweep only reclaims their rows (and abandoned sign-ins).
+    run: (ctx: AppContext) => sweepSessions(ctx),
   },
   {
     name: 'mark-missed-chats',

@@ -110,7 +110,7 @@ export const asyncApiDocument = {
     description:
       'GET /v1/stream upgrades to a WebSocket that pushes every event the caller may see, in position order. ' +
       'Reconnect with `?since=<last seq>` to receive exactly what was missed, then live events. ' +
-      'Close codes: 4001 token revoked, 4008 slow consumer, 4009 resync required, 4029 too many frames, ' +
+      'Close codes: 4001 token revoked (or actor deactivated, org suspended), 4008 slow consumer, 4009 resync required, 4029 too many frames, ' +
       '4400 bad request, 1001 server shutting down, 1013 try again later.',
     license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
   },

@@ -502,6 +502,10 @@ export class Gateway {
 
   #deliverNow(org: OrgState, e: DomainEvent): void {
     if (e.type === 'token.revoked' || e.type === 'actor.deactivated') this.#closeRevoked(org, e);
+    if (e.type === 'org.suspended') {
+      for (const set of org.clients.values())
+        for (const client of set) client.socket.close(StreamClose.UNAUTHORIZED, 'org suspended');
+    }
     if (e.conversationId && !keepsMembers(e.type)) org.members.delete(e.conversationId);
     let frame: string | null = null;
     for (const actorId of e.recipients) {

@@ -5,6 +5,7 @@ import { extractBearer } from '../auth/bearer.ts';
 import type { AppContext } from '../context.ts';
 import { ForbiddenError, UnauthenticatedError } from '../domain/errors.ts';
 import { LogBudget } from '../http/logging.ts';
+import { sessionPrincipal } from '../http/session.ts';
 import { authenticateToken } from '../services/tokens.ts';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from './gateway.ts';
 
@@ -45,6 +46,15 @@ export function streamToken(request: FastifyRequest): string {
     'missing_token',
     'Send a bearer token: header, subprotocol bearer.<token>, or access_token',
   );
+}
+
+function hasStreamToken(request: FastifyRequest): boolean {
+  try {
+    streamToken(request);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -109,7 +119,13 @@ export async function registerStream(
         }),
       },
       onRequest: async (request) => {
-        const principal = await authenticateToken(ctx, streamToken(request));
+        // A token, or the console's session cookie from this server's own pages (http/session.ts).
+        const fromSession = request.headers.authorization
+          ? undefined
+          : hasStreamToken(request)
+            ? undefined
+            : await sessionPrincipal(ctx, request, { upgrade: true });
+        const principal = fromSession ?? (await authenticateToken(ctx, streamToken(request)));
         if (!principal.scopes.has('messages:read')) {
           throw new ForbiddenError('insufficient_scope', 'This token lacks the messages:read scope', {
             required: 'messages:read',

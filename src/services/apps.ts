@@ -14,7 +14,9 @@ import {
   revokeApp,
   useNonce,
 } from '../store/repos/apps.ts';
+import { findOrgState } from '../store/repos/instance.ts';
 import { countActiveApps, withinQuota } from './quotas.ts';
+import { assertOrgActive } from './tokens.ts';
 import type { Tx } from './tx.ts';
 
 /**
@@ -97,6 +99,8 @@ export async function verifySignedRequest(
   if (!(await useNonce(ctx.db, app.appId, req.nonce.toLowerCase(), expiresAt))) {
     throw new SignatureError('nonce_replayed', 'This SignatureNonce was used already');
   }
+  // A suspended (or deleted) org's apps are refused like its tokens.
+  assertOrgActive(await findOrgState(ctx.db, app.orgId));
   return app;
 }
 

@@ -16,7 +16,7 @@ import {
 } from '../store/repos/conversations.ts';
 import { findMessage } from '../store/repos/messages.ts';
 import { findCurrentMembersOf } from '../store/repos/peers.ts';
-import { loadConversation } from './access.ts';
+import { loadConversation, loadConversationForRead } from './access.ts';
 import { decodeCursor, keysetPage } from './cursor.ts';
 import { checkQuota } from './quotas.ts';
 import { conversationAudience } from './recipients.ts';
@@ -28,6 +28,9 @@ export interface ConversationView {
   lastMessage: Message | null;
   lastSenderName: string | null;
 }
+
+/** A conversation as a read shows it: `me` is null for a reader who is not a member (policies/access.ts). */
+export type ConversationReadView = Omit<ConversationView, 'me'> & { me: MemberState | null };
 
 export interface CreateConversationInput {
   kind: Exclude<ConversationKind, 'support'>;
@@ -114,7 +117,18 @@ export async function createConversation(
     if (!existing || !me) throw new NotFoundError('conversation_not_found', 'Conversation not found');
     return { view: await viewOf(ctx, existing, me), created: false };
   }
-  return { view: await getConversation(ctx, p, conversation.id), created: true };
+  return { view: await memberView(ctx, p, conversation.id), created: true };
+}
+
+async function lastOf(
+  ctx: AppContext,
+  conversation: Conversation,
+): Promise<Pick<ConversationView, 'lastMessage' | 'lastSenderName'>> {
+  const lastMessage = conversation.lastMessageId
+    ? await findMessage(ctx.db, conversation.id, conversation.lastMessageId)
+    : undefined;
+  const sender = lastMessage ? await findActor(ctx.db, conversation.orgId, lastMessage.senderId) : undefined;
+  return { lastMessage: lastMessage ?? null, lastSenderName: sender?.name ?? null };
 }
 
 async function viewOf(
@@ -122,17 +136,26 @@ async function viewOf(
   conversation: Conversation,
   me: MemberState,
 ): Promise<ConversationView> {
-  const lastMessage = conversation.lastMessageId
-    ? await findMessage(ctx.db, conversation.id, conversation.lastMessageId)
-    : undefined;
-  const sender = lastMessage ? await findActor(ctx.db, conversation.orgId, lastMessage.senderId) : undefined;
-  return { conversation, me, lastMessage: lastMessage ?? null, lastSenderName: sender?.name ?? null };
+  return { conversation, me, ...(await lastOf(ctx, conversation)) };
 }
 
-/** One conversation with the caller's state and its last message; 404 unless the caller is a member. */
-export async function getConversation(ctx: AppContext, p: Principal, id: string): Promise<ConversationView> {
+/** The conversation as its member sees it (after a change the caller made as a member). */
+async function memberView(ctx: AppContext, p: Principal, id: string): Promise<ConversationView> {
   const { conversation, me } = await loadConversation(ctx.db, p, id);
   return viewOf(ctx, conversation, me);
+}
+
+/**
+ * One conversation with the caller's state and its last message; 404 unless the caller is a
+ * member or may read it without membership (staff and support chats: policies/access.ts).
+ */
+export async function getConversation(
+  ctx: AppContext,
+  p: Principal,
+  id: string,
+): Promise<ConversationReadView> {
+  const { conversation, me } = await loadConversationForRead(ctx.db, p, id);
+  return { conversation, me, ...(await lastOf(ctx, conversation)) };
 }
 
 export interface ListConversationsInput {
@@ -201,7 +224,7 @@ export async function renameConversation(
       },
     ]);
   });
-  return getConversation(ctx, p, id);
+  return memberView(ctx, p, id);
 }
 
 /**

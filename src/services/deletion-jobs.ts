@@ -14,6 +14,7 @@ import {
   nextWindowOpening,
   openConversations,
   parseWindowSpec,
+  queuedJob,
   resolveDateRange,
   type SelectorFieldNames,
   type SelectorInput,
@@ -52,6 +53,7 @@ import {
   type TargetSpec,
   toDeletionJob,
 } from '../store/repos/deletion-jobs.ts';
+import { deleteOrgRow, vacuumAll } from '../store/repos/instance.ts';
 import { findOrgById, findOrgSettings, updateOrgSetting } from '../store/repos/orgs.ts';
 import { deleteMessagesBatch, purgeDue } from '../store/repos/recycle-bin.ts';
 import { deleteDeliveriesOfConversations } from '../store/repos/webhooks.ts';
@@ -153,23 +155,16 @@ export async function createDeletionJob(
     selector = { kind: 'customer', customerId, actorId: customer.id, ...range };
   }
   const { window } = await orgWindow(ctx, orgId);
-  const job: DeletionJob = {
+  const job = queuedJob({
     id: `cdj-${randomUUID()}`,
     orgId,
     requestedBy: requester.kind === 'actor' ? requester.principal.actor.id : null,
     requestedByApp: requester.kind === 'app' ? requester.appId : null,
     selector,
     dryRun: input.dryRun === true,
-    status: 'queued',
     notBefore: input.dryRun ? now : nextWindowOpening(window, now),
     submittedAt: now,
-    startedAt: null,
-    finishedAt: null,
-    conversationsTotal: null,
-    counts: { conversationsDeleted: 0, messagesDeleted: 0, conversationsSkipped: 0 },
-    error: null,
-    attempts: 0,
-  };
+  });
   // Who asked for what is audited with the job itself (its purges are audited as they happen).
   await inTransaction(ctx, async (tx) => {
     await lockOrgForQuota(ctx, tx.db, orgId);
@@ -191,11 +186,13 @@ export async function createDeletionJob(
         details: {
           ...(job.selector.kind === 'conversations'
             ? { conversation_ids: job.selector.conversationIds }
-            : {
-                customer_id: job.selector.customerId,
-                start_date: job.selector.startDate,
-                end_date: job.selector.endDate,
-              }),
+            : job.selector.kind === 'org'
+              ? { org: true }
+              : {
+                  customer_id: job.selector.customerId,
+                  start_date: job.selector.startDate,
+                  end_date: job.selector.endDate,
+                }),
           dry_run: job.dryRun,
           ...(job.requestedByApp ? { app_id: job.requestedByApp } : {}),
         },
@@ -203,6 +200,15 @@ export async function createDeletionJob(
     ]);
   });
   return job;
+}
+
+/** Whether a stored selector is a whole org's (see DeletionSelector). */
+function isOrgSelector(json: string): boolean {
+  try {
+    return (JSON.parse(json) as { kind?: unknown }).kind === 'org';
+  } catch {
+    return false;
+  }
 }
 
 const jobNotFound = (id: string) =>
@@ -324,7 +330,7 @@ export async function claimDeletionJob(ctx: AppContext, worker: Worker): Promise
     const windows = new Map<string, DeletionWindow>();
     for (const row of candidates) {
       const orgId = String(row.org_id);
-      if (Number(row.dry_run) !== 1) {
+      if (Number(row.dry_run) !== 1 && !isOrgSelector(row.selector)) {
         if (!windows.has(orgId)) windows.set(orgId, (await orgWindow(ctx, orgId, tx)).window);
         if (!isWindowOpen(windows.get(orgId)!, now)) continue;
       }
@@ -350,6 +356,7 @@ export type StepResult = 'more' | 'finished' | 'paused' | 'lost';
 function targetSpec(job: DeletionJob): TargetSpec {
   const s = job.selector;
   if (s.kind === 'conversations') return { kind: 'conversations', conversationIds: s.conversationIds };
+  if (s.kind === 'org') return { kind: 'org' };
   const { from, to } = dateRangeBounds(s.startDate, s.endDate);
   return { kind: 'customer', actorId: s.actorId, from, to: Math.min(to, job.submittedAt) };
 }
@@ -378,7 +385,8 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
   if (row?.status !== 'running' || row.claimed_by !== worker.id) return 'lost';
   const job = toDeletionJob(row);
   const now = ctx.clock.now();
-  if (!job.dryRun) {
+  // A whole org's deletion (its tokens are refused already) does not wait for its off-peak window.
+  if (!job.dryRun && job.selector.kind !== 'org') {
     const { window } = await orgWindow(ctx, job.orgId);
     if (!isWindowOpen(window, now)) {
       await releaseJob(ctx.db, job.id, worker.id, { notBefore: nextWindowOpening(window, now) });
@@ -450,8 +458,27 @@ async function step(ctx: AppContext, worker: Worker, jobId: string): Promise<Ste
     row.cursor === null ? null : String(row.cursor),
     ctx.config.deletionChunkSize,
   );
-  if (targets.length === 0) return finishDeletionJob(ctx, worker, job.id);
-  const eligible = targets.filter((c) => !isOpenChat(c.state)).map((c) => c.id);
+  if (targets.length === 0) {
+    if (job.selector.kind !== 'org' || job.dryRun) return finishDeletionJob(ctx, worker, job.id);
+    // The last step of a whole org's deletion: the org row and, by cascade, all that is left of it.
+    const erased = await run(async (tx) => {
+      await progress(tx.db, {});
+      await deleteOrgRow(tx.db, job.orgId);
+    });
+    if (erased === 'lost') return 'lost';
+    await eraseAfterPurge(ctx);
+    if (ctx.caps.freedSpace === 'vacuum')
+      void vacuumAll(ctx.db).catch((err: unknown) =>
+        process.emitWarning(
+          `VACUUM after an org deletion: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
+    return 'finished';
+  }
+  // A whole org's deletion takes open support chats too (the org is suspended: nobody is in them).
+  const eligible = targets
+    .filter((c) => job.selector.kind === 'org' || !isOpenChat(c.state))
+    .map((c) => c.id);
   const skipped = targets.length - eligible.length;
   const cursor = targets.at(-1)!.id;
   const selected = await run(async (tx) => {
@@ -502,6 +529,7 @@ export function jobEventPayload(row: DeletionJobTable): Record<string, unknown> 
 function describeSelector(row: DeletionJobTable): string {
   try {
     const s = JSON.parse(row.selector) as Record<string, unknown>;
+    if (s.kind === 'org') return 'the whole org';
     if (s.kind === 'customer')
       return `the conversations of customer ${String(s.customer_id)} that started from ${String(s.start_date)} to ${String(s.end_date)} (inclusive, UTC)`;
     const ids = (s.conversation_ids as string[]) ?? [];

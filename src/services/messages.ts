@@ -17,7 +17,7 @@ import {
 import { deleteSticky } from '../store/repos/pins.ts';
 import { redactMessageCopies } from '../store/repos/redaction.ts';
 import { findSupportChat } from '../store/repos/support.ts';
-import { loadConversation } from './access.ts';
+import { loadConversation, loadConversationForRead } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { eraseAfterPurge } from './recycle-bin.ts';
 import { inTransaction } from './tx.ts';
@@ -140,7 +140,7 @@ export async function listMessages(
   conversationId: string,
   input: ListMessagesInput,
 ): Promise<{ items: Message[]; nextCursor: string | null }> {
-  const { conversation } = await loadConversation(ctx.db, p, conversationId);
+  const { conversation } = await loadConversationForRead(ctx.db, p, conversationId);
   let before = input.before;
   let after = input.after;
   if (input.cursor) {

@@ -6,7 +6,7 @@ import type { Principal } from '../domain/principal.ts';
 import { findActor } from '../store/repos/actors.ts';
 import { findMessage } from '../store/repos/messages.ts';
 import { deleteExpiredStickies, deleteSticky, findActiveSticky, upsertSticky } from '../store/repos/pins.ts';
-import { loadConversation } from './access.ts';
+import { loadConversation, loadConversationForRead } from './access.ts';
 import { inTransaction } from './tx.ts';
 
 export interface PinView {
@@ -85,7 +85,7 @@ export async function getPinnedMessage(
   p: Principal,
   conversationId: string,
 ): Promise<PinView> {
-  const { conversation } = await loadConversation(ctx.db, p, conversationId);
+  const { conversation } = await loadConversationForRead(ctx.db, p, conversationId);
   const pin = await findActiveSticky(ctx.db, conversation.id, ctx.clock.now());
   const view = pin ? await viewOf(ctx, p.orgId, pin) : undefined;
   if (!view) throw new NotFoundError('pin_not_found', 'This conversation has no pinned message');

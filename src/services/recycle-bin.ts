@@ -1,8 +1,9 @@
 import type { AppContext } from '../context.ts';
 import type { NewEvent } from '../domain/events.ts';
 import type { Actor, Department, SupportChat, VisitorChannel } from '../domain/model.ts';
+import { canReadConversation } from '../domain/policies/access.ts';
 import { authorize } from '../domain/policies/decision.ts';
-import { canDeleteChat, canManageSupport, canSeeSupportChat } from '../domain/policies/support.ts';
+import { canDeleteChat, canManageSupport } from '../domain/policies/support.ts';
 import type { Principal } from '../domain/principal.ts';
 import { isClosed, purgeTime, supportSettingsFrom } from '../domain/support.ts';
 import { findActorsByIds } from '../store/repos/actors.ts';
@@ -46,8 +47,7 @@ const notFound = (id: string): BulkOutcome => ({
 
 /** Whether the principal may see this conversation at all (a bulk `checkAccess`). */
 function canSee(p: Principal, c: DeletionCandidate): boolean {
-  if (c.isMember) return true;
-  return c.kind === 'support' && canSeeSupportChat(p, { orgId: p.orgId, visitorId: c.visitorId ?? '' });
+  return canReadConversation(p, { orgId: p.orgId, kind: c.kind, visitorId: c.visitorId }, c.isMember);
 }
 
 /** Why one candidate may not be deleted, or null when it may. */

@@ -1,4 +1,4 @@
-import { generateToken, hashToken } from '../auth/tokens.ts';
+import { generateToken, hashToken, isInstanceToken } from '../auth/tokens.ts';
 import type { AppContext } from '../context.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors.ts';
 import { canIssueTokenFor, canSeeAllTokens } from '../domain/policies/admin.ts';
@@ -6,6 +6,7 @@ import { authorize } from '../domain/policies/decision.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Scope } from '../domain/scopes.ts';
 import { findActor } from '../store/repos/actors.ts';
+import { findOrgState } from '../store/repos/instance.ts';
 import {
   findTokenByHash,
   insertToken,
@@ -74,9 +75,15 @@ export async function issueToken(
 
 /**
  * Resolves a bearer token to a principal. Unknown, revoked and expired tokens, and tokens of
- * deactivated actors, all answer `invalid_token` (401).
+ * deactivated actors, all answer `invalid_token` (401); an instance-admin token too, saying so.
+ * Tokens of a suspended org answer `org_suspended` (403), of an org being deleted `org_deleted`.
  */
 export async function authenticateToken(ctx: AppContext, token: string): Promise<Principal> {
+  if (isInstanceToken(token))
+    throw new UnauthenticatedError(
+      'invalid_token',
+      'This is an instance-admin token: it is accepted only on /v1/instance routes',
+    );
   const hash = hashToken(token);
   const now = ctx.clock.now();
   const cached = ctx.principals.get(hash, now);
@@ -88,6 +95,7 @@ export async function authenticateToken(ctx: AppContext, token: string): Promise
   const actor = await findActor(ctx.db, record.orgId, record.actorId);
   if (!actor?.active)
     throw new UnauthenticatedError('invalid_token', 'The access token is invalid, expired or revoked');
+  assertOrgActive(await findOrgState(ctx.db, record.orgId));
   const principal: Principal = {
     orgId: record.orgId,
     actor,
@@ -151,4 +159,15 @@ export async function revokeAccessToken(ctx: AppContext, p: Principal, id: strin
     // Every node's gateway closes the sockets opened with this token.
     tx.emit(p.orgId, [{ type: 'token.revoked', recipients: [token.actorId], payload: { token_id: id } }]);
   });
+}
+
+/** A suspended org's tokens are refused (403) with a code that says why; so are a deleted org's. */
+export function assertOrgActive(state: string | undefined): void {
+  if (state === 'suspended')
+    throw new ForbiddenError(
+      'org_suspended',
+      'This org is suspended: its tokens are refused until the instance administrator unsuspends it',
+    );
+  if (state === 'deleting')
+    throw new ForbiddenError('org_deleted', 'This org is being deleted: its tokens no longer work');
 }

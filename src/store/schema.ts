@@ -12,6 +12,9 @@ export interface OrgTable {
   name: string;
   settings: string;
   created_at: number;
+  /** `active`, `suspended` or `deleting` (migration 2026-12-05T03-00-org-admin). */
+  state?: string;
+  state_changed_at?: number | null;
 }
 
 export interface ActorTable {
@@ -338,6 +341,58 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   webhook: WebhookTable;
   webhook_delivery: WebhookDeliveryTable;
+}
+
+/** An instance administrator's credential (migration 2026-12-05T03-00-org-admin); no org. */
+export interface InstanceAdminTokenTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+/** An org's OpenID Connect provider and claim mapping (services/oidc.ts). */
+export interface OrgOidcTable {
+  org_id: string;
+  issuer: string;
+  client_id: string;
+  client_secret: string;
+  external_id_claim: string;
+  email_claim: string;
+  name_claim: string;
+  auto_provision: number;
+  default_role: string;
+  updated_at: number;
+}
+
+/** A sign-in in progress: what the callback checks. */
+export interface OidcLoginTable {
+  state: string;
+  org_id: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string;
+  expires_at: number;
+}
+
+/** A signed-in console: the session cookie's SHA-256, its actor and its CSRF token. */
+export interface ConsoleSessionTable {
+  id_hash: string;
+  org_id: string;
+  actor_id: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface Database {
+  instance_admin_token: InstanceAdminTokenTable;
+  org_oidc: OrgOidcTable;
+  oidc_login: OidcLoginTable;
+  console_session: ConsoleSessionTable;
 }
 
 /** A database handle: the database itself or a transaction on it. */

@@ -346,6 +346,74 @@ test('export, import into a new database, export again: the same records', async
   });
 });
 
+test('admin token: issues an instance-admin token (stored hashed), lists and revokes; one-line errors', async () => {
+  const env = { SQLITE_PATH: join(dir, 'instance.db') };
+  const issued = await parley(['admin', 'token', '--name', 'ops', '--json'], env);
+  assert.equal(issued.code, 0, issued.stderr);
+  const made = JSON.parse(issued.stdout) as { token: string; id: string; name: string };
+  assert.match(made.token, /^pia_\S+$/);
+  assert.equal(made.name, 'ops');
+  const plain = await parley(['admin', 'token'], env);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /^pia_\S+\n$/);
+  assert.match(plain.stderr, /\/v1\/instance/);
+  // Stored as a hash only.
+  const db = new DatabaseSync(join(dir, 'instance.db'), { readOnly: true });
+  const rows = db.prepare('select token_hash from instance_admin_token').all() as { token_hash: string }[];
+  db.close();
+  assert.equal(rows.length, 2);
+  assert.ok(rows.every((r) => /^[0-9a-f]{64}$/.test(r.token_hash) && !issued.stdout.includes(r.token_hash)));
+  const listed = JSON.parse((await parley(['admin', 'token', '--list', '--json'], env)).stdout) as {
+    items: { id: string; revoked_at: string | null }[];
+  };
+  assert.equal(listed.items.length, 2);
+  assert.doesNotMatch(JSON.stringify(listed), /pia_/);
+  const revoked = await parley(['admin', 'token', '--revoke', made.id, '--json'], env);
+  assert.equal(revoked.code, 0, revoked.stderr);
+  assertOneLine(
+    await parley(['admin', 'token', '--revoke', made.id], env),
+    1,
+    /no live instance-admin token/,
+  );
+  assertOneLine(await parley(['admin', 'token', '--revoke', 'abc'], env), 2, /takes a token id/);
+  assertOneLine(await parley(['admin', 'token', '--list', '--revoke', '1'], env), 2, /not both/);
+  assertOneLine(await parley(['admin', 'token', '--expires-in-days', '0'], env), 2, /positive number/);
+  assertOneLine(await parley(['admin'], env), 2, /needs a subcommand.*admin token/);
+});
+
+test('token create reads scope names as the API does: vendor names, any case, . for :', async () => {
+  const env = { SQLITE_PATH: join(dir, 'scopes.db') };
+  const org = await parley(['org', 'create', '--slug', 'sc', '--owner-email', 'o@sc.test', '--json'], env);
+  assert.equal(org.code, 0, org.stderr);
+  const token = await parley(
+    [
+      'token',
+      'create',
+      '--org',
+      'sc',
+      '--actor',
+      'o@sc.test',
+      '--scopes',
+      'ZohoCliq.Chats.READ, Messages.Write',
+      '--json',
+    ],
+    env,
+  );
+  assert.equal(token.code, 0, token.stderr);
+  assert.deepEqual((JSON.parse(token.stdout) as { scopes: string[] }).scopes, [
+    'conversations:read',
+    'messages:write',
+  ]);
+  assertOneLine(
+    await parley(
+      ['token', 'create', '--org', 'sc', '--actor', 'o@sc.test', '--scopes', 'messages:read bogus'],
+      env,
+    ),
+    2,
+    /unknown scopes: bogus/,
+  );
+});
+
 test('admin commands do not load the HTTP app', () => {
   // Every module an admin command's code resolves, recorded by a resolve hook: no Fastify, no app.ts.
   const modules = ['admin.ts', 'migrate.ts', 'export.ts', 'backup.ts'].map((f) =>

@@ -89,7 +89,7 @@ describe('message search in the web console', { skip, timeout: 90_000 }, () => {
     const page = await context.newPage();
     await page.goto(server!.url);
     await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Conversations' }).waitFor();
     return page;
   }

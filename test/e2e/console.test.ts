@@ -48,7 +48,7 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     page.on('dialog', (d) => void d.accept());
     await page.goto(server!.url);
     await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Conversations' }).waitFor();
     await page.getByRole('status', { name: 'Realtime: Live' }).waitFor();
     return page;
@@ -139,7 +139,7 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await shot(page, 'signin');
     await page.getByLabel('Access token').fill('pk_not_a_real_token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'invalid' }).waitFor();
     await page.close();
     ada = await signIn(context, tokens.ada!);

@@ -71,7 +71,7 @@ test('the demo owner talks to a running server through the typed client', async 
     const got = await client.GET('/v1/conversations/{id}', { params: { path: { id: conversationId } } });
     assert.ok(got.data);
     assert.equal(got.data.id, conversationId);
-    assert.equal(got.data.me.role, 'owner');
+    assert.equal(got.data.me?.role, 'owner');
   });
 
   await t.test('a message sent twice with one Idempotency-Key is stored once', async () => {

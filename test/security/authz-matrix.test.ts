@@ -8,6 +8,7 @@ import { zimSignature } from '../../src/auth/signature.ts';
 import { CLIQ_MESSAGES } from '../../src/compat/cliq/errors.ts';
 import { Scope } from '../../src/domain/scopes.ts';
 import { createApp, revokeOrgApp } from '../../src/services/apps.ts';
+import { issueInstanceToken, revokeInstanceAdminToken } from '../../src/services/instance-admin.ts';
 import { buildTestApp, call, type Res, type TestApp } from '../support/app.ts';
 import { makeOrg, principalFor, type TestOrg } from '../support/factories.ts';
 import { connectStream, type StreamClient } from '../support/stream.ts';
@@ -47,6 +48,11 @@ const PUBLIC_ROUTES = new Set([
   // The console is served by an onRequest hook (no routes); these are its paths if it ever gets routes.
   'GET /',
   'GET /assets/*',
+  // The console's OpenID Connect sign-in: redirects to the org's provider and back into a session
+  // cookie (test/api/native/oidc.test.ts); logout needs the session's CSRF token.
+  'GET /auth/oidc/:org/login',
+  'GET /auth/oidc/:org/callback',
+  'POST /auth/logout',
 ]);
 
 interface Actorish {
@@ -627,7 +633,10 @@ describe('the route table beyond /v1', () => {
     assert.deepEqual(unknown, [], 'a route outside /v1 and /compat that is not on the public allow-list');
     // Every /v1 route is in the native matrix, which checks that each declares a scope.
     for (const r of t.routes.filter((r) => r.url.startsWith('/v1/')))
-      assert.ok(r.scope || r.anyScope, `${r.method} ${r.url} declares a scope`);
+      assert.ok(
+        r.scope || r.anyScope || (r.instance && r.url.startsWith('/v1/instance/')),
+        `${r.method} ${r.url} declares a scope (or is an instance route under /v1/instance)`,
+      );
     // The public routes answer without credentials and show nothing of any org.
     for (const url of [
       '/healthz',
@@ -650,6 +659,68 @@ describe('the route table beyond /v1', () => {
     assert.deepEqual((await call(t.app, w.o.owner.token, 'GET', '/compat/cliq/api/v2/nowhere')).body, {
       message: CLIQ_MESSAGES[404],
     });
+  });
+});
+
+describe('instance administration (/v1/instance)', () => {
+  /** A body for each instance route that takes one (a request the route would carry out). */
+  const INSTANCE_BODIES: Record<string, () => unknown> = {
+    'POST /v1/instance/orgs': () => ({ slug: `m-${rand()}`, owner_email: 'o@m.test' }),
+    'POST /v1/instance/orgs/:id/suspend': () => undefined,
+    'POST /v1/instance/orgs/:id/unsuspend': () => undefined,
+    'POST /v1/instance/orgs/:id/owner-token': () => ({}),
+  };
+
+  test('instance routes refuse org tokens and bad instance tokens; org routes refuse instance tokens', async () => {
+    const w = await world();
+    const admin = await issueInstanceToken(t.ctx, { name: 'matrix' });
+    const revoked = await issueInstanceToken(t.ctx, { name: 'revoked' });
+    await revokeInstanceAdminToken(t.ctx, revoked.record.id);
+    const expired = await issueInstanceToken(t.ctx, { name: 'expired', expiresAt: t.clock.now() + 1 });
+    t.clock.advance(2);
+    const before = await snapshot(w);
+    const orgsBefore = (await call(t.app, admin.token, 'GET', '/v1/instance/orgs?limit=100')).body.items;
+    const routes = t.routes.filter((r) => r.instance);
+    assert.ok(routes.length >= 7, `found ${routes.length} instance routes`);
+    let checks = 0;
+    for (const r of routes) {
+      const key = `${r.method} ${r.url}`;
+      assert.ok(r.url.startsWith('/v1/instance/'), `${key} is under /v1/instance`);
+      assert.equal(r.scope, null, `${key} names no org scope`);
+      const needsBody = ['POST', 'PUT', 'PATCH'].includes(r.method);
+      assert.ok(!needsBody || key in INSTANCE_BODIES, `${key} needs a body in the instance matrix`);
+      const url = r.url.replace(':id', w.o.org.id);
+      for (const [who, token] of [
+        ['no credentials', null],
+        ["the org's owner (every scope)", w.o.owner.token],
+        ["another org's owner", w.other.owner.token],
+        ['a revoked instance token', revoked.token],
+        ['an expired instance token', expired.token],
+        ['a forged instance token', `pia_${rand()}`],
+      ] as const) {
+        const res = await call(t.app, token, r.method as 'GET', url, INSTANCE_BODIES[key]?.());
+        assert.equal(res.status, 401, `${key} with ${who}: ${res.raw}`);
+        assert.equal(res.body.error.code, who === 'no credentials' ? 'missing_token' : 'invalid_token');
+        checks++;
+      }
+    }
+    // An instance-admin token on every org route: 401, saying where it works.
+    for (const r of t.routes.filter((r) => r.url.startsWith('/v1/') && !r.instance)) {
+      const url = r.url.replace(/:[A-Za-z]+/g, w.o.org.id);
+      const res = await call(t.app, admin.token, r.method as 'GET', url, {});
+      assert.equal(res.status, 401, `${r.method} ${r.url} with an instance token: ${res.raw}`);
+      assert.match(res.body.error.message, /only on \/v1\/instance/);
+      checks++;
+    }
+    // And on the stream.
+    assert.equal((await upgrade({ authorization: `Bearer ${admin.token}` })).status, 401);
+    assert.deepEqual(await snapshot(w), before);
+    assert.deepEqual(
+      (await call(t.app, admin.token, 'GET', '/v1/instance/orgs?limit=100')).body.items,
+      orgsBefore,
+      'no org was created, suspended or deleted',
+    );
+    process.stdout.write(`# instance matrix: ${routes.length} routes, ${checks} checks\n`);
   });
 });
 

@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { AdminViews } from './Admin.tsx';
-import { type Api, createApi, type Me, savedToken, saveToken } from './api.ts';
+import { type Api, COOKIE_SESSION, createApi, csrfToken, type Me, savedToken, saveToken } from './api.ts';
 import { Conversations } from './Conversations.tsx';
 import { SupportQueue } from './Support.tsx';
 import { Stream, type StreamStatus } from './stream.ts';
@@ -70,6 +70,8 @@ export function App() {
     <Shell
       session={session}
       onSignOut={() => {
+        if (token === COOKIE_SESSION)
+          void fetch('/auth/logout', { method: 'POST', headers: { 'x-csrf-token': csrfToken() ?? '' } });
         saveToken(null);
         setSession(null);
         setToken(null);
@@ -109,6 +111,19 @@ function SignIn({ onToken, error }: { onToken: (t: string) => void; error: unkno
         />
         <button type="submit">Sign in</button>
         <ErrorNote error={error} />
+      </form>
+      <form
+        method="get"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const org = new FormData(e.currentTarget).get('org');
+          if (org) location.assign(`/auth/oidc/${encodeURIComponent(String(org))}/login?return_to=/`);
+        }}
+        aria-label="Sign in with SSO"
+      >
+        <label htmlFor="sso-org">Organization (slug)</label>
+        <input id="sso-org" name="org" autoComplete="organization" required />
+        <button type="submit">Sign in with SSO</button>
       </form>
     </main>
   );

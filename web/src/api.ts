@@ -2,8 +2,17 @@
 
 const TOKEN_KEY = 'parley.token';
 
+/** Stands for "the session cookie" (an OpenID Connect sign-in) instead of a bearer token. */
+export const COOKIE_SESSION = 'cookie-session';
+
+/** The CSRF token of the console session (the parley_csrf cookie), or null without a session. */
+export function csrfToken(): string | null {
+  const m = /(?:^|;\s*)parley_csrf=([^;]+)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]!) : null;
+}
+
 export function savedToken(): string | null {
-  return sessionStorage.getItem(TOKEN_KEY);
+  return sessionStorage.getItem(TOKEN_KEY) ?? (csrfToken() ? COOKIE_SESSION : null);
 }
 export function saveToken(token: string | null): void {
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
@@ -132,7 +141,9 @@ export function newClientId(prefix = 'web'): string {
 
 export function createApi(token: string) {
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token !== COOKIE_SESSION) headers.authorization = `Bearer ${token}`;
+    else if (method !== 'GET') headers['x-csrf-token'] = csrfToken() ?? '';
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {

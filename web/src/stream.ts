@@ -1,3 +1,4 @@
+import { COOKIE_SESSION } from './api.ts';
 /**
  * The realtime stream: a WebSocket to /v1/stream, authenticated with the subprotocols
  * `parley` and `bearer.<token>` (never a token in the URL). It remembers the last event's
@@ -76,10 +77,11 @@ export class Stream {
   #connect(): void {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const since = this.#lastSeq === null ? '' : `?since=${this.#lastSeq}`;
-    const socket = new WebSocket(`${proto}//${location.host}/v1/stream${since}`, [
-      'parley',
-      `bearer.${this.#token}`,
-    ]);
+    const socket = new WebSocket(
+      `${proto}//${location.host}/v1/stream${since}`,
+      // A console session (OpenID Connect) authenticates with its cookie instead.
+      this.#token === COOKIE_SESSION ? ['parley'] : ['parley', `bearer.${this.#token}`],
+    );
     this.#socket = socket;
     socket.onmessage = (msg) => {
       let frame: { type?: string; seq?: number | null };

@@ -522,6 +522,58 @@ export interface paths {
      */
     get: operations["getSearchMessages"];
   };
+  "/v1/oidc": {
+    /**
+     * The org's OpenID Connect sign-in settings (owners and admins; no secret)
+     * @description Scope: `admin`.
+     */
+    get: operations["getOidc"];
+    /**
+     * Set the org's OpenID Connect provider and claim mapping (owners and admins)
+     * @description The provider must redirect to `{server}/auth/oidc/{org slug}/callback`. `client_secret` is required the first time and kept when omitted later. Claims name the ID token claims holding the external id (matched to a user), email and name.
+     *
+     * Scope: `admin`.
+     */
+    put: operations["putOidc"];
+    /**
+     * Turn the org's OpenID Connect sign-in off (sessions already open last until they expire or sign out)
+     * @description Scope: `admin`.
+     */
+    delete: operations["deleteOidc"];
+  };
+  "/v1/instance/orgs": {
+    /** List the orgs of this server (instance administrators) */
+    get: operations["getInstanceOrgs"];
+    /**
+     * Create an org and its owner (instance administrators)
+     * @description The owner gets no token here: issue one with POST /v1/instance/orgs/{id}/owner-token. `slug_taken` (409) when the slug is used.
+     */
+    post: operations["postInstanceOrgs"];
+  };
+  "/v1/instance/orgs/{id}": {
+    /** One org, with its owners and, while it is being deleted, its deletion job */
+    get: operations["getInstanceOrgsById"];
+    /**
+     * Delete an org through the erasure path, as a deletion job (202)
+     * @description The org is refused at once (403 org_deleted for its tokens) and a deletion job covering the whole org is queued; it purges every conversation, then the org with everything else of it. Follow it with GET /v1/instance/orgs/{id} (404 once the org is gone, the job with it).
+     */
+    delete: operations["deleteInstanceOrgsById"];
+  };
+  "/v1/instance/orgs/{id}/suspend": {
+    /** Suspend an org: its tokens and apps are refused (403 org_suspended) and its sockets closed */
+    post: operations["postInstanceOrgsByIdSuspend"];
+  };
+  "/v1/instance/orgs/{id}/unsuspend": {
+    /** Unsuspend an org: its tokens work again */
+    post: operations["postInstanceOrgsByIdUnsuspend"];
+  };
+  "/v1/instance/orgs/{id}/owner-token": {
+    /**
+     * Issue an access token for the org's owner (the first one, or a lost one)
+     * @description For the first owner of the org (by id). Every scope unless `scopes` names fewer. The secret is in the response only. `org_not_active` (409) for a suspended or deleting org.
+     */
+    post: operations["postInstanceOrgsByIdOwnerToken"];
+  };
   "/compat/cliq/api/v2/chats": {
     /**
      * Retrieve all direct chats
@@ -731,7 +783,7 @@ export interface operations {
                 }) | null;
                 unread_count: number;
                 muted: boolean;
-                me: {
+                me: ({
                   /** @enum {string} */
                   role: "owner" | "admin" | "member";
                   /**
@@ -746,7 +798,7 @@ export interface operations {
                   draft: string | null;
                   hidden: boolean;
                   pinned: boolean;
-                };
+                }) | null;
               })[];
             next_cursor: string | null;
           };
@@ -883,7 +935,7 @@ export interface operations {
             }) | null;
             unread_count: number;
             muted: boolean;
-            me: {
+            me: ({
               /** @enum {string} */
               role: "owner" | "admin" | "member";
               /**
@@ -898,7 +950,7 @@ export interface operations {
               draft: string | null;
               hidden: boolean;
               pinned: boolean;
-            };
+            }) | null;
           };
         };
       };
@@ -958,7 +1010,7 @@ export interface operations {
             }) | null;
             unread_count: number;
             muted: boolean;
-            me: {
+            me: ({
               /** @enum {string} */
               role: "owner" | "admin" | "member";
               /**
@@ -973,7 +1025,7 @@ export interface operations {
               draft: string | null;
               hidden: boolean;
               pinned: boolean;
-            };
+            }) | null;
           };
         };
       };
@@ -1113,7 +1165,7 @@ export interface operations {
             }) | null;
             unread_count: number;
             muted: boolean;
-            me: {
+            me: ({
               /** @enum {string} */
               role: "owner" | "admin" | "member";
               /**
@@ -1128,7 +1180,7 @@ export interface operations {
               draft: string | null;
               hidden: boolean;
               pinned: boolean;
-            };
+            }) | null;
           };
         };
       };
@@ -1257,7 +1309,7 @@ export interface operations {
             }) | null;
             unread_count: number;
             muted: boolean;
-            me: {
+            me: ({
               /** @enum {string} */
               role: "owner" | "admin" | "member";
               /**
@@ -1272,7 +1324,7 @@ export interface operations {
               draft: string | null;
               hidden: boolean;
               pinned: boolean;
-            };
+            }) | null;
           };
         };
       };
@@ -4398,7 +4450,8 @@ export interface operations {
       content: {
         "application/json": {
           name: string;
-          scopes: ("conversations:read" | "conversations:write" | "messages:read" | "messages:write" | "people:read" | "people:write" | "admin" | "support:read" | "support:write")[];
+          /** @description Scope names, read as `parley token create --scopes` reads them: native (`messages:write`), a vendor name (`ZohoCliq.Chats.READ`) or `*` (all); any case, `.` for `:`. Unknown names are `invalid_scopes` (400). */
+          scopes: string[];
           /** @description A Parley id as a decimal string (preferred) or a JSON number */
           actor_id?: string | number;
           /** @description Epoch ms */
@@ -7268,7 +7321,7 @@ export interface operations {
                 dry_run: boolean;
                 selector: {
                   /** @enum {string} */
-                  kind: "conversations" | "customer";
+                  kind: "conversations" | "customer" | "org";
                   conversation_ids?: string[];
                   customer_id?: string;
                   /** @description Resolved start of the range (YYYY-MM-DD) */
@@ -7404,7 +7457,7 @@ export interface operations {
             dry_run: boolean;
             selector: {
               /** @enum {string} */
-              kind: "conversations" | "customer";
+              kind: "conversations" | "customer" | "org";
               conversation_ids?: string[];
               customer_id?: string;
               /** @description Resolved start of the range (YYYY-MM-DD) */
@@ -7719,7 +7772,7 @@ export interface operations {
             dry_run: boolean;
             selector: {
               /** @enum {string} */
-              kind: "conversations" | "customer";
+              kind: "conversations" | "customer" | "org";
               conversation_ids?: string[];
               customer_id?: string;
               /** @description Resolved start of the range (YYYY-MM-DD) */
@@ -7843,7 +7896,7 @@ export interface operations {
             dry_run: boolean;
             selector: {
               /** @enum {string} */
-              kind: "conversations" | "customer";
+              kind: "conversations" | "customer" | "org";
               conversation_ids?: string[];
               customer_id?: string;
               /** @description Resolved start of the range (YYYY-MM-DD) */
@@ -9325,6 +9378,1405 @@ export interface operations {
       };
       /** @description The client does not accept application/json */
       406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The org's OpenID Connect sign-in settings (owners and admins; no secret)
+   * @description Scope: `admin`.
+   */
+  getOidc: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            issuer: string;
+            client_id: string;
+            /** @description The secret is stored; it is never shown */
+            client_secret_set: boolean;
+            claims: {
+              external_id: string;
+              email: string;
+              name: string;
+            };
+            auto_provision: boolean;
+            /** @enum {string} */
+            default_role: "admin" | "operator" | "member";
+            /** @description Where the console sends the browser to sign in */
+            login_path: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set the org's OpenID Connect provider and claim mapping (owners and admins)
+   * @description The provider must redirect to `{server}/auth/oidc/{org slug}/callback`. `client_secret` is required the first time and kept when omitted later. Claims name the ID token claims holding the external id (matched to a user), email and name.
+   *
+   * Scope: `admin`.
+   */
+  putOidc: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description https (http only on localhost) */
+          issuer: string;
+          client_id: string;
+          client_secret?: string;
+          claims?: {
+            external_id?: string;
+            email?: string;
+            name?: string;
+          };
+          /** @description Create a user on first sign-in (default false: refused) */
+          auto_provision?: boolean;
+          /** @enum {string} */
+          default_role?: "admin" | "operator" | "member";
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            issuer: string;
+            client_id: string;
+            /** @description The secret is stored; it is never shown */
+            client_secret_set: boolean;
+            claims: {
+              external_id: string;
+              email: string;
+              name: string;
+            };
+            auto_provision: boolean;
+            /** @enum {string} */
+            default_role: "admin" | "operator" | "member";
+            /** @description Where the console sends the browser to sign in */
+            login_path: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Turn the org's OpenID Connect sign-in off (sessions already open last until they expire or sign out)
+   * @description Scope: `admin`.
+   */
+  deleteOidc: {
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** List the orgs of this server (instance administrators) */
+  getInstanceOrgs: {
+    parameters: {
+      query?: {
+        state?: "active" | "suspended" | "deleting";
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                slug: string;
+                name: string;
+                /** @enum {string} */
+                state: "active" | "suspended" | "deleting";
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                state_changed_at: string | null;
+                owners: ({
+                    /**
+                     * Format: parley-id
+                     * @description A Parley id: a 64-bit number as a decimal string
+                     */
+                    id: string;
+                    name: string;
+                    email: string | null;
+                  })[];
+                deletion_job: ({
+                  /** @description cdj-<uuid> */
+                  id: string;
+                  /** @enum {string} */
+                  status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                  /** @description Counts what it would delete; deletes nothing */
+                  dry_run: boolean;
+                  selector: {
+                    /** @enum {string} */
+                    kind: "conversations" | "customer" | "org";
+                    conversation_ids?: string[];
+                    customer_id?: string;
+                    /** @description Resolved start of the range (YYYY-MM-DD) */
+                    start_date?: string;
+                    /** @description Resolved end of the range (YYYY-MM-DD) */
+                    end_date?: string;
+                  };
+                  requested_by: {
+                    actor_id: string | null;
+                    app_id: number | null;
+                  };
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  submitted_at: string;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  not_before: string;
+                  started_at: string | null;
+                  finished_at: string | null;
+                  progress: {
+                    conversations_total: number | null;
+                    conversations_done: number;
+                    percent: number | null;
+                  };
+                  counts: {
+                    /** @description For a dry run: would be deleted */
+                    conversations_deleted: number;
+                    /** @description For a dry run: would be deleted */
+                    messages_deleted: number;
+                    /** @description Open support chats left alone */
+                    conversations_skipped: number;
+                  };
+                  error: {
+                    code: string;
+                    message: string;
+                  } | null;
+                }) | null;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Create an org and its owner (instance administrators)
+   * @description The owner gets no token here: issue one with POST /v1/instance/orgs/{id}/owner-token. `slug_taken` (409) when the slug is used.
+   */
+  postInstanceOrgs: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description 2-63 lowercase letters, digits or dashes */
+          slug: string;
+          name?: string;
+          /** Format: email */
+          owner_email: string;
+          owner_name?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            slug: string;
+            name: string;
+            /** @enum {string} */
+            state: "active" | "suspended" | "deleting";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            state_changed_at: string | null;
+            owners: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+              })[];
+            deletion_job: ({
+              /** @description cdj-<uuid> */
+              id: string;
+              /** @enum {string} */
+              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              /** @description Counts what it would delete; deletes nothing */
+              dry_run: boolean;
+              selector: {
+                /** @enum {string} */
+                kind: "conversations" | "customer" | "org";
+                conversation_ids?: string[];
+                customer_id?: string;
+                /** @description Resolved start of the range (YYYY-MM-DD) */
+                start_date?: string;
+                /** @description Resolved end of the range (YYYY-MM-DD) */
+                end_date?: string;
+              };
+              requested_by: {
+                actor_id: string | null;
+                app_id: number | null;
+              };
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              submitted_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              not_before: string;
+              started_at: string | null;
+              finished_at: string | null;
+              progress: {
+                conversations_total: number | null;
+                conversations_done: number;
+                percent: number | null;
+              };
+              counts: {
+                /** @description For a dry run: would be deleted */
+                conversations_deleted: number;
+                /** @description For a dry run: would be deleted */
+                messages_deleted: number;
+                /** @description Open support chats left alone */
+                conversations_skipped: number;
+              };
+              error: {
+                code: string;
+                message: string;
+              } | null;
+            }) | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** One org, with its owners and, while it is being deleted, its deletion job */
+  getInstanceOrgsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            slug: string;
+            name: string;
+            /** @enum {string} */
+            state: "active" | "suspended" | "deleting";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            state_changed_at: string | null;
+            owners: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+              })[];
+            deletion_job: ({
+              /** @description cdj-<uuid> */
+              id: string;
+              /** @enum {string} */
+              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              /** @description Counts what it would delete; deletes nothing */
+              dry_run: boolean;
+              selector: {
+                /** @enum {string} */
+                kind: "conversations" | "customer" | "org";
+                conversation_ids?: string[];
+                customer_id?: string;
+                /** @description Resolved start of the range (YYYY-MM-DD) */
+                start_date?: string;
+                /** @description Resolved end of the range (YYYY-MM-DD) */
+                end_date?: string;
+              };
+              requested_by: {
+                actor_id: string | null;
+                app_id: number | null;
+              };
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              submitted_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              not_before: string;
+              started_at: string | null;
+              finished_at: string | null;
+              progress: {
+                conversations_total: number | null;
+                conversations_done: number;
+                percent: number | null;
+              };
+              counts: {
+                /** @description For a dry run: would be deleted */
+                conversations_deleted: number;
+                /** @description For a dry run: would be deleted */
+                messages_deleted: number;
+                /** @description Open support chats left alone */
+                conversations_skipped: number;
+              };
+              error: {
+                code: string;
+                message: string;
+              } | null;
+            }) | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete an org through the erasure path, as a deletion job (202)
+   * @description The org is refused at once (403 org_deleted for its tokens) and a deletion job covering the whole org is queued; it purges every conversation, then the org with everything else of it. Follow it with GET /v1/instance/orgs/{id} (404 once the org is gone, the job with it).
+   */
+  deleteInstanceOrgsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      202: {
+        content: {
+          "application/json": {
+            org: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              slug: string;
+              name: string;
+              /** @enum {string} */
+              state: "active" | "suspended" | "deleting";
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              state_changed_at: string | null;
+              owners: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                })[];
+              deletion_job: ({
+                /** @description cdj-<uuid> */
+                id: string;
+                /** @enum {string} */
+                status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                /** @description Counts what it would delete; deletes nothing */
+                dry_run: boolean;
+                selector: {
+                  /** @enum {string} */
+                  kind: "conversations" | "customer" | "org";
+                  conversation_ids?: string[];
+                  customer_id?: string;
+                  /** @description Resolved start of the range (YYYY-MM-DD) */
+                  start_date?: string;
+                  /** @description Resolved end of the range (YYYY-MM-DD) */
+                  end_date?: string;
+                };
+                requested_by: {
+                  actor_id: string | null;
+                  app_id: number | null;
+                };
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                submitted_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                not_before: string;
+                started_at: string | null;
+                finished_at: string | null;
+                progress: {
+                  conversations_total: number | null;
+                  conversations_done: number;
+                  percent: number | null;
+                };
+                counts: {
+                  /** @description For a dry run: would be deleted */
+                  conversations_deleted: number;
+                  /** @description For a dry run: would be deleted */
+                  messages_deleted: number;
+                  /** @description Open support chats left alone */
+                  conversations_skipped: number;
+                };
+                error: {
+                  code: string;
+                  message: string;
+                } | null;
+              }) | null;
+            };
+            job: {
+              /** @description cdj-<uuid> */
+              id: string;
+              /** @enum {string} */
+              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              /** @description Counts what it would delete; deletes nothing */
+              dry_run: boolean;
+              selector: {
+                /** @enum {string} */
+                kind: "conversations" | "customer" | "org";
+                conversation_ids?: string[];
+                customer_id?: string;
+                /** @description Resolved start of the range (YYYY-MM-DD) */
+                start_date?: string;
+                /** @description Resolved end of the range (YYYY-MM-DD) */
+                end_date?: string;
+              };
+              requested_by: {
+                actor_id: string | null;
+                app_id: number | null;
+              };
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              submitted_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              not_before: string;
+              started_at: string | null;
+              finished_at: string | null;
+              progress: {
+                conversations_total: number | null;
+                conversations_done: number;
+                percent: number | null;
+              };
+              counts: {
+                /** @description For a dry run: would be deleted */
+                conversations_deleted: number;
+                /** @description For a dry run: would be deleted */
+                messages_deleted: number;
+                /** @description Open support chats left alone */
+                conversations_skipped: number;
+              };
+              error: {
+                code: string;
+                message: string;
+              } | null;
+            };
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Suspend an org: its tokens and apps are refused (403 org_suspended) and its sockets closed */
+  postInstanceOrgsByIdSuspend: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            slug: string;
+            name: string;
+            /** @enum {string} */
+            state: "active" | "suspended" | "deleting";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            state_changed_at: string | null;
+            owners: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+              })[];
+            deletion_job: ({
+              /** @description cdj-<uuid> */
+              id: string;
+              /** @enum {string} */
+              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              /** @description Counts what it would delete; deletes nothing */
+              dry_run: boolean;
+              selector: {
+                /** @enum {string} */
+                kind: "conversations" | "customer" | "org";
+                conversation_ids?: string[];
+                customer_id?: string;
+                /** @description Resolved start of the range (YYYY-MM-DD) */
+                start_date?: string;
+                /** @description Resolved end of the range (YYYY-MM-DD) */
+                end_date?: string;
+              };
+              requested_by: {
+                actor_id: string | null;
+                app_id: number | null;
+              };
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              submitted_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              not_before: string;
+              started_at: string | null;
+              finished_at: string | null;
+              progress: {
+                conversations_total: number | null;
+                conversations_done: number;
+                percent: number | null;
+              };
+              counts: {
+                /** @description For a dry run: would be deleted */
+                conversations_deleted: number;
+                /** @description For a dry run: would be deleted */
+                messages_deleted: number;
+                /** @description Open support chats left alone */
+                conversations_skipped: number;
+              };
+              error: {
+                code: string;
+                message: string;
+              } | null;
+            }) | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Unsuspend an org: its tokens work again */
+  postInstanceOrgsByIdUnsuspend: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            slug: string;
+            name: string;
+            /** @enum {string} */
+            state: "active" | "suspended" | "deleting";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            state_changed_at: string | null;
+            owners: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                email: string | null;
+              })[];
+            deletion_job: ({
+              /** @description cdj-<uuid> */
+              id: string;
+              /** @enum {string} */
+              status: "queued" | "running" | "completed" | "failed" | "cancelled";
+              /** @description Counts what it would delete; deletes nothing */
+              dry_run: boolean;
+              selector: {
+                /** @enum {string} */
+                kind: "conversations" | "customer" | "org";
+                conversation_ids?: string[];
+                customer_id?: string;
+                /** @description Resolved start of the range (YYYY-MM-DD) */
+                start_date?: string;
+                /** @description Resolved end of the range (YYYY-MM-DD) */
+                end_date?: string;
+              };
+              requested_by: {
+                actor_id: string | null;
+                app_id: number | null;
+              };
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              submitted_at: string;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              not_before: string;
+              started_at: string | null;
+              finished_at: string | null;
+              progress: {
+                conversations_total: number | null;
+                conversations_done: number;
+                percent: number | null;
+              };
+              counts: {
+                /** @description For a dry run: would be deleted */
+                conversations_deleted: number;
+                /** @description For a dry run: would be deleted */
+                messages_deleted: number;
+                /** @description Open support chats left alone */
+                conversations_skipped: number;
+              };
+              error: {
+                code: string;
+                message: string;
+              } | null;
+            }) | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Issue an access token for the org's owner (the first one, or a lost one)
+   * @description For the first owner of the org (by id). Every scope unless `scopes` names fewer. The secret is in the response only. `org_not_active` (409) for a suspended or deleting org.
+   */
+  postInstanceOrgsByIdOwnerToken: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          name?: string;
+          /** @description Scope names, read as `parley token create --scopes` reads them: native (`messages:write`), a vendor name (`ZohoCliq.Chats.READ`) or `*` (all); any case, `.` for `:`. Unknown names are `invalid_scopes` (400). */
+          scopes?: string[];
+          /** @description Epoch ms */
+          expires_at?: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            token: string;
+            record: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              actor_id: string;
+              name: string;
+              scopes: string[];
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              expires_at: string | null;
+              revoked_at: string | null;
+            };
+            owner: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+            };
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

@@ -37,7 +37,9 @@ export function presentStatus(job: DeletionJob) {
     request:
       s.kind === 'conversations'
         ? { conversationIds: s.conversationIds }
-        : { cId: s.customerId, startDate: s.startDate, endDate: s.endDate },
+        : s.kind === 'org'
+          ? {}
+          : { cId: s.customerId, startDate: s.startDate, endDate: s.endDate },
     progress: {
       totalConversations: job.conversationsTotal,
       processedConversations: job.counts.conversationsDeleted + job.counts.conversationsSkipped,

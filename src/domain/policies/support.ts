@@ -1,6 +1,7 @@
 import type { Actor, ConversationKind, SupportChat } from '../model.ts';
 import type { Principal } from '../principal.ts';
 import { isOrgAdmin } from '../principal.ts';
+import { canReadWithoutMembership, isStaff, isStaffActor } from './access.ts';
 import type { Decision } from './decision.ts';
 import { allow, deny } from './decision.ts';
 
@@ -22,15 +23,7 @@ export interface SupportTarget {
   attenderId?: string | null;
 }
 
-/** Owners, admins and operators: the people who answer visitors. */
-export function isStaffActor(a: Actor): boolean {
-  return a.kind === 'user' && (a.role === 'owner' || a.role === 'admin' || a.role === 'operator');
-}
-
-/** Whether the principal is staff (see isStaffActor). */
-export function isStaff(p: Principal): boolean {
-  return isStaffActor(p.actor);
-}
+export { isStaff, isStaffActor };
 
 /** Whether `a` serves `departmentId`, given `a`'s own departments ([] serves every department). */
 export function servesDepartment(a: Actor, departments: readonly string[], departmentId: string): boolean {
@@ -40,11 +33,9 @@ export function servesDepartment(a: Actor, departments: readonly string[], depar
   return departments.includes(departmentId);
 }
 
-/** Visibility of a support chat: the org's staff and the chat's own visitor. */
+/** Visibility of a support chat: the org's staff and the chat's own visitor (the owner-access rule, policies/access.ts). */
 export function canSeeSupportChat(p: Principal, chat: Pick<SupportChat, 'orgId' | 'visitorId'>): boolean {
-  if (chat.orgId !== p.orgId) return false;
-  if (isStaff(p)) return true;
-  return p.actor.kind === 'visitor' && p.actor.id === chat.visitorId;
+  return canReadWithoutMembership(p, { orgId: chat.orgId, kind: 'support', visitorId: chat.visitorId });
 }
 
 /**

@@ -20,7 +20,9 @@ export function presentDeletionJob(j: DeletionJob) {
     selector:
       s.kind === 'conversations'
         ? { kind: s.kind, conversation_ids: s.conversationIds }
-        : { kind: s.kind, customer_id: s.customerId, start_date: s.startDate, end_date: s.endDate },
+        : s.kind === 'org'
+          ? { kind: s.kind }
+          : { kind: s.kind, customer_id: s.customerId, start_date: s.startDate, end_date: s.endDate },
     requested_by: { actor_id: j.requestedBy, app_id: j.requestedByApp },
     submitted_at: iso(j.submittedAt),
     not_before: iso(j.notBefore),

@@ -9,6 +9,7 @@ import { deletionJobRoutes } from './deletion-jobs.ts';
 import { memberStateRoutes } from './member-state.ts';
 import { memberRoutes } from './members.ts';
 import { messageRoutes } from './messages.ts';
+import { oidcSettingsRoutes } from './oidc.ts';
 import { peopleRoutes } from './people.ts';
 import { pinRoutes } from './pins.ts';
 import { rateLimitRoutes } from './rate-limits.ts';
@@ -52,6 +53,7 @@ export async function registerNativeApi(app: Api, ctx: AppContext): Promise<void
       deletionJobRoutes(v1, ctx);
       webhookRoutes(v1, ctx);
       searchRoutes(v1, ctx);
+      oidcSettingsRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );

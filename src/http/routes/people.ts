@@ -1,7 +1,6 @@
 import Type, { type Static } from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { ActorKind, UserRole, VisitorChannel } from '../../domain/model.ts';
-import { Scope } from '../../domain/scopes.ts';
 import { createActor, deactivateActor, getActor, listActors, updateActor } from '../../services/actors.ts';
 import { createAccessToken, listAccessTokens, revokeAccessToken } from '../../services/tokens.ts';
 import { principalOf } from '../auth.ts';
@@ -21,6 +20,7 @@ import {
   readErrors,
   TokenSchema,
 } from '../schemas.ts';
+import { ScopeNames, scopesOfBody } from '../scope-names.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 const tags = ['people'];
@@ -191,7 +191,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
         body: Type.Object(
           {
             name: Short(100),
-            scopes: Type.Array(literals(Scope), { minItems: 1, uniqueItems: true }),
+            scopes: ScopeNames,
             actor_id: Type.Optional(IdInput),
             expires_at: Type.Optional(
               Type.Integer({ minimum: 1, maximum: MAX_EPOCH_MS, description: 'Epoch ms' }),
@@ -206,7 +206,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
       const b = req.body;
       const { token, record } = await createAccessToken(ctx, principalOf(req), {
         name: b.name,
-        scopes: b.scopes,
+        scopes: scopesOfBody(b.scopes),
         actorId: b.actor_id === undefined ? undefined : bodyId(b.actor_id, 'body.actor_id'),
         expiresAt: b.expires_at,
       });

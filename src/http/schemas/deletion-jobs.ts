@@ -11,7 +11,7 @@ export const DeletionJobSchema = Type.Object({
   status: literals(DeletionJobStatus),
   dry_run: Type.Boolean({ description: 'Counts what it would delete; deletes nothing' }),
   selector: Type.Object({
-    kind: literals(['conversations', 'customer'] as const),
+    kind: literals(['conversations', 'customer', 'org'] as const),
     conversation_ids: Type.Optional(Type.Array(IdString)),
     customer_id: Type.Optional(Type.String()),
     start_date: Type.Optional(Type.String({ description: 'Resolved start of the range (YYYY-MM-DD)' })),

@@ -480,7 +480,9 @@ export async function findConversationWithMember(
   orgId: string,
   id: string,
   actorId: string,
-): Promise<{ conversation: Conversation; member: MemberState | undefined } | undefined> {
+): Promise<
+  { conversation: Conversation; member: MemberState | undefined; visitorId: string | null } | undefined
+> {
   const [row] = await conversationWithMember.execute(db, { orgId, id, actorId });
   if (!row) return undefined;
   const member =
@@ -502,5 +504,6 @@ export async function findConversationWithMember(
           pinned: row.m_pinned as number,
           activity_at: row.m_activity_at as number,
         });
-  return { conversation: toConversation(row), member };
+  const visitorId = row.visitor_id === null || row.visitor_id === undefined ? null : String(row.visitor_id);
+  return { conversation: toConversation(row), member, visitorId };
 }

@@ -11,6 +11,7 @@ function toSelector(json: string): DeletionSelector {
   const s = JSON.parse(json) as Record<string, unknown>;
   if (s.kind === 'conversations')
     return { kind: 'conversations', conversationIds: (s.conversation_ids as unknown[]).map(String) };
+  if (s.kind === 'org') return { kind: 'org' };
   if (s.kind === 'customer')
     return {
       kind: 'customer',
@@ -26,13 +27,15 @@ function selectorJson(s: DeletionSelector): string {
   return JSON.stringify(
     s.kind === 'conversations'
       ? { kind: s.kind, conversation_ids: s.conversationIds }
-      : {
-          kind: s.kind,
-          customer_id: s.customerId,
-          actor_id: s.actorId,
-          start_date: s.startDate,
-          end_date: s.endDate,
-        },
+      : s.kind === 'org'
+        ? { kind: s.kind }
+        : {
+            kind: s.kind,
+            customer_id: s.customerId,
+            actor_id: s.actorId,
+            start_date: s.startDate,
+            end_date: s.endDate,
+          },
   );
 }
 
@@ -368,9 +371,11 @@ function targetQuery(
   orgId: string,
   s:
     | { kind: 'conversations'; conversationIds: readonly string[] }
+    | { kind: 'org' }
     | { kind: 'customer'; actorId: string; from: number; to: number },
 ): TargetQuery {
   const q = db.selectFrom('conversation').select('conversation.id').where('conversation.org_id', '=', orgId);
+  if (s.kind === 'org') return q;
   if (s.kind === 'conversations') return q.where('conversation.id', 'in', s.conversationIds);
   return q
     .where('conversation.created_at', '>=', s.from)

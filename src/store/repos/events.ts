@@ -270,3 +270,12 @@ function toEvent(r: {
     createdAt: Number(r.created_at),
   };
 }
+
+/** Removes every event of an org (it is being erased, services/instance-admin.ts); in the caller's transaction. */
+export async function deleteOrgEvents(db: Db, orgId: string): Promise<number> {
+  const max = await maxSeqWhere(db, (q) => q.where('org_id', '=', orgId));
+  if (max === null) return 0;
+  const res = await db.deleteFrom('event').where('org_id', '=', orgId).executeTakeFirst();
+  await noteRemoved(db, max, false);
+  return Number(res.numDeletedRows);
+}
