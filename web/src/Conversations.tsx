@@ -3,6 +3,7 @@ import { Link, useMatch, useNavigate, useSearchParams } from 'react-router';
 import type { Session } from './App.tsx';
 import { type Conversation, type MemberState, type Message, type Page, query } from './api.ts';
 import { conversationTitle } from './conversationTitle.ts';
+import { plainText } from './markdown.tsx';
 import { NewConversation } from './NewConversation.tsx';
 import { MessageSearch } from './Search.tsx';
 import type { StreamEvent } from './stream.ts';
@@ -227,7 +228,7 @@ export function Conversations({ session }: { session: Session }) {
                       c.last_message.deleted ? (
                         <em>message deleted</em>
                       ) : (
-                        c.last_message.text
+                        plainText(c.last_message.text)
                       )
                     ) : (
                       <em>No messages yet</em>

@@ -50,3 +50,9 @@ export function Markdown({ text, className }: { text: string; className?: string
   // biome-ignore lint/security/noDangerouslySetInnerHtml: markdown-it with html off, then DOMPurify (allow-list)
   return <div className={className} dangerouslySetInnerHTML={{ __html: html }} />;
 }
+
+/** The text without its markup (a preview: the list's last message, the pinned banner, a quote). */
+export function plainText(text: string): string {
+  const doc = new DOMParser().parseFromString(renderMarkdown(text), 'text/html');
+  return (doc.body.textContent ?? '').replace(/\s+/g, ' ').trim();
+}

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Message } from '../api.ts';
-import { Markdown } from '../markdown.tsx';
+import { Markdown, plainText } from '../markdown.tsx';
 import { Avatar, RelativeTime } from '../ui.tsx';
 
 /**
@@ -78,7 +78,10 @@ export function MessageItem({
         )}
         {m.reply_to_id && (
           <blockquote className="reply-quote">
-            ↪ {parent ? `${names.get(parent.sender_id) ?? 'Someone'}: ${parent.text}` : 'an earlier message'}
+            ↪{' '}
+            {parent
+              ? `${names.get(parent.sender_id) ?? 'Someone'}: ${parent.deleted ? 'deleted' : plainText(parent.text)}`
+              : 'an earlier message'}
           </blockquote>
         )}
         {m.deleted ? (

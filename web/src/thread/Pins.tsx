@@ -1,5 +1,6 @@
 import type { Session } from '../App.tsx';
 import type { Message, Pin } from '../api.ts';
+import { plainText } from '../markdown.tsx';
 import { time, type useAction } from '../ui.tsx';
 
 const PIN_CHOICES: [string, number][] = [
@@ -33,7 +34,7 @@ export function PinBanner({
       </span>
       <span className="pin-text">
         <span className="pin-line">
-          <strong>{names.get(pin.message.sender_id) ?? 'Someone'}:</strong> {pin.message.text}
+          <strong>{names.get(pin.message.sender_id) ?? 'Someone'}:</strong> {plainText(pin.message.text)}
         </span>
         <small>
           pinned by {pin.creator.name}
