@@ -23,6 +23,11 @@ const TABS: [string, string, (session: Session) => ReactNode][] = [
 export function AdminViews({ session }: { session: Session }) {
   const { tab } = useParams();
   const view = TABS.find(([id]) => id === tab);
+  // On a phone the views' links scroll sideways: keep the current one in sight.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the view changes
+  useEffect(() => {
+    document.querySelector('.subnav a.active')?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  }, [tab]);
   return (
     <main className="admin">
       <nav aria-label="Admin" className="subnav">
