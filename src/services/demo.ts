@@ -3,6 +3,7 @@ import type { Actor, Org } from '../domain/model.ts';
 import type { Principal } from '../domain/principal.ts';
 import { Scope } from '../domain/scopes.ts';
 import { findActorByEmailOrExternalId } from '../store/repos/actors.ts';
+import { listTokens, revokeToken } from '../store/repos/tokens.ts';
 import { createActor } from './actors.ts';
 import { createConversation } from './conversations.ts';
 import { sendMessage } from './messages.ts';
@@ -12,6 +13,11 @@ import { issueToken } from './tokens.ts';
 
 export const DEMO_SLUG = 'demo';
 export const DEMO_OWNER_EMAIL = 'ada@demo.parley.local';
+/**
+ * How many demo tokens stay valid: each start adds one and keeps the previous ones, so a
+ * console still open from an earlier start keeps working; only older ones are revoked.
+ */
+export const DEMO_TOKENS_KEPT = 5;
 
 function principal(orgId: string, actor: Actor): Principal {
   return { orgId, actor, scopes: new Set(Scope), tokenId: null };
@@ -20,7 +26,9 @@ function principal(orgId: string, actor: Actor): Principal {
 /**
  * Creates the demo org once (owner Ada, members Bob and Chen, a bot, a visitor, a channel,
  * a group and a direct chat with a few messages and a pin), then issues a fresh full-scope
- * token for Ada, revoking the previous demo token. Running it again only renews the token.
+ * token for Ada. Tokens are stored hashed, so an earlier one cannot be printed again: the new
+ * one is added without revoking the earlier ones (a console signed in with one of them keeps
+ * working), and only demo tokens older than the newest DEMO_TOKENS_KEPT are revoked.
  */
 export async function seedDemo(
   ctx: AppContext,
@@ -91,7 +99,11 @@ export async function seedDemo(
     actorId: owner.id,
     name: 'demo',
     scopes: [...Scope],
-    replaceNamed: true,
   });
+  const now = ctx.clock.now();
+  const live = (await listTokens(ctx.db, org.id, owner.id))
+    .filter((t) => t.name === 'demo' && t.revokedAt === null && (t.expiresAt === null || t.expiresAt > now))
+    .sort((a, b) => b.createdAt - a.createdAt || b.id.length - a.id.length || (b.id < a.id ? -1 : 1));
+  for (const old of live.slice(DEMO_TOKENS_KEPT)) await revokeToken(ctx.db, org.id, old.id, now);
   return { org, owner, token, created };
 }

@@ -107,7 +107,7 @@ describe('message search in the web console', { skip, timeout: 90_000 }, () => {
     test(`at ${width} px: results mark the hits; a result opens the conversation at the message`, async () => {
       const page = await signedIn(width, height);
       const results = await searchFor(page, 'rollo');
-      const hits = results.getByRole('button');
+      const hits = results.getByRole('link');
       await hits.first().waitFor();
       assert.equal(await hits.count(), 2, 'the two messages with a word starting "rollo"');
       // Newest first; the snippet's markup is only <mark> (the message's own <b> is text).

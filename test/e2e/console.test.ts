@@ -16,7 +16,7 @@ import { buildConsole } from '../../scripts/build-web.ts';
 import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-results');
+const SHOTS = process.env.CONSOLE_SHOTS ?? join(ROOT, 'test-results');
 const skip = existsSync(CHROMIUM)
   ? false
   : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
@@ -56,7 +56,7 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
 
   const messages = (page: Page) => page.getByRole('list', { name: 'Messages' });
   const nav = (page: Page, name: string) =>
-    page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `console-${name}.png`) });
 
   let ada: Page;
@@ -144,10 +144,10 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     await page.close();
     ada = await signIn(context, tokens.ada!);
     assert.ok(!ada.url().includes('pk_'));
-    await ada.getByRole('button', { name: /^Launch plan/ }).waitFor();
-    await ada.getByRole('button', { name: /^general/ }).waitFor();
+    await ada.getByRole('link', { name: /^Launch plan/ }).waitFor();
+    await ada.getByRole('link', { name: /^general/ }).waitFor();
     // A direct chat is named after the other person.
-    await ada.getByRole('button', { name: /^Bob Member/ }).waitFor();
+    await ada.getByRole('link', { name: /^Bob Member/ }).waitFor();
     await shot(ada, 'conversations');
     assert.ok(!server!.log().includes(tokens.ada!), 'the token is not in the server log');
   });
@@ -155,11 +155,11 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
   test('a message sent by Ada arrives live at Bob on a 360 px screen, once', async () => {
     const phone = await browser!.newContext({ viewport: { width: 360, height: 740 }, isMobile: true });
     bob = await signIn(phone, tokens.bob!);
-    await bob.getByRole('button', { name: /^Launch plan/ }).waitFor();
+    await bob.getByRole('link', { name: /^Launch plan/ }).waitFor();
     await shot(bob, 'conversations-360px');
-    await bob.getByRole('button', { name: /^Launch plan/ }).click();
+    await bob.getByRole('link', { name: /^Launch plan/ }).click();
     await bob.getByRole('heading', { name: 'Launch plan' }).waitFor();
-    await ada.getByRole('button', { name: /^Launch plan/ }).click();
+    await ada.getByRole('link', { name: /^Launch plan/ }).click();
     await ada.getByRole('heading', { name: 'Launch plan' }).waitFor();
 
     const text = `Ship it at ${Date.now()}`;
@@ -244,7 +244,7 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     await ada.getByLabel('Mute for').selectOption({ label: '8 hours' });
     await ada.getByRole('button', { name: 'Mute', exact: true }).click();
     await ada.getByText(/^Muted until/).waitFor();
-    await ada.getByRole('button', { name: /^Launch plan.*, muted$/ }).waitFor();
+    await ada.getByRole('link', { name: /^Launch plan.*, muted$/ }).waitFor();
     const conv = await api<{ me: { muted_until: number } }>(
       tokens.ada!,
       'GET',
@@ -257,28 +257,30 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
   });
 
   test('a draft is kept, shown in the list and filtered on', async () => {
-    await ada.getByRole('button', { name: /^general/ }).click();
+    await ada.getByRole('link', { name: /^general/ }).click();
     await ada.getByRole('heading', { name: 'general' }).waitFor();
     await ada.getByLabel('Message', { exact: true }).fill('Half a thought');
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await ada.getByRole('button', { name: /^Launch plan/ }).click();
+    await ada.getByRole('link', { name: /^Launch plan/ }).click();
     await ada.getByRole('heading', { name: 'Launch plan' }).waitFor();
     await ada
-      .getByRole('button', { name: /^general/ })
+      .getByRole('link', { name: /^general/ })
       .getByText('Draft: Half a thought')
       .waitFor({ timeout: 5000 });
     await ada.getByLabel('Show').selectOption({ label: 'With drafts' });
-    await ada.getByRole('button', { name: /^Launch plan/ }).waitFor({ state: 'detached' });
-    await ada.getByRole('button', { name: /^general/ }).waitFor();
+    await ada.getByRole('link', { name: /^Launch plan/ }).waitFor({ state: 'detached' });
+    await ada.getByRole('link', { name: /^general/ }).waitFor();
     await shot(ada, 'drafts-filter');
     await ada.getByLabel('Show').selectOption({ label: 'All' });
-    await ada.getByRole('button', { name: /^Launch plan/ }).waitFor();
+    await ada.getByRole('link', { name: /^Launch plan/ }).waitFor();
   });
 
   test('Bob types, replies, edits and deletes; Ada sees each live', async () => {
     await messages(bob).waitFor();
     await bob.getByLabel('Message', { exact: true }).fill('Looks');
     await ada.getByText('Bob Member is typing…').waitFor({ timeout: 5000 });
+    // On a phone a message's actions are in its menu (⋯).
+    await bob.getByRole('button', { name: /^Actions for Ada Owner: Ship it at/ }).click();
     await bob.getByRole('button', { name: /^Reply to Ada Owner: Ship it at/ }).click();
     const reply = `Agreed ${Date.now()}`;
     await bob.getByLabel('Message', { exact: true }).fill(reply);
@@ -286,6 +288,7 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     const item = messages(ada).getByRole('listitem', { name: `Bob Member: ${reply}` });
     await item.waitFor({ timeout: 5000 });
     await item.getByText(/^↪ Ada Owner: Ship it at/).waitFor();
+    await bob.getByRole('button', { name: `Actions for Bob Member: ${reply}` }).click();
     await bob.getByRole('button', { name: `Edit message: ${reply}` }).click();
     const edited = `${reply} (after QA)`;
     await bob.getByLabel('Message', { exact: true }).fill(edited);
@@ -293,6 +296,7 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     const editedItem = messages(ada).getByRole('listitem', { name: `Bob Member: ${edited}` });
     await editedItem.getByText('(edited)').waitFor({ timeout: 5000 });
     await shot(bob, 'reply-edit-360px');
+    await bob.getByRole('button', { name: `Actions for Bob Member: ${edited}` }).click();
     await bob.getByRole('button', { name: `Delete message: ${edited}` }).click();
     await messages(ada).getByRole('listitem', { name: 'Bob Member: deleted' }).waitFor({ timeout: 5000 });
     assert.equal(await messages(ada).getByText(edited).count(), 0);
@@ -303,10 +307,12 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     await bob.getByRole('button', { name: 'New conversation' }).click();
     await bob.getByLabel('Type').selectOption('group');
     await bob.getByLabel('Title').fill('Release notes');
-    await bob.getByLabel('Members').selectOption({ label: 'Ada Owner' });
+    // The people picker: users only, found by name.
+    await bob.getByLabel('Find people').fill('ada');
+    await bob.getByRole('checkbox', { name: /^Ada Owner/ }).check();
     await bob.getByRole('button', { name: 'Create' }).click();
     await bob.getByRole('heading', { name: 'Release notes' }).waitFor();
-    await ada.getByRole('button', { name: /^Release notes/ }).waitFor({ timeout: 5000 });
+    await ada.getByRole('link', { name: /^Release notes/ }).waitFor({ timeout: 5000 });
   });
 
   test('Ada and Chen race for a support chat: one wins, the other sees who won', async () => {
@@ -377,7 +383,7 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
   });
 
   test('Ada previews a deletion with a dry run, then deletes for real', async () => {
-    await ada.getByRole('button', { name: 'Deletion jobs' }).click();
+    await ada.getByRole('link', { name: 'Deletion jobs' }).click();
     await ada.getByRole('heading', { name: 'Deletion jobs' }).waitFor();
     await ada.getByLabel('Conversation ids (comma or space separated)').fill(ids.chat!);
     await ada.getByRole('button', { name: 'Preview (dry run)' }).click();
@@ -401,7 +407,7 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
 
   test('Ada sees webhooks, tokens, API apps and rate limits', async () => {
     const admin = ada.getByRole('navigation', { name: 'Admin' });
-    await admin.getByRole('button', { name: 'Webhooks' }).click();
+    await admin.getByRole('link', { name: 'Webhooks' }).click();
     await ada.getByRole('heading', { name: 'Webhooks' }).waitFor();
     await ada.getByText('No webhooks yet.').waitFor();
     // A local port nobody listens on: deliveries fail without leaving the machine.
@@ -413,15 +419,15 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     await ada.getByRole('button', { name: `Failed deliveries of ${hook}` }).click();
     await ada.getByText('No failed deliveries.').waitFor();
     await shot(ada, 'webhooks');
-    await admin.getByRole('button', { name: 'Tokens' }).click();
+    await admin.getByRole('link', { name: 'Tokens' }).click();
     await ada.getByRole('button', { name: 'Revoke token console-bob' }).waitFor();
     await shot(ada, 'tokens');
-    await admin.getByRole('button', { name: 'API apps' }).click();
+    await admin.getByRole('link', { name: 'API apps' }).click();
     await ada.getByLabel('App name').fill('backend');
     await ada.getByRole('button', { name: 'Create app' }).click();
     await ada.getByText(/server secret .* \(shown once\)/).waitFor();
     await ada.getByRole('button', { name: 'Revoke app backend' }).waitFor();
-    await admin.getByRole('button', { name: 'Rate limits' }).click();
+    await admin.getByRole('link', { name: 'Rate limits' }).click();
     await ada.getByRole('cell', { name: 'native', exact: true }).waitFor();
     await shot(ada, 'rate-limits');
   });
@@ -436,11 +442,11 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     }
     await nav(ada, 'Conversations').click();
     const list = ada.getByRole('list', { name: 'Conversation list' });
-    await list.getByRole('button', { name: /^Batch 22/ }).waitFor();
-    assert.equal(await list.getByRole('button', { name: /^Batch / }).count(), 20, 'a first page of 20');
+    await list.getByRole('link', { name: /^Batch 22/ }).waitFor();
+    assert.equal(await list.getByRole('link', { name: /^Batch / }).count(), 20, 'a first page of 20');
     await list.getByRole('listitem').last().scrollIntoViewIfNeeded();
-    await list.getByRole('button', { name: /^general/ }).waitFor({ timeout: 5000 });
-    assert.equal(await list.getByRole('button', { name: /^Batch / }).count(), 22);
+    await list.getByRole('link', { name: /^general/ }).waitFor({ timeout: 5000 });
+    assert.equal(await list.getByRole('link', { name: /^Batch / }).count(), 22);
   });
 });
 

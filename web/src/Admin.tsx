@@ -1,42 +1,43 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from 'react';
+import { NavLink, useParams } from 'react-router';
 import { Apps, RateLimits, Webhooks } from './AdminMore.tsx';
+import { AuditLog, Departments, OrgSettings, People } from './AdminOrg.tsx';
 import type { Session } from './App.tsx';
 import type { BinItem, DeletionJob, Page } from './api.ts';
 import { Busy, Empty, ErrorNote, time, useAction } from './ui.tsx';
 
-type Tab = 'bin' | 'jobs' | 'webhooks' | 'tokens' | 'apps' | 'limits';
+const TABS: [string, string, (session: Session) => ReactNode][] = [
+  ['recycle-bin', 'Recycle bin', (s) => <RecycleBin session={s} />],
+  ['jobs', 'Deletion jobs', (s) => <DeletionJobs session={s} />],
+  ['people', 'People', (s) => <People session={s} />],
+  ['departments', 'Departments', (s) => <Departments session={s} />],
+  ['settings', 'Org settings', (s) => <OrgSettings session={s} />],
+  ['audit', 'Audit log', (s) => <AuditLog session={s} />],
+  ['webhooks', 'Webhooks', (s) => <Webhooks session={s} />],
+  ['tokens', 'Tokens', (s) => <Tokens session={s} />],
+  ['apps', 'API apps', (s) => <Apps session={s} />],
+  ['limits', 'Rate limits', (s) => <RateLimits session={s} />],
+];
 
+/** The admin views, one URL each: /admin/people, /admin/audit, … */
 export function AdminViews({ session }: { session: Session }) {
-  const [tab, setTab] = useState<Tab>('bin');
-  const tabs: [Tab, string][] = [
-    ['bin', 'Recycle bin'],
-    ['jobs', 'Deletion jobs'],
-    ['webhooks', 'Webhooks'],
-    ['tokens', 'Tokens'],
-    ['apps', 'API apps'],
-    ['limits', 'Rate limits'],
-  ];
+  const { tab } = useParams();
+  const view = TABS.find(([id]) => id === tab);
+  // On a phone the views' links scroll sideways: keep the current one in sight.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the view changes
+  useEffect(() => {
+    document.querySelector('.subnav a.active')?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  }, [tab]);
   return (
     <main className="admin">
       <nav aria-label="Admin" className="subnav">
-        {tabs.map(([id, label]) => (
-          <button
-            key={id}
-            type="button"
-            className="tab"
-            aria-current={tab === id ? 'page' : undefined}
-            onClick={() => setTab(id)}
-          >
+        {TABS.map(([id, label]) => (
+          <NavLink key={id} to={`/admin/${id}`} className="tab">
             {label}
-          </button>
+          </NavLink>
         ))}
       </nav>
-      {tab === 'bin' && <RecycleBin session={session} />}
-      {tab === 'jobs' && <DeletionJobs session={session} />}
-      {tab === 'webhooks' && <Webhooks session={session} />}
-      {tab === 'tokens' && <Tokens session={session} />}
-      {tab === 'apps' && <Apps session={session} />}
-      {tab === 'limits' && <RateLimits session={session} />}
+      {view ? <div key={view[0]}>{view[2](session)}</div> : <Empty>There is no admin view “{tab}”.</Empty>}
     </main>
   );
 }

@@ -1,12 +1,14 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { Link, useMatch, useNavigate, useSearchParams } from 'react-router';
 import type { Session } from './App.tsx';
 import { type Conversation, type MemberState, type Message, type Page, query } from './api.ts';
 import { conversationTitle } from './conversationTitle.ts';
+import { plainText } from './markdown.tsx';
 import { NewConversation } from './NewConversation.tsx';
 import { MessageSearch } from './Search.tsx';
 import type { StreamEvent } from './stream.ts';
 import { Thread } from './thread/Thread.tsx';
-import { Busy, Empty, ErrorNote, time } from './ui.tsx';
+import { Avatar, Busy, Empty, ErrorNote, RelativeTime } from './ui.tsx';
 
 type Filter = 'all' | 'unread' | 'muted' | 'drafts' | 'pinned' | 'hidden';
 
@@ -28,10 +30,28 @@ export function Conversations({ session }: { session: Session }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [selected, setSelected] = useState<string | null>(null);
-  /** A message to open the thread at (a search result), and whether search results are shown. */
-  const [focus, setFocus] = useState<string | null>(null);
-  const [searching, setSearching] = useState(false);
+  // The URL says what is open: /conversations/:id, /conversations/:id/messages/:messageId (at a
+  // message), and ?q= (or /search?q=) the message search shown in the list pane.
+  const navigate = useNavigate();
+  const open = useMatch('/conversations/:id/*');
+  const at = useMatch('/conversations/:id/messages/:messageId');
+  const [params] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const selected = open?.params.id ?? null;
+  const focus = at?.params.messageId ?? null;
+  const searching = q !== '';
+  const keepQuery = q ? `?q=${encodeURIComponent(q)}` : '';
+  const go = useCallback(
+    (id: string | null, messageId: string | null = null) =>
+      navigate(
+        id
+          ? `/conversations/${id}${messageId ? `/messages/${messageId}` : ''}${keepQuery}`
+          : q
+            ? `/search${keepQuery}`
+            : '/conversations',
+      ),
+    [navigate, keepQuery, q],
+  );
   const selectedRef = useRef<string | null>(null);
   selectedRef.current = selected;
   const sentinel = useRef<HTMLLIElement | null>(null);
@@ -143,17 +163,17 @@ export function Conversations({ session }: { session: Session }) {
           session={session}
           onCreated={(c) => {
             setItems((prev) => [c, ...prev.filter((x) => x.id !== c.id)]);
-            setSelected(c.id);
+            go(c.id);
           }}
         />
         <MessageSearch
           session={session}
           directNames={directNames}
-          onActive={setSearching}
-          onOpen={(conversationId, messageId) => {
-            setSelected(conversationId);
-            setFocus(messageId);
-          }}
+          q={q}
+          onQuery={(value) => navigate(value ? `/search?q=${encodeURIComponent(value)}` : '/conversations')}
+          linkTo={(conversationId, messageId) =>
+            `/conversations/${conversationId}/messages/${messageId}${keepQuery}`
+          }
         />
         <div className="filters" hidden={searching}>
           <label>
@@ -185,17 +205,16 @@ export function Conversations({ session }: { session: Session }) {
             const title = conversationTitle(c, directNames);
             return (
               <li key={c.id}>
-                <button
-                  type="button"
+                <Link
+                  to={`/conversations/${c.id}`}
                   className="conv"
-                  aria-current={selected === c.id ? 'true' : undefined}
+                  aria-current={selected === c.id ? 'page' : undefined}
                   aria-label={`${title}${c.unread_count ? `, ${c.unread_count} unread` : ''}${c.muted ? ', muted' : ''}`}
                   onClick={() => {
-                    setSelected(c.id);
-                    setFocus(null);
                     if (c.unread_count) patchItem(c.id, { unread_count: 0 });
                   }}
                 >
+                  <Avatar name={title} kind={c.kind} />
                   <span className="conv-title">{title}</span>
                   <span className="conv-marks">
                     {c.me?.pinned && <span className="mark">pinned</span>}
@@ -209,14 +228,14 @@ export function Conversations({ session }: { session: Session }) {
                       c.last_message.deleted ? (
                         <em>message deleted</em>
                       ) : (
-                        c.last_message.text
+                        plainText(c.last_message.text)
                       )
                     ) : (
                       <em>No messages yet</em>
                     )}
                   </span>
-                  <time className="conv-time">{time(c.last_activity_at)}</time>
-                </button>
+                  <RelativeTime className="conv-time" at={c.last_activity_at} />
+                </Link>
               </li>
             );
           })}
@@ -238,10 +257,10 @@ export function Conversations({ session }: { session: Session }) {
             id={selected}
             focusId={focus}
             directNames={directNames}
-            onBack={() => setSelected(null)}
+            onBack={() => go(null)}
             onState={(me) => patchItem(selected, { me, muted: me.muted })}
             onGone={() => {
-              setSelected(null);
+              go(null);
               void load(null);
             }}
           />

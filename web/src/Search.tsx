@@ -1,8 +1,9 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { Link } from 'react-router';
 import type { Session } from './App.tsx';
 import { type Message, type Page, query } from './api.ts';
 import { conversationTitle } from './conversationTitle.ts';
-import { Busy, Empty, ErrorNote, time } from './ui.tsx';
+import { Busy, Empty, ErrorNote, RelativeTime } from './ui.tsx';
 
 export interface SearchResult {
   message: Message;
@@ -12,53 +13,67 @@ export interface SearchResult {
 }
 
 /**
- * Message search in the list pane: a search box; while it holds a query, the results replace
- * the conversation list. Choosing a result opens its conversation at the message.
+ * Message search in the list pane: a search box; the query is the URL's `?q=` (so a search
+ * survives a reload and can be linked to), and while there is one the results replace the
+ * conversation list. A result links to its conversation at the message.
  */
 export function MessageSearch({
   session,
   directNames,
-  onOpen,
-  onActive,
+  q,
+  onQuery,
+  linkTo,
 }: {
   session: Session;
   directNames: Map<string, string>;
-  onOpen: (conversationId: string, messageId: string) => void;
-  /** Whether results are shown (the list hides meanwhile). */
-  onActive: (active: boolean) => void;
+  /** The query in the URL ('' when not searching). */
+  q: string;
+  /** Sets (or, with '', clears) the query in the URL. */
+  onQuery: (q: string) => void;
+  linkTo: (conversationId: string, messageId: string) => string;
 }) {
   const { api, names } = session;
-  const [q, setQ] = useState('');
+  const [value, setValue] = useState(q);
   const [results, setResults] = useState<Page<SearchResult> | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
-  const run = async (cursor: string | null) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const page = await api.get<Page<SearchResult>>(
-        `/search/messages${query({ q: q.trim(), limit: 20, cursor })}`,
-      );
-      setResults((prev) =>
-        cursor && prev ? { items: [...prev.items, ...page.items], next_cursor: page.next_cursor } : page,
-      );
-      onActive(true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
+  const run = useCallback(
+    async (text: string, cursor: string | null) => {
+      setBusy(true);
+      setError(null);
+      try {
+        const page = await api.get<Page<SearchResult>>(
+          `/search/messages${query({ q: text.trim(), limit: 20, cursor })}`,
+        );
+        setResults((prev) =>
+          cursor && prev ? { items: [...prev.items, ...page.items], next_cursor: page.next_cursor } : page,
+        );
+      } catch (err) {
+        setError(err);
+      } finally {
+        setBusy(false);
+      }
+    },
+    [api],
+  );
+  useEffect(() => {
+    setValue(q);
+    if (q.trim()) void run(q, null);
+    else {
+      setResults(null);
+      setError(null);
     }
-  };
+  }, [q, run]);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (q.trim()) void run(null);
+    if (!value.trim()) return;
+    if (value === q) void run(q, null);
+    else onQuery(value);
   };
   const clear = () => {
-    setQ('');
-    setResults(null);
-    setError(null);
-    onActive(false);
+    setValue('');
+    onQuery('');
   };
 
   return (
@@ -72,16 +87,16 @@ export function MessageSearch({
             id="message-search"
             type="search"
             placeholder="Search messages"
-            value={q}
+            value={value}
             onChange={(e) => {
-              setQ(e.target.value);
-              if (!e.target.value) clear();
+              setValue(e.target.value);
+              if (!e.target.value && q) clear();
             }}
           />
-          <button type="submit" disabled={busy || !q.trim()}>
+          <button type="submit" disabled={busy || !value.trim()}>
             Search
           </button>
-          {results && (
+          {q && (
             <button type="button" onClick={clear}>
               Clear
             </button>
@@ -89,7 +104,7 @@ export function MessageSearch({
         </form>
       </search>
       <ErrorNote error={error} />
-      {results && (
+      {q && results && (
         <>
           {results.items.length === 0 && <Empty>No messages match.</Empty>}
           <ul className="search-results" aria-label="Search results">
@@ -98,25 +113,24 @@ export function MessageSearch({
               const sender = names.get(r.message.sender_id) ?? 'Someone';
               return (
                 <li key={r.message.id}>
-                  <button
-                    type="button"
+                  <Link
                     className="search-hit"
+                    to={linkTo(r.conversation.id, r.message.id)}
                     aria-label={`${sender} in ${title}: ${r.message.text}`}
-                    onClick={() => onOpen(r.conversation.id, r.message.id)}
                   >
                     <span className="conv-title">{title}</span>
-                    <time className="conv-time">{time(r.message.created_at)}</time>
+                    <RelativeTime className="conv-time" at={r.message.created_at} />
                     <span className="search-sender">{sender}</span>
                     {/* The server escapes the text; <mark> is the only markup in a snippet. */}
                     {/* biome-ignore lint/security/noDangerouslySetInnerHtml: escaped by the server (docs/api.md) */}
                     <span className="search-snippet" dangerouslySetInnerHTML={{ __html: r.snippet }} />
-                  </button>
+                  </Link>
                 </li>
               );
             })}
             {results.next_cursor && (
               <li>
-                <button type="button" disabled={busy} onClick={() => void run(results.next_cursor)}>
+                <button type="button" disabled={busy} onClick={() => void run(q, results.next_cursor)}>
                   More results
                 </button>
               </li>

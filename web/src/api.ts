@@ -31,6 +31,12 @@ export class ApiError extends Error {
   }
 }
 
+export interface Person extends Actor {
+  external_id?: string | null;
+  active?: boolean;
+  created_at?: string;
+}
+
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
@@ -139,7 +145,11 @@ export function newClientId(prefix = 'web'): string {
   return `${prefix}-${Date.now().toString(36)}-${clientSeq}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export function createApi(token: string) {
+/**
+ * `onUnauthorized` runs when a call is refused with 401 (the token was revoked, expired or its
+ * actor deactivated): the app signs out with a plain message.
+ */
+export function createApi(token: string, onUnauthorized?: (err: ApiError) => void) {
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token !== COOKIE_SESSION) headers.authorization = `Bearer ${token}`;
@@ -161,12 +171,14 @@ export function createApi(token: string) {
     if (!res.ok) {
       const err = (json as { error?: { code: string; message: string; details: unknown } } | undefined)
         ?.error;
-      throw new ApiError(
+      const failure = new ApiError(
         res.status,
         err?.code ?? 'http_error',
         err?.message ?? `HTTP ${res.status}`,
         err?.details,
       );
+      if (res.status === 401) onUnauthorized?.(failure);
+      throw failure;
     }
     return json as T;
   }

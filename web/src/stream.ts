@@ -15,7 +15,11 @@ export interface StreamEvent {
   at: string;
 }
 
-export type StreamStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
+/** `unauthorized`: the token was revoked, expired or refused; the stream gives up. */
+export type StreamStatus = 'connecting' | 'live' | 'reconnecting' | 'closed' | 'unauthorized';
+
+/** The server closes a live socket with 4001 when its token is revoked or its actor deactivated. */
+const CLOSE_UNAUTHORIZED = 4001;
 
 export class Stream {
   #token: string;
@@ -74,6 +78,24 @@ export class Stream {
     for (const l of this.#statusListeners) l(s);
   }
 
+  #giveUp(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#setStatus('unauthorized');
+  }
+
+  async #checkToken(): Promise<void> {
+    try {
+      const res = await fetch('/v1/me', { headers: { authorization: `Bearer ${this.#token}` } });
+      if (res.status === 401 && !this.#closed) {
+        this.#socket?.close(1000, 'signed out');
+        this.#giveUp();
+      }
+    } catch {
+      // Offline: keep reconnecting.
+    }
+  }
+
   #connect(): void {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const since = this.#lastSeq === null ? '' : `?since=${this.#lastSeq}`;
@@ -96,6 +118,11 @@ export class Stream {
         this.#setStatus('live');
         return;
       }
+      if (frame.type === 'error' && (frame as { code?: string }).code === 'invalid_token') {
+        socket.close(1000, 'signed out');
+        this.#giveUp();
+        return;
+      }
       if (frame.type !== 'event') return;
       const e = frame as StreamEvent;
       // Ephemeral events (typing) carry seq 0: never stored, never replayed, never deduplicated.
@@ -105,9 +132,17 @@ export class Stream {
       }
       for (const l of this.#listeners) l(e);
     };
-    socket.onclose = () => {
+    socket.onclose = (ev) => {
       if (this.#socket !== socket || this.#closed) return;
+      if (ev.code === CLOSE_UNAUTHORIZED) {
+        this.#giveUp();
+        return;
+      }
       this.#setStatus('reconnecting');
+      // A refused upgrade (a revoked or expired token) closes with 1006 and no reason: ask the
+      // API whether the token still works before trying again, so a dead token signs out
+      // instead of "Reconnecting…" forever.
+      if (ev.code === 1006 || this.#attempt > 0) void this.#checkToken();
       const backoff = Math.min(10_000, 250 * 2 ** this.#attempt) * (0.5 + Math.random() / 2);
       const delay = Math.max(backoff, this.#offlineUntil - Date.now());
       this.#attempt += 1;

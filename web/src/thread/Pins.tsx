@@ -1,5 +1,6 @@
 import type { Session } from '../App.tsx';
 import type { Message, Pin } from '../api.ts';
+import { plainText } from '../markdown.tsx';
 import { time, type useAction } from '../ui.tsx';
 
 const PIN_CHOICES: [string, number][] = [
@@ -26,14 +27,20 @@ export function PinBanner({
   const { api, names } = session;
   return (
     <section className="pin-banner" aria-label="Pinned message">
-      <span>
-        <span className="mark">Pinned</span> <strong>{names.get(pin.message.sender_id) ?? 'Someone'}:</strong>{' '}
-        {pin.message.text}
+      <span className="pin-icon" aria-hidden="true">
+        <svg viewBox="0 0 16 16" width="16" height="16" fill="currentColor" aria-hidden="true">
+          <path d="M10.5 1.5 14.5 5.5 13 6.3 10.9 8.4 11 12 9.8 13.2 6.9 10.3 2.8 14.4 1.6 14.4 1.6 13.2 5.7 9.1 2.8 6.2 4 5 7.6 5.1 9.7 3Z" />
+        </svg>
       </span>
-      <small>
-        pinned by {pin.creator.name}
-        {pin.expiry_time === -1 ? ', no expiry' : `, expires ${time(pin.expiry_time)}`}
-      </small>
+      <span className="pin-text">
+        <span className="pin-line">
+          <strong>{names.get(pin.message.sender_id) ?? 'Someone'}:</strong> {plainText(pin.message.text)}
+        </span>
+        <small>
+          pinned by {pin.creator.name}
+          {pin.expiry_time === -1 ? ', no expiry' : `, expires ${time(pin.expiry_time)}`}
+        </small>
+      </span>
       <button
         type="button"
         disabled={action.busy}

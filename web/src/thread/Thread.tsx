@@ -1,13 +1,16 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, Fragment, useEffect, useRef, useState } from 'react';
 import type { Session } from '../App.tsx';
 import { type MemberState, type Message, newClientId, type Page, query } from '../api.ts';
 import { conversationTitle } from '../conversationTitle.ts';
-import { Busy, Empty, ErrorNote, useAction } from '../ui.tsx';
+import { Busy, dayLabel, Empty, ErrorNote, sameDay, useAction, useNow } from '../ui.tsx';
 import { Composer, useDraft } from './Composer.tsx';
 import { MessageItem } from './MessageItem.tsx';
 import { PinBanner, PinForm } from './Pins.tsx';
 import { ThreadHeader } from './ThreadHeader.tsx';
 import { useThread } from './useThread.ts';
+
+/** Messages of one sender this close together form a group (one avatar, one name). */
+const GROUP_WINDOW_MS = 5 * 60_000;
 
 /** One conversation: its header and actions, the pinned message, the messages and the composer. */
 export function Thread({
@@ -35,6 +38,7 @@ export function Thread({
   const [pinFor, setPinFor] = useState<Message | null>(null);
   const pinExpiry = useState(String(3_600_000));
   const action = useAction();
+  const now = useNow();
   const bottom = useRef<HTMLLIElement | null>(null);
   const lastTyping = useRef(0);
   const { conv, messages, sorted, older, pin, setPin, typing, loadError, merge, loadOlder, setMe } =
@@ -139,25 +143,45 @@ export function Thread({
             <Empty>No messages yet. Say hello.</Empty>
           </li>
         )}
-        {sorted.map((m) => (
-          <MessageItem
-            key={m.id}
-            message={m}
-            highlighted={m.id === focusId}
-            parent={m.reply_to_id ? messages.get(m.reply_to_id) : undefined}
-            names={names}
-            own={m.sender_id === me.actor.id}
-            onReply={() => setReplyTo(m)}
-            onPin={() => setPinFor(m)}
-            onEdit={() => {
-              setEditing(m);
-              setText(m.text);
-            }}
-            onDelete={() =>
-              action.run(async () => merge([await api.del<Message>(`/conversations/${id}/messages/${m.id}`)]))
-            }
-          />
-        ))}
+        {sorted.map((m, i) => {
+          const prev = i > 0 ? sorted[i - 1] : undefined;
+          const newDay = !prev || !sameDay(new Date(prev.created_at), new Date(m.created_at));
+          const first =
+            newDay ||
+            !prev ||
+            prev.sender_id !== m.sender_id ||
+            prev.deleted !== m.deleted ||
+            m.reply_to_id !== null ||
+            Date.parse(m.created_at) - Date.parse(prev.created_at) > GROUP_WINDOW_MS;
+          return (
+            <Fragment key={m.id}>
+              {newDay && (
+                <li className="day-separator">
+                  <h3>{dayLabel(m.created_at, now)}</h3>
+                </li>
+              )}
+              <MessageItem
+                message={m}
+                first={first}
+                highlighted={m.id === focusId}
+                parent={m.reply_to_id ? messages.get(m.reply_to_id) : undefined}
+                names={names}
+                own={m.sender_id === me.actor.id}
+                onReply={() => setReplyTo(m)}
+                onPin={() => setPinFor(m)}
+                onEdit={() => {
+                  setEditing(m);
+                  setText(m.text);
+                }}
+                onDelete={() =>
+                  action.run(async () =>
+                    merge([await api.del<Message>(`/conversations/${id}/messages/${m.id}`)]),
+                  )
+                }
+              />
+            </Fragment>
+          );
+        })}
         <li ref={bottom} aria-hidden="true" />
       </ol>
       {pinFor && (
@@ -175,7 +199,7 @@ export function Thread({
         />
       )}
       <p className="typing" aria-live="polite">
-        {typing ? `${typing} is typing…` : ''}
+        {typing ? `${typing.name} is typing…` : ''}
       </p>
       <Composer
         title={title}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { Session } from '../App.tsx';
 import type { Conversation, MemberState } from '../api.ts';
-import { time, type useAction } from '../ui.tsx';
+import { Avatar, time, type useAction } from '../ui.tsx';
 
 const MUTE_CHOICES: [string, number][] = [
   ['1 hour', 3_600_000],
@@ -33,16 +33,34 @@ export function ThreadHeader({
 }) {
   const { api } = session;
   const [muteFor, setMuteFor] = useState(String(3_600_000));
+  const [more, setMore] = useState(false);
   const mutedUntil = conv.me?.muted_until;
   return (
-    <header className="thread-head">
+    <header className={`thread-head ${more ? 'more-open' : ''}`}>
       <button type="button" className="back" onClick={onBack}>
         ← Back<span className="sr-only"> to the list</span>
       </button>
-      <h2>{title}</h2>
-      <span className="meta">{conv.participant_count} members</span>
+      <Avatar name={title} kind={conv.kind} size="sm" />
+      <div className="thread-title">
+        <h2>{title}</h2>
+        <span className="meta">
+          {conv.participant_count} members
+          {conv.me?.muted && <span className="muted-inline"> · muted</span>}
+        </span>
+      </div>
       {conv.me && (
-        <div className="thread-actions">
+        <button
+          type="button"
+          className="thread-more"
+          aria-expanded={more}
+          aria-controls={`thread-actions-${id}`}
+          onClick={() => setMore((o) => !o)}
+        >
+          ⋯<span className="sr-only"> Conversation actions</span>
+        </button>
+      )}
+      {conv.me && (
+        <div className="thread-actions" id={`thread-actions-${id}`}>
           {conv.me.muted ? (
             <>
               <span className="muted-mark" role="status">

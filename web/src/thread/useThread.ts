@@ -32,7 +32,8 @@ export function useThread(
   const [messages, setMessages] = useState<Map<string, Message>>(new Map());
   const [older, setOlder] = useState<string | null>(null);
   const [pin, setPin] = useState<Pin | null>(null);
-  const [typing, setTyping] = useState<string | null>(null);
+  /** Who is typing (their name and id): cleared by their message, or after 4 s. */
+  const [typing, setTyping] = useState<{ id: string | null; name: string } | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
 
   /** Adds or replaces messages (a page, a sent or an edited one, a stream event). */
@@ -73,9 +74,13 @@ export function useThread(
         if (e.conversation_id !== id && (e.data as { conversation_id?: string }).conversation_id !== id)
           return;
         if (e.event === 'message.created' || e.event === 'message.edited' || e.event === 'message.deleted') {
-          merge([(e.data as { message: Message }).message]);
-          if (e.event === 'message.created')
+          const m = (e.data as { message: Message }).message;
+          merge([m]);
+          if (e.event === 'message.created') {
+            // Their message arrived: they are no longer typing it.
+            setTyping((t) => (t && t.id === m.sender_id ? null : t));
             void api.post(`/conversations/${id}/read`).catch(() => undefined);
+          }
         } else if (e.event === 'pin.created') {
           const d = e.data as { message: Message; creator_id: string; expiry_time: number };
           setPin({
@@ -90,8 +95,8 @@ export function useThread(
         } else if (e.event === 'pin.deleted') {
           setPin(null);
         } else if (e.event === 'typing.started') {
-          const d = e.data as { actor_name?: string };
-          setTyping(d.actor_name ?? 'Someone');
+          const d = e.data as { actor_id?: string; actor_name?: string };
+          setTyping({ id: d.actor_id ?? null, name: d.actor_name ?? 'Someone' });
         }
       }),
     [stream, id, merge, api, names],
