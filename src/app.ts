@@ -39,8 +39,11 @@ import { rateLimitRoutes } from './http/routes/rate-limits.ts';
 import { searchRoutes } from './http/routes/search.ts';
 import { supportRoutes } from './http/routes/support.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
+import { widgetRoutes } from './http/routes/widgets.ts';
 import { ErrorBody } from './http/schemas.ts';
 import { registerConsole } from './http/static.ts';
+import { registerWidgetStatic } from './http/widget-static.ts';
+import { widgetVisitorPlugin } from './http/widget-visitor.ts';
 import { startPeriodicWork } from './jobs/periodic.ts';
 import { startJobRunner } from './jobs/runner.ts';
 import { asyncApiDocument } from './realtime/asyncapi.ts';
@@ -51,6 +54,8 @@ import { registerStream } from './realtime/stream-route.ts';
 import { RateLimits } from './services/rate-limits.ts';
 import { PrincipalCache } from './services/tokens.ts';
 import { webhookSink } from './services/webhooks.ts';
+import { WidgetLimits } from './services/widget-limits.ts';
+import { transcriptSink } from './services/widgets.ts';
 import { createStore, type Store } from './store/db.ts';
 import { GroupCommitter } from './store/group-commit.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -240,7 +245,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
           })
         : null,
   };
-  ctx.eventSinks.push(webhookSink);
+  ctx.eventSinks.push(webhookSink, transcriptSink);
 
   const limits = config.http;
   const app = Fastify({
@@ -408,9 +413,15 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       deletionJobRoutes(v1, ctx);
       webhookRoutes(v1, ctx);
       searchRoutes(v1, ctx);
+      widgetRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );
+  // The widget's visitors: their own credential and limits, beside /v1's auth (docs/widget.md).
+  const widgetLimits = new WidgetLimits(config.redisUrl);
+  app.addHook('onClose', async () => widgetLimits.close());
+  await app.register(widgetVisitorPlugin, { prefix: '/v1/widget', ctx, gateway, limits: widgetLimits });
+  await registerWidgetStatic(app, ctx);
   for (const d of DIALECTS)
     await app.register(d.plugin, { prefix: d.prefix, ctx, allowedMethods: routes.allowedMethods });
   await registerConsole(app);

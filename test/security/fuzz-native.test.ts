@@ -87,6 +87,24 @@ before(async () => {
     url: 'http://127.0.0.1:9/hook',
     events: ['message.created'],
   });
+  // The website chat widget: a widget, a canned response, a visitor with a chat of their own.
+  await call(t.app, op.token, 'PUT', '/v1/support/availability', { status: 'available' });
+  const widget = await call(t.app, ada.token, 'POST', '/v1/widgets', {
+    allowed_origins: ['https://shop.example'],
+    department_ids: [dept.id],
+  });
+  assert.equal(widget.status, 201, widget.raw);
+  const canned = await call(t.app, ada.token, 'POST', '/v1/canned-responses', {
+    shortcut: 'hi',
+    text: 'Hello',
+  });
+  const visitorSession = await call(t.app, null, 'POST', '/v1/widget/sessions', {
+    key: widget.body.public_key,
+  });
+  assert.equal(visitorSession.status, 201, visitorSession.raw);
+  const visitorToken = visitorSession.body.token as string;
+  const widgetChat = await call(t.app, visitorToken, 'POST', '/v1/widget/chats', { question: 'fuzz me' });
+  assert.equal(widgetChat.status, 201, widgetChat.raw);
   const otherGroup = await call(t.app, other.owner.token, 'POST', '/v1/conversations', {
     kind: 'group',
     title: 'elsewhere',
@@ -106,11 +124,15 @@ before(async () => {
   });
   await revokeAccessToken(t.ctx, principalFor(o, bob.actor), record.id);
 
-  const conversations = [group.body.id, direct.body.id, chat.id, otherGroup.body.id].filter(
-    (x): x is string => typeof x === 'string',
-  );
+  const conversations = [
+    group.body.id,
+    direct.body.id,
+    chat.id,
+    widgetChat.body.id,
+    otherGroup.body.id,
+  ].filter((x): x is string => typeof x === 'string');
   const actors = [bob.actor.id, carol.actor.id, op.actor.id, vera.actor.id, other.owner.actor.id];
-  const others = [dept.id, app.body.id, hook.body?.id, bobToken].filter(
+  const others = [dept.id, app.body.id, hook.body?.id, bobToken, widget.body.id, canned.body.id].filter(
     (x): x is string => typeof x === 'string',
   );
   pools = {
@@ -127,6 +149,9 @@ before(async () => {
       q: ['one', 'tw', '"one', 'one OR two', 'NEAR(one two)', 'one:*', "o'ne & !two", '(((', '*', 'a\u0000b'],
       conversation_id: conversations,
       sender_id: actors,
+      key: [widget.body.public_key, 'wk_unknown'],
+      shortcut: ['hi', '/hi', 'Bad Shortcut'],
+      department_id: [dept.id],
     },
   };
   const bearer = (token: string, note: string) => ({ headers: { authorization: `Bearer ${token}` }, note });
@@ -135,6 +160,7 @@ before(async () => {
     { weight: 2, arbitrary: fc.constant(bearer(bob.token, 'member token')) },
     { weight: 1, arbitrary: fc.constant(bearer(readOnly, 'read-only token')) },
     { weight: 1, arbitrary: fc.constant(bearer(other.owner.token, "another org's owner")) },
+    { weight: 2, arbitrary: fc.constant(bearer(visitorToken, 'widget visitor credential')) },
     {
       weight: 3,
       arbitrary: fc.oneof(
