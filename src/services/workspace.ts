@@ -1,13 +1,18 @@
 import type { AppContext } from '../context.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
-import type { Actor, Department, SupportChat } from '../domain/model.ts';
+import type { Actor, Department, SupportChat, SupportState } from '../domain/model.ts';
 import { authorize } from '../domain/policies/decision.ts';
 import { canManageSupport, canViewQueue, servedDepartments } from '../domain/policies/support.ts';
 import type { Principal } from '../domain/principal.ts';
 import { type Availability, type CannedResponse, SHORTCUT, type WidgetChat } from '../domain/widget.ts';
 import { isUniqueViolation } from '../store/db.ts';
-import { findActor } from '../store/repos/actors.ts';
-import { findDepartment, findOperatorDepartmentIds, listDepartments } from '../store/repos/support.ts';
+import { findActor, findActorsByIds } from '../store/repos/actors.ts';
+import {
+  findDepartment,
+  findDepartmentsByIds,
+  findOperatorDepartmentIds,
+  listDepartments,
+} from '../store/repos/support.ts';
 import {
   countOpenByAttender,
   countWaitingByDepartment,
@@ -16,10 +21,12 @@ import {
   findCanned,
   findWidgetById,
   findWidgetChat,
+  findWidgetChats,
   insertCanned,
   listCannedRows,
   listChatsOfVisitor,
   listStaffAvailability,
+  listSupportChatRows,
   setAvailabilityRow,
   updateCannedRow,
 } from '../store/repos/widgets.ts';
@@ -103,6 +110,79 @@ export async function queueCounts(ctx: AppContext, p: Principal): Promise<QueueC
       availableOperators: (await findAvailableStaff(ctx.db, p.orgId, d.id)).length,
     });
   return out;
+}
+
+/* ------------------------------------------------------------------ chat list */
+
+export interface ChatListItem {
+  chat: SupportChat;
+  department: Department | null;
+  visitor: Actor | null;
+  attender: Actor | null;
+  widgetChat: WidgetChat | null;
+}
+
+/**
+ * The support chats staff work from, newest first: by state (`missed` for the messages left
+ * while nobody could answer), department, visitor, or `mine` (the open chats the caller
+ * attends). Operators with departments see those departments' chats and the ones they attend.
+ */
+export async function listSupportChats(
+  ctx: AppContext,
+  p: Principal,
+  input: {
+    states?: SupportState[] | undefined;
+    departmentId?: string | undefined;
+    visitorId?: string | undefined;
+    mine?: boolean | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  },
+): Promise<{ items: ChatListItem[]; nextCursor: string | null }> {
+  authorize(canViewQueue(p));
+  const served = servedDepartments(p, await findOperatorDepartmentIds(ctx.db, p.actor.id));
+  let departmentIds: readonly string[] | null = served === 'all' ? null : (served ?? []);
+  if (input.departmentId !== undefined) {
+    const d = await findDepartment(ctx.db, p.orgId, input.departmentId);
+    if (!d) throw new NotFoundError('department_not_found', `Department ${input.departmentId} not found`);
+    departmentIds = departmentIds === null || departmentIds.includes(d.id) ? [d.id] : [];
+  }
+  const before = input.cursor ? decodeCursor(input.cursor, 'support-chats', ['int', 'id']) : undefined;
+  const rows = await listSupportChatRows(ctx.db, p.orgId, {
+    states: input.mine ? (input.states ?? ['waiting', 'connected']) : input.states,
+    departmentIds: input.mine ? null : departmentIds,
+    orAttender: p.actor.id,
+    visitorId: input.visitorId,
+    attenderId: input.mine ? p.actor.id : undefined,
+    before: before ? { createdAt: Number(before[0]), id: String(before[1]) } : undefined,
+    limit: input.limit + 1,
+  });
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  const actorIds = [
+    ...new Set(page.flatMap((c) => [c.visitorId, c.attenderId]).filter((x): x is string => x !== null)),
+  ];
+  const [actors, departments, widgetChats] = await Promise.all([
+    findActorsByIds(ctx.db, p.orgId, actorIds),
+    findDepartmentsByIds(ctx.db, p.orgId, [...new Set(page.map((c) => c.departmentId))]),
+    findWidgetChats(
+      ctx.db,
+      page.map((c) => c.id),
+    ),
+  ]);
+  const actor = new Map(actors.map((a) => [a.id, a]));
+  const department = new Map(departments.map((d) => [d.id, d]));
+  return {
+    items: page.map((chat) => ({
+      chat,
+      department: department.get(chat.departmentId) ?? null,
+      visitor: actor.get(chat.visitorId) ?? null,
+      attender: chat.attenderId ? (actor.get(chat.attenderId) ?? null) : null,
+      widgetChat: widgetChats.get(chat.id) ?? null,
+    })),
+    nextCursor:
+      rows.length > input.limit && last ? encodeCursor('support-chats', [last.createdAt, last.id]) : null,
+  };
 }
 
 /* ------------------------------------------------------------------ visitor panel */

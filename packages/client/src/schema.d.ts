@@ -252,6 +252,13 @@ export interface paths {
   };
   "/v1/support/chats": {
     /**
+     * Support chats, newest first: by state, department, visitor, or your own open ones (staff)
+     * @description state=missed lists the messages left while nobody could answer; mine=true the waiting and connected chats you attend. Operators with departments see those departments and the chats they attend.
+     *
+     * Scope: `support:read`.
+     */
+    get: operations["getSupportChats"];
+    /**
      * Start a support chat: it waits in the department queue
      * @description A visitor starts their own chat (no visitor_id); an operator or admin starts one on behalf of visitor_id. A visitor has at most one open chat per department (409 visitor_has_open_chat).
      *
@@ -5092,6 +5099,134 @@ export interface operations {
       };
       /** @description The body is not application/json */
       415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Support chats, newest first: by state, department, visitor, or your own open ones (staff)
+   * @description state=missed lists the messages left while nobody could answer; mine=true the waiting and connected chats you attend. Operators with departments see those departments and the chats they attend.
+   *
+   * Scope: `support:read`.
+   */
+  getSupportChats: {
+    parameters: {
+      query?: {
+        state?: "waiting" | "connected" | "ended" | "missed";
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        department_id?: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        visitor_id?: string;
+        mine?: boolean;
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                reference_id: string;
+                title: string | null;
+                /** @enum {string} */
+                state: "waiting" | "connected" | "ended" | "missed";
+                question: string;
+                department: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                } | null;
+                visitor: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                }) | null;
+                attender: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                } | null;
+                page_url: string | null;
+                /** @description Left as a message while nobody could answer */
+                offline: boolean;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                attended_at: string | null;
+                ended_at: string | null;
+                missed_at: string | null;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

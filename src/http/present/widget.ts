@@ -2,7 +2,7 @@ import type { Actor, Message } from '../../domain/model.ts';
 import { iso, optIso } from '../../domain/presenters.ts';
 import type { CannedResponse, Widget } from '../../domain/widget.ts';
 import type { DepartmentStatus, VisitorChatView } from '../../services/widgets.ts';
-import type { QueueCount, StaffAvailability, VisitorPanel } from '../../services/workspace.ts';
+import type { ChatListItem, QueueCount, StaffAvailability, VisitorPanel } from '../../services/workspace.ts';
 
 /** JSON of the widget, the visitor endpoints and the operators' workspace. */
 
@@ -138,3 +138,23 @@ export const presentCanned = (c: CannedResponse) => ({
   created_at: iso(c.createdAt),
   updated_at: iso(c.updatedAt),
 });
+
+export function presentChatListItem(i: ChatListItem) {
+  const c = i.chat;
+  return {
+    id: c.id,
+    reference_id: c.referenceId,
+    title: c.title,
+    state: c.state,
+    question: c.question,
+    department: i.department ? { id: i.department.id, name: i.department.name } : null,
+    visitor: i.visitor ? { id: i.visitor.id, name: i.visitor.name, email: i.visitor.email } : null,
+    attender: i.attender ? { id: i.attender.id, name: i.attender.name } : null,
+    page_url: i.widgetChat?.pageUrl ?? null,
+    offline: i.widgetChat?.offline ?? false,
+    created_at: iso(c.createdAt),
+    attended_at: optIso(c.attendedAt),
+    ended_at: optIso(c.endedAt),
+    missed_at: optIso(c.missedAt),
+  };
+}

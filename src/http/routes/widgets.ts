@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
+import { SupportState } from '../../domain/model.ts';
 import {
   createWidget,
   deleteWidget,
@@ -15,6 +16,7 @@ import {
   getCannedResponse,
   listAvailability,
   listCannedResponses,
+  listSupportChats,
   queueCounts,
   setAvailabilityOf,
   setMyAvailability,
@@ -25,6 +27,7 @@ import { principalOf } from '../auth.ts';
 import {
   presentAvailability,
   presentCanned,
+  presentChatListItem,
   presentQueueCount,
   presentVisitorPanel,
   presentWidget,
@@ -35,13 +38,23 @@ import {
   CannedCreateBody,
   CannedPatchBody,
   CannedSchema,
+  ChatListItemSchema,
   QueueCountSchema,
   VisitorPanelSchema,
   WidgetCreateBody,
   WidgetPatchBody,
   WidgetSchema,
 } from '../schemas/widget.ts';
-import { Cursor, commonErrors, IdempotencyHeaders, IdString, Limit, page, readErrors } from '../schemas.ts';
+import {
+  Cursor,
+  commonErrors,
+  IdempotencyHeaders,
+  IdString,
+  Limit,
+  literals,
+  page,
+  readErrors,
+} from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 /**
@@ -237,6 +250,43 @@ export function widgetRoutes(app: Api, ctx: AppContext): void {
       },
     },
     async (req) => ({ items: (await queueCounts(ctx, principalOf(req))).map(presentQueueCount) }),
+  );
+
+  r.get(
+    '/support/chats',
+    {
+      config: { scope: 'support:read' },
+      schema: {
+        tags: workspace,
+        summary: 'Support chats, newest first: by state, department, visitor, or your own open ones (staff)',
+        description:
+          'state=missed lists the messages left while nobody could answer; mine=true the waiting and connected chats you attend. Operators with departments see those departments and the chats they attend.',
+        querystring: Type.Object(
+          {
+            state: Type.Optional(literals(SupportState)),
+            department_id: Type.Optional(IdString),
+            visitor_id: Type.Optional(IdString),
+            mine: Type.Optional(Type.Boolean()),
+            limit: Type.Optional(Limit),
+            cursor: Type.Optional(Cursor),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: page(ChatListItemSchema), ...readErrors },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const res = await listSupportChats(ctx, principalOf(req), {
+        states: q.state ? [q.state] : undefined,
+        departmentId: q.department_id,
+        visitorId: q.visitor_id,
+        mine: q.mine,
+        limit: q.limit ?? 50,
+        cursor: q.cursor,
+      });
+      return { items: res.items.map(presentChatListItem), next_cursor: res.nextCursor };
+    },
   );
 
   r.get(

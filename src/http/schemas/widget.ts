@@ -282,3 +282,20 @@ export const CannedPatchBody = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
+
+export const ChatListItemSchema = Type.Object({
+  id: IdString,
+  reference_id: Type.String(),
+  title: Nullable(Type.String({ description: "The visitor's name when the chat started" })),
+  state: literals(SupportState),
+  question: Type.String(),
+  department: Nullable(Type.Object({ id: IdString, name: Type.String() })),
+  visitor: Nullable(Type.Object({ id: IdString, name: Type.String(), email: Nullable(Type.String()) })),
+  attender: Nullable(Type.Object({ id: IdString, name: Type.String() })),
+  page_url: Nullable(Type.String()),
+  offline: Type.Boolean({ description: 'Left as a message while nobody could answer' }),
+  created_at: Timestamp,
+  attended_at: Nullable(Timestamp),
+  ended_at: Nullable(Timestamp),
+  missed_at: Nullable(Timestamp),
+});

@@ -476,3 +476,65 @@ export async function findWidgetAllowingOrigin(db: Db, origin: string): Promise<
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * One page of the org's support chats, newest first (keyset on created_at, id): of `states`,
+ * in `departmentIds` (null: all) or attended by `orInAttender`, of `visitorId`, attended by
+ * `attenderId`. Not those in the recycle bin.
+ */
+export async function listSupportChatRows(
+  db: Db,
+  orgId: string,
+  f: {
+    states?: readonly string[] | undefined;
+    departmentIds: readonly string[] | null;
+    orAttender?: string | undefined;
+    visitorId?: string | undefined;
+    attenderId?: string | undefined;
+    before?: { createdAt: number; id: string } | undefined;
+    limit: number;
+  },
+): Promise<SupportChat[]> {
+  let q = db
+    .selectFrom('conversation')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('kind', '=', 'support')
+    .where('deleted_at', 'is', null);
+  if (f.states && f.states.length > 0) q = q.where('state', 'in', [...f.states]);
+  if (f.departmentIds !== null) {
+    const ids = [...f.departmentIds];
+    const attender = f.orAttender;
+    if (ids.length === 0 && !attender) return [];
+    q = q.where((eb) =>
+      eb.or([
+        ...(ids.length > 0 ? [eb('department_id', 'in', ids)] : []),
+        ...(attender ? [eb('attender_id', '=', attender)] : []),
+      ]),
+    );
+  }
+  if (f.visitorId) q = q.where('visitor_id', '=', f.visitorId);
+  if (f.attenderId) q = q.where('attender_id', '=', f.attenderId);
+  if (f.before) {
+    const b = f.before;
+    q = q.where((eb) =>
+      eb.or([
+        eb('created_at', '<', b.createdAt),
+        eb.and([eb('created_at', '=', b.createdAt), eb('id', '<', b.id)]),
+      ]),
+    );
+  }
+  const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
+  return rows.map(toSupportChat);
+}
+
+/** The widget chats among `ids`, by conversation id. */
+export async function findWidgetChats(db: Db, ids: readonly string[]): Promise<Map<string, WidgetChat>> {
+  if (ids.length === 0) return new Map();
+  const rows = await widgetDb(db)
+    .selectFrom('widget_chat')
+    .selectAll()
+    .where('conversation_id', 'in', [...ids])
+    .execute();
+  return new Map(rows.map((r) => [String(r.conversation_id), toWidgetChat(r)]));
+}

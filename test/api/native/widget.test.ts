@@ -295,6 +295,12 @@ describe('the visitor', () => {
     );
     const picked = await call(t.app, s.op.token, 'POST', `/v1/support/chats/${chat.id}/pickup`);
     assert.equal(picked.status, 200);
+    const mineOpen = await call(t.app, s.op.token, 'GET', '/v1/support/chats?mine=true');
+    assert.deepEqual(
+      mineOpen.body.items.map((c: any) => [c.id, c.title, c.state, c.page_url, c.attender.name]),
+      [[chat.id, 'Vera Visitor', 'connected', 'https://shop.example/orders/7', 'Olga Operator']],
+      'my open chats',
+    );
     const listed = await call(t.app, s.op.token, 'GET', '/v1/conversations');
     assert.equal(
       listed.body.items.find((c: any) => c.id === chat.id).title,
@@ -596,6 +602,16 @@ describe('the visitor', () => {
     const panel = await call(t.app, s.o.owner.token, 'GET', `/v1/support/chats/${left.body.id}/visitor`);
     assert.equal(panel.body.offline, true);
     assert.equal(panel.body.contact_email, 'olive@example.com');
+    const missed = await call(t.app, s.o.owner.token, 'GET', '/v1/support/chats?state=missed');
+    assert.deepEqual(
+      missed.body.items.map((c: any) => [c.id, c.offline, c.visitor.email, c.title]),
+      [[left.body.id, true, 'olive@example.com', 'Olive']],
+    );
+    // Olga serves Sales only: the Billing message is not hers to see.
+    const forOlga = await call(t.app, s.op.token, 'GET', '/v1/support/chats?state=missed');
+    assert.deepEqual(forOlga.body.items, []);
+    const badState = await call(t.app, s.op.token, 'GET', '/v1/support/chats?state=lost');
+    assert.equal(badState.status, 400);
     const chat = await call(t.app, s.o.owner.token, 'GET', `/v1/support/chats/${left.body.id}`);
     assert.equal(chat.body.state, 'missed');
     assert.equal(chat.body.question, 'Call me back please');
