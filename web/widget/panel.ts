@@ -261,6 +261,8 @@ function showPrechat(error?: string) {
     try {
       await ensureSession(v.name, v.email);
       chat = await call<Chat>('POST', '/chats', { ...v, ...(pageUrl ? { page_url: pageUrl } : {}) });
+      if (visitor)
+        visitor = { ...visitor, ...(v.name ? { name: v.name } : {}), ...(v.email ? { email: v.email } : {}) };
       await openChat();
     } catch (err) {
       if (err instanceof ApiError && err.code === 'no_operator_available') return showOffline(v);
@@ -417,6 +419,9 @@ function renderChat() {
           },
           'Start a new chat',
         ),
+        chat!.state === 'missed' && !chat!.offline
+          ? h('button', { class: 'primary', type: 'button', onclick: () => showOffline() }, 'Leave a message')
+          : null,
       ),
     );
   }
@@ -443,9 +448,21 @@ function drawMessages() {
       ),
     );
   }
-  if (chat?.state === 'ended') items.push(h('li', { class: 'sys', role: 'status' }, 'This chat has ended.'));
-  if (chat?.state === 'missed' && chat.offline)
-    items.push(h('li', { class: 'sys' }, "Message sent. We'll reply by email."));
+  if (chat?.state === 'ended') {
+    items.push(h('li', { class: 'sys', role: 'status' }, 'This chat has ended.'));
+    if (visitor?.email)
+      items.push(h('li', { class: 'sys' }, `A transcript is on its way to ${visitor.email}.`));
+  }
+  if (chat?.state === 'missed')
+    items.push(
+      h(
+        'li',
+        { class: 'sys', role: 'status' },
+        chat.offline
+          ? "Message sent. We'll reply by email."
+          : 'Sorry, nobody could answer in time. Leave us a message and we will write back.',
+      ),
+    );
   list.replaceChildren(...items);
   scroller.scrollTop = scroller.scrollHeight;
 }

@@ -11,6 +11,7 @@ import type { Db } from '../schema.ts';
 import type { CannedResponseTable, WidgetChatTable, WidgetTable } from '../widget-schema.ts';
 import { widgetDb } from '../widget-schema.ts';
 import { toSupportChat } from './rows.ts';
+import { findDepartmentStaffIds } from './support.ts';
 
 /** Widgets, their visitor sessions and chats, operators' availability and canned responses. */
 
@@ -317,45 +318,21 @@ export async function listStaffAvailability(
 }
 
 /**
- * The available staff who serve `departmentId`: owners and admins, operators without
- * departments, and operators of that department, whose availability is `available`.
+ * The available staff who serve `departmentId` (those findDepartmentStaffIds names: owners and
+ * admins, operators without departments, operators of that department) whose availability is
+ * `available`.
  */
 export async function findAvailableStaff(db: Db, orgId: string, departmentId: string): Promise<string[]> {
+  const staff = await findDepartmentStaffIds(db, orgId, departmentId);
+  if (staff.length === 0) return [];
   const rows = await widgetDb(db)
-    .selectFrom('actor')
-    .innerJoin('operator_availability as oa', 'oa.actor_id', 'actor.id')
-    .select('actor.id')
-    .where('actor.org_id', '=', orgId)
-    .where('actor.kind', '=', 'user')
-    .where('actor.active', '=', 1)
-    .where('oa.status', '=', 'available')
-    .where((eb) =>
-      eb.or([
-        eb('actor.role', 'in', ['owner', 'admin']),
-        eb.and([
-          eb('actor.role', '=', 'operator'),
-          eb.or([
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('operator_department as od')
-                  .select('od.actor_id')
-                  .whereRef('od.actor_id', '=', 'actor.id'),
-              ),
-            ),
-            eb.exists(
-              eb
-                .selectFrom('operator_department as od2')
-                .select('od2.actor_id')
-                .whereRef('od2.actor_id', '=', 'actor.id')
-                .where('od2.department_id', '=', departmentId),
-            ),
-          ]),
-        ]),
-      ]),
-    )
+    .selectFrom('operator_availability')
+    .select('actor_id')
+    .where('org_id', '=', orgId)
+    .where('status', '=', 'available')
+    .where('actor_id', 'in', staff)
     .execute();
-  return rows.map((r) => String(r.id));
+  return rows.map((r) => String(r.actor_id));
 }
 
 /* Canned responses */
