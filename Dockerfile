@@ -23,8 +23,9 @@ RUN --mount=type=secret,id=ca \
  && node /usr/share/nodejs/npm/bin/npm-cli.js install -g --prefix /opt/npm --no-audit --no-fund npm@11 \
  && npm ci --no-audit --no-fund
 COPY . .
-# The console, then only the production dependencies; /opt/bin/node goes to the runtime stage.
+# The console and the chat widget, then only the production dependencies; /opt/bin/node goes to the runtime stage.
 RUN node scripts/build-web.ts --force \
+ && node scripts/build-widget.ts --force \
  && npm prune --omit=dev --no-audit --no-fund \
  && node bin/parley.js --version
 
@@ -40,6 +41,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/src ./src
 COPY --from=build /app/web/dist ./web/dist
+COPY --from=build /app/web/widget/dist ./web/widget/dist
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \

@@ -21,6 +21,8 @@ import { instanceRoutes } from './http/routes/instance.ts';
 import { oidcBrowserRoutes } from './http/routes/oidc.ts';
 import { createHttpServer, registerProbes } from './http/server.ts';
 import { registerConsole } from './http/static.ts';
+import { registerWidgetStatic } from './http/widget-static.ts';
+import { widgetVisitorPlugin } from './http/widget-visitor.ts';
 import { startPeriodicWork } from './jobs/periodic.ts';
 import { startJobRunner } from './jobs/runner.ts';
 import { createMemoryBus, type EventBus } from './realtime/bus.ts';
@@ -30,6 +32,8 @@ import { registerStream } from './realtime/stream-route.ts';
 import { RateLimits } from './services/rate-limits.ts';
 import { PrincipalCache } from './services/tokens.ts';
 import { webhookSink } from './services/webhook-delivery.ts';
+import { WidgetLimits } from './services/widget-limits.ts';
+import { transcriptSink } from './services/widgets.ts';
 import { createStore, type Store } from './store/db.ts';
 import { GroupCommitter } from './store/group-commit.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -123,7 +127,7 @@ function createContext(
           })
         : null,
   };
-  ctx.eventSinks.push(webhookSink);
+  ctx.eventSinks.push(webhookSink, transcriptSink);
 
   const close = async () => {
     await ctx.groupCommit?.close();
@@ -187,6 +191,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   metrics.route(app, config.metricsToken);
 
   await registerNativeApi(app, ctx);
+  // The widget's visitors: their own credential and limits, beside /v1's auth (docs/widget.md).
+  const widgetLimits = new WidgetLimits(config.redisUrl);
+  app.addHook('onClose', async () => widgetLimits.close());
+  await app.register(widgetVisitorPlugin, { prefix: '/v1/widget', ctx, gateway, limits: widgetLimits });
+  await registerWidgetStatic(app, ctx);
   // Instance administration: its own credential, outside the org routes' auth hook.
   await app.register(async (instance) => instanceRoutes(instance, ctx), { prefix: '/v1/instance' });
   // The console's OpenID Connect sign-in (browser redirects and the session cookie).

@@ -8,7 +8,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 export const CONSOLE_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 /** Paths that belong to the API and the docs: never answered with the console. */
-const API_PREFIXES = ['/v1', '/compat', '/docs', '/openapi.json', '/healthz', '/readyz', '/metrics'];
+const API_PREFIXES = [
+  '/v1',
+  '/compat',
+  '/docs',
+  '/openapi.json',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  // The website chat widget (http/widget-static.ts).
+  '/widget',
+  '/widget.js',
+];
 
 function isApiPath(path: string): boolean {
   return API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`));

@@ -197,7 +197,8 @@ export async function startSupportChat(
     id: ctx.ids.next(),
     orgId: p.orgId,
     kind: 'support',
-    title: null,
+    // Named after the visitor: the title operators see in their lists.
+    title: visitor.name,
     creatorId: p.actor.id,
     memberCount: 1,
     lastMessageId: null,

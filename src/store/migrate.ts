@@ -8,6 +8,7 @@ import * as eventPositions from './migrations/2026-12-04T00-00-event-positions.t
 import * as unreadCounters from './migrations/2026-12-04T01-00-unread-counters.ts';
 import * as deliveryMessage from './migrations/2026-12-04T02-00-delivery-message.ts';
 import * as messageSearch from './migrations/2026-12-04T03-00-message-search.ts';
+import * as widget from './migrations/2026-12-05T00-00-widget.ts';
 import * as orgAdmin from './migrations/2026-12-05T03-00-org-admin.ts';
 
 /** Every migration, by name; names sort in the order they must run (ISO timestamps). */
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04T01-00-unread-counters': unreadCounters,
   '2026-12-04T02-00-delivery-message': deliveryMessage,
   '2026-12-04T03-00-message-search': messageSearch,
+  '2026-12-05T00-00-widget': widget,
   '2026-12-05T03-00-org-admin': orgAdmin,
 };
 

@@ -88,6 +88,24 @@ before(async () => {
     url: 'http://127.0.0.1:9/hook',
     events: ['message.created'],
   });
+  // The website chat widget: a widget, a canned response, a visitor with a chat of their own.
+  await call(t.app, op.token, 'PUT', '/v1/support/availability', { status: 'available' });
+  const widget = await call(t.app, ada.token, 'POST', '/v1/widgets', {
+    allowed_origins: ['https://shop.example'],
+    department_ids: [dept.id],
+  });
+  assert.equal(widget.status, 201, widget.raw);
+  const canned = await call(t.app, ada.token, 'POST', '/v1/canned-responses', {
+    shortcut: 'hi',
+    text: 'Hello',
+  });
+  const visitorSession = await call(t.app, null, 'POST', '/v1/widget/sessions', {
+    key: widget.body.public_key,
+  });
+  assert.equal(visitorSession.status, 201, visitorSession.raw);
+  const visitorToken = visitorSession.body.token as string;
+  const widgetChat = await call(t.app, visitorToken, 'POST', '/v1/widget/chats', { question: 'fuzz me' });
+  assert.equal(widgetChat.status, 201, widgetChat.raw);
   const otherGroup = await call(t.app, other.owner.token, 'POST', '/v1/conversations', {
     kind: 'group',
     title: 'elsewhere',
@@ -107,11 +125,15 @@ before(async () => {
   });
   await revokeAccessToken(t.ctx, principalFor(o, bob.actor), record.id);
 
-  const conversations = [group.body.id, direct.body.id, chat.id, otherGroup.body.id].filter(
-    (x): x is string => typeof x === 'string',
-  );
+  const conversations = [
+    group.body.id,
+    direct.body.id,
+    chat.id,
+    widgetChat.body.id,
+    otherGroup.body.id,
+  ].filter((x): x is string => typeof x === 'string');
   const actors = [bob.actor.id, carol.actor.id, op.actor.id, vera.actor.id, other.owner.actor.id];
-  const others = [dept.id, app.body.id, hook.body?.id, bobToken].filter(
+  const others = [dept.id, app.body.id, hook.body?.id, bobToken, widget.body.id, canned.body.id].filter(
     (x): x is string => typeof x === 'string',
   );
   pools = {
@@ -128,6 +150,9 @@ before(async () => {
       q: ['one', 'tw', '"one', 'one OR two', 'NEAR(one two)', 'one:*', "o'ne & !two", '(((', '*', 'a\u0000b'],
       conversation_id: conversations,
       sender_id: actors,
+      key: [widget.body.public_key, 'wk_unknown'],
+      shortcut: ['hi', '/hi', 'Bad Shortcut'],
+      department_id: [dept.id],
     },
   };
   const instanceAdmin = (await issueInstanceToken(t.ctx, { name: 'fuzz' })).token;
@@ -140,6 +165,7 @@ before(async () => {
     // The instance administrator: reaches /v1/instance's validation (the pools hold no org id,
     // so no fuzzed request can suspend or delete the orgs the fuzz calls as).
     { weight: 1, arbitrary: fc.constant(bearer(instanceAdmin, 'instance-admin token')) },
+    { weight: 2, arbitrary: fc.constant(bearer(visitorToken, 'widget visitor credential')) },
     {
       weight: 3,
       arbitrary: fc.oneof(

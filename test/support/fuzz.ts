@@ -158,7 +158,7 @@ export async function loadOperations(app: FastifyInstance): Promise<Operation[]>
 }
 
 /** Routes that are not in the OpenAPI document on purpose (docs, probes, the WebSocket). */
-const UNDOCUMENTED = /^\/(docs(\/.*)?|healthz|readyz|openapi\.json|v1\/stream|\*)$/;
+const UNDOCUMENTED = /^\/(docs(\/.*)?|healthz|readyz|openapi\.json|v1\/stream|v1\/widget\/stream|\*)$/;
 
 /**
  * Fails when the app serves a route that the OpenAPI document (and so the fuzz) does not know:

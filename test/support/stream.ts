@@ -18,9 +18,15 @@ export interface StreamClient {
 /** A real WebSocket client of /v1/stream that records every frame. */
 export async function connectStream(
   baseUrl: string,
-  opts: { token?: string; since?: number; via?: 'header' | 'protocol' | 'query' } = {},
+  opts: {
+    token?: string;
+    since?: number;
+    via?: 'header' | 'protocol' | 'query';
+    /** Another stream than /v1/stream (the widget's visitors: /v1/widget/stream). */
+    path?: string;
+  } = {},
 ): Promise<StreamClient> {
-  const url = new URL('/v1/stream', baseUrl.replace(/^http/, 'ws'));
+  const url = new URL(opts.path ?? '/v1/stream', baseUrl.replace(/^http/, 'ws'));
   if (opts.since !== undefined) url.searchParams.set('since', String(opts.since));
   const via = opts.via ?? 'header';
   if (opts.token && via === 'query') url.searchParams.set('access_token', opts.token);

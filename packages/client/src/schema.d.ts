@@ -252,6 +252,13 @@ export interface paths {
   };
   "/v1/support/chats": {
     /**
+     * Support chats, newest first: by state, department, visitor, or your own open ones (staff)
+     * @description state=missed lists the messages left while nobody could answer; mine=true the waiting and connected chats you attend. Operators with departments see those departments and the chats they attend.
+     *
+     * Scope: `support:read`.
+     */
+    get: operations["getSupportChats"];
+    /**
      * Start a support chat: it waits in the department queue
      * @description A visitor starts their own chat (no visitor_id); an operator or admin starts one on behalf of visitor_id. A visitor has at most one open chat per department (409 visitor_has_open_chat).
      *
@@ -540,6 +547,149 @@ export interface paths {
      * @description Scope: `admin`.
      */
     delete: operations["deleteOidc"];
+  };
+  "/v1/widgets": {
+    /**
+     * The org's widgets (org owners and admins)
+     * @description Scope: `admin`.
+     */
+    get: operations["getWidgets"];
+    /**
+     * Create a website chat widget (org owners and admins)
+     * @description Answers the public key for the embed snippet and the secret that signs known customers (docs/widget.md).
+     *
+     * Scope: `admin`.
+     */
+    post: operations["postWidgets"];
+  };
+  "/v1/widgets/{id}": {
+    /**
+     * Get a widget (org owners and admins)
+     * @description Scope: `admin`.
+     */
+    get: operations["getWidgetsById"];
+    /**
+     * Delete a widget: its visitors' credentials stop working (their chats stay)
+     * @description Scope: `admin`.
+     */
+    delete: operations["deleteWidgetsById"];
+    /**
+     * Change a widget (org owners and admins)
+     * @description Scope: `admin`.
+     */
+    patch: operations["patchWidgetsById"];
+  };
+  "/v1/support/availability": {
+    /**
+     * Every operator's availability (available / away) and open chats (staff)
+     * @description Operators who never set it are away. Widgets are online while an available operator serves a department.
+     *
+     * Scope: `support:read`.
+     */
+    get: operations["getSupportAvailability"];
+    /**
+     * Set your own availability (staff)
+     * @description Scope: `support:write`.
+     */
+    put: operations["putSupportAvailability"];
+  };
+  "/v1/support/availability/{id}": {
+    /**
+     * Set an operator's availability (org owners and admins)
+     * @description Scope: `admin`.
+     */
+    put: operations["putSupportAvailabilityById"];
+  };
+  "/v1/support/queue/counts": {
+    /**
+     * Waiting chats per department you serve, with their available operators (staff)
+     * @description Scope: `support:read`.
+     */
+    get: operations["getSupportQueueCounts"];
+  };
+  "/v1/support/chats/{id}/visitor": {
+    /**
+     * The visitor panel of a support chat: details, department, page, previous chats (staff)
+     * @description Scope: `support:read`.
+     */
+    get: operations["getSupportChatsByIdVisitor"];
+  };
+  "/v1/canned-responses": {
+    /**
+     * The org's canned responses (staff); prefix completes a /shortcut
+     * @description Scope: `support:read`.
+     */
+    get: operations["getCannedResponses"];
+    /**
+     * Create a canned response (org owners and admins)
+     * @description Scope: `admin`.
+     */
+    post: operations["postCannedResponses"];
+  };
+  "/v1/canned-responses/{id}": {
+    /**
+     * Get a canned response (staff)
+     * @description Scope: `support:read`.
+     */
+    get: operations["getCannedResponsesById"];
+    /**
+     * Delete a canned response (org owners and admins)
+     * @description Scope: `admin`.
+     */
+    delete: operations["deleteCannedResponsesById"];
+    /**
+     * Change a canned response (org owners and admins)
+     * @description Scope: `admin`.
+     */
+    patch: operations["patchCannedResponsesById"];
+  };
+  "/v1/widget/config": {
+    /** A widget's public configuration and whether anyone can answer now */
+    get: operations["getWidgetConfig"];
+  };
+  "/v1/widget/sessions": {
+    /**
+     * Start a visitor session: answers the visitor credential
+     * @description With identity (user_id and its HMAC-SHA256 with the widget secret) the visitor is the same customer on every device; a bad signature is 401 invalid_identity. Keep the credential in the browser (localStorage), never in a URL.
+     */
+    post: operations["postWidgetSessions"];
+  };
+  "/v1/widget/me": {
+    /** The visitor, the widget, and their open (or latest) chat */
+    get: operations["getWidgetMe"];
+  };
+  "/v1/widget/chats": {
+    /**
+     * Start a chat, or continue the open one (200)
+     * @description A visitor has one open chat: a second start (another tab, another device) answers that chat with 200. 409 no_operator_available when nobody serving the department is available: offer the offline form.
+     */
+    post: operations["postWidgetChats"];
+  };
+  "/v1/widget/chats/{id}": {
+    /** One of the visitor's chats */
+    get: operations["getWidgetChatsById"];
+  };
+  "/v1/widget/chats/{id}/messages": {
+    /** Messages of a chat: newest first, or oldest first after a message id (catch-up) */
+    get: operations["getWidgetChatsByIdMessages"];
+    /** Send a message (a retry with the same client_id returns the first, 200) */
+    post: operations["postWidgetChatsByIdMessages"];
+  };
+  "/v1/widget/chats/{id}/typing": {
+    /** Tell the operator the visitor is typing */
+    post: operations["postWidgetChatsByIdTyping"];
+  };
+  "/v1/widget/chats/{id}/read": {
+    /** Mark the chat read (up to message_id, or the latest) */
+    post: operations["postWidgetChatsByIdRead"];
+  };
+  "/v1/widget/chats/{id}/end": {
+    /** End the chat (a visitor who gave an email gets the transcript) */
+    post: operations["postWidgetChatsByIdEnd"];
+  };
+  "/v1/widget/offline-messages": {
+    /** Leave a message when nobody can answer: a missed chat for operators, a mail to the visitor */
+    post: operations["postWidgetOfflineMessages"];
   };
   "/v1/instance/orgs": {
     /** List the orgs of this server (instance administrators) */
@@ -5002,6 +5152,134 @@ export interface operations {
       };
       /** @description The body is not application/json */
       415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Support chats, newest first: by state, department, visitor, or your own open ones (staff)
+   * @description state=missed lists the messages left while nobody could answer; mine=true the waiting and connected chats you attend. Operators with departments see those departments and the chats they attend.
+   *
+   * Scope: `support:read`.
+   */
+  getSupportChats: {
+    parameters: {
+      query?: {
+        state?: "waiting" | "connected" | "ended" | "missed";
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        department_id?: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        visitor_id?: string;
+        mine?: boolean;
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                reference_id: string;
+                title: string | null;
+                /** @enum {string} */
+                state: "waiting" | "connected" | "ended" | "missed";
+                question: string;
+                department: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                } | null;
+                visitor: ({
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  email: string | null;
+                }) | null;
+                attender: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                } | null;
+                page_url: string | null;
+                /** @description Left as a message while nobody could answer */
+                offline: boolean;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                attended_at: string | null;
+                ended_at: string | null;
+                missed_at: string | null;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
@@ -9614,6 +9892,2888 @@ export interface operations {
       /** @description Default Response */
       204: {
         content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The org's widgets (org owners and admins)
+   * @description Scope: `admin`.
+   */
+  getWidgets: {
+    parameters: {
+      query?: {
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @description Goes in the embed snippet (data-key); public */
+                public_key: string;
+                /** @description Signs known customers (identity HMAC); keep it on your server */
+                secret: string;
+                name: string;
+                allowed_origins: string[];
+                department_ids: string[];
+                /** @description Each pre-chat field: required, optional, or hidden (not asked) */
+                prechat: {
+                  /** @enum {string} */
+                  name: "required" | "optional" | "hidden";
+                  /** @enum {string} */
+                  email: "required" | "optional" | "hidden";
+                  /** @enum {string} */
+                  question: "required" | "optional" | "hidden";
+                };
+                greeting: string;
+                offline_message: string;
+                colour: string;
+                /** @description The script tag to paste into your pages */
+                embed_snippet: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                updated_at: string;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Create a website chat widget (org owners and admins)
+   * @description Answers the public key for the embed snippet and the secret that signs known customers (docs/widget.md).
+   *
+   * Scope: `admin`.
+   */
+  postWidgets: {
+    parameters: {
+      header?: {
+        /** @description Retries with the same key return the first answer */
+        "idempotency-key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          name?: string;
+          /** @description Pages on these origins may embed the widget; any other is refused */
+          allowed_origins: string[];
+          /** @description Departments offered to visitors, in this order (the first is the default) */
+          department_ids: (string | number)[];
+          prechat?: {
+            /** @enum {string} */
+            name?: "required" | "optional" | "hidden";
+            /** @enum {string} */
+            email?: "required" | "optional" | "hidden";
+            /** @enum {string} */
+            question?: "required" | "optional" | "hidden";
+          };
+          greeting?: string;
+          offline_message?: string;
+          /** @description #rrggbb */
+          colour?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description Goes in the embed snippet (data-key); public */
+            public_key: string;
+            /** @description Signs known customers (identity HMAC); keep it on your server */
+            secret: string;
+            name: string;
+            allowed_origins: string[];
+            department_ids: string[];
+            /** @description Each pre-chat field: required, optional, or hidden (not asked) */
+            prechat: {
+              /** @enum {string} */
+              name: "required" | "optional" | "hidden";
+              /** @enum {string} */
+              email: "required" | "optional" | "hidden";
+              /** @enum {string} */
+              question: "required" | "optional" | "hidden";
+            };
+            greeting: string;
+            offline_message: string;
+            colour: string;
+            /** @description The script tag to paste into your pages */
+            embed_snippet: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Get a widget (org owners and admins)
+   * @description Scope: `admin`.
+   */
+  getWidgetsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description Goes in the embed snippet (data-key); public */
+            public_key: string;
+            /** @description Signs known customers (identity HMAC); keep it on your server */
+            secret: string;
+            name: string;
+            allowed_origins: string[];
+            department_ids: string[];
+            /** @description Each pre-chat field: required, optional, or hidden (not asked) */
+            prechat: {
+              /** @enum {string} */
+              name: "required" | "optional" | "hidden";
+              /** @enum {string} */
+              email: "required" | "optional" | "hidden";
+              /** @enum {string} */
+              question: "required" | "optional" | "hidden";
+            };
+            greeting: string;
+            offline_message: string;
+            colour: string;
+            /** @description The script tag to paste into your pages */
+            embed_snippet: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete a widget: its visitors' credentials stop working (their chats stay)
+   * @description Scope: `admin`.
+   */
+  deleteWidgetsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Change a widget (org owners and admins)
+   * @description Scope: `admin`.
+   */
+  patchWidgetsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          name?: string;
+          /** @description Pages on these origins may embed the widget; any other is refused */
+          allowed_origins?: string[];
+          /** @description Departments offered to visitors, in this order (the first is the default) */
+          department_ids?: (string | number)[];
+          prechat?: {
+            /** @enum {string} */
+            name?: "required" | "optional" | "hidden";
+            /** @enum {string} */
+            email?: "required" | "optional" | "hidden";
+            /** @enum {string} */
+            question?: "required" | "optional" | "hidden";
+          };
+          greeting?: string;
+          offline_message?: string;
+          /** @description #rrggbb */
+          colour?: string;
+          /** @description Issue a new identity secret; signatures made with the old one stop working */
+          rotate_secret?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description Goes in the embed snippet (data-key); public */
+            public_key: string;
+            /** @description Signs known customers (identity HMAC); keep it on your server */
+            secret: string;
+            name: string;
+            allowed_origins: string[];
+            department_ids: string[];
+            /** @description Each pre-chat field: required, optional, or hidden (not asked) */
+            prechat: {
+              /** @enum {string} */
+              name: "required" | "optional" | "hidden";
+              /** @enum {string} */
+              email: "required" | "optional" | "hidden";
+              /** @enum {string} */
+              question: "required" | "optional" | "hidden";
+            };
+            greeting: string;
+            offline_message: string;
+            colour: string;
+            /** @description The script tag to paste into your pages */
+            embed_snippet: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Every operator's availability (available / away) and open chats (staff)
+   * @description Operators who never set it are away. Widgets are online while an available operator serves a department.
+   *
+   * Scope: `support:read`.
+   */
+  getSupportAvailability: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                actor_id: string;
+                name: string;
+                role: string;
+                /** @enum {string} */
+                status: "available" | "away";
+                updated_at: string | null;
+                /** @description Connected chats they attend */
+                open_chats: number;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set your own availability (staff)
+   * @description Scope: `support:write`.
+   */
+  putSupportAvailability: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          status: "available" | "away";
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            actor_id: string;
+            name: string;
+            role: string;
+            /** @enum {string} */
+            status: "available" | "away";
+            updated_at: string | null;
+            /** @description Connected chats they attend */
+            open_chats: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set an operator's availability (org owners and admins)
+   * @description Scope: `admin`.
+   */
+  putSupportAvailabilityById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          status: "available" | "away";
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            actor_id: string;
+            name: string;
+            role: string;
+            /** @enum {string} */
+            status: "available" | "away";
+            updated_at: string | null;
+            /** @description Connected chats they attend */
+            open_chats: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Waiting chats per department you serve, with their available operators (staff)
+   * @description Scope: `support:read`.
+   */
+  getSupportQueueCounts: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: {
+                department: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                };
+                waiting: number;
+                available_operators: number;
+              }[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The visitor panel of a support chat: details, department, page, previous chats (staff)
+   * @description Scope: `support:read`.
+   */
+  getSupportChatsByIdVisitor: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            conversation_id: string;
+            title: string | null;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            visitor: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              phone: string | null;
+              ip: string | null;
+              country: string | null;
+              external_id: string | null;
+              /** @description A signed identity (external id) from the site */
+              verified: boolean;
+            }) | null;
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            page_url: string | null;
+            widget: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            /** @description Left as a message while nobody could answer */
+            offline: boolean;
+            contact_email: string | null;
+            /** @description The visitor's other chats, newest first (up to 20) */
+            previous_chats: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                reference_id: string;
+                /** @enum {string} */
+                state: "waiting" | "connected" | "ended" | "missed";
+                question: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                department_id: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                ended_at: string | null;
+                missed_at: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The org's canned responses (staff); prefix completes a /shortcut
+   * @description Scope: `support:read`.
+   */
+  getCannedResponses: {
+    parameters: {
+      query?: {
+        prefix?: string;
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /** @description Typed as /shortcut in the composer */
+                shortcut: string;
+                title: string;
+                text: string;
+                created_by: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                updated_at: string;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Create a canned response (org owners and admins)
+   * @description Scope: `admin`.
+   */
+  postCannedResponses: {
+    parameters: {
+      header?: {
+        /** @description Retries with the same key return the first answer */
+        "idempotency-key"?: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description a-z, 0-9, _ and -; a leading / is dropped */
+          shortcut: string;
+          title?: string;
+          text: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description Typed as /shortcut in the composer */
+            shortcut: string;
+            title: string;
+            text: string;
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Get a canned response (staff)
+   * @description Scope: `support:read`.
+   */
+  getCannedResponsesById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description Typed as /shortcut in the composer */
+            shortcut: string;
+            title: string;
+            text: string;
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Delete a canned response (org owners and admins)
+   * @description Scope: `admin`.
+   */
+  deleteCannedResponsesById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Change a canned response (org owners and admins)
+   * @description Scope: `admin`.
+   */
+  patchCannedResponsesById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description a-z, 0-9, _ and -; a leading / is dropped */
+          shortcut?: string;
+          title?: string;
+          text?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            /** @description Typed as /shortcut in the composer */
+            shortcut: string;
+            title: string;
+            text: string;
+            created_by: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            updated_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** A widget's public configuration and whether anyone can answer now */
+  getWidgetConfig: {
+    parameters: {
+      query: {
+        key: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            key: string;
+            name: string;
+            greeting: string;
+            offline_message: string;
+            colour: string;
+            /** @description Each pre-chat field: required, optional, or hidden (not asked) */
+            prechat: {
+              /** @enum {string} */
+              name: "required" | "optional" | "hidden";
+              /** @enum {string} */
+              email: "required" | "optional" | "hidden";
+              /** @enum {string} */
+              question: "required" | "optional" | "hidden";
+            };
+            departments: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+                /** @description An available operator serves it now */
+                online: boolean;
+              }[];
+            /** @description Some department of the widget is online */
+            online: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Start a visitor session: answers the visitor credential
+   * @description With identity (user_id and its HMAC-SHA256 with the widget secret) the visitor is the same customer on every device; a bad signature is 401 invalid_identity. Keep the credential in the browser (localStorage), never in a URL.
+   */
+  postWidgetSessions: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description The widget's public key */
+          key: string;
+          name?: string;
+          /** Format: email */
+          email?: string;
+          identity?: {
+            /** @description Your site's id of the user */
+            user_id: string;
+            /** @description Hex HMAC-SHA256 of user_id with the widget secret, computed on your server */
+            signature: string;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /** @description The visitor credential (Bearer); keep it in the browser, never in a URL */
+            token: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            expires_at: string;
+            visitor: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              external_id: string | null;
+            };
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The visitor, the widget, and their open (or latest) chat */
+  getWidgetMe: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            visitor: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              email: string | null;
+              external_id: string | null;
+            };
+            widget: {
+              key: string;
+              name: string;
+              greeting: string;
+              offline_message: string;
+              colour: string;
+              /** @description Each pre-chat field: required, optional, or hidden (not asked) */
+              prechat: {
+                /** @enum {string} */
+                name: "required" | "optional" | "hidden";
+                /** @enum {string} */
+                email: "required" | "optional" | "hidden";
+                /** @enum {string} */
+                question: "required" | "optional" | "hidden";
+              };
+              departments: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  /** @description An available operator serves it now */
+                  online: boolean;
+                }[];
+              /** @description Some department of the widget is online */
+              online: boolean;
+            };
+            chat: ({
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              reference_id: string;
+              /** @enum {string} */
+              state: "waiting" | "connected" | "ended" | "missed";
+              department: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+              } | null;
+              operator: {
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                name: string;
+              } | null;
+              page_url: string | null;
+              /** @description Left as a message while nobody could answer */
+              offline: boolean;
+              operator_read_message_id: string | null;
+              visitor_read_message_id: string | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              ended_at: string | null;
+            }) | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Start a chat, or continue the open one (200)
+   * @description A visitor has one open chat: a second start (another tab, another device) answers that chat with 200. 409 no_operator_available when nobody serving the department is available: offer the offline form.
+   */
+  postWidgetChats: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description A Parley id as a decimal string (preferred) or a JSON number */
+          department_id?: string | number;
+          name?: string;
+          /** Format: email */
+          email?: string;
+          question?: string;
+          page_url?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            operator: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            page_url: string | null;
+            /** @description Left as a message while nobody could answer */
+            offline: boolean;
+            operator_read_message_id: string | null;
+            visitor_read_message_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            ended_at: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            operator: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            page_url: string | null;
+            /** @description Left as a message while nobody could answer */
+            offline: boolean;
+            operator_read_message_id: string | null;
+            visitor_read_message_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            ended_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** One of the visitor's chats */
+  getWidgetChatsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            operator: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            page_url: string | null;
+            /** @description Left as a message while nobody could answer */
+            offline: boolean;
+            operator_read_message_id: string | null;
+            visitor_read_message_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            ended_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Messages of a chat: newest first, or oldest first after a message id (catch-up) */
+  getWidgetChatsByIdMessages: {
+    parameters: {
+      query?: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        after?: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        before?: string;
+        limit?: number;
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                text: string | null;
+                sender: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  name: string;
+                  kind: string;
+                };
+                mine: boolean;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                edited_at: string | null;
+                deleted_at: string | null;
+              })[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Send a message (a retry with the same client_id returns the first, 200) */
+  postWidgetChatsByIdMessages: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          text: string;
+          client_id?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            text: string | null;
+            sender: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              kind: string;
+            };
+            mine: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            edited_at: string | null;
+            deleted_at: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            text: string | null;
+            sender: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+              kind: string;
+            };
+            mine: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            edited_at: string | null;
+            deleted_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Tell the operator the visitor is typing */
+  postWidgetChatsByIdTyping: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      204: {
+        content: never;
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Mark the chat read (up to message_id, or the latest) */
+  postWidgetChatsByIdRead: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /**
+           * Format: parley-id
+           * @description A Parley id: a 64-bit number as a decimal string
+           */
+          message_id?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            operator: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            page_url: string | null;
+            /** @description Left as a message while nobody could answer */
+            offline: boolean;
+            operator_read_message_id: string | null;
+            visitor_read_message_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            ended_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** End the chat (a visitor who gave an email gets the transcript) */
+  postWidgetChatsByIdEnd: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            operator: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            page_url: string | null;
+            /** @description Left as a message while nobody could answer */
+            offline: boolean;
+            operator_read_message_id: string | null;
+            visitor_read_message_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            ended_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Leave a message when nobody can answer: a missed chat for operators, a mail to the visitor */
+  postWidgetOfflineMessages: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description A Parley id as a decimal string (preferred) or a JSON number */
+          department_id?: string | number;
+          name?: string;
+          /** Format: email */
+          email: string;
+          message: string;
+          page_url?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            reference_id: string;
+            /** @enum {string} */
+            state: "waiting" | "connected" | "ended" | "missed";
+            department: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            operator: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              name: string;
+            } | null;
+            page_url: string | null;
+            /** @description Left as a message while nobody could answer */
+            offline: boolean;
+            operator_read_message_id: string | null;
+            visitor_read_message_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            ended_at: string | null;
+          };
+        };
       };
       /** @description Invalid request: details name each field and its problem */
       400: {

@@ -17,6 +17,7 @@ import { searchRoutes } from './search.ts';
 import { supportRoutes } from './support.ts';
 import type { Api } from './util.ts';
 import { webhookRoutes } from './webhooks.ts';
+import { widgetRoutes } from './widgets.ts';
 
 /**
  * The native API under /v1: its hooks in the order they run (authentication, the rate limit of
@@ -54,6 +55,7 @@ export async function registerNativeApi(app: Api, ctx: AppContext): Promise<void
       webhookRoutes(v1, ctx);
       searchRoutes(v1, ctx);
       oidcSettingsRoutes(v1, ctx);
+      widgetRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );

@@ -54,7 +54,16 @@ const SAMPLE_BODIES: Record<string, (ids: Record<string, string>) => unknown> = 
   'POST /v1/webhooks/:id/events': () => ({ events: ['message.created'] }),
   'POST /v1/webhooks/:id/deliveries/:deliveryId/retry': () => ({}),
   'PUT /v1/oidc': () => ({ issuer: 'https://idp.example.com', client_id: 'c', client_secret: 's' }),
+  'POST /v1/widgets': (ids) => ({ allowed_origins: [], department_ids: [ids.member] }),
+  'PATCH /v1/widgets/:id': () => ({ greeting: 'hi' }),
+  'PUT /v1/support/availability': () => ({ status: 'available' }),
+  'PUT /v1/support/availability/:id': () => ({ status: 'away' }),
+  'POST /v1/canned-responses': () => ({ shortcut: 'hi', text: 'Hello' }),
+  'PATCH /v1/canned-responses/:id': () => ({ text: 'Hello' }),
 };
+
+/** The widget's visitor routes (/v1/widget/...) take a visitor credential instead (the last test). */
+const isWidgetVisitorRoute = (url: string) => url.startsWith('/v1/widget/');
 
 test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
   const o = await makeOrg(t.ctx);
@@ -82,7 +91,9 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
   t.clock.advance(2);
 
   // Instance routes take no org token at all: test/security/authz-matrix.test.ts has their rows.
-  const routes = t.routes.filter((r) => r.url.startsWith('/v1/') && !r.instance);
+  const routes = t.routes.filter(
+    (r) => r.url.startsWith('/v1/') && !r.instance && !isWidgetVisitorRoute(r.url),
+  );
   assert.ok(routes.length >= 30, `found ${routes.length} routes`);
   let checks = 0;
   for (const route of routes) {
@@ -132,9 +143,10 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
       ] as const) {
         const res = await call(t.app, person.token, route.method as 'GET', target, body);
         // Org-level resources: visible org-wide, managed by admins (403 for others).
-        const isPeople = /^\/v1\/(actors|tokens|apps|rate-limits|departments|deletion-jobs|webhooks)/.test(
-          route.url,
-        );
+        const isPeople =
+          /^\/v1\/(actors|tokens|apps|rate-limits|departments|deletion-jobs|webhooks|widgets|canned-responses|support\/availability)/.test(
+            route.url,
+          );
         if (route.url.endsWith('/:group')) {
           // The group is a name, not an object: each caller acts on its own org, or is refused.
           assert.ok([200, 403].includes(res.status), `${key} as ${who}: ${res.status}`);
@@ -169,4 +181,88 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
   const history = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${conv.body.id}/messages`);
   assert.equal(history.body.items.length, 1);
   process.stdout.write(`# authorization matrix: ${routes.length} routes, ${checks} checks\n`);
+});
+
+/** Widget routes that need no credential (the widget's key instead); tested in widget.test.ts. */
+const PUBLIC_WIDGET_ROUTES = new Set(['GET /v1/widget/config', 'POST /v1/widget/sessions']);
+
+const WIDGET_SAMPLE_BODIES: Record<string, unknown> = {
+  'POST /v1/widget/chats': { question: 'q' },
+  'POST /v1/widget/chats/:id/messages': { text: 'hi' },
+  'POST /v1/widget/chats/:id/typing': {},
+  'POST /v1/widget/chats/:id/read': {},
+  'POST /v1/widget/chats/:id/end': {},
+  'POST /v1/widget/offline-messages': { email: 'v@example.com', message: 'm' },
+};
+
+test("every /v1/widget route refuses every credential but a visitor's, and a visitor sees only their own chat", async () => {
+  const o = await makeOrg(t.ctx);
+  const op = await o.user('operator');
+  const visitorActor = await o.visitor();
+  const dept = await call(t.app, o.owner.token, 'POST', '/v1/departments', { name: 'D' });
+  const widget = await call(t.app, o.owner.token, 'POST', '/v1/widgets', {
+    allowed_origins: [],
+    department_ids: [dept.body.id],
+  });
+  await call(t.app, op.token, 'PUT', '/v1/support/availability', { status: 'available' });
+  const session = async (org: string) => {
+    const res = await call(t.app, null, 'POST', '/v1/widget/sessions', { key: org });
+    assert.equal(res.status, 201, res.raw);
+    return res.body.token as string;
+  };
+  const owner = await session(widget.body.public_key);
+  const mine = await call(t.app, owner, 'POST', '/v1/widget/chats', { question: 'secret question' });
+  assert.equal(mine.status, 201, mine.raw);
+  const stranger = await session(widget.body.public_key);
+  const other = await makeOrg(t.ctx);
+  const otherDept = await call(t.app, other.owner.token, 'POST', '/v1/departments', { name: 'D' });
+  const otherWidget = await call(t.app, other.owner.token, 'POST', '/v1/widgets', {
+    allowed_origins: [],
+    department_ids: [otherDept.body.id],
+  });
+  const foreign = await session(otherWidget.body.public_key);
+
+  const routes = t.routes.filter((r) => isWidgetVisitorRoute(r.url));
+  assert.ok(routes.length >= 10, `found ${routes.length} widget routes`);
+  let checks = 0;
+  for (const route of routes) {
+    const key = `${route.method} ${route.url}`;
+    if (PUBLIC_WIDGET_ROUTES.has(key)) continue;
+    assert.ok(
+      !['POST', 'PUT', 'PATCH'].includes(route.method) || key in WIDGET_SAMPLE_BODIES,
+      `${key} needs a sample body`,
+    );
+    const body = WIDGET_SAMPLE_BODIES[key];
+    const target = route.url.replace(':id', mine.body.id);
+    for (const [who, token] of [
+      ['no credentials', null],
+      ["the org owner's token", o.owner.token],
+      ["an operator's token", op.token],
+      ["a visitor actor's API token", visitorActor.token],
+      ['a made-up visitor credential', 'pv_made-up'],
+    ] as const) {
+      const res = await call(t.app, token, route.method as 'GET', target, body);
+      assert.equal(res.status, 401, `${key} with ${who}: ${res.raw}`);
+      checks++;
+    }
+    if (route.url.includes(':id')) {
+      for (const [who, token] of [
+        ['another visitor of the widget', stranger],
+        ["another org's visitor", foreign],
+      ] as const) {
+        const res = await call(t.app, token, route.method as 'GET', target, body);
+        assert.equal(res.status, 404, `${key} as ${who}: ${res.raw}`);
+        assert.doesNotMatch(res.raw, /secret/);
+        checks++;
+      }
+    }
+  }
+  const after = await call(t.app, owner, 'GET', `/v1/widget/chats/${mine.body.id}/messages`);
+  assert.deepEqual(
+    after.body.items.map((m: { text: string }) => m.text),
+    ['secret question'],
+    'nothing any of them did changed the chat',
+  );
+  assert.equal((await call(t.app, owner, 'GET', `/v1/widget/chats/${mine.body.id}`)).body.state, 'waiting');
+  process.stdout.write(`# widget authorization matrix: ${routes.length} routes, ${checks} checks\n`);
 });
