@@ -38,6 +38,7 @@ import { pinRoutes } from './http/routes/pins.ts';
 import { rateLimitRoutes } from './http/routes/rate-limits.ts';
 import { searchRoutes } from './http/routes/search.ts';
 import { supportRoutes } from './http/routes/support.ts';
+import { teamChatRoutes } from './http/routes/team-chat.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
 import { ErrorBody } from './http/schemas.ts';
 import { registerConsole } from './http/static.ts';
@@ -48,6 +49,7 @@ import { createMemoryBus, type EventBus } from './realtime/bus.ts';
 import type { Gateway, GatewayOptions } from './realtime/gateway.ts';
 import { createRedisBus } from './realtime/redis-bus.ts';
 import { registerStream } from './realtime/stream-route.ts';
+import { installPresence } from './services/presence.ts';
 import { RateLimits } from './services/rate-limits.ts';
 import { PrincipalCache } from './services/tokens.ts';
 import { webhookSink } from './services/webhooks.ts';
@@ -241,6 +243,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
         : null,
   };
   ctx.eventSinks.push(webhookSink);
+  const presence = installPresence(ctx, redis);
 
   const limits = config.http;
   const app = Fastify({
@@ -408,6 +411,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       deletionJobRoutes(v1, ctx);
       webhookRoutes(v1, ctx);
       searchRoutes(v1, ctx);
+      teamChatRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );
@@ -421,6 +425,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     // preClose: the runner finishes its step and releases its job while the database is still open.
     app.addHook('preClose', startJobRunner(ctx, app.log));
   }
+  app.addHook('onClose', async () => presence.close());
   app.addHook('onClose', async () => ctx.groupCommit?.close());
   if (!opts.store) app.addHook('onClose', async () => store.close());
   if (subscriber) app.addHook('onClose', async () => subscriber.disconnect());

@@ -34,6 +34,7 @@ export function presentConversation(v: ConversationView, now: number) {
         }
       : null,
     unread_count: me.unread_count,
+    mention_count: v.mentionCount ?? 0,
     muted: me.muted,
     me,
   };

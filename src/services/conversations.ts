@@ -17,6 +17,7 @@ import { findMessage } from '../store/repos/messages.ts';
 import { findCurrentMembersOf } from '../store/repos/peers.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { withMentionCounts } from './mentions.ts';
 import { checkQuota } from './quotas.ts';
 import { conversationAudience } from './recipients.ts';
 import { inTransaction } from './tx.ts';
@@ -26,6 +27,8 @@ export interface ConversationView {
   me: MemberState;
   lastMessage: Message | null;
   lastSenderName: string | null;
+  /** Mentions of the caller after their read position (team chat). */
+  mentionCount?: number;
 }
 
 export interface CreateConversationInput {
@@ -131,7 +134,8 @@ async function viewOf(
 /** One conversation with the caller's state and its last message; 404 unless the caller is a member. */
 export async function getConversation(ctx: AppContext, p: Principal, id: string): Promise<ConversationView> {
   const { conversation, me } = await loadConversation(ctx.db, p, id);
-  return viewOf(ctx, conversation, me);
+  const [view] = await withMentionCounts(ctx, p.actor.id, [await viewOf(ctx, conversation, me)]);
+  return view!;
 }
 
 export interface ListConversationsInput {
@@ -142,6 +146,7 @@ export interface ListConversationsInput {
   muted?: boolean | undefined;
   hidden?: boolean | undefined;
   pinned?: boolean | undefined;
+  hasMentions?: boolean | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -167,6 +172,7 @@ export async function listConversations(
     hidden: input.hidden ?? false,
     now: ctx.clock.now(),
     pinned: input.pinned,
+    hasMentions: input.hasMentions,
     after: after
       ? { pinned: Number(after[0]), activityAt: Number(after[1]), conversationId: String(after[2]) }
       : undefined,
@@ -178,7 +184,7 @@ export async function listConversations(
     rows.length > input.limit && last
       ? encodeCursor('conversations', [last.me.pinned ? 1 : 0, last.me.activityAt, last.conversation.id])
       : null;
-  return { items: page, nextCursor };
+  return { items: await withMentionCounts(ctx, p.actor.id, page), nextCursor };
 }
 
 /** Renames a group or channel (`direct_chat_has_no_title`, `not_conversation_admin` 403). */
