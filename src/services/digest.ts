@@ -61,7 +61,7 @@ export async function unsubscribe(ctx: AppContext, token: string): Promise<{ act
   const given = Buffer.from(sig);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw bad();
   if (!(await findActor(ctx.db, orgId, actorId))) throw bad();
-  await disableDigest(ctx.db, orgId, actorId);
+  await inTransaction(ctx, (tx) => disableDigest(tx.db, orgId, actorId));
   return { actorId };
 }
 

@@ -7,6 +7,7 @@ import { findPeers, sharesConversationWith } from '../store/repos/peers-presence
 import { loadConversation } from './access.ts';
 import { publishEphemeral } from './events.ts';
 import { conversationAudience } from './recipients.ts';
+import { inTransaction } from './tx.ts';
 
 /**
  * Presence (docs/api.md#presence): `online`, `away` or `offline`, derived from stream sockets
@@ -179,7 +180,8 @@ export class PresenceTracker {
     l.touchedAt = now;
     this.#local.set(k, l);
     await this.#backend.touch(p.orgId, p.actor.id, this.#node, this.#entry(now, now));
-    await recordSeen(this.#ctx.db, p.orgId, [p.actor.id], now);
+    // No write here: while connected the digest asks the presence store; last_seen_at is written
+    // on disconnect and by the heartbeat.
     this.#schedule(p.orgId, p.actor.id);
   }
 
@@ -192,7 +194,7 @@ export class PresenceTracker {
     this.#local.delete(k);
     const now = this.#ctx.clock.now();
     await this.#backend.drop(p.orgId, p.actor.id, this.#node);
-    await recordSeen(this.#ctx.db, p.orgId, [p.actor.id], now);
+    await this.#seen(p.orgId, [p.actor.id], now);
     this.#schedule(p.orgId, p.actor.id);
   }
 
@@ -229,7 +231,12 @@ export class PresenceTracker {
       byOrg.set(l.orgId, [...(byOrg.get(l.orgId) ?? []), l.actorId]);
       if (l.lastActive + IDLE_MS <= now) this.#schedule(l.orgId, l.actorId);
     }
-    for (const [orgId, ids] of byOrg) await recordSeen(this.#ctx.db, orgId, ids, now);
+    for (const [orgId, ids] of byOrg) await this.#seen(orgId, ids, now);
+  }
+
+  /** The last time seen online, for the digest (through the write path: SQLite's group commit). */
+  #seen(orgId: string, actorIds: string[], now: number): Promise<void> {
+    return inTransaction(this.#ctx, (tx) => recordSeen(tx.db, orgId, actorIds, now));
   }
 
   #schedule(orgId: string, actorId: string): void {

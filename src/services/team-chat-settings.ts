@@ -14,6 +14,7 @@ import {
 } from '../domain/team-chat.ts';
 import { findNotifySettings, upsertDigestMinutes } from '../store/repos/notify.ts';
 import { findOrgSettings, updateOrgSetting } from '../store/repos/orgs.ts';
+import { inTransaction } from './tx.ts';
 
 /** The org's team-chat settings (anyone in the org may read them). */
 export async function getTeamChatSettings(ctx: AppContext, p: Principal): Promise<TeamChatSettings> {
@@ -71,6 +72,6 @@ export async function updateMyNotifySettings(
   digestMinutes: number | null,
 ): Promise<MyNotifySettings> {
   if (digestMinutes !== null) checkInt(digestMinutes, DIGEST_MINUTES_RANGE, 'body.digest_minutes');
-  await upsertDigestMinutes(ctx.db, p.orgId, p.actor.id, digestMinutes);
+  await inTransaction(ctx, (tx) => upsertDigestMinutes(tx.db, p.orgId, p.actor.id, digestMinutes));
   return getMyNotifySettings(ctx, p);
 }

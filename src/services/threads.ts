@@ -118,7 +118,7 @@ export async function readThread(
   messageId: string,
 ): Promise<ThreadMe> {
   const { root } = await loadRoot(ctx, p, conversationId, messageId);
-  await markThreadRead(ctx.db, root.id, p.actor.id, root.replyCount ?? 0);
+  await inTransaction(ctx, (tx) => markThreadRead(tx.db, root.id, p.actor.id, root.replyCount ?? 0));
   return meOf(root, await findThreadState(ctx.db, root.id, p.actor.id));
 }
 
