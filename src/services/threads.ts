@@ -9,7 +9,6 @@ import {
   joinThread,
   listReplies,
   markThreadRead,
-  setThreadFollowing,
   threadsOf,
 } from '../store/repos/team-chat.ts';
 import { loadConversation } from './access.ts';
@@ -132,12 +131,8 @@ export async function followThread(
 ): Promise<ThreadMe> {
   const { conversation, root } = await loadRoot(ctx, p, conversationId, messageId);
   await inTransaction(ctx, async (tx) => {
-    await setThreadFollowing(
-      tx.db,
-      { rootId: root.id, conversationId: conversation.id, orgId: p.orgId },
-      p.actor.id,
-      following,
-    );
+    const t = { rootId: root.id, conversationId: conversation.id, orgId: p.orgId };
+    await joinThread(tx.db, t, p.actor.id, null, following);
   });
   return meOf(root, await findThreadState(ctx.db, root.id, p.actor.id));
 }

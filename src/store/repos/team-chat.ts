@@ -181,16 +181,18 @@ export async function bumpThread(db: Db, rootId: string, at: number): Promise<nu
 }
 
 /**
- * Makes the actors participants of the thread (following it). `readCount`: for the replier,
- * the replies they have now read (all, their own included); null keeps a participant's read
- * position (the root's author becomes a participant with nothing read).
+ * Makes the actor a participant of the thread (following it), or sets whether they follow.
+ * `readCount`: the replies they have now read (a replier: all, their own included); null keeps
+ * a participant's read position (a newcomer starts with nothing read).
  */
 export async function joinThread(
   db: Db,
   t: { rootId: string; conversationId: string; orgId: string },
   actorId: string,
   readCount: number | null,
+  following = true,
 ): Promise<void> {
+  const follow = following ? 1 : 0;
   await db
     .insertInto('thread_member')
     .values({
@@ -199,33 +201,15 @@ export async function joinThread(
       conversation_id: t.conversationId,
       org_id: t.orgId,
       read_count: readCount ?? 0,
-      following: 1,
+      following: follow,
     })
     .onConflict((oc) =>
       oc
         .columns(['message_id', 'actor_id'])
-        .doUpdateSet(readCount === null ? { following: 1 } : { following: 1, read_count: readCount }),
+        .doUpdateSet(
+          readCount === null ? { following: follow } : { following: follow, read_count: readCount },
+        ),
     )
-    .execute();
-}
-
-export async function setThreadFollowing(
-  db: Db,
-  t: { rootId: string; conversationId: string; orgId: string },
-  actorId: string,
-  following: boolean,
-): Promise<void> {
-  await db
-    .insertInto('thread_member')
-    .values({
-      message_id: t.rootId,
-      actor_id: actorId,
-      conversation_id: t.conversationId,
-      org_id: t.orgId,
-      read_count: 0,
-      following: following ? 1 : 0,
-    })
-    .onConflict((oc) => oc.columns(['message_id', 'actor_id']).doUpdateSet({ following: following ? 1 : 0 }))
     .execute();
 }
 

@@ -256,6 +256,37 @@ describe('reactions', () => {
   });
 });
 
+describe('erasure', () => {
+  test('a deletion job takes the reactions, mentions and thread rows along with the messages', async () => {
+    const { o, bob, id } = await orgWithGroup(t);
+    const root = await send(o.owner.token, id, { text: `erase <@${bob.actor.id}> @all` });
+    await send(bob.token, id, { text: 'reply', reply_to: root.body.id });
+    await call(
+      t.app,
+      bob.token,
+      'PUT',
+      `/v1/conversations/${id}/messages/${root.body.id}/reactions/%F0%9F%91%8D`,
+    );
+    const count = async (table: 'mention' | 'reaction' | 'thread_member') =>
+      (await t.ctx.db.selectFrom(table).select('message_id').where('conversation_id', '=', id).execute())
+        .length;
+    assert.deepEqual(
+      [await count('mention'), await count('reaction'), await count('thread_member')],
+      [2, 1, 2],
+    );
+    await call(t.app, o.owner.token, 'PUT', '/v1/deletion-jobs/window', { any_time: true });
+    const job = await call(t.app, o.owner.token, 'POST', '/v1/deletion-jobs', { conversation_ids: [id] });
+    assert.equal(job.status, 202, job.raw);
+    await runJobsUntilIdle(t.ctx);
+    const done = await call(t.app, o.owner.token, 'GET', `/v1/deletion-jobs/${job.body.id}`);
+    assert.equal(done.body.status, 'completed', done.raw);
+    assert.deepEqual(
+      [await count('mention'), await count('reaction'), await count('thread_member')],
+      [0, 0, 0],
+    );
+  });
+});
+
 describe('read receipts', () => {
   test('seen by in a small group, receipt events to members, off by org setting and above the size', async () => {
     const { o, bob, members, others, id } = await orgWithGroup(t, ['Bob', 'Cleo'], ['Xavier']);
