@@ -632,14 +632,19 @@ describe('the route table beyond /v1', () => {
     const unknown = outside.filter((k) => !PUBLIC_ROUTES.has(k));
     assert.deepEqual(unknown, [], 'a route outside /v1 and /compat that is not on the public allow-list');
     // Every /v1 route is in the native matrix, which checks that each declares a scope.
-    for (const r of t.routes.filter((r) => r.url.startsWith('/v1/') && !TOKENLESS_V1.has(`${r.method} ${r.url}`)))
+    for (const r of t.routes.filter(
+      (r) => r.url.startsWith('/v1/') && !TOKENLESS_V1.has(`${r.method} ${r.url}`),
+    ))
       assert.ok(r.scope || r.anyScope, `${r.method} ${r.url} declares a scope`);
     // The unsubscribe link: nothing without a validly signed token, whoever asks.
     for (const method of ['GET', 'POST'] as const) {
       for (const [token, query] of [
         [null, ''],
         [null, '?token=1.2.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
-        [w.o.owner.token, `?token=${w.o.org.id}.${w.bob.actor.id}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`],
+        [
+          w.o.owner.token,
+          `?token=${w.o.org.id}.${w.bob.actor.id}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`,
+        ],
       ] as const) {
         const res = await call(t.app, token, method, `/v1/notifications/unsubscribe${query}`);
         assert.equal(res.status, 400, `${method} unsubscribe${query}: ${res.raw}`);
