@@ -116,9 +116,9 @@ export async function sendDigests(ctx: AppContext, log: WorkLog = silentLog): Pr
     settingsByOrg.set(first.orgId, s);
     const minutes = first.digestMinutes ?? s.digestAfterMinutes;
     if (minutes <= 0) continue;
-    if ((first.lastSeenAt ?? 0) > now - minutes * 60_000) continue;
     const [presence] = await presenceOf(ctx).read(first.orgId, [actorId]);
     if (presence && presence.status !== 'offline') continue;
+    if ((presence?.seenAt ?? 0) > now - minutes * 60_000) continue;
     const token = await unsubscribeToken(ctx, first.orgId, actorId);
     const sent = await inTransaction(ctx, async (tx) => {
       const covered: DigestCandidate[] = [];

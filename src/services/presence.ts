@@ -2,16 +2,14 @@ import type { Redis } from 'ioredis';
 import type { AppContext } from '../context.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
-import { recordSeen } from '../store/repos/notify.ts';
 import { findPeers, sharesConversationWith } from '../store/repos/peers-presence.ts';
 import { loadConversation } from './access.ts';
 import { publishEphemeral } from './events.ts';
 import { conversationAudience } from './recipients.ts';
-import { inTransaction } from './tx.ts';
 
 /**
  * Presence (docs/api.md#presence): `online`, `away` or `offline`, derived from stream sockets
- * and activity. Each node keeps how many sockets each actor has on it and records, per actor,
+ * and activity, without database writes (a socket's life changes no row). Each node keeps how many sockets each actor has on it and records, per actor,
  * an entry per node with an expiry (refreshed every HEARTBEAT_MS; a node that dies stops
  * refreshing and its entries lapse): in Redis (a hash per actor, the key itself expiring) when
  * the nodes share one, otherwise in process. An actor with a live entry is online, or away
@@ -27,6 +25,8 @@ const HEARTBEAT_MS = 20_000;
 export const IDLE_MS = 5 * 60_000;
 const AWAY_TTL_MS = 12 * 60 * 60_000;
 const COALESCE_MS = 3_000;
+/** How long a user's presence record (their last-seen time, for the digest) outlives their last socket. */
+const KEY_TTL_MS = 7 * 24 * 60 * 60_000;
 /** Activity is written to the shared store at most this often per actor. */
 const TOUCH_EVERY_MS = 15_000;
 
@@ -38,20 +38,23 @@ interface Entry {
 interface Stored {
   entries: Entry[];
   away: boolean;
+  /** When the actor's last socket (on any node) closed; null: not known. */
+  seenAt: number | null;
 }
 
 interface PresenceBackend {
   touch(orgId: string, actorId: string, node: string, e: Entry): Promise<void>;
   drop(orgId: string, actorId: string, node: string): Promise<void>;
   setAway(orgId: string, actorId: string, away: boolean, now: number): Promise<void>;
+  seen(orgId: string, actorId: string, at: number): Promise<void>;
   read(orgId: string, actorIds: readonly string[], now: number): Promise<Map<string, Stored>>;
 }
 
 class MemoryBackend implements PresenceBackend {
-  readonly #m = new Map<string, { nodes: Map<string, Entry>; awayUntil: number }>();
+  readonly #m = new Map<string, { nodes: Map<string, Entry>; awayUntil: number; seenAt: number | null }>();
   #get(orgId: string, actorId: string) {
     const k = `${orgId}:${actorId}`;
-    const v = this.#m.get(k) ?? { nodes: new Map<string, Entry>(), awayUntil: 0 };
+    const v = this.#m.get(k) ?? { nodes: new Map<string, Entry>(), awayUntil: 0, seenAt: null };
     this.#m.set(k, v);
     return v;
   }
@@ -64,6 +67,9 @@ class MemoryBackend implements PresenceBackend {
   async setAway(orgId: string, actorId: string, away: boolean, now: number) {
     this.#get(orgId, actorId).awayUntil = away ? now + AWAY_TTL_MS : 0;
   }
+  async seen(orgId: string, actorId: string, at: number) {
+    this.#get(orgId, actorId).seenAt = at;
+  }
   async read(orgId: string, actorIds: readonly string[], now: number) {
     const out = new Map<string, Stored>();
     for (const id of actorIds) {
@@ -71,6 +77,7 @@ class MemoryBackend implements PresenceBackend {
       out.set(id, {
         entries: v ? [...v.nodes.values()].filter((e) => e.expiresAt > now) : [],
         away: (v?.awayUntil ?? 0) > now,
+        seenAt: v?.seenAt ?? null,
       });
     }
     return out;
@@ -90,8 +97,12 @@ class RedisBackend implements PresenceBackend {
     await this.#r
       .multi()
       .hset(k, `n:${node}`, `${e.expiresAt}:${e.lastActive}`)
-      .pexpire(k, AWAY_TTL_MS)
+      .pexpire(k, KEY_TTL_MS)
       .exec();
+  }
+  async seen(orgId: string, actorId: string, at: number) {
+    const k = this.#key(orgId, actorId);
+    await this.#r.multi().hset(k, 'seen', String(at)).pexpire(k, KEY_TTL_MS).exec();
   }
   async drop(orgId: string, actorId: string, node: string) {
     await this.#r.hdel(this.#key(orgId, actorId), `n:${node}`);
@@ -102,7 +113,7 @@ class RedisBackend implements PresenceBackend {
       await this.#r
         .multi()
         .hset(k, 'away', String(now + AWAY_TTL_MS))
-        .pexpire(k, AWAY_TTL_MS)
+        .pexpire(k, KEY_TTL_MS)
         .exec();
     else await this.#r.hdel(k, 'away');
   }
@@ -120,7 +131,7 @@ class RedisBackend implements PresenceBackend {
         const [exp, act] = v.split(':').map(Number);
         if (exp! > now) entries.push({ expiresAt: exp!, lastActive: act! });
       }
-      out.set(id, { entries, away: Number(h.away ?? 0) > now });
+      out.set(id, { entries, away: Number(h.away ?? 0) > now, seenAt: h.seen ? Number(h.seen) : null });
     });
     return out;
   }
@@ -129,11 +140,12 @@ class RedisBackend implements PresenceBackend {
 export function statusOf(
   s: Stored | undefined,
   now: number,
-): { status: PresenceStatus; lastActiveAt: number | null } {
-  if (!s || s.entries.length === 0) return { status: 'offline', lastActiveAt: null };
+): { status: PresenceStatus; lastActiveAt: number | null; seenAt: number | null } {
+  const seenAt = s?.seenAt ?? null;
+  if (!s || s.entries.length === 0) return { status: 'offline', lastActiveAt: null, seenAt };
   const lastActive = Math.max(...s.entries.map((e) => e.lastActive));
   const status = s.away || lastActive + IDLE_MS <= now ? 'away' : 'online';
-  return { status, lastActiveAt: lastActive };
+  return { status, lastActiveAt: lastActive, seenAt };
 }
 
 /** One node's presence: its sockets, heartbeats and coalesced announcements. */
@@ -180,8 +192,6 @@ export class PresenceTracker {
     l.touchedAt = now;
     this.#local.set(k, l);
     await this.#backend.touch(p.orgId, p.actor.id, this.#node, this.#entry(now, now));
-    // No write here: while connected the digest asks the presence store; last_seen_at is written
-    // on disconnect and by the heartbeat.
     this.#schedule(p.orgId, p.actor.id);
   }
 
@@ -194,7 +204,7 @@ export class PresenceTracker {
     this.#local.delete(k);
     const now = this.#ctx.clock.now();
     await this.#backend.drop(p.orgId, p.actor.id, this.#node);
-    await this.#seen(p.orgId, [p.actor.id], now);
+    await this.#backend.seen(p.orgId, p.actor.id, now);
     this.#schedule(p.orgId, p.actor.id);
   }
 
@@ -225,18 +235,10 @@ export class PresenceTracker {
   /** Refreshes this node's entries; actors gone idle are announced as away. */
   async #beat(): Promise<void> {
     const now = this.#ctx.clock.now();
-    const byOrg = new Map<string, string[]>();
     for (const l of this.#local.values()) {
       await this.#backend.touch(l.orgId, l.actorId, this.#node, this.#entry(now, l.lastActive));
-      byOrg.set(l.orgId, [...(byOrg.get(l.orgId) ?? []), l.actorId]);
       if (l.lastActive + IDLE_MS <= now) this.#schedule(l.orgId, l.actorId);
     }
-    for (const [orgId, ids] of byOrg) await this.#seen(orgId, ids, now);
-  }
-
-  /** The last time seen online, for the digest (through the write path: SQLite's group commit). */
-  #seen(orgId: string, actorIds: string[], now: number): Promise<void> {
-    return inTransaction(this.#ctx, (tx) => recordSeen(tx.db, orgId, actorIds, now));
   }
 
   #schedule(orgId: string, actorId: string): void {
@@ -300,6 +302,8 @@ export interface PresenceView {
   actorId: string;
   status: PresenceStatus;
   lastActiveAt: number | null;
+  /** When their last socket closed (kept 7 days; in process only without Redis). */
+  seenAt: number | null;
 }
 
 /** The presence of the given actors that share a conversation with the caller (others are left out). */

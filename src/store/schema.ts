@@ -386,7 +386,6 @@ export interface ActorNotifyTable {
   actor_id: string;
   org_id: string;
   digest_minutes: number | null;
-  last_seen_at: number | null;
   digest_sent_at: number | null;
 }
 

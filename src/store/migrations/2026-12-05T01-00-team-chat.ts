@@ -12,7 +12,8 @@ import { type Kysely, PostgresAdapter } from 'kysely';
  *   participant, how many replies they have read (thread unread = reply_count - read_count).
  * - `message.mentions`: the resolved mentions as JSON (ids, or "all"), returned on the message.
  * - `membership.digest_ordinal`: how far the offline digest mail has covered (never twice).
- * - `actor_notify`: per-user digest setting and the last time the user was seen online.
+ * - `actor_notify`: per-user digest setting and when the last digest went (when a user was last
+ *   online is presence's, in Redis or in process: a socket's life writes no row).
  * Rows of `mention`, `reaction` and `thread_member` go with their message (ON DELETE CASCADE:
  * purge and deletion jobs); delete for everyone removes them explicitly.
  */
@@ -83,13 +84,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('org_id', id, (c) => c.notNull())
     /** Minutes offline before a digest; null: the org's setting; 0: never. */
     .addColumn('digest_minutes', 'integer')
-    .addColumn('last_seen_at', 'bigint')
     .addColumn('digest_sent_at', 'bigint')
-    .execute();
-  await db.schema
-    .createIndex('actor_notify_org')
-    .on('actor_notify')
-    .columns(['org_id', 'last_seen_at'])
     .execute();
 }
 

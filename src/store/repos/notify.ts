@@ -6,59 +6,33 @@ import type { Db } from '../schema.ts';
 export async function findNotifySettings(
   db: Db,
   actorId: string,
-): Promise<{ digestMinutes: number | null; lastSeenAt: number | null } | undefined> {
+): Promise<{ digestMinutes: number | null } | undefined> {
   const row = await db
     .selectFrom('actor_notify')
-    .select(['digest_minutes', 'last_seen_at'])
+    .select(['digest_minutes'])
     .where('actor_id', '=', actorId)
     .executeTakeFirst();
-  return row
-    ? {
-        digestMinutes: row.digest_minutes === null ? null : Number(row.digest_minutes),
-        lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at),
-      }
-    : undefined;
+  return row ? { digestMinutes: row.digest_minutes === null ? null : Number(row.digest_minutes) } : undefined;
 }
 
-export async function upsertDigestMinutes(
+type NotifyColumns = { digest_minutes: number | null } | { digest_sent_at: number };
+
+/** Sets one column of the actor's row, making the row when it is missing. */
+async function upsertNotify(db: Db, orgId: string, actorId: string, set: NotifyColumns): Promise<void> {
+  await db
+    .insertInto('actor_notify')
+    .values({ actor_id: actorId, org_id: orgId, digest_minutes: null, digest_sent_at: null, ...set })
+    .onConflict((oc) => oc.column('actor_id').doUpdateSet(set))
+    .execute();
+}
+
+export function upsertDigestMinutes(
   db: Db,
   orgId: string,
   actorId: string,
   minutes: number | null,
 ): Promise<void> {
-  await db
-    .insertInto('actor_notify')
-    .values({
-      actor_id: actorId,
-      org_id: orgId,
-      digest_minutes: minutes,
-      last_seen_at: null,
-      digest_sent_at: null,
-    })
-    .onConflict((oc) => oc.column('actor_id').doUpdateSet({ digest_minutes: minutes }))
-    .execute();
-}
-
-/** The actors were online at `at` (presence). */
-export async function recordSeen(
-  db: Db,
-  orgId: string,
-  actorIds: readonly string[],
-  at: number,
-): Promise<void> {
-  for (const actorId of actorIds) {
-    await db
-      .insertInto('actor_notify')
-      .values({
-        actor_id: actorId,
-        org_id: orgId,
-        digest_minutes: null,
-        last_seen_at: at,
-        digest_sent_at: null,
-      })
-      .onConflict((oc) => oc.column('actor_id').doUpdateSet({ last_seen_at: at }))
-      .execute();
-  }
+  return upsertNotify(db, orgId, actorId, { digest_minutes: minutes });
 }
 
 export interface DigestCandidate {
@@ -68,7 +42,6 @@ export interface DigestCandidate {
   name: string;
   createdAt: number;
   digestMinutes: number | null;
-  lastSeenAt: number | null;
   conversationId: string;
   kind: string;
   title: string | null;
@@ -101,7 +74,6 @@ export async function findDigestCandidates(db: Db, limit: number): Promise<Diges
       'a.name',
       'a.created_at',
       'n.digest_minutes',
-      'n.last_seen_at',
       'm.conversation_id',
       'c.kind',
       'c.title',
@@ -130,7 +102,6 @@ export async function findDigestCandidates(db: Db, limit: number): Promise<Diges
     name: r.name,
     createdAt: Number(r.created_at),
     digestMinutes: r.digest_minutes === null ? null : Number(r.digest_minutes),
-    lastSeenAt: r.last_seen_at === null ? null : Number(r.last_seen_at),
     conversationId: String(r.conversation_id),
     kind: r.kind,
     title: r.title,
@@ -161,18 +132,8 @@ export async function markDigested(
   return Number(res.numUpdatedRows) > 0;
 }
 
-export async function recordDigestSent(db: Db, orgId: string, actorId: string, at: number): Promise<void> {
-  await db
-    .insertInto('actor_notify')
-    .values({
-      actor_id: actorId,
-      org_id: orgId,
-      digest_minutes: null,
-      last_seen_at: null,
-      digest_sent_at: at,
-    })
-    .onConflict((oc) => oc.column('actor_id').doUpdateSet({ digest_sent_at: at }))
-    .execute();
+export function recordDigestSent(db: Db, orgId: string, actorId: string, at: number): Promise<void> {
+  return upsertNotify(db, orgId, actorId, { digest_sent_at: at });
 }
 
 /** Unsubscribes: digest off for this user (idempotent). */
