@@ -29,6 +29,7 @@ import { createMemoryBus, type EventBus } from './realtime/bus.ts';
 import type { Gateway, GatewayOptions } from './realtime/gateway.ts';
 import { createRedisBus } from './realtime/redis-bus.ts';
 import { registerStream } from './realtime/stream-route.ts';
+import { installPresence } from './services/presence.ts';
 import { RateLimits } from './services/rate-limits.ts';
 import { PrincipalCache } from './services/tokens.ts';
 import { webhookSink } from './services/webhook-delivery.ts';
@@ -128,8 +129,10 @@ function createContext(
         : null,
   };
   ctx.eventSinks.push(webhookSink, transcriptSink);
+  const presence = installPresence(ctx, redis);
 
   const close = async () => {
+    await presence.close();
     await ctx.groupCommit?.close();
     subscriber?.disconnect();
     if (redis) {

@@ -30,12 +30,19 @@ export const EventType = [
   'support.restored',
   'deletion_job.completed',
   'deletion_job.failed',
+  // Team chat (docs/api.md#team-chat-events).
+  'mention.created',
+  'reaction.added',
+  'reaction.removed',
+  'thread.updated',
+  'receipt.updated',
   // Control events: the realtime gateways close the sockets they concern.
   'token.revoked',
   'actor.deactivated',
   'org.suspended',
   // Ephemeral: never stored, no sequence number (seq 0), delivered only to live sockets.
   'typing.started',
+  'presence.changed',
 ] as const;
 export type EventType = (typeof EventType)[number];
 
@@ -51,6 +58,11 @@ const MEMBERSHIP_NEUTRAL = new Set<EventType>([
   'member.unmuted',
   'conversation.hidden',
   'conversation.updated',
+  'mention.created',
+  'reaction.added',
+  'reaction.removed',
+  'thread.updated',
+  'receipt.updated',
 ]);
 
 /**

@@ -85,6 +85,28 @@ export interface Message {
   createdAt: number;
   editedAt: number | null;
   deletedAt: number | null;
+  /* Team chat (domain/team-chat.ts); absent on objects built before it. */
+  /** Resolved mentions: user ids, and whether `@all` was used. */
+  mentions?: MessageMentions | null;
+  /** The thread's root (a reply's); null outside threads. */
+  threadId?: string | null;
+  /** Of a thread root: how many replies, and when the last came. */
+  replyCount?: number;
+  lastReplyAt?: number | null;
+  /** Reaction summaries, attached by reads that load them. */
+  reactions?: ReactionSummary[];
+}
+
+export interface MessageMentions {
+  ids: string[];
+  all: boolean;
+}
+
+export interface ReactionSummary {
+  emoji: string;
+  count: number;
+  /** Who reacted (the first 50 by time). */
+  actorIds: string[];
 }
 
 export interface StickyMessage {

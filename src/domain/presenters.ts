@@ -1,5 +1,6 @@
 import type { Conversation, MemberState, Message } from './model.ts';
 import { isMuted } from './model.ts';
+import { presentTeamChatFields } from './team-chat.ts';
 
 /**
  * The native API's JSON for the objects that also travel in events (the realtime stream and
@@ -41,6 +42,7 @@ export function presentMessage(m: Message) {
     edited_at: optIso(m.editedAt),
     deleted: m.deletedAt !== null,
     deleted_at: optIso(m.deletedAt),
+    ...presentTeamChatFields(m),
   };
 }
 

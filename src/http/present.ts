@@ -42,6 +42,7 @@ export function presentConversation(v: ConversationView | ConversationReadView, 
         }
       : null,
     unread_count: me?.unread_count ?? 0,
+    mention_count: v.mentionCount ?? 0,
     muted: me?.muted ?? false,
     me,
   };

@@ -84,6 +84,15 @@ export const MessageSchema = Type.Object({
   edited_at: Nullable(Timestamp),
   deleted: Type.Boolean(),
   deleted_at: Nullable(Timestamp),
+  // Team chat (docs/api.md#mentions, #reactions, #threads).
+  mentions: Type.Array(IdString, { description: 'Members mentioned with <@id>' }),
+  mentions_all: Type.Boolean({ description: 'Whether @all mentioned every member' }),
+  thread_id: Nullable(IdString),
+  reply_count: Type.Integer({ description: 'Of a thread root: its replies' }),
+  last_reply_at: Nullable(Timestamp),
+  reactions: Type.Optional(
+    Type.Array(Type.Object({ emoji: Type.String(), count: Type.Integer(), actor_ids: Type.Array(IdString) })),
+  ),
 });
 
 export const MemberStateSchema = Type.Object({
@@ -119,6 +128,7 @@ export const ConversationSchema = Type.Object({
     }),
   ),
   unread_count: Type.Integer(),
+  mention_count: Type.Integer({ description: 'Mentions of you (<@id> or @all) after your read position' }),
   muted: Type.Boolean(),
   me: Nullable(MemberStateSchema),
 });

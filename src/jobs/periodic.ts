@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { sweepNonces } from '../services/apps.ts';
+import { sendDigests } from '../services/digest.ts';
 import { sweepOldEvents } from '../services/events.ts';
 import { sweepIdempotencyKeys } from '../services/idempotency.ts';
 import { sweepOldMail } from '../services/mail.ts';
@@ -59,6 +60,12 @@ const tasks = [
     everyMs: 60 * 60_000,
     // Finished deliveries are kept 30 days for lists and exports; hourly keeps the deletes small.
     run: (ctx: AppContext) => sweepOldDeliveries(ctx),
+  },
+  {
+    name: 'send-digest-mail',
+    everyMs: 60_000,
+    // Digests wait minutes (30 by default); a minute late is within what anyone notices.
+    run: (ctx: AppContext) => sendDigests(ctx),
   },
   {
     name: 'sweep-mail-outbox',

@@ -16,6 +16,7 @@ import {
   newestEventSettled,
 } from '../services/events.ts';
 import { sendMessage } from '../services/messages.ts';
+import { presenceOf } from '../services/presence.ts';
 import { startTyping } from '../services/typing.ts';
 
 /** Close codes of the stream (4xxx are Parley's own; the reason says what to do). */
@@ -81,6 +82,8 @@ interface Client {
   /** Start (ms) of the current one-second window of inbound frames, and the frames in it. */
   frameWindowAt: number;
   framesInWindow: number;
+  /** Counted in presence (services/presence.ts) since it became ready. */
+  present?: boolean;
 }
 
 interface OrgState {
@@ -229,7 +232,13 @@ export class Gateway {
     socket.on('close', () => this.#detach(client));
     socket.on('message', (data) => {
       const text = data.toString();
-      if (this.#allowFrame(client, text)) void this.#onMessage(client, text);
+      if (this.#allowFrame(client, text)) {
+        if (client.present)
+          void presenceOf(this.#ctx)
+            .activity(client.principal)
+            .catch(() => undefined);
+        void this.#onMessage(client, text);
+      }
     });
     // Upgrades racing each other all passed checkCapacity: the ones past the cap are closed.
     const full = this.#fullFor(principal, org, 1);
@@ -245,6 +254,12 @@ export class Gateway {
         await this.#catchUp(client, since);
       }
       this.#send(client, JSON.stringify({ type: 'ready', seq: client.sentUpTo }));
+      if (socket.readyState === socket.OPEN) {
+        client.present = true;
+        void presenceOf(this.#ctx)
+          .connected(principal)
+          .catch(() => undefined);
+      }
     } catch (err) {
       // The same normalization as every surface: a database outage is `database_unavailable`
       // (close 1013, try again later), not an internal error.
@@ -327,6 +342,10 @@ export class Gateway {
     const set = org?.clients.get(actor.id);
     if (!org || !set) return;
     if (set.delete(client)) org.sockets -= 1;
+    if (client.present)
+      void presenceOf(this.#ctx)
+        .disconnected(client.principal)
+        .catch(() => undefined);
     if (set.size === 0) org.clients.delete(actor.id);
     if (org.clients.size === 0) {
       this.#orgs.delete(orgId);

@@ -18,6 +18,7 @@ import { findMessage } from '../store/repos/messages.ts';
 import { findCurrentMembersOf } from '../store/repos/peers.ts';
 import { loadConversation, loadConversationForRead } from './access.ts';
 import { decodeCursor, keysetPage } from './cursor.ts';
+import { withMentionCounts } from './mentions.ts';
 import { checkQuota } from './quotas.ts';
 import { conversationAudience } from './recipients.ts';
 import { inTransaction } from './tx.ts';
@@ -27,6 +28,8 @@ export interface ConversationView {
   me: MemberState;
   lastMessage: Message | null;
   lastSenderName: string | null;
+  /** Mentions of the caller after their read position (team chat). */
+  mentionCount?: number;
 }
 
 /** A conversation as a read shows it: `me` is null for a reader who is not a member (policies/access.ts). */
@@ -142,7 +145,8 @@ async function viewOf(
 /** The conversation as its member sees it (after a change the caller made as a member). */
 async function memberView(ctx: AppContext, p: Principal, id: string): Promise<ConversationView> {
   const { conversation, me } = await loadConversation(ctx.db, p, id);
-  return viewOf(ctx, conversation, me);
+  const [view] = await withMentionCounts(ctx, p.actor.id, [await viewOf(ctx, conversation, me)]);
+  return view!;
 }
 
 /**
@@ -155,7 +159,9 @@ export async function getConversation(
   id: string,
 ): Promise<ConversationReadView> {
   const { conversation, me } = await loadConversationForRead(ctx.db, p, id);
-  return { conversation, me, ...(await lastOf(ctx, conversation)) };
+  const view = { conversation, me, ...(await lastOf(ctx, conversation)) };
+  // A reader who is not a member has no read position, so no mentions to count.
+  return me ? (await withMentionCounts(ctx, p.actor.id, [view]))[0]! : view;
 }
 
 export interface ListConversationsInput {
@@ -166,6 +172,7 @@ export interface ListConversationsInput {
   muted?: boolean | undefined;
   hidden?: boolean | undefined;
   pinned?: boolean | undefined;
+  hasMentions?: boolean | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -191,16 +198,18 @@ export async function listConversations(
     hidden: input.hidden ?? false,
     now: ctx.clock.now(),
     pinned: input.pinned,
+    hasMentions: input.hasMentions,
     after: after
       ? { pinned: Number(after[0]), activityAt: Number(after[1]), conversationId: String(after[2]) }
       : undefined,
     limit: input.limit + 1,
   });
-  return keysetPage(rows, input.limit, 'conversations', (last) => [
+  const page = keysetPage(rows, input.limit, 'conversations', (last) => [
     last.me.pinned ? 1 : 0,
     last.me.activityAt,
     last.conversation.id,
   ]);
+  return { items: await withMentionCounts(ctx, p.actor.id, page.items), nextCursor: page.nextCursor };
 }
 
 /** Renames a group or channel (`direct_chat_has_no_title`, `not_conversation_admin` 403). */

@@ -7,6 +7,7 @@ import type { Principal } from '../domain/principal.ts';
 import { updateMember } from '../store/repos/conversations.ts';
 import { findLatestMessageId, findMessage, readPositionAt } from '../store/repos/messages.ts';
 import { loadConversation } from './access.ts';
+import { announceRead } from './receipts.ts';
 import { selfAudience } from './recipients.ts';
 import { inTransaction } from './tx.ts';
 
@@ -85,13 +86,15 @@ export async function markRead(
     target = me.readMessageId;
   }
   const at = await readPositionAt(ctx.db, conversation.id, p.actor.id, target);
-  return changeMyState(
+  const state = await changeMyState(
     ctx,
     p,
     conversation.id,
     { read_message_id: target, read_ordinal: at.ordinal, unread_excluded: at.excluded },
     'member.read',
   );
+  await announceRead(ctx, p, conversation, me, state);
+  return state;
 }
 
 export async function setDraft(

@@ -17,9 +17,13 @@ import {
 import { deleteSticky } from '../store/repos/pins.ts';
 import { redactMessageCopies } from '../store/repos/redaction.ts';
 import { findSupportChat } from '../store/repos/support.ts';
+import { deleteTeamChatRowsOf } from '../store/repos/team-chat.ts';
 import { loadConversation, loadConversationForRead } from './access.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { recordMentions, resolveMentions } from './mentions.ts';
+import { withReactions } from './reactions.ts';
 import { eraseAfterPurge } from './recycle-bin.ts';
+import { recordReply, threadRootOf } from './threads.ts';
 import { inTransaction } from './tx.ts';
 
 export interface SendMessageInput {
@@ -69,8 +73,9 @@ function sendOnce(
         ? ((await findSupportChat(tx.db, p.orgId, conversation.id))?.state ?? null)
         : null;
     authorize(canSend(me, supportState));
+    let parent: Message | undefined;
     if (input.replyToId) {
-      const parent = await findMessage(tx.db, conversation.id, input.replyToId);
+      parent = await findMessage(tx.db, conversation.id, input.replyToId);
       if (!parent)
         throw new NotFoundError(
           'reply_to_not_found',
@@ -108,8 +113,14 @@ function sendOnce(
       createdAt: ctx.clock.now(),
       editedAt: null,
       deletedAt: null,
+      // Team chat: no query unless the text has an `@` (mentions.ts) or this is a reply (threads.ts).
+      mentions: await resolveMentions(tx.db, conversation, input.text),
+      threadId: parent ? threadRootOf(parent) : null,
     };
-    if ((await storeNewMessage(tx.db, message)) === null) throw new SendRaced();
+    const ordinal = await storeNewMessage(tx.db, message);
+    if (ordinal === null) throw new SendRaced();
+    await recordMentions(tx, message, ordinal);
+    if (parent) await recordReply(tx, message, parent);
     tx.emit(p.orgId, [
       {
         type: 'message.created',
@@ -159,7 +170,7 @@ export async function listMessages(
   const last = page.at(-1);
   const nextCursor =
     rows.length > input.limit && last ? encodeCursor('messages', [order === 'asc' ? 1 : 0, last.id]) : null;
-  return { items: page, nextCursor };
+  return { items: await withReactions(ctx.db, page), nextCursor };
 }
 
 async function loadMessage(ctx: AppContext, conversationId: string, messageId: string): Promise<Message> {
@@ -220,6 +231,7 @@ export async function deleteMessage(
     // deliveries that carried it now carry the tombstone (docs/security.md#erasure).
     await redactMessageCopies(tx.db, deleted, presentMessage(deleted));
     await uncountDeleted(tx.db, m);
+    await deleteTeamChatRowsOf(tx.db, m.id);
     const unpinned = await deleteSticky(tx.db, conversation.id, m.id);
     tx.emit(p.orgId, [
       {
@@ -258,5 +270,6 @@ export async function getMessage(
   messageId: string,
 ): Promise<Message> {
   const { conversation } = await loadConversation(ctx.db, p, conversationId);
-  return loadMessage(ctx, conversation.id, messageId);
+  const [m] = await withReactions(ctx.db, [await loadMessage(ctx, conversation.id, messageId)]);
+  return m!;
 }

@@ -9,6 +9,7 @@ import * as unreadCounters from './migrations/2026-12-04T01-00-unread-counters.t
 import * as deliveryMessage from './migrations/2026-12-04T02-00-delivery-message.ts';
 import * as messageSearch from './migrations/2026-12-04T03-00-message-search.ts';
 import * as widget from './migrations/2026-12-05T00-00-widget.ts';
+import * as teamChat from './migrations/2026-12-05T01-00-team-chat.ts';
 import * as orgAdmin from './migrations/2026-12-05T03-00-org-admin.ts';
 
 /** Every migration, by name; names sort in the order they must run (ISO timestamps). */
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04T02-00-delivery-message': deliveryMessage,
   '2026-12-04T03-00-message-search': messageSearch,
   '2026-12-05T00-00-widget': widget,
+  '2026-12-05T01-00-team-chat': teamChat,
   '2026-12-05T03-00-org-admin': orgAdmin,
 };
 

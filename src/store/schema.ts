@@ -118,6 +118,8 @@ export interface MembershipTable {
   read_message_id: string | null;
   /** The ordinal of the last message read (0: none). */
   read_ordinal: number;
+  /** How far the offline digest mail has covered (migration 2026-12-05T01-00-team-chat). */
+  digest_ordinal?: number;
   /** Messages after read_ordinal that do not count as unread (deleted before they were read). */
   unread_excluded: number;
   draft: string | null;
@@ -143,6 +145,14 @@ export interface MessageTable {
   deleted_at: number | null;
   /** 1, 2, … in its conversation (conversation.message_count when it was sent). */
   ordinal?: number | null;
+  /* Team chat (migration 2026-12-05T01-00-team-chat); optional like `ordinal`. */
+  /** JSON: the resolved mentions, `{"ids": [...], "all": bool}`; null when none. */
+  mentions?: string | null;
+  /** The thread's root message (a reply's); null for a message outside a thread. */
+  thread_id?: string | null;
+  /** Of a thread root: its replies, and when the last came. */
+  reply_count?: number;
+  last_reply_at?: number | null;
 }
 
 export interface StickyMessageTable {
@@ -393,6 +403,52 @@ export interface Database {
   org_oidc: OrgOidcTable;
   oidc_login: OidcLoginTable;
   console_session: ConsoleSessionTable;
+}
+
+/* Team chat (migration 2026-12-05T01-00-team-chat). */
+
+export interface MentionTable {
+  message_id: string;
+  /** The mentioned user; '0' for `@all`. */
+  actor_id: string;
+  conversation_id: string;
+  org_id: string;
+  sender_id: string;
+  ordinal: number;
+}
+
+export interface ReactionTable {
+  message_id: string;
+  actor_id: string;
+  emoji: string;
+  conversation_id: string;
+  org_id: string;
+  created_at: number;
+}
+
+export interface ThreadMemberTable {
+  /** The thread's root message. */
+  message_id: string;
+  actor_id: string;
+  conversation_id: string;
+  org_id: string;
+  /** Replies read (thread unread = the root's reply_count - read_count). */
+  read_count: number;
+  following: number;
+}
+
+export interface ActorNotifyTable {
+  actor_id: string;
+  org_id: string;
+  digest_minutes: number | null;
+  digest_sent_at: number | null;
+}
+
+export interface Database {
+  mention: MentionTable;
+  reaction: ReactionTable;
+  thread_member: ThreadMemberTable;
+  actor_notify: ActorNotifyTable;
 }
 
 /** A database handle: the database itself or a transaction on it. */

@@ -78,6 +78,62 @@ test('a socket on node A receives what is sent through node B', { skip }, async 
   await s.close();
 });
 
+test('team-chat events cross nodes: mention, reaction, thread, receipt, presence', { skip }, async () => {
+  const [a, b] = nodes as [RunningServer, RunningServer];
+  const isEvent = (type: string) => (f: any) => f.type === 'event' && f.event === type;
+  const s = await connectStream(a.url, { token: bob });
+  await s.next((f) => f.type === 'ready');
+  const root = await api(b, ada, 'POST', `/v1/conversations/${channel}/messages`, { text: `hi <@${bobId}>` });
+  assert.equal(root.status, 201);
+  assert.deepEqual(root.body.mentions, [bobId]);
+  const mention = await s.next(isEvent('mention.created'), 5000);
+  assert.equal(mention.data.message_id, root.body.id);
+  const react = await api(
+    b,
+    ada,
+    'PUT',
+    `/v1/conversations/${channel}/messages/${root.body.id}/reactions/%F0%9F%8E%89`,
+  );
+  assert.equal(react.status, 200);
+  const reaction = await s.next(isEvent('reaction.added'), 5000);
+  assert.equal(reaction.data.emoji, '🎉');
+  const reply = await api(b, ada, 'POST', `/v1/conversations/${channel}/messages`, {
+    text: 'in the thread',
+    reply_to: root.body.id,
+  });
+  assert.equal(reply.status, 201);
+  const thread = await s.next(isEvent('thread.updated'), 5000);
+  assert.equal(thread.data.thread_id, root.body.id);
+  assert.equal(thread.data.reply_count, 1);
+  const dm = await api(b, ada, 'POST', '/v1/conversations', { kind: 'direct', member_ids: [bobId] });
+  const bobWrite = (
+    await api(a, ada, 'POST', '/v1/tokens', { name: 'bob-w', scopes: ['messages:write'], actor_id: bobId })
+  ).body.token;
+  const fromBob = await api(a, bobWrite, 'POST', `/v1/conversations/${dm.body.id}/messages`, {
+    text: 'direct',
+  });
+  assert.equal(fromBob.status, 201);
+  await api(b, ada, 'POST', `/v1/conversations/${dm.body.id}/read`, {});
+  const receipt = await s.next(isEvent('receipt.updated'), 5000);
+  assert.equal(receipt.data.conversation_id, dm.body.id);
+  assert.equal(receipt.data.read_message_id, fromBob.body.id);
+  // Ada's socket on node B: Bob on node A is told she is online, and node A reads it from Redis.
+  const adaSocket = await connectStream(b.url, { token: ada });
+  await adaSocket.next((f) => f.type === 'ready');
+  const online = await s.next((f) => isEvent('presence.changed')(f) && f.data.status === 'online', 10_000);
+  const adaId = online.data.actor_id as string;
+  const read = await api(a, bob, 'GET', `/v1/presence?ids=${adaId}`);
+  assert.equal(read.status, 200);
+  assert.equal(read.body.items[0].status, 'online', 'node A sees a socket on node B');
+  await adaSocket.close();
+  const offline = await s.next(
+    (f) => isEvent('presence.changed')(f) && f.data.actor_id === adaId && f.data.status === 'offline',
+    10_000,
+  );
+  assert.ok(offline);
+  await s.close();
+});
+
 test('a lower position committed last by another writer reaches node A after the higher one is held back', {
   skip,
 }, async () => {

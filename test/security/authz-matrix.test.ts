@@ -31,6 +31,12 @@ after(async () => t.close());
 
 const rand = () => randomBytes(6).toString('hex');
 
+/**
+ * /v1 routes whose credential is not a bearer token: the digest mail's unsubscribe link, signed
+ * with the org's key (services/digest.ts). Checked below: without a valid signature, 400.
+ */
+const TOKENLESS_V1 = new Set(['GET /v1/notifications/unsubscribe', 'POST /v1/notifications/unsubscribe']);
+
 /** Routes that answer without credentials; anything else outside /v1 and /compat fails the test. */
 const PUBLIC_ROUTES = new Set([
   'GET /healthz',
@@ -637,11 +643,30 @@ describe('the route table beyond /v1', () => {
     assert.deepEqual(unknown, [], 'a route outside /v1 and /compat that is not on the public allow-list');
     // Every /v1 route is in the native matrix, which checks that each declares a scope.
     // The widget's visitor routes take a visitor credential instead (their own matrix there).
-    for (const r of t.routes.filter((r) => r.url.startsWith('/v1/') && !r.url.startsWith('/v1/widget/')))
+    for (const r of t.routes.filter(
+      (r) =>
+        r.url.startsWith('/v1/') &&
+        !r.url.startsWith('/v1/widget/') &&
+        !TOKENLESS_V1.has(`${r.method} ${r.url}`),
+    ))
       assert.ok(
         r.scope || r.anyScope || (r.instance && r.url.startsWith('/v1/instance/')),
         `${r.method} ${r.url} declares a scope (or is an instance route under /v1/instance)`,
       );
+    // The unsubscribe link: nothing without a validly signed token, whoever asks.
+    for (const method of ['GET', 'POST'] as const) {
+      for (const [token, query] of [
+        [null, ''],
+        [null, '?token=1.2.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+        [
+          w.o.owner.token,
+          `?token=${w.o.org.id}.${w.bob.actor.id}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`,
+        ],
+      ] as const) {
+        const res = await call(t.app, token, method, `/v1/notifications/unsubscribe${query}`);
+        assert.equal(res.status, 400, `${method} unsubscribe${query}: ${res.raw}`);
+      }
+    }
     // The public routes answer without credentials and show nothing of any org.
     for (const url of [
       '/healthz',

@@ -643,6 +643,134 @@ export interface paths {
      */
     patch: operations["patchCannedResponsesById"];
   };
+  "/v1/conversations/{id}/messages/{messageId}/reactions/{emoji}": {
+    /**
+     * Add your reaction
+     * @description Idempotent. The emoji (URL-encoded in the path) is one Unicode RGI emoji or a :shortcode:. Answers the message's reactions.
+     *
+     * Scope: `messages:write`.
+     */
+    put: operations["putConversationsByIdMessagesByMessageIdReactionsByEmoji"];
+    /**
+     * Remove your reaction
+     * @description Idempotent. The emoji (URL-encoded in the path) is one Unicode RGI emoji or a :shortcode:. Answers the message's reactions.
+     *
+     * Scope: `messages:write`.
+     */
+    delete: operations["deleteConversationsByIdMessagesByMessageIdReactionsByEmoji"];
+  };
+  "/v1/conversations/{id}/messages/{messageId}/reactions": {
+    /**
+     * A message's reactions
+     * @description Scope: `messages:read`.
+     */
+    get: operations["getConversationsByIdMessagesByMessageIdReactions"];
+  };
+  "/v1/conversations/{id}/messages/{messageId}/thread": {
+    /**
+     * A thread: its root, replies oldest first, your thread state
+     * @description messageId may be the root or any reply of the thread.
+     *
+     * Scope: `messages:read`.
+     */
+    get: operations["getConversationsByIdMessagesByMessageIdThread"];
+  };
+  "/v1/conversations/{id}/messages/{messageId}/thread/read": {
+    /**
+     * Mark the thread read
+     * @description Scope: `conversations:write`.
+     */
+    post: operations["postConversationsByIdMessagesByMessageIdThreadRead"];
+  };
+  "/v1/conversations/{id}/messages/{messageId}/thread/follow": {
+    /**
+     * Follow or unfollow a thread
+     * @description Scope: `conversations:write`.
+     */
+    put: operations["putConversationsByIdMessagesByMessageIdThreadFollow"];
+  };
+  "/v1/conversations/{id}/threads": {
+    /**
+     * The threads you follow in a conversation, latest reply first
+     * @description Scope: `messages:read`.
+     */
+    get: operations["getConversationsByIdThreads"];
+  };
+  "/v1/conversations/{id}/receipts": {
+    /**
+     * The other members' read positions
+     * @description Scope: `messages:read`.
+     */
+    get: operations["getConversationsByIdReceipts"];
+  };
+  "/v1/conversations/{id}/messages/{messageId}/seen-by": {
+    /**
+     * Who has read this message
+     * @description Scope: `messages:read`.
+     */
+    get: operations["getConversationsByIdMessagesByMessageIdSeenBy"];
+  };
+  "/v1/presence": {
+    /**
+     * The presence of people you share a conversation with
+     * @description Ids of people you share no conversation with are left out of the answer.
+     *
+     * Scope: `conversations:read`.
+     */
+    get: operations["getPresence"];
+  };
+  "/v1/conversations/{id}/presence": {
+    /**
+     * The presence of a conversation's members
+     * @description Scope: `conversations:read`.
+     */
+    get: operations["getConversationsByIdPresence"];
+  };
+  "/v1/presence/me": {
+    /**
+     * Set yourself away, or back online
+     * @description away lasts until you set online (at most 12 hours); with no stream socket you are offline anyway.
+     *
+     * Scope: `conversations:write`.
+     */
+    put: operations["putPresenceMe"];
+  };
+  "/v1/team-chat/settings": {
+    /**
+     * The org's team-chat settings
+     * @description Scope: `conversations:read`.
+     */
+    get: operations["getTeamChatSettings"];
+    /**
+     * Change the org's team-chat settings (owners and admins)
+     * @description Scope: `admin`.
+     */
+    patch: operations["patchTeamChatSettings"];
+  };
+  "/v1/me/notifications": {
+    /**
+     * Your digest mail setting
+     * @description Scope: `conversations:read`.
+     */
+    get: operations["getMeNotifications"];
+    /**
+     * Change your digest mail setting
+     * @description Scope: `conversations:write`.
+     */
+    patch: operations["patchMeNotifications"];
+  };
+  "/v1/notifications/unsubscribe": {
+    /**
+     * Stop digest mail (the link in the mail; no sign-in)
+     * @description The signed token from the mail is the credential. Idempotent. POST serves one-click unsubscribe.
+     */
+    get: operations["getNotificationsUnsubscribe"];
+    /**
+     * Stop digest mail (the link in the mail; no sign-in)
+     * @description The signed token from the mail is the credential. Idempotent. POST serves one-click unsubscribe.
+     */
+    post: operations["postNotificationsUnsubscribe"];
+  };
   "/v1/widget/config": {
     /** A widget's public configuration and whether anyone can answer now */
     get: operations["getWidgetConfig"];
@@ -869,6 +997,8 @@ export interface operations {
         hidden?: boolean;
         /** @description true or false */
         pinned?: boolean;
+        /** @description true or false */
+        has_mentions?: boolean;
         /** @description Page size, at most 100 */
         limit?: number;
         /** @description Opaque cursor from next_cursor */
@@ -932,6 +1062,8 @@ export interface operations {
                   deleted: boolean;
                 }) | null;
                 unread_count: number;
+                /** @description Mentions of you (<@id> or @all) after your read position */
+                mention_count: number;
                 muted: boolean;
                 me: ({
                   /** @enum {string} */
@@ -1084,6 +1216,8 @@ export interface operations {
               deleted: boolean;
             }) | null;
             unread_count: number;
+            /** @description Mentions of you (<@id> or @all) after your read position */
+            mention_count: number;
             muted: boolean;
             me: ({
               /** @enum {string} */
@@ -1159,6 +1293,8 @@ export interface operations {
               deleted: boolean;
             }) | null;
             unread_count: number;
+            /** @description Mentions of you (<@id> or @all) after your read position */
+            mention_count: number;
             muted: boolean;
             me: ({
               /** @enum {string} */
@@ -1314,6 +1450,8 @@ export interface operations {
               deleted: boolean;
             }) | null;
             unread_count: number;
+            /** @description Mentions of you (<@id> or @all) after your read position */
+            mention_count: number;
             muted: boolean;
             me: ({
               /** @enum {string} */
@@ -1458,6 +1596,8 @@ export interface operations {
               deleted: boolean;
             }) | null;
             unread_count: number;
+            /** @description Mentions of you (<@id> or @all) after your read position */
+            mention_count: number;
             muted: boolean;
             me: ({
               /** @enum {string} */
@@ -1964,6 +2104,19 @@ export interface operations {
                 edited_at: string | null;
                 deleted: boolean;
                 deleted_at: string | null;
+                /** @description Members mentioned with <@id> */
+                mentions: string[];
+                /** @description Whether @all mentioned every member */
+                mentions_all: boolean;
+                thread_id: string | null;
+                /** @description Of a thread root: its replies */
+                reply_count: number;
+                last_reply_at: string | null;
+                reactions?: {
+                    emoji: string;
+                    count: number;
+                    actor_ids: string[];
+                  }[];
               })[];
             next_cursor: string | null;
           };
@@ -2084,6 +2237,19 @@ export interface operations {
             edited_at: string | null;
             deleted: boolean;
             deleted_at: string | null;
+            /** @description Members mentioned with <@id> */
+            mentions: string[];
+            /** @description Whether @all mentioned every member */
+            mentions_all: boolean;
+            thread_id: string | null;
+            /** @description Of a thread root: its replies */
+            reply_count: number;
+            last_reply_at: string | null;
+            reactions?: {
+                emoji: string;
+                count: number;
+                actor_ids: string[];
+              }[];
           };
         };
       };
@@ -2121,6 +2287,19 @@ export interface operations {
             edited_at: string | null;
             deleted: boolean;
             deleted_at: string | null;
+            /** @description Members mentioned with <@id> */
+            mentions: string[];
+            /** @description Whether @all mentioned every member */
+            mentions_all: boolean;
+            thread_id: string | null;
+            /** @description Of a thread root: its replies */
+            reply_count: number;
+            last_reply_at: string | null;
+            reactions?: {
+                emoji: string;
+                count: number;
+                actor_ids: string[];
+              }[];
           };
         };
       };
@@ -2240,6 +2419,19 @@ export interface operations {
             edited_at: string | null;
             deleted: boolean;
             deleted_at: string | null;
+            /** @description Members mentioned with <@id> */
+            mentions: string[];
+            /** @description Whether @all mentioned every member */
+            mentions_all: boolean;
+            thread_id: string | null;
+            /** @description Of a thread root: its replies */
+            reply_count: number;
+            last_reply_at: string | null;
+            reactions?: {
+                emoji: string;
+                count: number;
+                actor_ids: string[];
+              }[];
           };
         };
       };
@@ -2341,6 +2533,19 @@ export interface operations {
             edited_at: string | null;
             deleted: boolean;
             deleted_at: string | null;
+            /** @description Members mentioned with <@id> */
+            mentions: string[];
+            /** @description Whether @all mentioned every member */
+            mentions_all: boolean;
+            thread_id: string | null;
+            /** @description Of a thread root: its replies */
+            reply_count: number;
+            last_reply_at: string | null;
+            reactions?: {
+                emoji: string;
+                count: number;
+                actor_ids: string[];
+              }[];
           };
         };
       };
@@ -2467,6 +2672,19 @@ export interface operations {
             edited_at: string | null;
             deleted: boolean;
             deleted_at: string | null;
+            /** @description Members mentioned with <@id> */
+            mentions: string[];
+            /** @description Whether @all mentioned every member */
+            mentions_all: boolean;
+            thread_id: string | null;
+            /** @description Of a thread root: its replies */
+            reply_count: number;
+            last_reply_at: string | null;
+            reactions?: {
+                emoji: string;
+                count: number;
+                actor_ids: string[];
+              }[];
           };
         };
       };
@@ -3537,6 +3755,19 @@ export interface operations {
               edited_at: string | null;
               deleted: boolean;
               deleted_at: string | null;
+              /** @description Members mentioned with <@id> */
+              mentions: string[];
+              /** @description Whether @all mentioned every member */
+              mentions_all: boolean;
+              thread_id: string | null;
+              /** @description Of a thread root: its replies */
+              reply_count: number;
+              last_reply_at: string | null;
+              reactions?: {
+                  emoji: string;
+                  count: number;
+                  actor_ids: string[];
+                }[];
             };
             sender_name: string;
             creator: {
@@ -3672,6 +3903,19 @@ export interface operations {
               edited_at: string | null;
               deleted: boolean;
               deleted_at: string | null;
+              /** @description Members mentioned with <@id> */
+              mentions: string[];
+              /** @description Whether @all mentioned every member */
+              mentions_all: boolean;
+              thread_id: string | null;
+              /** @description Of a thread root: its replies */
+              reply_count: number;
+              last_reply_at: string | null;
+              reactions?: {
+                  emoji: string;
+                  count: number;
+                  actor_ids: string[];
+                }[];
             };
             sender_name: string;
             creator: {
@@ -9612,6 +9856,19 @@ export interface operations {
                   edited_at: string | null;
                   deleted: boolean;
                   deleted_at: string | null;
+                  /** @description Members mentioned with <@id> */
+                  mentions: string[];
+                  /** @description Whether @all mentioned every member */
+                  mentions_all: boolean;
+                  thread_id: string | null;
+                  /** @description Of a thread root: its replies */
+                  reply_count: number;
+                  last_reply_at: string | null;
+                  reactions?: {
+                      emoji: string;
+                      count: number;
+                      actor_ids: string[];
+                    }[];
                 };
                 conversation: {
                   /**
@@ -11496,6 +11753,1666 @@ export interface operations {
       };
       /** @description The body is not application/json */
       415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Add your reaction
+   * @description Idempotent. The emoji (URL-encoded in the path) is one Unicode RGI emoji or a :shortcode:. Answers the message's reactions.
+   *
+   * Scope: `messages:write`.
+   */
+  putConversationsByIdMessagesByMessageIdReactionsByEmoji: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        messageId: string;
+        /** @description One emoji (Unicode RGI, e.g. 👍 or 👍🏽) or a :shortcode: (1-32 of a-z 0-9 _ + -) */
+        emoji: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            message_id: string;
+            reactions: {
+                emoji: string;
+                count: number;
+                /** @description Who reacted, first 50 by time */
+                actor_ids: string[];
+              }[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Remove your reaction
+   * @description Idempotent. The emoji (URL-encoded in the path) is one Unicode RGI emoji or a :shortcode:. Answers the message's reactions.
+   *
+   * Scope: `messages:write`.
+   */
+  deleteConversationsByIdMessagesByMessageIdReactionsByEmoji: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        messageId: string;
+        /** @description One emoji (Unicode RGI, e.g. 👍 or 👍🏽) or a :shortcode: (1-32 of a-z 0-9 _ + -) */
+        emoji: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            message_id: string;
+            reactions: {
+                emoji: string;
+                count: number;
+                /** @description Who reacted, first 50 by time */
+                actor_ids: string[];
+              }[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * A message's reactions
+   * @description Scope: `messages:read`.
+   */
+  getConversationsByIdMessagesByMessageIdReactions: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        messageId: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            message_id: string;
+            reactions: {
+                emoji: string;
+                count: number;
+                /** @description Who reacted, first 50 by time */
+                actor_ids: string[];
+              }[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * A thread: its root, replies oldest first, your thread state
+   * @description messageId may be the root or any reply of the thread.
+   *
+   * Scope: `messages:read`.
+   */
+  getConversationsByIdMessagesByMessageIdThread: {
+    parameters: {
+      query?: {
+        /** @description Page size, at most 100 */
+        limit?: number;
+        /** @description Opaque cursor from next_cursor */
+        cursor?: string;
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        messageId: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            root: {
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              conversation_id: string;
+              /**
+               * Format: parley-id
+               * @description A Parley id: a 64-bit number as a decimal string
+               */
+              sender_id: string;
+              type: string;
+              text: string | null;
+              metadata: {
+                [key: string]: unknown;
+              } | null;
+              reply_to_id: string | null;
+              client_id: string | null;
+              /**
+               * Format: date-time
+               * @description ISO 8601 time in UTC
+               */
+              created_at: string;
+              edited_at: string | null;
+              deleted: boolean;
+              deleted_at: string | null;
+              /** @description Members mentioned with <@id> */
+              mentions: string[];
+              /** @description Whether @all mentioned every member */
+              mentions_all: boolean;
+              thread_id: string | null;
+              /** @description Of a thread root: its replies */
+              reply_count: number;
+              last_reply_at: string | null;
+              reactions?: {
+                  emoji: string;
+                  count: number;
+                  actor_ids: string[];
+                }[];
+            };
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                id: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                conversation_id: string;
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                sender_id: string;
+                type: string;
+                text: string | null;
+                metadata: {
+                  [key: string]: unknown;
+                } | null;
+                reply_to_id: string | null;
+                client_id: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time in UTC
+                 */
+                created_at: string;
+                edited_at: string | null;
+                deleted: boolean;
+                deleted_at: string | null;
+                /** @description Members mentioned with <@id> */
+                mentions: string[];
+                /** @description Whether @all mentioned every member */
+                mentions_all: boolean;
+                thread_id: string | null;
+                /** @description Of a thread root: its replies */
+                reply_count: number;
+                last_reply_at: string | null;
+                reactions?: {
+                    emoji: string;
+                    count: number;
+                    actor_ids: string[];
+                  }[];
+              })[];
+            next_cursor: string | null;
+            me: {
+              following: boolean;
+              /** @description Replies you have read */
+              read_count: number;
+              /** @description Replies you haven't read (0 unless you take part) */
+              unread_count: number;
+            };
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Mark the thread read
+   * @description Scope: `conversations:write`.
+   */
+  postConversationsByIdMessagesByMessageIdThreadRead: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        messageId: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            following: boolean;
+            /** @description Replies you have read */
+            read_count: number;
+            /** @description Replies you haven't read (0 unless you take part) */
+            unread_count: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Follow or unfollow a thread
+   * @description Scope: `conversations:write`.
+   */
+  putConversationsByIdMessagesByMessageIdThreadFollow: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        messageId: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          following: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            following: boolean;
+            /** @description Replies you have read */
+            read_count: number;
+            /** @description Replies you haven't read (0 unless you take part) */
+            unread_count: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The threads you follow in a conversation, latest reply first
+   * @description Scope: `messages:read`.
+   */
+  getConversationsByIdThreads: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                root: {
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  id: string;
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  conversation_id: string;
+                  /**
+                   * Format: parley-id
+                   * @description A Parley id: a 64-bit number as a decimal string
+                   */
+                  sender_id: string;
+                  type: string;
+                  text: string | null;
+                  metadata: {
+                    [key: string]: unknown;
+                  } | null;
+                  reply_to_id: string | null;
+                  client_id: string | null;
+                  /**
+                   * Format: date-time
+                   * @description ISO 8601 time in UTC
+                   */
+                  created_at: string;
+                  edited_at: string | null;
+                  deleted: boolean;
+                  deleted_at: string | null;
+                  /** @description Members mentioned with <@id> */
+                  mentions: string[];
+                  /** @description Whether @all mentioned every member */
+                  mentions_all: boolean;
+                  thread_id: string | null;
+                  /** @description Of a thread root: its replies */
+                  reply_count: number;
+                  last_reply_at: string | null;
+                  reactions?: {
+                      emoji: string;
+                      count: number;
+                      actor_ids: string[];
+                    }[];
+                };
+                unread_count: number;
+                following: boolean;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The other members' read positions
+   * @description Scope: `messages:read`.
+   */
+  getConversationsByIdReceipts: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description false: the org turned receipts off, or the conversation is too large or a channel */
+            enabled: boolean;
+            reads: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                actor_id: string;
+                read_message_id: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Who has read this message
+   * @description Scope: `messages:read`.
+   */
+  getConversationsByIdMessagesByMessageIdSeenBy: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        messageId: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            message_id: string;
+            enabled: boolean;
+            seen_by: string[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The presence of people you share a conversation with
+   * @description Ids of people you share no conversation with are left out of the answer.
+   *
+   * Scope: `conversations:read`.
+   */
+  getPresence: {
+    parameters: {
+      query: {
+        /** @description Comma-separated actor ids, at most 100 */
+        ids: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                actor_id: string;
+                /** @enum {string} */
+                status: "online" | "away" | "offline";
+                last_active_at: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The presence of a conversation's members
+   * @description Scope: `conversations:read`.
+   */
+  getConversationsByIdPresence: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /**
+                 * Format: parley-id
+                 * @description A Parley id: a 64-bit number as a decimal string
+                 */
+                actor_id: string;
+                /** @enum {string} */
+                status: "online" | "away" | "offline";
+                last_active_at: string | null;
+              })[];
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set yourself away, or back online
+   * @description away lasts until you set online (at most 12 hours); with no stream socket you are offline anyway.
+   *
+   * Scope: `conversations:write`.
+   */
+  putPresenceMe: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          status: "online" | "away";
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            actor_id: string;
+            /** @enum {string} */
+            status: "online" | "away" | "offline";
+            last_active_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The org's team-chat settings
+   * @description Scope: `conversations:read`.
+   */
+  getTeamChatSettings: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description @all notifies every member of groups and channels */
+            mention_all: boolean;
+            read_receipts: boolean;
+            read_receipts_max_members: number;
+            /** @description 0: no digest mail */
+            digest_after_minutes: number;
+            public_url: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Change the org's team-chat settings (owners and admins)
+   * @description Scope: `admin`.
+   */
+  patchTeamChatSettings: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description @all notifies every member of groups and channels */
+          mention_all?: boolean;
+          read_receipts?: boolean;
+          read_receipts_max_members?: number;
+          /** @description 0: no digest mail */
+          digest_after_minutes?: number;
+          public_url?: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** @description @all notifies every member of groups and channels */
+            mention_all: boolean;
+            read_receipts: boolean;
+            read_receipts_max_members: number;
+            /** @description 0: no digest mail */
+            digest_after_minutes: number;
+            public_url: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Your digest mail setting
+   * @description Scope: `conversations:read`.
+   */
+  getMeNotifications: {
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            digest_minutes: number | null;
+            effective_digest_minutes: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Change your digest mail setting
+   * @description Scope: `conversations:write`.
+   */
+  patchMeNotifications: {
+    requestBody: {
+      content: {
+        "application/json": {
+          digest_minutes: number | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            digest_minutes: number | null;
+            effective_digest_minutes: number;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Stop digest mail (the link in the mail; no sign-in)
+   * @description The signed token from the mail is the credential. Idempotent. POST serves one-click unsubscribe.
+   */
+  getNotificationsUnsubscribe: {
+    parameters: {
+      query: {
+        token: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            unsubscribed: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Stop digest mail (the link in the mail; no sign-in)
+   * @description The signed token from the mail is the credential. Idempotent. POST serves one-click unsubscribe.
+   */
+  postNotificationsUnsubscribe: {
+    parameters: {
+      query: {
+        token: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            unsubscribed: boolean;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

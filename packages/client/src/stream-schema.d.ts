@@ -22,7 +22,7 @@ export interface components {
       /** @description Position in the event log (0: an ephemeral event) */
       seq: number;
       /** @enum {string} */
-      event: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.left" | "member.muted" | "member.unmuted" | "member.read" | "conversation.created" | "conversation.updated" | "conversation.hidden" | "conversation.restored" | "pin.created" | "pin.deleted" | "support.waiting" | "support.picked_up" | "support.transferred" | "support.ended" | "support.missed" | "support.deleted" | "support.restored" | "deletion_job.completed" | "deletion_job.failed" | "token.revoked" | "actor.deactivated" | "org.suspended" | "typing.started";
+      event: "message.created" | "message.edited" | "message.deleted" | "member.joined" | "member.left" | "member.muted" | "member.unmuted" | "member.read" | "conversation.created" | "conversation.updated" | "conversation.hidden" | "conversation.restored" | "pin.created" | "pin.deleted" | "support.waiting" | "support.picked_up" | "support.transferred" | "support.ended" | "support.missed" | "support.deleted" | "support.restored" | "deletion_job.completed" | "deletion_job.failed" | "mention.created" | "reaction.added" | "reaction.removed" | "thread.updated" | "receipt.updated" | "token.revoked" | "actor.deactivated" | "org.suspended" | "typing.started" | "presence.changed";
       conversation_id: string | null;
       /** @description The event's payload in the native API's shapes: `message` (a Message) for message.*, `actor_id` and `actor_name` for typing.started, the support chat for support.*, and so on */
       data: {

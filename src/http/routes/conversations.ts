@@ -82,6 +82,7 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
             muted: Type.Optional(QueryBool),
             hidden: Type.Optional(QueryBool),
             pinned: Type.Optional(QueryBool),
+            has_mentions: Type.Optional(QueryBool),
             limit: Type.Optional(Limit),
             cursor: Type.Optional(Cursor),
           },
@@ -100,6 +101,7 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
         muted: q.muted,
         hidden: q.hidden,
         pinned: q.pinned,
+        hasMentions: q.has_mentions,
         limit: q.limit ?? 50,
         cursor: q.cursor,
       });

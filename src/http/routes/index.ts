@@ -15,6 +15,7 @@ import { pinRoutes } from './pins.ts';
 import { rateLimitRoutes } from './rate-limits.ts';
 import { searchRoutes } from './search.ts';
 import { supportRoutes } from './support.ts';
+import { teamChatRoutes } from './team-chat.ts';
 import type { Api } from './util.ts';
 import { webhookRoutes } from './webhooks.ts';
 import { widgetRoutes } from './widgets.ts';
@@ -56,6 +57,7 @@ export async function registerNativeApi(app: Api, ctx: AppContext): Promise<void
       searchRoutes(v1, ctx);
       oidcSettingsRoutes(v1, ctx);
       widgetRoutes(v1, ctx);
+      teamChatRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );

@@ -3,6 +3,7 @@ import type { Conversation, ConversationKind, MemberRole, MemberState, Message }
 import { prepared, type Slots } from '../prepared.ts';
 import type { Db } from '../schema.ts';
 import { toConversation, toMember, toMessage } from './rows.ts';
+import { hasMentionsExpr } from './team-chat.ts';
 
 export async function insertConversation(
   db: Db,
@@ -231,6 +232,8 @@ export interface ListFilter {
   muted?: boolean | undefined;
   hidden: boolean;
   pinned?: boolean | undefined;
+  /** Only conversations with (true) or without (false) mentions of the actor after their read position. */
+  hasMentions?: boolean | undefined;
   now: number;
   after?: { pinned: number; activityAt: number; conversationId: string } | undefined;
   limit: number;
@@ -388,6 +391,8 @@ async function listPage(
   if (f.modifiedAfter !== undefined) q = q.where('c.last_activity_at', '>', f.modifiedAfter);
   if (f.drafts === true) q = q.where('m.draft', 'is not', null);
   if (f.drafts === false) q = q.where('m.draft', 'is', null);
+  if (f.hasMentions !== undefined)
+    q = q.where(f.hasMentions ? hasMentionsExpr() : sql<boolean>`not ${hasMentionsExpr()}`);
   if (f.muted === true)
     q = q.where((eb) => eb.or([eb('m.muted_until', '=', -1), eb('m.muted_until', '>', f.now)]));
   if (f.muted === false) {

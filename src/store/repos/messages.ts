@@ -20,6 +20,8 @@ const insertMessageRow = prepared(
       | 'clientId'
       | 'createdAt'
       | 'ordinal'
+      | 'mentions'
+      | 'threadId'
     >,
   ) =>
     db
@@ -38,6 +40,8 @@ const insertMessageRow = prepared(
         edited_at: null,
         deleted_at: null,
         ordinal: p.ordinal,
+        mentions: p.mentions,
+        thread_id: p.threadId,
       })
       .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing()),
 );
@@ -59,6 +63,8 @@ export async function insertMessage(db: Db, m: Message, ordinal: number): Promis
     clientId: m.clientId,
     createdAt: m.createdAt,
     ordinal,
+    mentions: m.mentions ? JSON.stringify(m.mentions) : null,
+    threadId: m.threadId ?? null,
   });
   return inserted > 0;
 }
@@ -208,10 +214,10 @@ export async function storeNewMessage(db: Db, m: Message): Promise<number | null
       where id = ${m.conversationId} returning message_count
     ), n as (
       insert into message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id,
-        client_id, created_at, edited_at, deleted_at, ordinal)
+        client_id, created_at, edited_at, deleted_at, ordinal, mentions, thread_id)
       select ${m.id}, ${m.orgId}, ${m.conversationId}, ${m.senderId}, ${m.type}, ${m.text},
         ${m.metadata ? JSON.stringify(m.metadata) : null}, ${m.replyToId}, ${m.clientId}, ${m.createdAt},
-        null, null, c.message_count from c
+        null, null, c.message_count, ${m.mentions ? JSON.stringify(m.mentions) : null}, ${m.threadId ?? null} from c
       on conflict (org_id, sender_id, client_id) do nothing
       returning ordinal
     ), r as (

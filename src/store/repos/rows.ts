@@ -5,6 +5,7 @@ import type {
   Department,
   MemberState,
   Message,
+  MessageMentions,
   Org,
   StickyMessage,
   SupportChat,
@@ -97,6 +98,10 @@ export function toMessage(r: MessageTable): Message {
     createdAt: num(r.created_at),
     editedAt: optNum(r.edited_at),
     deletedAt: optNum(r.deleted_at),
+    mentions: r.mentions ? (JSON.parse(r.mentions) as MessageMentions) : null,
+    threadId: optStr(r.thread_id),
+    replyCount: num(r.reply_count ?? 0),
+    lastReplyAt: optNum(r.last_reply_at),
   };
 }
 
