@@ -28,6 +28,7 @@ import { Metrics } from './http/metrics.ts';
 import { rateLimitHook } from './http/rate-limit.ts';
 import { bindRequestLog, requestIdOf } from './http/request-id.ts';
 import { appRoutes } from './http/routes/apps.ts';
+import { attachmentRoutes } from './http/routes/attachments.ts';
 import { conversationRoutes } from './http/routes/conversations.ts';
 import { deletionJobRoutes } from './http/routes/deletion-jobs.ts';
 import { memberStateRoutes } from './http/routes/member-state.ts';
@@ -51,6 +52,7 @@ import { registerStream } from './realtime/stream-route.ts';
 import { RateLimits } from './services/rate-limits.ts';
 import { PrincipalCache } from './services/tokens.ts';
 import { webhookSink } from './services/webhooks.ts';
+import { type BlobStore, createBlobStore } from './store/blobs/index.ts';
 import { createStore, type Store } from './store/db.ts';
 import { GroupCommitter } from './store/group-commit.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -64,6 +66,8 @@ export interface BuildOptions {
   periodic?: boolean;
   /** The event bus (tests pass one to watch events); in-process by default. */
   bus?: EventBus;
+  /** Where attachments go (tests); from STORAGE_URL by default. */
+  blobs?: BlobStore;
   /** Group commit on SQLite (default on). */
   groupCommit?: boolean;
   /** Overrides of the realtime gateway's timings and limits (tests use short ones). */
@@ -231,6 +235,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     ),
     eventSinks: [],
     principals: new PrincipalCache(),
+    blobs: opts.blobs ?? createBlobStore(config.storageUrl, config.sqlitePath),
     groupCommit:
       store.caps.dialect === 'sqlite' && opts.groupCommit !== false
         ? new GroupCommitter(store.db, {
@@ -408,6 +413,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       deletionJobRoutes(v1, ctx);
       webhookRoutes(v1, ctx);
       searchRoutes(v1, ctx);
+      attachmentRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );
@@ -422,6 +428,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     app.addHook('preClose', startJobRunner(ctx, app.log));
   }
   app.addHook('onClose', async () => ctx.groupCommit?.close());
+  if (!opts.blobs) app.addHook('onClose', async () => ctx.blobs.close());
   if (!opts.store) app.addHook('onClose', async () => store.close());
   if (subscriber) app.addHook('onClose', async () => subscriber.disconnect());
   if (redis) {

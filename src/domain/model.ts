@@ -85,6 +85,20 @@ export interface Message {
   createdAt: number;
   editedAt: number | null;
   deletedAt: number | null;
+  /** What the message shows of its attachments (services/attachments.ts); absent or null: none. */
+  attachments?: readonly AttachmentRef[] | null;
+}
+
+/** An attachment as a message carries it (stored with the message, shown in its JSON). */
+export interface AttachmentRef {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  /** A downscaled, metadata-free preview exists (images). */
+  preview: boolean;
 }
 
 export interface StickyMessage {

@@ -1,5 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { ActorKind, ConversationKind, MemberRole, UserRole, VisitorChannel } from '../domain/model.ts';
+import { AttachmentRefSchema } from './schemas/attachments.ts';
 
 /** Shared TypeBox schemas of the native API: one source for validation, types and OpenAPI. */
 
@@ -84,6 +85,7 @@ export const MessageSchema = Type.Object({
   edited_at: Nullable(Timestamp),
   deleted: Type.Boolean(),
   deleted_at: Nullable(Timestamp),
+  attachments: Type.Array(AttachmentRefSchema, { description: 'Empty when the message has none' }),
 });
 
 export const MemberStateSchema = Type.Object({

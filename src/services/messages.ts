@@ -18,6 +18,7 @@ import { deleteSticky } from '../store/repos/pins.ts';
 import { redactMessageCopies } from '../store/repos/redaction.ts';
 import { findSupportChat } from '../store/repos/support.ts';
 import { loadConversation } from './access.ts';
+import { attachToMessage, sweepAttachments } from './attachments.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { eraseAfterPurge } from './recycle-bin.ts';
 import { inTransaction } from './tx.ts';
@@ -29,6 +30,8 @@ export interface SendMessageInput {
   replyToId?: string | undefined;
   /** The client's own id for this send (or the Idempotency-Key): a retry returns the first message. */
   clientId?: string | undefined;
+  /** Uploads (POST /v1/conversations/{id}/attachments) to attach; none costs nothing extra. */
+  attachmentIds?: readonly string[] | undefined;
 }
 
 /** A retry with the same client id committed between our check and our insert: run the send again. */
@@ -95,8 +98,19 @@ function sendOnce(
         return { message: m, created: false };
       }
     }
+    const id = ctx.ids.next();
+    const attachments = input.attachmentIds?.length
+      ? await attachToMessage(tx.db, {
+          orgId: p.orgId,
+          uploaderId: p.actor.id,
+          conversationId: conversation.id,
+          messageId: id,
+          ids: input.attachmentIds,
+          now: ctx.clock.now(),
+        })
+      : null;
     const message: Message = {
-      id: ctx.ids.next(),
+      id,
       orgId: p.orgId,
       conversationId: conversation.id,
       senderId: p.actor.id,
@@ -108,6 +122,7 @@ function sendOnce(
       createdAt: ctx.clock.now(),
       editedAt: null,
       deletedAt: null,
+      ...(attachments ? { attachments } : {}),
     };
     if ((await storeNewMessage(tx.db, message)) === null) throw new SendRaced();
     tx.emit(p.orgId, [
@@ -247,6 +262,8 @@ export async function deleteMessage(
   // pages as they were: checkpoint it, as after a purge. PostgreSQL's dead tuples go at the
   // next (auto)vacuum (docs/security.md#erasure).
   if (ctx.caps.dialect === 'sqlite') await eraseAfterPurge(ctx);
+  // Its files go from storage now (the periodic sweep would find them too).
+  if (m.attachments?.length) await sweepAttachments(ctx);
   return deleted;
 }
 

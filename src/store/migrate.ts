@@ -8,6 +8,7 @@ import * as eventPositions from './migrations/2026-12-04T00-00-event-positions.t
 import * as unreadCounters from './migrations/2026-12-04T01-00-unread-counters.ts';
 import * as deliveryMessage from './migrations/2026-12-04T02-00-delivery-message.ts';
 import * as messageSearch from './migrations/2026-12-04T03-00-message-search.ts';
+import * as attachments from './migrations/2026-12-05T02-00-attachments.ts';
 
 /** Every migration, by name; names sort in the order they must run (ISO timestamps). */
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04T01-00-unread-counters': unreadCounters,
   '2026-12-04T02-00-delivery-message': deliveryMessage,
   '2026-12-04T03-00-message-search': messageSearch,
+  '2026-12-05T02-00-attachments': attachments,
 };
 
 /** Brings the schema to the latest version. Safe to run on every start and from several nodes. */

@@ -20,6 +20,7 @@ const insertMessageRow = prepared(
       | 'clientId'
       | 'createdAt'
       | 'ordinal'
+      | 'attachments'
     >,
   ) =>
     db
@@ -38,9 +39,14 @@ const insertMessageRow = prepared(
         edited_at: null,
         deleted_at: null,
         ordinal: p.ordinal,
+        attachments: p.attachments,
       })
       .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing()),
 );
+
+/** The message's attachments as stored in `message.attachments` (null: none). */
+const attachmentsJson = (m: Message): string | null =>
+  m.attachments && m.attachments.length > 0 ? JSON.stringify(m.attachments) : null;
 
 /**
  * Inserts a message with its ordinal in the conversation (from bumpConversation, in the same
@@ -59,6 +65,7 @@ export async function insertMessage(db: Db, m: Message, ordinal: number): Promis
     clientId: m.clientId,
     createdAt: m.createdAt,
     ordinal,
+    attachments: attachmentsJson(m),
   });
   return inserted > 0;
 }
@@ -137,7 +144,7 @@ export async function updateMessageText(
 export async function markMessageDeleted(db: Db, id: string, now: number): Promise<Message> {
   const row = await db
     .updateTable('message')
-    .set({ text: null, metadata: null, deleted_at: now })
+    .set({ text: null, metadata: null, attachments: null, deleted_at: now })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -208,10 +215,10 @@ export async function storeNewMessage(db: Db, m: Message): Promise<number | null
       where id = ${m.conversationId} returning message_count
     ), n as (
       insert into message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id,
-        client_id, created_at, edited_at, deleted_at, ordinal)
+        client_id, created_at, edited_at, deleted_at, ordinal, attachments)
       select ${m.id}, ${m.orgId}, ${m.conversationId}, ${m.senderId}, ${m.type}, ${m.text},
         ${m.metadata ? JSON.stringify(m.metadata) : null}, ${m.replyToId}, ${m.clientId}, ${m.createdAt},
-        null, null, c.message_count from c
+        null, null, c.message_count, ${attachmentsJson(m)} from c
       on conflict (org_id, sender_id, client_id) do nothing
       returning ordinal
     ), r as (

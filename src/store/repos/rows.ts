@@ -1,5 +1,6 @@
 import type {
   Actor,
+  AttachmentRef,
   AuditEvent,
   Conversation,
   Department,
@@ -97,6 +98,7 @@ export function toMessage(r: MessageTable): Message {
     createdAt: num(r.created_at),
     editedAt: optNum(r.edited_at),
     deletedAt: optNum(r.deleted_at),
+    ...(r.attachments ? { attachments: JSON.parse(r.attachments) as AttachmentRef[] } : {}),
   };
 }
 

@@ -25,6 +25,8 @@ export interface MessageSearch {
   /** created_at >= after, created_at < before (epoch ms). */
   after?: number | undefined;
   before?: number | undefined;
+  /** true: only messages with attachments (`message.attachments` not null); false: only without. */
+  hasAttachment?: boolean | undefined;
   /** Messages with a smaller id than this (the keyset of the previous page). */
   belowId?: string | undefined;
   limit: number;
@@ -73,6 +75,8 @@ export async function searchMessages(db: Db, s: MessageSearch): Promise<SearchHi
   if (s.senderId !== undefined) filters.push(sql`m.sender_id = ${s.senderId}`);
   if (s.after !== undefined) filters.push(sql`m.created_at >= ${s.after}`);
   if (s.before !== undefined) filters.push(sql`m.created_at < ${s.before}`);
+  if (s.hasAttachment !== undefined)
+    filters.push(s.hasAttachment ? sql`m.attachments is not null` : sql`m.attachments is null`);
   const where = sql.join(filters, sql` and `);
   const query = pg
     ? sql<Record<string, any>>`select m.*, c.kind as conv_kind, c.title as conv_title
