@@ -28,7 +28,7 @@ import { Metrics } from './http/metrics.ts';
 import { rateLimitHook } from './http/rate-limit.ts';
 import { bindRequestLog, requestIdOf } from './http/request-id.ts';
 import { appRoutes } from './http/routes/apps.ts';
-import { attachmentRoutes } from './http/routes/attachments.ts';
+import { attachmentRoutes, signedFileRoutes } from './http/routes/attachments.ts';
 import { conversationRoutes } from './http/routes/conversations.ts';
 import { deletionJobRoutes } from './http/routes/deletion-jobs.ts';
 import { memberStateRoutes } from './http/routes/member-state.ts';
@@ -417,6 +417,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     },
     { prefix: '/v1' },
   );
+  signedFileRoutes(app, ctx);
   for (const d of DIALECTS)
     await app.register(d.plugin, { prefix: d.prefix, ctx, allowedMethods: routes.allowedMethods });
   await registerConsole(app);

@@ -109,17 +109,18 @@ export interface Upload {
  * leaves a row the day-old sweep removes, never a file without a row.
  */
 export async function uploadAttachment(ctx: AppContext, p: Principal, u: Upload): Promise<AttachmentRow> {
-  const name = checkFileName(u.name);
-  if (u.bytes.byteLength === 0)
-    throw ValidationError.field('body', 'is empty: an attachment needs at least one byte', 'empty_file');
-  if (u.bytes.byteLength > ctx.config.attachmentMaxBytes)
-    throw new TooLargeError('file_too_large', `A file may be at most ${ctx.config.attachmentMaxBytes} bytes`);
+  // Who may not post learns nothing else about the request (not even that the name is bad).
   const { conversation, me } = await loadConversation(ctx.db, p, u.conversationId);
   const supportState =
     conversation.kind === 'support'
       ? ((await findSupportChat(ctx.db, p.orgId, conversation.id))?.state ?? null)
       : null;
   authorize(canSend(me, supportState));
+  const name = checkFileName(u.name);
+  if (u.bytes.byteLength === 0)
+    throw ValidationError.field('body', 'is empty: an attachment needs at least one byte', 'empty_file');
+  if (u.bytes.byteLength > ctx.config.attachmentMaxBytes)
+    throw new TooLargeError('file_too_large', `A file may be at most ${ctx.config.attachmentMaxBytes} bytes`);
   const type = await sniffType(u.bytes);
   if (!type || !allowedType(type))
     throw new AppError(
@@ -303,7 +304,7 @@ export function signLink(
   const expiresAt = ctx.clock.now() + LINK_TTL_MS;
   const sig = signature(ctx, row.id, variant, expiresAt);
   return {
-    url: `/v1/attachments/${row.id}/content?variant=${variant}&expires=${expiresAt}&signature=${sig}`,
+    url: `/files/${row.id}?variant=${variant}&expires=${expiresAt}&signature=${sig}`,
     expiresAt,
   };
 }

@@ -1,7 +1,6 @@
+import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
-import { extractBearer } from '../../auth/bearer.ts';
 import type { AppContext } from '../../context.ts';
-import { ForbiddenError } from '../../domain/errors.ts';
 import {
   getAttachment,
   readAttachment,
@@ -10,7 +9,6 @@ import {
   uploadAttachment,
   type Variant,
 } from '../../services/attachments.ts';
-import { authenticateToken } from '../../services/tokens.ts';
 import { principalOf } from '../auth.ts';
 import { contentDisposition, presentAttachment } from '../present/attachments.ts';
 import { AttachmentRefSchema } from '../schemas/attachments.ts';
@@ -34,8 +32,8 @@ const VariantQuery = Type.Union([Type.Literal('original'), Type.Literal('preview
 /**
  * Attachments: upload the bytes (the body as is, any Content-Type; the type is sniffed), then
  * send a message with `attachments: [id, …]`. Downloads: `GET /attachments/{id}/content` with
- * the bearer token, or through a signed link from `/link` that works for 5 minutes without one
- * (for <img> tags, which cannot send a header).
+ * the bearer token, or `GET /files/{id}` through a signed link from `/link` that works for 5
+ * minutes without one (for <img> tags, which cannot send a header).
  */
 export function attachmentRoutes(app: Api, ctx: AppContext): void {
   app.register(async (raw) => {
@@ -54,7 +52,14 @@ export function attachmentRoutes(app: Api, ctx: AppContext): void {
             "The body is the file itself (any Content-Type; the type is sniffed from the bytes). Answers an upload id: send it in a message's attachments within a day, or it is removed. Only members who may post can upload.",
           params: ConversationIdParams,
           querystring: Type.Object(
-            { name: Type.String({ minLength: 1, maxLength: 255, description: 'The file name (no path)' }) },
+            {
+              name: Type.Optional(
+                Type.String({
+                  maxLength: 1024,
+                  description: 'The file name (required; no path, at most 255 characters)',
+                }),
+              ),
+            },
             { additionalProperties: false },
           ),
           response: { 201: AttachmentSchema, ...commonErrors },
@@ -118,61 +123,77 @@ export function attachmentRoutes(app: Api, ctx: AppContext): void {
   r.get(
     '/attachments/:id/content',
     {
-      // Bearer token (scope messages:read) or a signed link: checked here, not by the auth hook.
-      config: { public: true, produces: ['application/octet-stream', 'image/*', 'application/json'] },
+      config: { scope: 'messages:read', produces: PRODUCES },
       schema: {
         tags,
         summary: 'Download an attachment (or its preview)',
         description:
-          'With the bearer token (scope messages:read), or the expires and signature of a link from /link. Raster images are served inline; everything else (SVG and HTML included) as Content-Disposition: attachment. Always X-Content-Type-Options: nosniff.',
-        security: [{ bearer: ['messages:read'] }, {}],
+          'Raster images are served inline; everything else (SVG and HTML included) as Content-Disposition: attachment. Always X-Content-Type-Options: nosniff. For <img> tags, which cannot send the token, use a link from /link.',
+        params: IdParams,
+        querystring: Type.Object({ variant: Type.Optional(VariantQuery) }, { additionalProperties: false }),
+        response: { 200: BYTES, ...readErrors },
+      },
+    },
+    async (req, reply) => {
+      const row = await getAttachment(ctx, principalOf(req), req.params.id);
+      return sendFile(reply, await readAttachment(ctx, row, req.query.variant ?? 'original'));
+    },
+  );
+}
+
+/**
+ * `GET /files/{id}`: the target of a signed link (GET /v1/attachments/{id}/link), outside /v1
+ * because it takes no bearer token: the signature (HMAC of id, variant and expiry) is the
+ * credential, checked, like the expiry and that the message is still there, on every request.
+ */
+export function signedFileRoutes(app: Api, ctx: AppContext): void {
+  typed(app).get(
+    '/files/:id',
+    {
+      config: { public: true },
+      schema: {
+        tags,
+        summary: 'Download through a signed link (no token)',
+        description:
+          'The URL comes from GET /v1/attachments/{id}/link and works for 5 minutes. Served like /v1/attachments/{id}/content.',
+        security: [],
         params: IdParams,
         querystring: Type.Object(
           {
             variant: Type.Optional(VariantQuery),
-            expires: Type.Optional(
-              Type.String({ pattern: '^[0-9]{1,15}$', description: 'From a signed link' }),
-            ),
-            signature: Type.Optional(
-              Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'From a signed link' }),
-            ),
+            expires: Type.String({ pattern: '^[0-9]{1,15}$', description: 'Epoch ms, from the link' }),
+            signature: Type.String({
+              maxLength: 64,
+              pattern: '^[A-Za-z0-9_-]+$',
+              description: 'From the link',
+            }),
           },
           { additionalProperties: false },
         ),
-        response: {
-          200: {
-            description: 'The bytes',
-            content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } },
-          },
-          ...readErrors,
-        },
+        response: { 200: BYTES, ...readErrors },
       },
     },
     async (req, reply) => {
       const q = req.query;
       const variant: Variant = q.variant ?? 'original';
-      let row: Awaited<ReturnType<typeof getAttachment>>;
-      if (q.signature !== undefined || q.expires !== undefined) {
-        if (q.signature === undefined || q.expires === undefined)
-          throw new ForbiddenError('invalid_link', 'A signed link needs both expires and signature');
-        row = await resolveLink(ctx, req.params.id, variant, Number(q.expires), q.signature);
-      } else {
-        const p = await authenticateToken(ctx, extractBearer(req.headers.authorization));
-        if (!p.scopes.has('messages:read'))
-          throw new ForbiddenError('insufficient_scope', 'This token lacks the messages:read scope', {
-            required: 'messages:read',
-          });
-        req.principal = p;
-        row = await getAttachment(ctx, p, req.params.id);
-      }
-      const file = await readAttachment(ctx, row, variant);
-      return reply
-        .type(file.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : file.contentType)
-        .header('content-disposition', contentDisposition(file.inline, file.name))
-        .header('x-content-type-options', 'nosniff')
-        .header('content-security-policy', "default-src 'none'; sandbox")
-        .header('cache-control', 'private, max-age=300')
-        .send(Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength) as never);
+      const row = await resolveLink(ctx, req.params.id, variant, Number(q.expires), q.signature);
+      return sendFile(reply, await readAttachment(ctx, row, variant));
     },
   );
+}
+
+const PRODUCES = ['application/octet-stream', 'image/*', 'text/plain', 'application/json'];
+const BYTES = {
+  description: 'The bytes',
+  content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } },
+};
+
+function sendFile(reply: FastifyReply, file: Awaited<ReturnType<typeof readAttachment>>) {
+  return reply
+    .type(file.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : file.contentType)
+    .header('content-disposition', contentDisposition(file.inline, file.name))
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; sandbox")
+    .header('cache-control', 'private, max-age=300')
+    .send(Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength) as never);
 }

@@ -133,6 +133,13 @@ for (const backend of ['file', 's3'] as const) {
         assert.equal(res.json().error.code, 'attachment_not_found');
       }
       assert.equal((await download(t, `/v1/attachments/${img.body.id}/content`, null)).statusCode, 401);
+      const forged = await download(
+        t,
+        `/files/${img.body.id}?expires=${t.clock.now() + 1000}&signature=abc`,
+        null,
+      );
+      assert.equal(forged.statusCode, 403);
+      assert.equal((await download(t, `/files/${img.body.id}`, null)).statusCode, 400);
 
       // Signed links: work without the token for 5 minutes, not after, not when tampered with.
       const link = await call(

@@ -53,6 +53,7 @@ const SAMPLE_BODIES: Record<string, (ids: Record<string, string>) => unknown> = 
   'PATCH /v1/webhooks/:id': () => ({ active: false }),
   'POST /v1/webhooks/:id/events': () => ({ events: ['message.created'] }),
   'POST /v1/webhooks/:id/deliveries/:deliveryId/retry': () => ({}),
+  'POST /v1/conversations/:id/attachments': () => 'file bytes',
 };
 
 test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
