@@ -127,6 +127,8 @@ before(async () => {
       q: ['one', 'tw', '"one', 'one OR two', 'NEAR(one two)', 'one:*', "o'ne & !two", '(((', '*', 'a\u0000b'],
       conversation_id: conversations,
       sender_id: actors,
+      // POST /v1/conversations/{id}/attachments: file names with paths, NUL and control characters.
+      name: ['a.txt', 'photo.png', '../etc/passwd', 'a\\b', 'a\u0000b', '..', 'x'.repeat(300), '\u0007'],
     },
   };
   const bearer = (token: string, note: string) => ({ headers: { authorization: `Bearer ${token}` }, note });
@@ -203,6 +205,17 @@ describe('fuzz: native /v1', () => {
     fuzzer.report('native');
     out(`fuzz native: ${ops.length} operations, ${perOp} cases each, ${fuzzer.stats.unsendable} unsendable`);
     fuzzer.assertClean();
+    // Attachment bytes are stored only after their row: no stored file lacks one.
+    const keys = new Set(
+      (await t.ctx.db.selectFrom('attachment').select(['storage_key', 'preview_key']).execute()).flatMap(
+        (r) => (r.preview_key ? [r.storage_key, r.preview_key] : [r.storage_key]),
+      ),
+    );
+    assert.deepEqual(
+      (await t.ctx.blobs.list()).filter((k) => !keys.has(k)),
+      [],
+      'no stored file without its row',
+    );
     assert.ok(fuzzer.stats.refused > 0);
     assert.ok(
       [...fuzzer.stats.byStatus.keys()].some((s) => s < 300),
