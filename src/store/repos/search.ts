@@ -100,7 +100,7 @@ export async function searchMessages(db: Db, s: MessageSearch): Promise<SearchHi
 }
 
 /** Stage one of the PostgreSQL search reads at most this many of the newest messages. */
-export const RECENT_WINDOW = 5000;
+export const RECENT_WINDOW = 2000;
 
 /**
  * PostgreSQL, in two stages, because no single plan serves both kinds of word: walking message
@@ -109,30 +109,28 @@ export const RECENT_WINDOW = 5000;
  * fetches every row of a common one before it can sort.
  *
  * 1. The newest RECENT_WINDOW messages (below the cursor), walked by id with the tsvector tested
- *    per row (`search || ''` keeps the planner off the GIN index here). A word in more than about
- *    one message in 250 fills the page from this window alone: bounded work.
- * 2. Otherwise the rest comes from the GIN index (a materialized CTE, so it is a bitmap scan of
- *    the posting lists), restricted to ids below the window: the word is rare, so there are few
- *    rows to fetch and sort.
+ *    per row, stopping at the page's last hit. A word in more than about one message in 100
+ *    fills the page from this window alone: one query, bounded work.
+ * 2. Otherwise the rest comes from the GIN index, below the window: a materialized CTE (so it
+ *    is a bitmap scan of the posting lists, never a walk of the table; `id + 0` keeps the
+ *    primary key out of the bitmap), of whole rows (so no join back to `message`). The word is rare, so there are few rows to fetch and sort.
  */
 async function searchPostgres(db: Db, s: MessageSearch, where: ReturnType<typeof sql>) {
   const query = sql`to_tsquery('simple', ${tsqueryExpression(s.terms)})`;
-  const below = s.belowId === undefined ? sql`` : sql`and id < ${s.belowId}`;
-  const { rows: edge } = await sql<{ id: string | number }>`select id from message
-    where true ${below} order by id desc offset ${(s.recentWindow ?? RECENT_WINDOW) - 1} limit 1`.execute(db);
-  const floor = edge[0]?.id;
+  const window = s.recentWindow ?? RECENT_WINDOW;
+  const below = s.belowId === undefined ? sql`` : sql`where id < ${s.belowId}`;
   const first = await sql<Record<string, any>>`select m.*, c.kind as conv_kind, c.title as conv_title
-      from message m join conversation c on c.id = m.conversation_id
-      where (m.search || ''::tsvector) @@ ${query} and ${where}
-        ${s.belowId === undefined ? sql`` : sql`and m.id < ${s.belowId}`}
-        ${floor === undefined ? sql`` : sql`and m.id >= ${floor}`}
+      from (select * from message ${below} order by id desc limit ${window}) m
+      join conversation c on c.id = m.conversation_id
+      where m.search @@ ${query} and ${where}
       order by m.id desc limit ${s.limit}`.execute(db);
-  if (first.rows.length >= s.limit || floor === undefined) return first.rows;
-  const rest = await sql<Record<string, any>>`with hits as materialized (
-        select id from message where search @@ ${query} and org_id = ${s.orgId} and id < ${floor}
+  if (first.rows.length >= s.limit) return first.rows;
+  const rest = await sql<Record<string, any>>`with m as materialized (
+        select * from message where search @@ ${query} and org_id = ${s.orgId}
+          and id + 0 < (select id from message ${below} order by id desc offset ${window - 1} limit 1)
       )
       select m.*, c.kind as conv_kind, c.title as conv_title
-      from hits h join message m on m.id = h.id join conversation c on c.id = m.conversation_id
+      from m join conversation c on c.id = m.conversation_id
       where ${where}
       order by m.id desc limit ${s.limit - first.rows.length}`.execute(db);
   return [...first.rows, ...rest.rows];

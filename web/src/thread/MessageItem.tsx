@@ -1,4 +1,5 @@
 import type { Message } from '../api.ts';
+import { type AttachmentRef, AttachmentView } from '../attachments/AttachmentView.tsx';
 import { time } from '../ui.tsx';
 
 /** One message of the thread, with the quote it replies to and its actions. */
@@ -43,6 +44,7 @@ export function MessageItem({
         </blockquote>
       )}
       <p className="message-text">{m.deleted ? <em>This message was deleted.</em> : m.text}</p>
+      {!m.deleted && <AttachmentView attachments={(m as { attachments?: AttachmentRef[] }).attachments} />}
       {!m.deleted && (
         <div className="message-actions">
           <button type="button" aria-label={`Reply to ${sender}: ${m.text}`} onClick={onReply}>

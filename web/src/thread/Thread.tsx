@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import type { Session } from '../App.tsx';
 import { type MemberState, type Message, newClientId, type Page, query } from '../api.ts';
+import { Uploader } from '../attachments/Uploader.tsx';
 import { conversationTitle } from '../conversationTitle.ts';
 import { Busy, Empty, ErrorNote, useAction } from '../ui.tsx';
 import { Composer, useDraft } from './Composer.tsx';
@@ -191,6 +192,7 @@ export function Thread({
           setEditing(null);
         }}
         onSubmit={submit}
+        attach={<Uploader conversationId={id} />}
       />
     </div>
   );
