@@ -39,7 +39,7 @@ describe('attachments in the web console', { skip, timeout: 240_000 }, () => {
       STORAGE_URL: '',
     };
     token = await seedDemo(env);
-    server = await startServer(env);
+    server = await startServer(env, 60_000);
     await writeFile(
       join(dir, 'sunset.png'),
       await sharp({ create: { width: 800, height: 400, channels: 3, background: '#e07020' } })
