@@ -100,6 +100,13 @@ for (const backend of ['file', 's3'] as const) {
       const history = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${id}/messages`);
       assert.equal(history.body.items[0].attachments.length, 2);
       assert.deepEqual(history.body.items[0].attachments, sent.body.attachments);
+      // The stream's (and webhooks') message.created carries them too: its stored payload.
+      const event = await t.ctx.db
+        .selectFrom('event')
+        .select('payload')
+        .where('message_id', '=', sent.body.id)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(event.payload).message.attachments, sent.body.attachments);
       const plain = await call(t.app, o.owner.token, 'POST', `/v1/conversations/${id}/messages`, {
         text: 'x',
       });
