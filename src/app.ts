@@ -16,6 +16,7 @@ import { nativeNotFound, renderNativeError } from './http/errors.ts';
 import { Metrics } from './http/metrics.ts';
 import { registerApiDocuments } from './http/openapi.ts';
 import { bindRequestLog } from './http/request-id.ts';
+import { signedFileRoutes } from './http/routes/attachments.ts';
 import { registerNativeApi } from './http/routes/index.ts';
 import { instanceRoutes } from './http/routes/instance.ts';
 import { oidcBrowserRoutes } from './http/routes/oidc.ts';
@@ -35,6 +36,7 @@ import { PrincipalCache } from './services/tokens.ts';
 import { webhookSink } from './services/webhook-delivery.ts';
 import { WidgetLimits } from './services/widget-limits.ts';
 import { transcriptSink } from './services/widgets.ts';
+import { type BlobStore, createBlobStore } from './store/blobs/index.ts';
 import { createStore, type Store } from './store/db.ts';
 import { GroupCommitter } from './store/group-commit.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -48,6 +50,8 @@ export interface BuildOptions {
   periodic?: boolean;
   /** The event bus (tests pass one to watch events); in-process by default. */
   bus?: EventBus;
+  /** Where attachments go (tests); from STORAGE_URL by default. */
+  blobs?: BlobStore;
   /** Group commit on SQLite (default on). */
   groupCommit?: boolean;
   /** Overrides of the realtime gateway's timings and limits (tests use short ones). */
@@ -119,6 +123,7 @@ function createContext(
     ),
     eventSinks: [],
     principals: new PrincipalCache(),
+    blobs: opts.blobs ?? createBlobStore(config.storageUrl, config.sqlitePath),
     groupCommit:
       store.caps.singleWriter && opts.groupCommit !== false
         ? new GroupCommitter(store.db, {
@@ -133,6 +138,7 @@ function createContext(
 
   const close = async () => {
     await presence.close();
+    if (!opts.blobs) ctx.blobs.close();
     await ctx.groupCommit?.close();
     subscriber?.disconnect();
     if (redis) {
@@ -194,6 +200,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   metrics.route(app, config.metricsToken);
 
   await registerNativeApi(app, ctx);
+  // Attachment downloads by a signed link (an <img> cannot send a bearer token).
+  signedFileRoutes(app, ctx);
   // The widget's visitors: their own credential and limits, beside /v1's auth (docs/widget.md).
   const widgetLimits = new WidgetLimits(config.redisUrl);
   app.addHook('onClose', async () => widgetLimits.close());

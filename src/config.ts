@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 
@@ -81,6 +82,14 @@ const EnvSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' })),
   /** Deletion jobs queued or running per org. */
   QUOTA_DELETION_JOBS: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+  /** Where attachments are stored: file:///abs/dir, or s3://bucket?endpoint=…&region=…; unset = attachments/ beside the SQLite file. */
+  STORAGE_URL: Type.Optional(Type.String({ pattern: '^(file:|s3://)' })),
+  /** Largest attachment accepted, in bytes. */
+  ATTACHMENT_MAX_BYTES: Type.Optional(Type.String({ pattern: '^[0-9]{1,10}$' })),
+  /** Bytes of attachments (files and previews) an org may store. */
+  QUOTA_STORAGE_BYTES: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+  /** Secret that signs attachment download links (at least 32 characters); unset = a random one per process (set one shared secret when running several nodes). */
+  ATTACHMENT_LINK_SECRET: Type.Optional(Type.String({ minLength: 32, maxLength: 256 })),
 });
 
 export type Env = Static<typeof EnvSchema>;
@@ -108,6 +117,12 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** The bearer token of GET /metrics; undefined: the endpoint is off (404). */
   metricsToken: string | undefined;
+  /** STORAGE_URL as given (undefined: files beside the SQLite database). */
+  storageUrl: string | undefined;
+  /** Largest attachment, in bytes. */
+  attachmentMaxBytes: number;
+  /** Signs attachment download links. */
+  attachmentLinkSecret: string;
   http: HttpLimits;
   stream: StreamLimits;
   quotas: Quotas;
@@ -141,6 +156,8 @@ export interface Quotas {
   apps: number;
   tokensPerActor: number;
   deletionJobs: number;
+  /** Bytes of attachments (with their previews) per org. */
+  storageBytes: number;
 }
 
 export const ENV_VARS = Object.keys(EnvSchema.properties);
@@ -200,7 +217,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apps: bounded('QUOTA_APPS', 1, 100_000, 50),
     tokensPerActor: bounded('QUOTA_TOKENS_PER_ACTOR', 1, 1_000_000, 500),
     deletionJobs: bounded('QUOTA_DELETION_JOBS', 1, 100_000, 100),
+    storageBytes: bounded('QUOTA_STORAGE_BYTES', 0, 1e15, 10 * 1024 ** 3),
   };
+  const attachmentMaxBytes = bounded('ATTACHMENT_MAX_BYTES', 1, 1024 ** 3, 25 * 1024 ** 2);
   if (problems.length > 0) throw new ConfigError(problems);
   const e = picked as Env;
   return Object.freeze({
@@ -223,6 +242,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookTimeoutMs,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
     metricsToken: e.METRICS_TOKEN,
+    storageUrl: e.STORAGE_URL,
+    attachmentMaxBytes,
+    attachmentLinkSecret: e.ATTACHMENT_LINK_SECRET ?? randomBytes(32).toString('hex'),
     http: Object.freeze(http),
     stream: Object.freeze(stream),
     quotas: Object.freeze(quotas),

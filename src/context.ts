@@ -6,6 +6,7 @@ import type { DomainEvent } from './domain/events.ts';
 import type { IdGenerator } from './domain/ids.ts';
 import type { RateGroup, RateState } from './domain/rate-limits.ts';
 import type { EventBus } from './realtime/bus.ts';
+import type { BlobStore } from './store/blobs/types.ts';
 import type { Capabilities } from './store/db.ts';
 import type { GroupCommitter } from './store/group-commit.ts';
 import type { Database, Db } from './store/schema.ts';
@@ -45,4 +46,6 @@ export interface AppContext {
   principals: PrincipalCache;
   /** Batches the write transactions of one tick into one commit (embedded SQLite only). */
   groupCommit: GroupCommitter | null;
+  /** Where attachment bytes live: files under the data directory, or S3 (STORAGE_URL). */
+  blobs: BlobStore;
 }

@@ -6,6 +6,7 @@ import { createMemoryBus } from '../realtime/bus.ts';
 import { RateLimits } from '../services/rate-limits.ts';
 import { PrincipalCache } from '../services/tokens.ts';
 import { webhookSink } from '../services/webhook-delivery.ts';
+import { createBlobStore } from '../store/blobs/index.ts';
 import { withStore } from './store.ts';
 
 /**
@@ -32,8 +33,13 @@ export async function withContext<T>(
         eventSinks: [webhookSink],
         principals: new PrincipalCache(),
         groupCommit: null,
+        blobs: createBlobStore(config.storageUrl, config.sqlitePath),
       };
-      return fn(ctx);
+      try {
+        return await fn(ctx);
+      } finally {
+        ctx.blobs.close();
+      }
     },
     { migrate: true },
   );

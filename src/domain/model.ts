@@ -95,6 +95,8 @@ export interface Message {
   lastReplyAt?: number | null;
   /** Reaction summaries, attached by reads that load them. */
   reactions?: ReactionSummary[];
+  /** What the message shows of its attachments (services/attachments.ts); absent or null: none. */
+  attachments?: readonly AttachmentRef[] | null;
 }
 
 export interface MessageMentions {
@@ -107,6 +109,18 @@ export interface ReactionSummary {
   count: number;
   /** Who reacted (the first 50 by time). */
   actorIds: string[];
+}
+
+/** An attachment as a message carries it (stored with the message, shown in its JSON). */
+export interface AttachmentRef {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  /** A downscaled, metadata-free preview exists (images). */
+  preview: boolean;
 }
 
 export interface StickyMessage {

@@ -1,4 +1,4 @@
-import type { Conversation, MemberState, Message } from './model.ts';
+import type { AttachmentRef, Conversation, MemberState, Message } from './model.ts';
 import { isMuted } from './model.ts';
 import { presentTeamChatFields } from './team-chat.ts';
 
@@ -43,6 +43,21 @@ export function presentMessage(m: Message) {
     deleted: m.deletedAt !== null,
     deleted_at: optIso(m.deletedAt),
     ...presentTeamChatFields(m),
+    attachments: (m.attachments ?? []).map(presentAttachmentRef),
+  };
+}
+
+/** An attachment inside a message; the URLs need the bearer token (or see GET /v1/attachments/{id}/link). */
+export function presentAttachmentRef(a: AttachmentRef) {
+  return {
+    id: a.id,
+    name: a.name,
+    content_type: a.contentType,
+    size: a.size,
+    width: a.width,
+    height: a.height,
+    url: `/v1/attachments/${a.id}/content`,
+    preview_url: a.preview ? `/v1/attachments/${a.id}/content?variant=preview` : null,
   };
 }
 

@@ -1,5 +1,6 @@
 import Type, { type Static, type TProperties, type TSchema } from 'typebox';
 import { ActorKind, ConversationKind, MemberRole, UserRole, VisitorChannel } from '../domain/model.ts';
+import { AttachmentRefSchema } from './schemas/attachments.ts';
 
 /** Shared TypeBox schemas of the native API: one source for validation, types and OpenAPI. */
 
@@ -93,6 +94,7 @@ export const MessageSchema = Type.Object({
   reactions: Type.Optional(
     Type.Array(Type.Object({ emoji: Type.String(), count: Type.Integer(), actor_ids: Type.Array(IdString) })),
   ),
+  attachments: Type.Array(AttachmentRefSchema, { description: 'Empty when the message has none' }),
 });
 
 export const MemberStateSchema = Type.Object({

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { sweepNonces } from '../services/apps.ts';
+import { sweepAttachments } from '../services/attachments.ts';
 import { sendDigests } from '../services/digest.ts';
 import { sweepOldEvents } from '../services/events.ts';
 import { sweepIdempotencyKeys } from '../services/idempotency.ts';
@@ -72,6 +73,12 @@ const tasks = [
     everyMs: 6 * 60 * 60_000,
     // Sent mail is kept 30 days; a few sweeps a day are plenty for a table this small.
     run: (ctx: AppContext) => sweepOldMail(ctx),
+  },
+  {
+    name: 'sweep-attachments',
+    everyMs: 15 * 60_000,
+    // Unattached uploads go after a day; deletes and purges sweep at once, this catches the rest.
+    run: (ctx: AppContext) => sweepAttachments(ctx),
   },
 ];
 

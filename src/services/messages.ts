@@ -19,6 +19,7 @@ import { redactMessageCopies } from '../store/repos/redaction.ts';
 import { findSupportChat } from '../store/repos/support.ts';
 import { deleteTeamChatRowsOf } from '../store/repos/team-chat.ts';
 import { loadConversation, loadConversationForRead } from './access.ts';
+import { attachToMessage, sweepAttachments } from './attachments.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { recordMentions, resolveMentions } from './mentions.ts';
 import { withReactions } from './reactions.ts';
@@ -33,6 +34,8 @@ export interface SendMessageInput {
   replyToId?: string | undefined;
   /** The client's own id for this send (or the Idempotency-Key): a retry returns the first message. */
   clientId?: string | undefined;
+  /** Uploads (POST /v1/conversations/{id}/attachments) to attach; none costs nothing extra. */
+  attachmentIds?: readonly string[] | undefined;
 }
 
 /** A retry with the same client id committed between our check and our insert: run the send again. */
@@ -100,8 +103,19 @@ function sendOnce(
         return { message: m, created: false };
       }
     }
+    const id = ctx.ids.next();
+    const attachments = input.attachmentIds?.length
+      ? await attachToMessage(tx.db, {
+          orgId: p.orgId,
+          uploaderId: p.actor.id,
+          conversationId: conversation.id,
+          messageId: id,
+          ids: input.attachmentIds,
+          now: ctx.clock.now(),
+        })
+      : null;
     const message: Message = {
-      id: ctx.ids.next(),
+      id,
       orgId: p.orgId,
       conversationId: conversation.id,
       senderId: p.actor.id,
@@ -116,6 +130,7 @@ function sendOnce(
       // Team chat: no query unless the text has an `@` (mentions.ts) or this is a reply (threads.ts).
       mentions: await resolveMentions(tx.db, conversation, input.text),
       threadId: parent ? threadRootOf(parent) : null,
+      ...(attachments ? { attachments } : {}),
     };
     const ordinal = await storeNewMessage(tx.db, message);
     if (ordinal === null) throw new SendRaced();
@@ -259,6 +274,8 @@ export async function deleteMessage(
   // pages as they were: checkpoint it, as after a purge. PostgreSQL's dead tuples go at the
   // next (auto)vacuum (docs/security.md#erasure).
   if (ctx.caps.freedSpace === 'checkpoint') await eraseAfterPurge(ctx);
+  // Its files go from storage now (the periodic sweep would find them too).
+  if (m.attachments?.length) await sweepAttachments(ctx);
   return deleted;
 }
 

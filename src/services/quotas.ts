@@ -10,7 +10,8 @@ export type QuotaName =
   | 'webhooks'
   | 'apps'
   | 'tokens_per_actor'
-  | 'deletion_jobs';
+  | 'deletion_jobs'
+  | 'storage_bytes';
 
 /**
  * The refusal of a write that would take the org past a quota: `quota_exceeded` (409), with

@@ -22,6 +22,7 @@ import {
   restoreFromBin,
 } from '../store/repos/recycle-bin.ts';
 import { findCurrentMemberIdsOf, findDepartmentsByIds } from '../store/repos/support.ts';
+import { sweepAttachments } from './attachments.ts';
 import { decodeCursor, keysetPage } from './cursor.ts';
 import { inTransaction } from './tx.ts';
 
@@ -290,6 +291,8 @@ const vacuums = new WeakMap<AppContext, { running: Promise<void>; again: boolean
  * background so no request waits for it; purges during one run it once more afterwards.
  */
 export async function eraseAfterPurge(ctx: AppContext): Promise<void> {
+  // The files of purged messages go from storage (disk or S3) as well.
+  await sweepAttachments(ctx);
   if (ctx.caps.freedSpace === 'checkpoint') {
     await eraseFreedSpace(ctx.db, 'checkpoint');
     return;

@@ -15,7 +15,7 @@ export interface SearchInput {
   /** created_at >= after, created_at < before (epoch ms). */
   after?: number | undefined;
   before?: number | undefined;
-  /** Messages carry no attachments yet: true finds nothing, false restricts nothing. */
+  /** true: only messages with attachments; false: only those without. */
   hasAttachment?: boolean | undefined;
   limit: number;
   cursor?: string | undefined;
@@ -44,7 +44,6 @@ export async function searchMessages(
   if (terms.length === 0)
     throw ValidationError.field('query.q', 'has no word to search for (letters or digits)', 'empty_query');
   const below = input.cursor ? String(decodeCursor(input.cursor, 'search', ['id'])[0]) : undefined;
-  if (input.hasAttachment === true) return { items: [], nextCursor: null };
   const mine = p.actor.role === 'operator' ? await findOperatorDepartmentIds(ctx.db, p.actor.id) : [];
   const hits = await searchRows(ctx.db, {
     orgId: p.orgId,
@@ -55,6 +54,7 @@ export async function searchMessages(
     senderId: input.senderId,
     after: input.after,
     before: input.before,
+    hasAttachment: input.hasAttachment,
     belowId: below,
     limit: input.limit + 1,
   });

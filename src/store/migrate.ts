@@ -10,6 +10,7 @@ import * as deliveryMessage from './migrations/2026-12-04T02-00-delivery-message
 import * as messageSearch from './migrations/2026-12-04T03-00-message-search.ts';
 import * as widget from './migrations/2026-12-05T00-00-widget.ts';
 import * as teamChat from './migrations/2026-12-05T01-00-team-chat.ts';
+import * as attachments from './migrations/2026-12-05T02-00-attachments.ts';
 import * as orgAdmin from './migrations/2026-12-05T03-00-org-admin.ts';
 
 /** Every migration, by name; names sort in the order they must run (ISO timestamps). */
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-04T03-00-message-search': messageSearch,
   '2026-12-05T00-00-widget': widget,
   '2026-12-05T01-00-team-chat': teamChat,
+  '2026-12-05T02-00-attachments': attachments,
   '2026-12-05T03-00-org-admin': orgAdmin,
 };
 

@@ -153,6 +153,8 @@ export interface MessageTable {
   /** Of a thread root: its replies, and when the last came. */
   reply_count?: number;
   last_reply_at?: number | null;
+  /** JSON array of the message's attachments as shown (migration 2026-12-05T02-00-attachments); null: none. */
+  attachments?: string | null;
 }
 
 export interface StickyMessageTable {
@@ -264,6 +266,26 @@ export interface Database {
   operator_department: OperatorDepartmentTable;
   org_support_seq: OrgSupportSeqTable;
   audit_event: AuditEventTable;
+  attachment: AttachmentTable;
+}
+
+/** An uploaded file (migration 2026-12-05T02-00-attachments; services/attachments.ts). */
+export interface AttachmentTable {
+  id: string;
+  org_id: string;
+  uploader_id: string;
+  conversation_id: string | null;
+  message_id: string | null;
+  name: string;
+  content_type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  storage_key: string;
+  preview_key: string | null;
+  preview_size: number | null;
+  created_at: number;
+  attached_at: number | null;
 }
 
 /* Deletion jobs, the mail outbox and webhooks (migration 2026-11-21T03-00-jobs-webhooks). */

@@ -45,6 +45,8 @@ const PUBLIC_ROUTES = new Set([
   'GET /asyncapi.json',
   // Not public: it checks its own credential, METRICS_TOKEN (tested below and in observability.test.ts).
   'GET /metrics',
+  // Not public either: its credential is the link's signature (tested below and in attachments.test.ts).
+  'GET /files/:id',
   'GET /docs',
   'GET /docs/json',
   'GET /docs/yaml',
@@ -684,6 +686,15 @@ describe('the route table beyond /v1', () => {
     // /metrics is off without METRICS_TOKEN (this app has none): a 404 to anyone, an org's owner too.
     for (const token of [null, w.o.owner.token])
       assert.equal((await call(t.app, token, 'GET', '/metrics')).status, 404);
+    // A signed file link is its own credential: without one, or with a forged one, nothing shows.
+    for (const [url, status] of [
+      ['/files/1', 400],
+      ['/files/1?expires=99999999999999&signature=forged', 403],
+    ] as const) {
+      const res = await call(t.app, w.o.owner.token, 'GET', url);
+      assert.equal(res.status, status, `${url}: ${res.raw}`);
+      assert.equal(typeof res.body.error.code, 'string');
+    }
     // A path that is nowhere in the table is a 404 in the shape of the surface it falls under.
     assert.equal((await call(t.app, null, 'GET', '/v1/nowhere')).body.error.code, 'route_not_found');
     assert.deepEqual((await call(t.app, w.o.owner.token, 'GET', '/compat/cliq/api/v2/nowhere')).body, {

@@ -1,22 +1,27 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import pg from 'pg';
+import sharp from 'sharp';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { AppContext } from '../../src/context.ts';
 import { createFakeClock, type FakeClock } from '../../src/domain/clock.ts';
 import { runJobsUntilIdle } from '../../src/jobs/runner.ts';
+import { sweepAttachments } from '../../src/services/attachments.ts';
 import { erasureSettled, purgeExpired } from '../../src/services/recycle-bin.ts';
 import { inTransaction } from '../../src/services/tx.ts';
 import type { Store } from '../../src/store/db.ts';
 import { call } from '../support/app.ts';
 import { createTestDatabase, onlyOn } from '../support/db.ts';
 import { makeOrg, type Person, type TestOrg } from '../support/factories.ts';
+import { startS3 } from '../support/s3.ts';
 import { connectStream } from '../support/stream.ts';
 
 /**
@@ -815,10 +820,200 @@ describe('erasure from the message search index', () => {
       assert.equal(after.includes(tail(m.purged)), false, 'the purged word left with its row');
       assert.ok(after.includes(m.control), 'the control word is still there (the check can fail)');
       assert.equal(await found(m.purged), 0);
+
+      // The GIN index: asked directly (sequential scans off, so the answer comes from the index
+      // and the heap rows it points to), no deleted, replaced or purged word finds a row, dead
+      // ones included; the purge's VACUUM has run (erasureSettled).
+      const viaIndex = (word: string) =>
+        r.ctx.db.connection().execute(async (db) => {
+          await sql`set enable_seqscan = off`.execute(db);
+          try {
+            const plan = (
+              await sql<{ 'QUERY PLAN': string }>`explain select id from message
+                where search @@ to_tsquery('simple', ${`'${word}'`})`.execute(db)
+            ).rows
+              .map((x) => x['QUERY PLAN'])
+              .join(' ');
+            assert.match(plan, /message_search/, 'the query is answered from the GIN index');
+            const { rows } = await sql<{ n: string | number }>`select count(*) as n from message
+              where search @@ to_tsquery('simple', ${`'${word}'`})`.execute(db);
+            return Number(rows[0]!.n);
+          } finally {
+            await sql`reset enable_seqscan`.execute(db);
+          }
+        });
+      for (const k of ['deleted', 'original', 'purged', 'purgedDeleted'] as const)
+        assert.equal(await viaIndex(m[k]), 0, `${k}: the GIN index answers no row`);
+      assert.equal(await viaIndex(m.control), 1, 'the control word is answered by the index');
+      // Raw bytes of the index file: a GIN entry tree keeps a key whose posting list VACUUM
+      // emptied (it finds no row, as above); REINDEX rebuilds it without. Measured where the
+      // data directory is readable, and asserted after the REINDEX.
+      const indexFile = async () => {
+        const dir = await sql<{ d: string }>`select current_setting('data_directory') as d`
+          .execute(r.ctx.db)
+          .then((x) => x.rows[0]!.d)
+          .catch(() => null);
+        const rel = (
+          await sql<{ f: string }>`select pg_relation_filepath('message_search') as f`.execute(r.ctx.db)
+        ).rows[0]!.f;
+        await sql`CHECKPOINT`.execute(r.ctx.db);
+        const f = dir ? join(dir, rel) : null;
+        return f && existsSync(f) ? f : null;
+      };
+      const gin = await indexFile();
+      if (gin) {
+        const keysLeft = findMarkers([gin], [m.purged, m.deleted].map(tail)).size;
+        await sql`REINDEX INDEX message_search`.execute(r.ctx.db);
+        const rebuilt = await indexFile();
+        assert.ok(rebuilt);
+        assert.deepEqual([...findMarkers([rebuilt], [m.purged, m.deleted].map(tail)).keys()], []);
+        assert.equal(
+          findMarkers([rebuilt], [tail(m.control)]).size,
+          1,
+          'the control word is in the index file',
+        );
+        process.stdout.write(
+          `# erasure postgres GIN: ${keysLeft} of 2 erased words still a key in the index file after VACUUM (no row found by them); 0 after REINDEX\n`,
+        );
+      }
     } finally {
       await r.close();
       await store.close().catch(() => undefined);
       await database.drop();
     }
   });
+});
+
+describe('erasure of attachment files (both storage back ends)', () => {
+  for (const backend of ['file', 's3'] as const) {
+    test(`${backend}: a delete for everyone, a deletion job, the bin's purge and the day-old sweep leave no marker byte in storage`, async () => {
+      const s3 = backend === 's3' ? await startS3() : undefined;
+      const folder = s3 ? s3.dir : mkdtempSync(join(tmpdir(), 'parley-erasure-files-'));
+      const database = await createTestDatabase();
+      const store = database.open();
+      const r = await start(store, { STORAGE_URL: s3 ? s3.url : pathToFileURL(folder).href });
+      try {
+        const o = await makeOrg(r.ctx);
+        const bob = await o.user('member', 'Bob');
+        const group = async () =>
+          (
+            await call(r.app, o.owner.token, 'POST', '/v1/conversations', {
+              kind: 'group',
+              title: 'g',
+              member_ids: [bob.actor.id],
+            })
+          ).body.id as string;
+        const kept = await group();
+        const doomed = await group();
+        // A support chat, for the recycle bin: an operator attaches a file, ends the chat, bins it.
+        const op = await o.user('operator', 'Otto');
+        const dept = await call(r.app, o.owner.token, 'POST', '/v1/departments', { name: 'Support' });
+        await call(r.app, o.owner.token, 'PUT', `/v1/departments/${dept.body.id}/operators`, {
+          operator_ids: [op.actor.id],
+        });
+        const visitor = await o.visitor('Vera');
+        const chat = await call(r.app, visitor.token, 'POST', '/v1/support/chats', {
+          department_id: dept.body.id,
+          question: 'help',
+        });
+        assert.equal(chat.status, 201, chat.raw);
+        const binned = chat.body.id as string;
+        assert.equal((await call(r.app, op.token, 'POST', `/v1/support/chats/${binned}/pickup`)).status, 200);
+        const markers = new Map<string, string>();
+        const upload = async (conversation: string, what: string, image = false, who = o.owner) => {
+          const m = marker(what);
+          markers.set(m, what);
+          const body = image
+            ? await sharp({ create: { width: 40, height: 40, channels: 3, background: '#ff0000' } })
+                .png()
+                .withExif({ IFD0: { ImageDescription: m } })
+                .toBuffer()
+            : Buffer.from(`file ${m} end\n`);
+          const res = await r.app.inject({
+            method: 'POST',
+            url: `/v1/conversations/${conversation}/attachments?name=${what}.${image ? 'png' : 'txt'}`,
+            headers: { authorization: `Bearer ${who.token}` },
+            payload: body,
+          });
+          assert.equal(res.statusCode, 201, res.body);
+          return { id: res.json().id as string, marker: m };
+        };
+        const send = async (conversation: string, attachments: string[], who = o.owner) => {
+          const res = await call(r.app, who.token, 'POST', `/v1/conversations/${conversation}/messages`, {
+            text: 'with files',
+            attachments,
+          });
+          assert.equal(res.status, 201, res.raw);
+          return res.body.id as string;
+        };
+        const control = await upload(kept, 'control');
+        markers.delete(control.marker);
+        await send(kept, [control.id]);
+        const del = await send(kept, [
+          (await upload(kept, 'deleted')).id,
+          (await upload(kept, 'deletedimg', true)).id,
+        ]);
+        await send(doomed, [(await upload(doomed, 'job')).id, (await upload(doomed, 'jobimg', true)).id]);
+        await send(binned, [(await upload(binned, 'binned', false, op)).id], op);
+        assert.equal((await call(r.app, op.token, 'POST', `/v1/support/chats/${binned}/end`)).status, 200);
+        await upload(kept, 'unattached');
+
+        /** Every stored byte: the files under the folder (s3rver keeps objects as files too). */
+        const stored = () => {
+          const bytes: Buffer[] = [];
+          for (const e of readdirSync(folder, { recursive: true, withFileTypes: true }))
+            if (e.isFile()) bytes.push(readFileSync(join(e.parentPath, e.name)));
+          return Buffer.concat(bytes);
+        };
+        const left = () => {
+          const all = stored();
+          return [...markers].filter(([m]) => all.includes(m)).map(([, what]) => what);
+        };
+        assert.deepEqual(
+          left().sort(),
+          ['binned', 'deleted', 'deletedimg', 'job', 'jobimg', 'unattached'],
+          'every marker is stored before (the search works on these bytes)',
+        );
+
+        const ok = (res: { status: number; raw: string }, what: string) =>
+          assert.ok(res.status >= 200 && res.status < 300, `${what}: ${res.status} ${res.raw}`);
+        ok(await call(r.app, o.owner.token, 'DELETE', `/v1/conversations/${kept}/messages/${del}`), 'delete');
+        const job = await call(r.app, o.owner.token, 'POST', '/v1/deletion-jobs', {
+          conversation_ids: [doomed],
+        });
+        assert.equal(job.status, 202, job.raw);
+        await runJobsUntilIdle(r.ctx);
+        // The bin: the closed chat deleted (to the bin), then purged.
+        ok(await call(r.app, o.owner.token, 'POST', '/v1/conversations/delete', { ids: [binned] }), 'bin');
+        const purge = await call(r.app, o.owner.token, 'POST', '/v1/recycle-bin/purge', { ids: [binned] });
+        assert.equal(purge.status, 200, purge.raw);
+        assert.deepEqual(
+          left().sort(),
+          ['unattached'],
+          'only the unattached upload is left before the day is out',
+        );
+        r.clock.advance(25 * 3_600_000);
+        await sweepAttachments(r.ctx);
+        assert.deepEqual(left(), [], 'no marker byte is left in storage');
+        assert.ok(
+          stored().includes(control.marker),
+          'the kept attachment is still stored (the search can fail)',
+        );
+        assert.deepEqual(
+          (await r.ctx.blobs.list()).sort(),
+          [`${o.org.id}/${control.id}`],
+          `only the kept file is in the ${backend === 's3' ? 'bucket' : 'folder'}`,
+        );
+        process.stdout.write(
+          `# erasure attachments (${backend}): ${markers.size} markers stored, 0 left; control kept\n`,
+        );
+      } finally {
+        await r.close();
+        await store.close().catch(() => undefined);
+        await database.drop();
+        if (s3) await s3.close();
+        else rmSync(folder, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -153,6 +153,8 @@ before(async () => {
       key: [widget.body.public_key, 'wk_unknown'],
       shortcut: ['hi', '/hi', 'Bad Shortcut'],
       department_id: [dept.id],
+      // POST /v1/conversations/{id}/attachments: file names with paths, NUL and control characters.
+      name: ['a.txt', 'photo.png', '../etc/passwd', 'a\\b', 'a\u0000b', '..', 'x'.repeat(300), '\u0007'],
     },
   };
   const instanceAdmin = (await issueInstanceToken(t.ctx, { name: 'fuzz' })).token;
@@ -234,6 +236,17 @@ describe('fuzz: native /v1', () => {
     fuzzer.report('native');
     out(`fuzz native: ${ops.length} operations, ${perOp} cases each, ${fuzzer.stats.unsendable} unsendable`);
     fuzzer.assertClean();
+    // Attachment bytes are stored only after their row: no stored file lacks one.
+    const keys = new Set(
+      (await t.ctx.db.selectFrom('attachment').select(['storage_key', 'preview_key']).execute()).flatMap(
+        (r) => (r.preview_key ? [r.storage_key, r.preview_key] : [r.storage_key]),
+      ),
+    );
+    assert.deepEqual(
+      (await t.ctx.blobs.list()).filter((k) => !keys.has(k)),
+      [],
+      'no stored file without its row',
+    );
     assert.ok(fuzzer.stats.refused > 0);
     assert.ok(
       [...fuzzer.stats.byStatus.keys()].some((s) => s < 300),

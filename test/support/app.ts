@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -31,7 +35,15 @@ export async function buildTestApp(
   const { store, drop } = await createTestStore();
   const clock = createFakeClock(Date.UTC(2026, 10, 21, 9, 0, 0));
   // Webhook receivers in tests listen on 127.0.0.1 (test/security/webhook-ssrf.test.ts turns this off).
-  const config = loadConfig({ NODE_ID: '7', BODY_LIMIT: '65536', WEBHOOK_ALLOW_PRIVATE: 'true', ...env });
+  // Attachments go to a folder of this app's own (or to env.STORAGE_URL), removed on close.
+  const files = mkdtempSync(join(tmpdir(), 'parley-test-files-'));
+  const config = loadConfig({
+    NODE_ID: '7',
+    BODY_LIMIT: '65536',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    STORAGE_URL: pathToFileURL(files).href,
+    ...env,
+  });
   const { app, ctx, routes, gateway } = await buildApp(config, { store, clock, ...opts });
   await app.ready();
   return {
@@ -43,6 +55,7 @@ export async function buildTestApp(
     async close() {
       await app.close();
       await drop();
+      rmSync(files, { recursive: true, force: true });
     },
   };
 }

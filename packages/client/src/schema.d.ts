@@ -771,6 +771,49 @@ export interface paths {
      */
     post: operations["postNotificationsUnsubscribe"];
   };
+  "/v1/attachments/{id}": {
+    /**
+     * Get an attachment
+     * @description Of a message you can read, or your own upload not yet sent.
+     *
+     * Scope: `messages:read`.
+     */
+    get: operations["getAttachmentsById"];
+  };
+  "/v1/attachments/{id}/link": {
+    /**
+     * A download link that works for 5 minutes without the token
+     * @description For <img> tags and plain links, which cannot send the bearer token. Access is checked now; the link stops working when it expires or the message is deleted.
+     *
+     * Scope: `messages:read`.
+     */
+    get: operations["getAttachmentsByIdLink"];
+  };
+  "/v1/attachments/{id}/content": {
+    /**
+     * Download an attachment (or its preview)
+     * @description Raster images are served inline; everything else (SVG and HTML included) as Content-Disposition: attachment. Always X-Content-Type-Options: nosniff. For <img> tags, which cannot send the token, use a link from /link.
+     *
+     * Scope: `messages:read`.
+     */
+    get: operations["getAttachmentsByIdContent"];
+  };
+  "/v1/conversations/{id}/attachments": {
+    /**
+     * Upload a file to attach to a message
+     * @description The body is the file itself (any Content-Type; the type is sniffed from the bytes). Answers an upload id: send it in a message's attachments within a day, or it is removed. Only members who may post can upload.
+     *
+     * Scope: `messages:write`.
+     */
+    post: operations["postConversationsByIdAttachments"];
+  };
+  "/files/{id}": {
+    /**
+     * Download through a signed link (no token)
+     * @description The URL comes from GET /v1/attachments/{id}/link and works for 5 minutes. Served like /v1/attachments/{id}/content.
+     */
+    get: operations["getFilesById"];
+  };
   "/v1/widget/config": {
     /** A widget's public configuration and whether anyone can answer now */
     get: operations["getWidgetConfig"];
@@ -2117,6 +2160,25 @@ export interface operations {
                     count: number;
                     actor_ids: string[];
                   }[];
+                /** @description Empty when the message has none */
+                attachments: ({
+                    /** Format: parley-id */
+                    id: string;
+                    /** @description The file name given at upload (no path) */
+                    name: string;
+                    /** @description Sniffed from the bytes, not taken from the client */
+                    content_type: string;
+                    /** @description Bytes */
+                    size: number;
+                    /** @description Pixels (images) */
+                    width: number | null;
+                    /** @description Pixels (images) */
+                    height: number | null;
+                    /** @description Download path; needs the bearer token (or a link from /link) */
+                    url: string;
+                    /** @description A downscaled WebP preview without metadata (images); null for other files */
+                    preview_url: string | null;
+                  })[];
               })[];
             next_cursor: string | null;
           };
@@ -2199,6 +2261,8 @@ export interface operations {
           /** @description A Parley id as a decimal string (preferred) or a JSON number */
           reply_to?: string | number;
           client_id?: string;
+          /** @description Upload ids (POST /v1/conversations/{id}/attachments) to attach */
+          attachments?: (string | number)[];
         };
       };
     };
@@ -2250,6 +2314,25 @@ export interface operations {
                 count: number;
                 actor_ids: string[];
               }[];
+            /** @description Empty when the message has none */
+            attachments: ({
+                /** Format: parley-id */
+                id: string;
+                /** @description The file name given at upload (no path) */
+                name: string;
+                /** @description Sniffed from the bytes, not taken from the client */
+                content_type: string;
+                /** @description Bytes */
+                size: number;
+                /** @description Pixels (images) */
+                width: number | null;
+                /** @description Pixels (images) */
+                height: number | null;
+                /** @description Download path; needs the bearer token (or a link from /link) */
+                url: string;
+                /** @description A downscaled WebP preview without metadata (images); null for other files */
+                preview_url: string | null;
+              })[];
           };
         };
       };
@@ -2300,6 +2383,25 @@ export interface operations {
                 count: number;
                 actor_ids: string[];
               }[];
+            /** @description Empty when the message has none */
+            attachments: ({
+                /** Format: parley-id */
+                id: string;
+                /** @description The file name given at upload (no path) */
+                name: string;
+                /** @description Sniffed from the bytes, not taken from the client */
+                content_type: string;
+                /** @description Bytes */
+                size: number;
+                /** @description Pixels (images) */
+                width: number | null;
+                /** @description Pixels (images) */
+                height: number | null;
+                /** @description Download path; needs the bearer token (or a link from /link) */
+                url: string;
+                /** @description A downscaled WebP preview without metadata (images); null for other files */
+                preview_url: string | null;
+              })[];
           };
         };
       };
@@ -2432,6 +2534,25 @@ export interface operations {
                 count: number;
                 actor_ids: string[];
               }[];
+            /** @description Empty when the message has none */
+            attachments: ({
+                /** Format: parley-id */
+                id: string;
+                /** @description The file name given at upload (no path) */
+                name: string;
+                /** @description Sniffed from the bytes, not taken from the client */
+                content_type: string;
+                /** @description Bytes */
+                size: number;
+                /** @description Pixels (images) */
+                width: number | null;
+                /** @description Pixels (images) */
+                height: number | null;
+                /** @description Download path; needs the bearer token (or a link from /link) */
+                url: string;
+                /** @description A downscaled WebP preview without metadata (images); null for other files */
+                preview_url: string | null;
+              })[];
           };
         };
       };
@@ -2546,6 +2667,25 @@ export interface operations {
                 count: number;
                 actor_ids: string[];
               }[];
+            /** @description Empty when the message has none */
+            attachments: ({
+                /** Format: parley-id */
+                id: string;
+                /** @description The file name given at upload (no path) */
+                name: string;
+                /** @description Sniffed from the bytes, not taken from the client */
+                content_type: string;
+                /** @description Bytes */
+                size: number;
+                /** @description Pixels (images) */
+                width: number | null;
+                /** @description Pixels (images) */
+                height: number | null;
+                /** @description Download path; needs the bearer token (or a link from /link) */
+                url: string;
+                /** @description A downscaled WebP preview without metadata (images); null for other files */
+                preview_url: string | null;
+              })[];
           };
         };
       };
@@ -2685,6 +2825,25 @@ export interface operations {
                 count: number;
                 actor_ids: string[];
               }[];
+            /** @description Empty when the message has none */
+            attachments: ({
+                /** Format: parley-id */
+                id: string;
+                /** @description The file name given at upload (no path) */
+                name: string;
+                /** @description Sniffed from the bytes, not taken from the client */
+                content_type: string;
+                /** @description Bytes */
+                size: number;
+                /** @description Pixels (images) */
+                width: number | null;
+                /** @description Pixels (images) */
+                height: number | null;
+                /** @description Download path; needs the bearer token (or a link from /link) */
+                url: string;
+                /** @description A downscaled WebP preview without metadata (images); null for other files */
+                preview_url: string | null;
+              })[];
           };
         };
       };
@@ -3768,6 +3927,25 @@ export interface operations {
                   count: number;
                   actor_ids: string[];
                 }[];
+              /** @description Empty when the message has none */
+              attachments: ({
+                  /** Format: parley-id */
+                  id: string;
+                  /** @description The file name given at upload (no path) */
+                  name: string;
+                  /** @description Sniffed from the bytes, not taken from the client */
+                  content_type: string;
+                  /** @description Bytes */
+                  size: number;
+                  /** @description Pixels (images) */
+                  width: number | null;
+                  /** @description Pixels (images) */
+                  height: number | null;
+                  /** @description Download path; needs the bearer token (or a link from /link) */
+                  url: string;
+                  /** @description A downscaled WebP preview without metadata (images); null for other files */
+                  preview_url: string | null;
+                })[];
             };
             sender_name: string;
             creator: {
@@ -3916,6 +4094,25 @@ export interface operations {
                   count: number;
                   actor_ids: string[];
                 }[];
+              /** @description Empty when the message has none */
+              attachments: ({
+                  /** Format: parley-id */
+                  id: string;
+                  /** @description The file name given at upload (no path) */
+                  name: string;
+                  /** @description Sniffed from the bytes, not taken from the client */
+                  content_type: string;
+                  /** @description Bytes */
+                  size: number;
+                  /** @description Pixels (images) */
+                  width: number | null;
+                  /** @description Pixels (images) */
+                  height: number | null;
+                  /** @description Download path; needs the bearer token (or a link from /link) */
+                  url: string;
+                  /** @description A downscaled WebP preview without metadata (images); null for other files */
+                  preview_url: string | null;
+                })[];
             };
             sender_name: string;
             creator: {
@@ -9811,7 +10008,7 @@ export interface operations {
         after?: string;
         /** @description ISO 8601 (a date, or a time with a zone) or epoch ms: sent before */
         before?: string;
-        /** @description Messages have no attachments yet: true finds nothing */
+        /** @description true: only messages with attachments; false: only those without */
         has_attachment?: boolean;
         /** @description Page size, at most 100 */
         limit?: number;
@@ -9869,6 +10066,25 @@ export interface operations {
                       count: number;
                       actor_ids: string[];
                     }[];
+                  /** @description Empty when the message has none */
+                  attachments: ({
+                      /** Format: parley-id */
+                      id: string;
+                      /** @description The file name given at upload (no path) */
+                      name: string;
+                      /** @description Sniffed from the bytes, not taken from the client */
+                      content_type: string;
+                      /** @description Bytes */
+                      size: number;
+                      /** @description Pixels (images) */
+                      width: number | null;
+                      /** @description Pixels (images) */
+                      height: number | null;
+                      /** @description Download path; needs the bearer token (or a link from /link) */
+                      url: string;
+                      /** @description A downscaled WebP preview without metadata (images); null for other files */
+                      preview_url: string | null;
+                    })[];
                 };
                 conversation: {
                   /**
@@ -12137,6 +12353,25 @@ export interface operations {
                   count: number;
                   actor_ids: string[];
                 }[];
+              /** @description Empty when the message has none */
+              attachments: ({
+                  /** Format: parley-id */
+                  id: string;
+                  /** @description The file name given at upload (no path) */
+                  name: string;
+                  /** @description Sniffed from the bytes, not taken from the client */
+                  content_type: string;
+                  /** @description Bytes */
+                  size: number;
+                  /** @description Pixels (images) */
+                  width: number | null;
+                  /** @description Pixels (images) */
+                  height: number | null;
+                  /** @description Download path; needs the bearer token (or a link from /link) */
+                  url: string;
+                  /** @description A downscaled WebP preview without metadata (images); null for other files */
+                  preview_url: string | null;
+                })[];
             };
             items: ({
                 /**
@@ -12182,6 +12417,25 @@ export interface operations {
                     count: number;
                     actor_ids: string[];
                   }[];
+                /** @description Empty when the message has none */
+                attachments: ({
+                    /** Format: parley-id */
+                    id: string;
+                    /** @description The file name given at upload (no path) */
+                    name: string;
+                    /** @description Sniffed from the bytes, not taken from the client */
+                    content_type: string;
+                    /** @description Bytes */
+                    size: number;
+                    /** @description Pixels (images) */
+                    width: number | null;
+                    /** @description Pixels (images) */
+                    height: number | null;
+                    /** @description Download path; needs the bearer token (or a link from /link) */
+                    url: string;
+                    /** @description A downscaled WebP preview without metadata (images); null for other files */
+                    preview_url: string | null;
+                  })[];
               })[];
             next_cursor: string | null;
             me: {
@@ -12500,6 +12754,25 @@ export interface operations {
                       count: number;
                       actor_ids: string[];
                     }[];
+                  /** @description Empty when the message has none */
+                  attachments: ({
+                      /** Format: parley-id */
+                      id: string;
+                      /** @description The file name given at upload (no path) */
+                      name: string;
+                      /** @description Sniffed from the bytes, not taken from the client */
+                      content_type: string;
+                      /** @description Bytes */
+                      size: number;
+                      /** @description Pixels (images) */
+                      width: number | null;
+                      /** @description Pixels (images) */
+                      height: number | null;
+                      /** @description Download path; needs the bearer token (or a link from /link) */
+                      url: string;
+                      /** @description A downscaled WebP preview without metadata (images); null for other files */
+                      preview_url: string | null;
+                    })[];
                 };
                 unread_count: number;
                 following: boolean;
@@ -13385,6 +13658,451 @@ export interface operations {
           "application/json": {
             unsubscribed: boolean;
           };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Get an attachment
+   * @description Of a message you can read, or your own upload not yet sent.
+   *
+   * Scope: `messages:read`.
+   */
+  getAttachmentsById: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /** Format: parley-id */
+            id: string;
+            /** @description The file name given at upload (no path) */
+            name: string;
+            /** @description Sniffed from the bytes, not taken from the client */
+            content_type: string;
+            /** @description Bytes */
+            size: number;
+            /** @description Pixels (images) */
+            width: number | null;
+            /** @description Pixels (images) */
+            height: number | null;
+            /** @description Download path; needs the bearer token (or a link from /link) */
+            url: string;
+            /** @description A downscaled WebP preview without metadata (images); null for other files */
+            preview_url: string | null;
+            conversation_id: string | null;
+            /** @description Null until a message carries it */
+            message_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            attached_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * A download link that works for 5 minutes without the token
+   * @description For <img> tags and plain links, which cannot send the bearer token. Access is checked now; the link stops working when it expires or the message is deleted.
+   *
+   * Scope: `messages:read`.
+   */
+  getAttachmentsByIdLink: {
+    parameters: {
+      query?: {
+        /** @description original (default) or preview (images: WebP, at most 480 px, no metadata) */
+        variant?: "original" | "preview";
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            url: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            expires_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Download an attachment (or its preview)
+   * @description Raster images are served inline; everything else (SVG and HTML included) as Content-Disposition: attachment. Always X-Content-Type-Options: nosniff. For <img> tags, which cannot send the token, use a link from /link.
+   *
+   * Scope: `messages:read`.
+   */
+  getAttachmentsByIdContent: {
+    parameters: {
+      query?: {
+        /** @description original (default) or preview (images: WebP, at most 480 px, no metadata) */
+        variant?: "original" | "preview";
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The bytes */
+      200: {
+        content: {
+          "application/octet-stream": string;
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Upload a file to attach to a message
+   * @description The body is the file itself (any Content-Type; the type is sniffed from the bytes). Answers an upload id: send it in a message's attachments within a day, or it is removed. Only members who may post can upload.
+   *
+   * Scope: `messages:write`.
+   */
+  postConversationsByIdAttachments: {
+    parameters: {
+      query?: {
+        /** @description The file name (required; no path, at most 255 characters) */
+        name?: string;
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        content: {
+          "application/json": {
+            /** Format: parley-id */
+            id: string;
+            /** @description The file name given at upload (no path) */
+            name: string;
+            /** @description Sniffed from the bytes, not taken from the client */
+            content_type: string;
+            /** @description Bytes */
+            size: number;
+            /** @description Pixels (images) */
+            width: number | null;
+            /** @description Pixels (images) */
+            height: number | null;
+            /** @description Download path; needs the bearer token (or a link from /link) */
+            url: string;
+            /** @description A downscaled WebP preview without metadata (images); null for other files */
+            preview_url: string | null;
+            conversation_id: string | null;
+            /** @description Null until a message carries it */
+            message_id: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+            attached_at: string | null;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Download through a signed link (no token)
+   * @description The URL comes from GET /v1/attachments/{id}/link and works for 5 minutes. Served like /v1/attachments/{id}/content.
+   */
+  getFilesById: {
+    parameters: {
+      query: {
+        /** @description original (default) or preview (images: WebP, at most 480 px, no metadata) */
+        variant?: "original" | "preview";
+        /** @description Epoch ms, from the link */
+        expires: string;
+        /** @description From the link */
+        signature: string;
+      };
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The bytes */
+      200: {
+        content: {
+          "application/octet-stream": string;
         };
       };
       /** @description Invalid request: details name each field and its problem */

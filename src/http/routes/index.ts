@@ -4,6 +4,7 @@ import { assertAcceptsJson } from '../content.ts';
 import { registerIdempotency } from '../idempotency.ts';
 import { rateLimitHook } from '../rate-limit.ts';
 import { appRoutes } from './apps.ts';
+import { attachmentRoutes } from './attachments.ts';
 import { conversationRoutes } from './conversations.ts';
 import { deletionJobRoutes } from './deletion-jobs.ts';
 import { memberStateRoutes } from './member-state.ts';
@@ -58,6 +59,7 @@ export async function registerNativeApi(app: Api, ctx: AppContext): Promise<void
       oidcSettingsRoutes(v1, ctx);
       widgetRoutes(v1, ctx);
       teamChatRoutes(v1, ctx);
+      attachmentRoutes(v1, ctx);
     },
     { prefix: '/v1' },
   );

@@ -51,6 +51,12 @@ export function messageRoutes(app: Api, ctx: AppContext): void {
             ),
             reply_to: Type.Optional(IdInput),
             client_id: Type.Optional(ClientId),
+            attachments: Type.Optional(
+              Type.Array(IdInput, {
+                maxItems: 10,
+                description: 'Upload ids (POST /v1/conversations/{id}/attachments) to attach',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -79,6 +85,7 @@ export function messageRoutes(app: Api, ctx: AppContext): void {
         metadata: req.body.metadata,
         replyToId: req.body.reply_to === undefined ? undefined : bodyId(req.body.reply_to, 'body.reply_to'),
         clientId: req.body.client_id ?? headerKey,
+        attachmentIds: req.body.attachments?.map((a, i) => bodyId(a, `body.attachments.${i}`)),
       });
       return reply.code(created ? 201 : 200).send(presentMessage(message));
     },

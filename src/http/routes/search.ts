@@ -42,7 +42,9 @@ export function searchRoutes(app: Api, ctx: AppContext): void {
             after: Type.Optional(Time('sent at or after')),
             before: Type.Optional(Time('sent before')),
             has_attachment: Type.Optional(
-              Type.Boolean({ description: 'Messages have no attachments yet: true finds nothing' }),
+              Type.Boolean({
+                description: 'true: only messages with attachments; false: only those without',
+              }),
             ),
             limit: Type.Optional(Limit),
             cursor: Type.Optional(Cursor),

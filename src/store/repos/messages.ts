@@ -22,6 +22,7 @@ const insertMessageRow = prepared(
       | 'ordinal'
       | 'mentions'
       | 'threadId'
+      | 'attachments'
     >,
   ) =>
     db
@@ -42,9 +43,14 @@ const insertMessageRow = prepared(
         ordinal: p.ordinal,
         mentions: p.mentions,
         thread_id: p.threadId,
+        attachments: p.attachments,
       })
       .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing()),
 );
+
+/** The message's attachments as stored in `message.attachments` (null: none). */
+const attachmentsJson = (m: Message): string | null =>
+  m.attachments && m.attachments.length > 0 ? JSON.stringify(m.attachments) : null;
 
 /**
  * Inserts a message with its ordinal in the conversation (from bumpConversation, in the same
@@ -65,6 +71,7 @@ export async function insertMessage(db: Db, m: Message, ordinal: number): Promis
     ordinal,
     mentions: m.mentions ? JSON.stringify(m.mentions) : null,
     threadId: m.threadId ?? null,
+    attachments: attachmentsJson(m),
   });
   return inserted > 0;
 }
@@ -143,7 +150,7 @@ export async function updateMessageText(
 export async function markMessageDeleted(db: Db, id: string, now: number): Promise<Message> {
   const row = await db
     .updateTable('message')
-    .set({ text: null, metadata: null, deleted_at: now })
+    .set({ text: null, metadata: null, attachments: null, deleted_at: now })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -214,10 +221,11 @@ export async function storeNewMessage(db: Db, m: Message): Promise<number | null
       where id = ${m.conversationId} returning message_count
     ), n as (
       insert into message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id,
-        client_id, created_at, edited_at, deleted_at, ordinal, mentions, thread_id)
+        client_id, created_at, edited_at, deleted_at, ordinal, mentions, thread_id, attachments)
       select ${m.id}, ${m.orgId}, ${m.conversationId}, ${m.senderId}, ${m.type}, ${m.text},
         ${m.metadata ? JSON.stringify(m.metadata) : null}, ${m.replyToId}, ${m.clientId}, ${m.createdAt},
-        null, null, c.message_count, ${m.mentions ? JSON.stringify(m.mentions) : null}, ${m.threadId ?? null} from c
+        null, null, c.message_count, ${m.mentions ? JSON.stringify(m.mentions) : null}, ${m.threadId ?? null},
+        ${attachmentsJson(m)} from c
       on conflict (org_id, sender_id, client_id) do nothing
       returning ordinal
     ), r as (

@@ -1,5 +1,6 @@
 import type {
   Actor,
+  AttachmentRef,
   AuditEvent,
   Conversation,
   Department,
@@ -102,6 +103,7 @@ export function toMessage(r: MessageTable): Message {
     threadId: optStr(r.thread_id),
     replyCount: num(r.reply_count ?? 0),
     lastReplyAt: optNum(r.last_reply_at),
+    ...(r.attachments ? { attachments: JSON.parse(r.attachments) as AttachmentRef[] } : {}),
   };
 }
 

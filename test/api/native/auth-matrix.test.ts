@@ -67,6 +67,7 @@ const SAMPLE_BODIES: Record<string, (ids: Record<string, string>) => unknown> = 
   'PUT /v1/presence/me': () => ({ status: 'away' }),
   'PATCH /v1/team-chat/settings': () => ({ read_receipts: false }),
   'PATCH /v1/me/notifications': () => ({ digest_minutes: 5 }),
+  'POST /v1/conversations/:id/attachments': () => 'file bytes',
 };
 
 /** The widget's visitor routes (/v1/widget/...) take a visitor credential instead (the last test). */

@@ -188,7 +188,11 @@ describe('GET /v1/search/messages', () => {
     assert.ok(ids(afterIt).includes(sent[1]!) && !ids(afterIt).includes(sent[0]!));
     const beforeIt = await search(bob, { q: 'lemur', before: Date.parse(at) });
     assert.ok(!ids(beforeIt).includes(sent[1]!));
-    assert.deepEqual(ids(await search(bob, { q: 'lemur', has_attachment: true })), [], 'no attachments yet');
+    assert.deepEqual(
+      ids(await search(bob, { q: 'lemur', has_attachment: true })),
+      [],
+      'none has an attachment',
+    );
     assert.equal((await search(bob, { q: 'lemur', has_attachment: false })).body.items.length, 5);
     const bad = await search(bob, { q: 'lemur', cursor: 'nope' });
     assert.equal(bad.status, 400);

@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useRef } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useRef } from 'react';
 import type { Api, Conversation, MemberState, Message } from '../api.ts';
 
 /**
@@ -46,7 +46,9 @@ export function Composer({
   onType,
   onCancelMode,
   onSubmit,
+  attach,
 }: {
+  attach?: ReactNode;
   title: string;
   text: string;
   replyTo: Message | null;
@@ -86,6 +88,7 @@ export function Composer({
           }
         }}
       />
+      {attach}
       <button type="submit" disabled={busy || !text.trim()}>
         {editing ? 'Save' : 'Send'}
       </button>

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Message } from '../api.ts';
+import { type AttachmentRef, AttachmentView } from '../attachments/AttachmentView.tsx';
 import { Markdown, plainText } from '../markdown.tsx';
 import { Avatar, RelativeTime } from '../ui.tsx';
 
@@ -91,6 +92,7 @@ export function MessageItem({
         ) : (
           <Markdown className="message-text" text={m.text} />
         )}
+        {!m.deleted && <AttachmentView attachments={(m as { attachments?: AttachmentRef[] }).attachments} />}
         {!first && m.edited_at && !m.deleted && <small className="edited"> (edited)</small>}
       </div>
       {!m.deleted && (

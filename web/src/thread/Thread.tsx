@@ -1,6 +1,7 @@
 import { type FormEvent, Fragment, useEffect, useRef, useState } from 'react';
 import type { Session } from '../App.tsx';
 import { type MemberState, type Message, newClientId, type Page, query } from '../api.ts';
+import { Uploader } from '../attachments/Uploader.tsx';
 import { conversationTitle } from '../conversationTitle.ts';
 import { Busy, dayLabel, Empty, ErrorNote, sameDay, useAction, useNow } from '../ui.tsx';
 import { Composer, useDraft } from './Composer.tsx';
@@ -215,6 +216,7 @@ export function Thread({
           setEditing(null);
         }}
         onSubmit={submit}
+        attach={<Uploader conversationId={id} />}
       />
     </div>
   );
