@@ -71,7 +71,7 @@ describe('attachments in the web console', { skip, timeout: 240_000 }, () => {
     const page = await context.newPage();
     await page.goto(server!.url);
     await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Conversations' }).waitFor();
     await page.getByRole('list', { name: 'Conversation list' }).getByText('Launch plan').first().click();
     await page.getByLabel('Message', { exact: true }).waitFor();
