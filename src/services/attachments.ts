@@ -18,7 +18,7 @@ import {
 } from '../store/repos/attachments.ts';
 import { findMessage } from '../store/repos/messages.ts';
 import { findSupportChat } from '../store/repos/support.ts';
-import { loadConversation } from './access.ts';
+import { loadConversation, loadConversationForRead } from './access.ts';
 import { checkQuota, lockOrgForQuota } from './quotas.ts';
 import { inTransaction } from './tx.ts';
 
@@ -241,8 +241,10 @@ export async function attachToMessage(
 }
 
 /**
- * An attachment the caller may see: one attached to a live message of a conversation the caller
- * is a current member of, or the caller's own upload not yet attached. Anything else is
+ * An attachment the caller may see: one attached to a live message of a conversation whose
+ * history the caller may read (a current member, or staff and the visitor of a support chat:
+ * the same rule as the messages, services/access.ts loadConversationForRead), or the caller's
+ * own upload not yet attached. Anything else is
  * `attachment_not_found` (404), the same answer as an unknown id.
  */
 export async function getAttachment(ctx: AppContext, p: Principal, id: string): Promise<AttachmentRow> {
@@ -255,7 +257,7 @@ export async function getAttachment(ctx: AppContext, p: Principal, id: string): 
   }
   if (!row.conversation_id) throw notFound();
   try {
-    await loadConversation(ctx.db, p, row.conversation_id);
+    await loadConversationForRead(ctx.db, p, row.conversation_id);
   } catch {
     throw notFound();
   }

@@ -1,7 +1,15 @@
-import { sql } from 'kysely';
 import type { AppContext, Db } from '../context.ts';
 import { ConflictError } from '../domain/errors.ts';
+import { lockOrgRow } from '../store/repos/quotas.ts';
 import { inTransaction, type Tx } from './tx.ts';
+
+export {
+  countActiveActors,
+  countActiveApps,
+  countLiveTokens,
+  countPendingDeletionJobs,
+  currentMemberCount,
+} from '../store/repos/quotas.ts';
 
 /** The quotas of an org (config `QUOTA_*`; docs/security.md). */
 export type QuotaName =
@@ -46,7 +54,7 @@ export function checkQuota(
  * in the transaction sees the writes before it (of its group-commit batch too).
  */
 export async function lockOrgForQuota(ctx: AppContext, tx: Db, orgId: string): Promise<void> {
-  if (!ctx.caps.singleWriter) await sql`select id from org where id = ${orgId} for no key update`.execute(tx);
+  if (!ctx.caps.singleWriter) await lockOrgRow(tx, orgId);
 }
 
 /**
@@ -64,66 +72,4 @@ export function withinQuota<T>(
     checkQuota(q.quota, q.limit, await q.count(tx), q.adding, q.what);
     return write(tx);
   });
-}
-
-const n = (row: { n: unknown } | undefined) => Number(row?.n ?? 0);
-
-/** A conversation's current member count (0 when it is gone). */
-export async function currentMemberCount(db: Db, conversationId: string): Promise<number> {
-  const row = await db
-    .selectFrom('conversation')
-    .select('member_count as n')
-    .where('id', '=', conversationId)
-    .executeTakeFirst();
-  return n(row);
-}
-
-/** Active actors of an org. */
-export async function countActiveActors(db: Db, orgId: string): Promise<number> {
-  return n(
-    await db
-      .selectFrom('actor')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('org_id', '=', orgId)
-      .where('active', '=', 1)
-      .executeTakeFirst(),
-  );
-}
-
-/** Apps of an org that are not revoked. */
-export async function countActiveApps(db: Db, orgId: string): Promise<number> {
-  return n(
-    await db
-      .selectFrom('app')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('org_id', '=', orgId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst(),
-  );
-}
-
-/** Tokens of an actor that still authenticate (not revoked, not expired at `now`). */
-export async function countLiveTokens(db: Db, orgId: string, actorId: string, now: number): Promise<number> {
-  return n(
-    await db
-      .selectFrom('access_token')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('actor_id', '=', actorId)
-      .where('org_id', '=', orgId)
-      .where('revoked_at', 'is', null)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-      .executeTakeFirst(),
-  );
-}
-
-/** Deletion jobs of an org that are queued or running. */
-export async function countPendingDeletionJobs(db: Db, orgId: string): Promise<number> {
-  return n(
-    await db
-      .selectFrom('deletion_job')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('org_id', '=', orgId)
-      .where('status', 'in', ['queued', 'running'])
-      .executeTakeFirst(),
-  );
 }

@@ -4,7 +4,13 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { sweepAttachments } from '../../../src/services/attachments.ts';
 import { buildTestApp, call, type TestApp } from '../../support/app.ts';
-import { orgWithGroup, type Person } from '../../support/factories.ts';
+import {
+  makeDepartment,
+  makeOrg,
+  orgWithGroup,
+  type Person,
+  startWaitingChat,
+} from '../../support/factories.ts';
 import { startS3, type TestS3 } from '../../support/s3.ts';
 
 /**
@@ -311,6 +317,29 @@ for (const backend of ['file', 's3'] as const) {
       assert.equal(refused.status, 409);
       assert.equal(refused.body.error.code, 'quota_exceeded');
       assert.equal(refused.body.error.details.quota, 'storage_bytes');
+    });
+
+    test('a support chat: staff who may read it download its attachments; other members may not', async () => {
+      const o = await makeOrg(t.ctx);
+      const operator = await o.user('operator');
+      const member = await o.user('member');
+      const visitor = await o.visitor();
+      const dept = await makeDepartment(t.ctx, o, 'Sales', [operator.actor]);
+      const chat = await startWaitingChat(t.ctx, o, visitor.actor, dept);
+      const file = await upload(t, visitor, chat.id, 'order.txt', 'order 1234\n');
+      assert.equal(file.status, 201, file.raw);
+      const sent = await call(t.app, visitor.token, 'POST', `/v1/conversations/${chat.id}/messages`, {
+        text: 'my order',
+        attachments: [file.body.id],
+      });
+      assert.equal(sent.status, 201, sent.raw);
+      const url = `/v1/attachments/${file.body.id}/content`;
+      // The operator has not picked the chat up (not a member) but may read it, so may download.
+      assert.equal((await download(t, url, operator.token)).statusCode, 200);
+      assert.equal((await download(t, url, visitor.token)).statusCode, 200);
+      const refused = await download(t, url, member.token);
+      assert.equal(refused.statusCode, 404);
+      assert.equal(refused.json().error.code, 'attachment_not_found');
     });
   });
 }
