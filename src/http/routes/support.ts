@@ -1,23 +1,16 @@
 import Type, { type Static } from 'typebox';
 import type { AppContext } from '../../context.ts';
-import type { Actor, AuditEvent } from '../../domain/model.ts';
-import { SupportState, VisitorChannel } from '../../domain/model.ts';
-import { iso, optIso } from '../../domain/presenters.ts';
-import { MISSED_AFTER_SECONDS_RANGE, RECYCLE_BIN_DAYS_RANGE } from '../../domain/support.ts';
+import { VisitorChannel } from '../../domain/model.ts';
 import { AuditAction, listAudit } from '../../services/audit.ts';
 import {
   createDepartment,
-  type DepartmentView,
   getDepartment,
   listDepartments,
   setDepartmentOperators,
 } from '../../services/departments.ts';
 import {
-  type BinItem,
-  type BulkOutcome,
   deleteConversations,
   listRecycleBin,
-  MAX_BULK_IDS,
   purgeConversations,
   restoreConversations,
 } from '../../services/recycle-bin.ts';
@@ -27,12 +20,32 @@ import {
   getSupportSettings,
   listQueue,
   pickUpChat,
-  type SupportChatView,
   startSupportChat,
   transferChat,
   updateSupportSettings,
 } from '../../services/support.ts';
 import { principalOf } from '../auth.ts';
+import {
+  presentAuditEvent,
+  presentBinItem,
+  presentBulk,
+  presentDepartment,
+  presentSettings,
+  presentSupportChat,
+} from '../present/support.ts';
+import {
+  AuditEventSchema,
+  BinItemSchema,
+  BulkBody,
+  BulkIds,
+  BulkResult,
+  DepartmentSchema,
+  Empty,
+  IdParams,
+  PageQuery,
+  SettingsSchema,
+  SupportChatSchema,
+} from '../schemas/support.ts';
 import {
   Cursor,
   commonErrors,
@@ -41,200 +54,14 @@ import {
   IdString,
   Limit,
   literals,
-  Nullable,
   page,
   readErrors,
-  Timestamp,
 } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 /** Live support (departments, the queue, pickup, transfer, end), the recycle bin and the audit log. */
 
-const PersonRef = Type.Object({
-  id: IdString,
-  name: Type.String(),
-  email: Nullable(Type.String()),
-  kind: Type.String(),
-});
-const presentPerson = (a: Actor) => ({ id: a.id, name: a.name, email: a.email, kind: a.kind });
-const presentOptPerson = (a: Actor | null) => (a ? presentPerson(a) : null);
-
-const DepartmentSchema = Type.Object({
-  id: IdString,
-  name: Type.String(),
-  operator_ids: Type.Array(IdString, { description: 'Operators without departments serve every department' }),
-  created_at: Timestamp,
-});
-const presentDepartment = (v: DepartmentView) => ({
-  id: v.department.id,
-  name: v.department.name,
-  operator_ids: v.operatorIds,
-  created_at: iso(v.department.createdAt),
-});
-
-const VisitorSchema = Type.Object({
-  id: IdString,
-  name: Type.String(),
-  email: Nullable(Type.String()),
-  phone: Nullable(Type.String()),
-  ip: Nullable(Type.String()),
-  country: Nullable(Type.String()),
-  channel: Nullable(literals(VisitorChannel)),
-  external_id: Nullable(Type.String({ description: "The app's own id of the visitor" })),
-});
-
-const SupportChatSchema = Type.Object({
-  id: IdString,
-  reference_id: Type.String({ description: 'A small per-org number for people to quote' }),
-  state: literals(SupportState),
-  question: Type.String(),
-  uvid: Type.String({ description: "The visitor's tracking id" }),
-  channel: literals(VisitorChannel),
-  department: Nullable(Type.Object({ id: IdString, name: Type.String() })),
-  visitor: Nullable(VisitorSchema),
-  owner: Nullable(PersonRef),
-  attender: Nullable(PersonRef),
-  participants: Type.Array(PersonRef, { description: 'Current members other than the visitor' }),
-  unread_count: Nullable(Type.Integer({ description: "The caller's unread count; null when not a member" })),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  attended_at: Nullable(Timestamp),
-  ended_at: Nullable(Timestamp),
-  missed_at: Nullable(Timestamp),
-});
-
-function presentSupportChat(v: SupportChatView) {
-  const c = v.chat;
-  const visitor = v.visitor;
-  return {
-    id: c.id,
-    reference_id: c.referenceId,
-    state: c.state,
-    question: c.question,
-    uvid: c.uvid,
-    channel: c.channel,
-    department: v.department ? { id: v.department.id, name: v.department.name } : null,
-    visitor: visitor
-      ? {
-          id: visitor.id,
-          name: visitor.name,
-          email: visitor.email,
-          phone: visitor.phone,
-          ip: visitor.ip,
-          country: visitor.country,
-          channel: visitor.channel,
-          external_id: visitor.externalId,
-        }
-      : null,
-    owner: presentOptPerson(v.owner),
-    attender: presentOptPerson(v.attender),
-    participants: v.participants.map(presentPerson),
-    unread_count: v.unreadCount,
-    created_at: iso(c.createdAt),
-    updated_at: iso(c.updatedAt),
-    attended_at: optIso(c.attendedAt),
-    ended_at: optIso(c.endedAt),
-    missed_at: optIso(c.missedAt),
-  };
-}
-
-const BulkIds = Type.Array(IdInput, {
-  minItems: 1,
-  maxItems: MAX_BULK_IDS,
-  description: `Conversation ids (at most ${MAX_BULK_IDS}); large JSON numbers keep every digit`,
-});
-const BulkBody = Type.Object({ ids: BulkIds }, { additionalProperties: false });
-const BulkResult = Type.Object({
-  items: Type.Array(
-    Type.Object({
-      id: IdString,
-      result: literals(['done', 'refused'] as const),
-      code: Nullable(Type.String({ description: 'Why the id was refused' })),
-      message: Nullable(Type.String()),
-    }),
-    { description: 'One entry per distinct id, in the order given' },
-  ),
-  done: Type.Integer(),
-  refused: Type.Integer(),
-});
-const presentBulk = (outcomes: BulkOutcome[]) => ({
-  items: outcomes.map((o) =>
-    o.ok
-      ? { id: o.id, result: 'done' as const, code: null, message: null }
-      : { id: o.id, result: 'refused' as const, code: o.code, message: o.message },
-  ),
-  done: outcomes.filter((o) => o.ok).length,
-  refused: outcomes.filter((o) => !o.ok).length,
-});
 const bulkIds = (ids: (string | number)[]) => ids.map((v, i) => bodyId(v, `body.ids.${i}`));
-
-const BinItemSchema = Type.Object({
-  id: IdString,
-  reference_id: Type.String(),
-  state: literals(SupportState),
-  question: Type.String(),
-  department: Nullable(Type.Object({ id: IdString, name: Type.String() })),
-  visitor: Nullable(Type.Object({ id: IdString, name: Type.String() })),
-  created_at: Timestamp,
-  deleted_at: Timestamp,
-  deleted_by: Nullable(Type.Object({ id: IdString, name: Type.String() })),
-  purge_at: Timestamp,
-});
-const presentBinItem = (b: BinItem) => ({
-  id: b.chat.id,
-  reference_id: b.chat.referenceId,
-  state: b.chat.state,
-  question: b.chat.question,
-  department: b.department ? { id: b.department.id, name: b.department.name } : null,
-  visitor: b.visitor ? { id: b.visitor.id, name: b.visitor.name } : null,
-  created_at: iso(b.chat.createdAt),
-  deleted_at: iso(b.chat.deletedAt ?? 0),
-  deleted_by: b.deletedBy ? { id: b.deletedBy.id, name: b.deletedBy.name } : null,
-  purge_at: iso(b.chat.purgeAt ?? 0),
-});
-
-const AuditEventSchema = Type.Object({
-  id: IdString,
-  actor_id: Nullable(IdString),
-  action: literals(AuditAction),
-  target_type: Type.String(),
-  target_id: Type.String(),
-  details: Type.Record(Type.String(), Type.Unknown()),
-  created_at: Timestamp,
-});
-const presentAuditEvent = (e: AuditEvent) => ({
-  id: e.id,
-  actor_id: e.actorId,
-  action: e.action as AuditAction,
-  target_type: e.targetType,
-  target_id: e.targetId,
-  details: e.details,
-  created_at: iso(e.createdAt),
-});
-
-const SettingsSchema = Type.Object({
-  recycle_bin_days: Type.Integer({
-    minimum: RECYCLE_BIN_DAYS_RANGE.min,
-    maximum: RECYCLE_BIN_DAYS_RANGE.max,
-    description: 'Days a deleted conversation stays in the recycle bin (default 90)',
-  }),
-  missed_after_seconds: Type.Integer({
-    minimum: MISSED_AFTER_SECONDS_RANGE.min,
-    maximum: MISSED_AFTER_SECONDS_RANGE.max,
-    description: 'Seconds a chat may wait before it is missed (default 180)',
-  }),
-});
-const presentSettings = (s: { recycleBinDays: number; missedAfterSeconds: number }) => ({
-  recycle_bin_days: s.recycleBinDays,
-  missed_after_seconds: s.missedAfterSeconds,
-});
-
-const IdParams = Type.Object({ id: IdString });
-const PageQuery = Type.Object(
-  { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
-  { additionalProperties: false },
-);
-const Empty = Type.Object({}, { additionalProperties: false });
 
 /** The native routes of live support, the recycle bin and the audit log (registered under /v1). */
 export function supportRoutes(app: Api, ctx: AppContext): void {
