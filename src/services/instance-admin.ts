@@ -19,7 +19,7 @@ import {
   revokeInstanceToken,
   setOrgState,
 } from '../store/repos/instance.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { createOrg } from './orgs.ts';
 import { issueToken } from './tokens.ts';
 import { inTransaction } from './tx.ts';
@@ -141,11 +141,10 @@ export async function listInstanceOrgs(
 ): Promise<{ items: OrgView[]; nextCursor: string | null }> {
   const after = input.cursor ? String(decodeCursor(input.cursor, 'orgs', ['id'])[0]) : undefined;
   const rows = await listOrgRecords(ctx.db, { afterId: after, state: input.state, limit: input.limit + 1 });
-  const page = rows.slice(0, input.limit);
+  const page = keysetPage(rows, input.limit, 'orgs', (last) => [last.id]);
   const items: OrgView[] = [];
-  for (const org of page) items.push(await viewOf(ctx, org));
-  const last = page.at(-1);
-  return { items, nextCursor: rows.length > input.limit && last ? encodeCursor('orgs', [last.id]) : null };
+  for (const org of page.items) items.push(await viewOf(ctx, org));
+  return { items, nextCursor: page.nextCursor };
 }
 
 /** Creates an org and its owner (`invalid_slug` 400, `slug_taken` 409); no token yet (see issueOwnerToken). */

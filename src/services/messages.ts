@@ -20,7 +20,7 @@ import { findSupportChat } from '../store/repos/support.ts';
 import { deleteTeamChatRowsOf } from '../store/repos/team-chat.ts';
 import { loadConversation, loadConversationForRead } from './access.ts';
 import { attachToMessage, sweepAttachments } from './attachments.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { recordMentions, resolveMentions } from './mentions.ts';
 import { withReactions } from './reactions.ts';
 import { eraseAfterPurge } from './recycle-bin.ts';
@@ -181,11 +181,8 @@ export async function listMessages(
     order,
     limit: input.limit + 1,
   });
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  const nextCursor =
-    rows.length > input.limit && last ? encodeCursor('messages', [order === 'asc' ? 1 : 0, last.id]) : null;
-  return { items: await withReactions(ctx.db, page), nextCursor };
+  const page = keysetPage(rows, input.limit, 'messages', (last) => [order === 'asc' ? 1 : 0, last.id]);
+  return { items: await withReactions(ctx.db, page.items), nextCursor: page.nextCursor };
 }
 
 async function loadMessage(ctx: AppContext, conversationId: string, messageId: string): Promise<Message> {

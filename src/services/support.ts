@@ -61,7 +61,7 @@ import {
   nextSupportReference,
   transitionChat,
 } from '../store/repos/support.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { inTransaction } from './tx.ts';
 
 /**
@@ -296,14 +296,10 @@ export async function listQueue(
     after: after ? { createdAt: Number(after[0]), id: String(after[1]) } : undefined,
     limit: input.limit + 1,
   });
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
+  const page = keysetPage(rows, input.limit, 'queue', (last) => [last.createdAt, last.id]);
   const items: SupportChatView[] = [];
-  for (const chat of page) items.push(await viewOf(ctx, p, chat));
-  return {
-    items,
-    nextCursor: rows.length > input.limit && last ? encodeCursor('queue', [last.createdAt, last.id]) : null,
-  };
+  for (const chat of page.items) items.push(await viewOf(ctx, p, chat));
+  return { items, nextCursor: page.nextCursor };
 }
 
 async function supportEvent(

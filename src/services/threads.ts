@@ -12,7 +12,7 @@ import {
   threadsOf,
 } from '../store/repos/team-chat.ts';
 import { loadConversation } from './access.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { withReactions } from './reactions.ts';
 import { inTransaction, type Tx } from './tx.ts';
 
@@ -97,9 +97,7 @@ export async function getThread(
   const { root } = await loadRoot(ctx, p, conversationId, messageId);
   const after = input.cursor ? String(decodeCursor(input.cursor, 'thread', ['id'])[0]) : undefined;
   const rows = await listReplies(ctx.db, root.id, after, input.limit + 1);
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  const nextCursor = rows.length > input.limit && last ? encodeCursor('thread', [last.id]) : null;
+  const { items: page, nextCursor } = keysetPage(rows, input.limit, 'thread', (last) => [last.id]);
   const [withR] = await withReactions(ctx.db, [root]);
   return {
     root: withR!,

@@ -59,7 +59,7 @@ import {
   listWidgetRows,
   updateWidgetRow,
 } from '../store/repos/widgets.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { queueMail } from './mail.ts';
 import { markRead } from './member-state.ts';
 import { listMessages, sendMessage } from './messages.ts';
@@ -184,12 +184,7 @@ export async function listWidgets(
   authorize(canManageSupport(p));
   const after = input.cursor ? String(decodeCursor(input.cursor, 'widgets', ['id'])[0]) : undefined;
   const rows = await listWidgetRows(ctx.db, p.orgId, { afterId: after, limit: input.limit + 1 });
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  return {
-    items: page,
-    nextCursor: rows.length > input.limit && last ? encodeCursor('widgets', [last.id]) : null,
-  };
+  return keysetPage(rows, input.limit, 'widgets', (last) => [last.id]);
 }
 
 /** Changes a widget; `rotateSecret` issues a new identity secret (signatures made with the old one stop working). */

@@ -30,7 +30,7 @@ import {
   setAvailabilityRow,
   updateCannedRow,
 } from '../store/repos/widgets.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, keysetPage } from './cursor.ts';
 import { loadSupportChat } from './support.ts';
 
 /**
@@ -157,8 +157,10 @@ export async function listSupportChats(
     before: before ? { createdAt: Number(before[0]), id: String(before[1]) } : undefined,
     limit: input.limit + 1,
   });
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
+  const { items: page, nextCursor } = keysetPage(rows, input.limit, 'support-chats', (last) => [
+    last.createdAt,
+    last.id,
+  ]);
   const actorIds = [
     ...new Set(page.flatMap((c) => [c.visitorId, c.attenderId]).filter((x): x is string => x !== null)),
   ];
@@ -180,8 +182,7 @@ export async function listSupportChats(
       attender: chat.attenderId ? (actor.get(chat.attenderId) ?? null) : null,
       widgetChat: widgetChats.get(chat.id) ?? null,
     })),
-    nextCursor:
-      rows.length > input.limit && last ? encodeCursor('support-chats', [last.createdAt, last.id]) : null,
+    nextCursor,
   };
 }
 
@@ -247,12 +248,7 @@ export async function listCannedResponses(
   const after = input.cursor ? String(decodeCursor(input.cursor, 'canned', ['id'])[0]) : undefined;
   const prefix = input.prefix?.replace(/^\//, '').toLowerCase();
   const rows = await listCannedRows(ctx.db, p.orgId, { prefix, afterId: after, limit: input.limit + 1 });
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  return {
-    items: page,
-    nextCursor: rows.length > input.limit && last ? encodeCursor('canned', [last.id]) : null,
-  };
+  return keysetPage(rows, input.limit, 'canned', (last) => [last.id]);
 }
 
 export async function getCannedResponse(ctx: AppContext, p: Principal, id: string): Promise<CannedResponse> {
