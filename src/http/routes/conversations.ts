@@ -8,15 +8,14 @@ import {
   renameConversation,
 } from '../../services/conversations.ts';
 import { principalOf } from '../auth.ts';
-import { presentConversation } from '../present.ts';
+import { presentConversation, presentPage } from '../present.ts';
 import {
   ConversationIdParams,
   ConversationSchema,
-  Cursor,
   commonErrors,
   IdempotencyHeaders,
   IdInput,
-  Limit,
+  listQuery,
   literals,
   page,
   readErrors,
@@ -69,25 +68,20 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags,
         summary: "List the caller's conversations, most recent activity first",
-        querystring: Type.Object(
-          {
-            kind: Type.Optional(literals(ConversationKind)),
-            modified_before: Type.Optional(
-              Type.String({ description: 'ISO 8601 or epoch ms: last activity before' }),
-            ),
-            modified_after: Type.Optional(
-              Type.String({ description: 'ISO 8601 or epoch ms: last activity after' }),
-            ),
-            drafts: Type.Optional(QueryBool),
-            muted: Type.Optional(QueryBool),
-            hidden: Type.Optional(QueryBool),
-            pinned: Type.Optional(QueryBool),
-            has_mentions: Type.Optional(QueryBool),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: listQuery({
+          kind: Type.Optional(literals(ConversationKind)),
+          modified_before: Type.Optional(
+            Type.String({ description: 'ISO 8601 or epoch ms: last activity before' }),
+          ),
+          modified_after: Type.Optional(
+            Type.String({ description: 'ISO 8601 or epoch ms: last activity after' }),
+          ),
+          drafts: Type.Optional(QueryBool),
+          muted: Type.Optional(QueryBool),
+          hidden: Type.Optional(QueryBool),
+          pinned: Type.Optional(QueryBool),
+          has_mentions: Type.Optional(QueryBool),
+        }),
         response: { 200: page(ConversationSchema), ...readErrors },
       },
     },
@@ -106,7 +100,7 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
         cursor: q.cursor,
       });
       const now = ctx.clock.now();
-      return { items: result.items.map((v) => presentConversation(v, now)), next_cursor: result.nextCursor };
+      return presentPage(result, (v) => presentConversation(v, now));
     },
   );
 

@@ -28,6 +28,7 @@ import {
   MAX_EPOCH_MS,
   Nullable,
   page,
+  pageArgs,
   readErrors,
   Timestamp,
   TokenSchema,
@@ -123,8 +124,7 @@ export function instanceRoutes(app: Api, ctx: AppContext): void {
     async (req) => {
       const { items, nextCursor } = await listInstanceOrgs(ctx, {
         state: req.query.state,
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
       return { items: items.map(presentOrg), next_cursor: nextCursor };
     },

@@ -9,7 +9,7 @@ import {
   sendMessage,
 } from '../../services/messages.ts';
 import { principalOf } from '../auth.ts';
-import { presentMessage } from '../present.ts';
+import { presentMessage, presentPage } from '../present.ts';
 import {
   ConversationIdParams,
   Cursor,
@@ -128,7 +128,7 @@ export function messageRoutes(app: Api, ctx: AppContext): void {
         after: q.after,
         cursor: q.cursor,
       });
-      return { items: result.items.map(presentMessage), next_cursor: result.nextCursor };
+      return presentPage(result, presentMessage);
     },
   );
 

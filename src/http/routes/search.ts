@@ -4,7 +4,7 @@ import { ConversationKind } from '../../domain/model.ts';
 import { searchMessages } from '../../services/search.ts';
 import { principalOf } from '../auth.ts';
 import { presentMessage } from '../present.ts';
-import { Cursor, IdString, Limit, literals, MessageSchema, Nullable, page, readErrors } from '../schemas.ts';
+import { IdString, listQuery, literals, MessageSchema, Nullable, page, readErrors } from '../schemas.ts';
 import { type Api, parseTime, typed } from './util.ts';
 
 const tags = ['search'];
@@ -34,23 +34,18 @@ export function searchRoutes(app: Api, ctx: AppContext): void {
         summary: 'Search messages you can read',
         description:
           'Newest first. Every word of q must match a word of the message, or the start of one (prefix match, case and accents ignored). Quotes and operators are plain separators: q is never query syntax. Searches the conversations you are a current member of and the support chats of the departments you serve.',
-        querystring: Type.Object(
-          {
-            q: Type.String({ minLength: 1, maxLength: 256, description: 'Words to find' }),
-            conversation_id: Type.Optional(IdString),
-            sender_id: Type.Optional(IdString),
-            after: Type.Optional(Time('sent at or after')),
-            before: Type.Optional(Time('sent before')),
-            has_attachment: Type.Optional(
-              Type.Boolean({
-                description: 'true: only messages with attachments; false: only those without',
-              }),
-            ),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: listQuery({
+          q: Type.String({ minLength: 1, maxLength: 256, description: 'Words to find' }),
+          conversation_id: Type.Optional(IdString),
+          sender_id: Type.Optional(IdString),
+          after: Type.Optional(Time('sent at or after')),
+          before: Type.Optional(Time('sent before')),
+          has_attachment: Type.Optional(
+            Type.Boolean({
+              description: 'true: only messages with attachments; false: only those without',
+            }),
+          ),
+        }),
         response: { 200: page(SearchResultSchema), ...readErrors },
       },
     },

@@ -33,6 +33,7 @@ import {
   presentSettings,
   presentSupportChat,
 } from '../present/support.ts';
+import { presentPage } from '../present.ts';
 import {
   AuditEventSchema,
   BinItemSchema,
@@ -47,14 +48,14 @@ import {
   SupportChatSchema,
 } from '../schemas/support.ts';
 import {
-  Cursor,
   commonErrors,
   IdempotencyHeaders,
   IdInput,
   IdString,
-  Limit,
+  listQuery,
   literals,
   page,
+  pageArgs,
   readErrors,
 } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
@@ -102,10 +103,9 @@ export function supportRoutes(app: Api, ctx: AppContext): void {
     },
     async (req) => {
       const result = await listDepartments(ctx, principalOf(req), {
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
-      return { items: result.items.map(presentDepartment), next_cursor: result.nextCursor };
+      return presentPage(result, presentDepartment);
     },
   );
 
@@ -196,24 +196,18 @@ export function supportRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags: support,
         summary: 'The waiting chats of your departments, oldest first',
-        querystring: Type.Object(
-          {
-            department_id: Type.Optional(IdString),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: listQuery({
+          department_id: Type.Optional(IdString),
+        }),
         response: { 200: page(SupportChatSchema), ...readErrors },
       },
     },
     async (req) => {
       const result = await listQueue(ctx, principalOf(req), {
         departmentId: req.query.department_id,
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
-      return { items: result.items.map(presentSupportChat), next_cursor: result.nextCursor };
+      return presentPage(result, presentSupportChat);
     },
   );
 
@@ -366,10 +360,9 @@ export function supportRoutes(app: Api, ctx: AppContext): void {
     },
     async (req) => {
       const result = await listRecycleBin(ctx, principalOf(req), {
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
-      return { items: result.items.map(presentBinItem), next_cursor: result.nextCursor };
+      return presentPage(result, presentBinItem);
     },
   );
 
@@ -409,15 +402,10 @@ export function supportRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags: ['audit'],
         summary: 'The audit log, newest first (org owners and admins)',
-        querystring: Type.Object(
-          {
-            action: Type.Optional(literals(AuditAction)),
-            target_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: listQuery({
+          action: Type.Optional(literals(AuditAction)),
+          target_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        }),
         response: { 200: page(AuditEventSchema), ...readErrors },
       },
     },
@@ -425,10 +413,9 @@ export function supportRoutes(app: Api, ctx: AppContext): void {
       const result = await listAudit(ctx, principalOf(req), {
         action: req.query.action,
         targetId: req.query.target_id,
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
-      return { items: result.items.map(presentAuditEvent), next_cursor: result.nextCursor };
+      return presentPage(result, presentAuditEvent);
     },
   );
 }

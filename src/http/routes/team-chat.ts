@@ -46,6 +46,7 @@ import {
   MessageIdParams,
   MessageSchema,
   Nullable,
+  pageArgs,
   readErrors,
 } from '../schemas.ts';
 import { type Api, typed } from './util.ts';
@@ -124,8 +125,7 @@ export function teamChatRoutes(app: Api, ctx: AppContext): void {
     },
     async (req) => {
       const t = await getThread(ctx, principalOf(req), req.params.id, req.params.messageId, {
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
       return {
         root: presentMessage(t.root),

@@ -32,6 +32,7 @@ import {
   presentVisitorPanel,
   presentWidget,
 } from '../present/widget.ts';
+import { presentPage } from '../present.ts';
 import {
   AvailabilityBody,
   AvailabilitySchema,
@@ -51,8 +52,10 @@ import {
   IdempotencyHeaders,
   IdString,
   Limit,
+  listQuery,
   literals,
   page,
+  pageArgs,
   readErrors,
 } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
@@ -134,10 +137,9 @@ export function widgetRoutes(app: Api, ctx: AppContext): void {
     },
     async (req) => {
       const res = await listWidgets(ctx, principalOf(req), {
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
-      return { items: res.items.map((w) => presentWidget(w, baseUrlOf(req))), next_cursor: res.nextCursor };
+      return presentPage(res, (w) => presentWidget(w, baseUrlOf(req)));
     },
   );
 
@@ -261,17 +263,12 @@ export function widgetRoutes(app: Api, ctx: AppContext): void {
         summary: 'Support chats, newest first: by state, department, visitor, or your own open ones (staff)',
         description:
           'state=missed lists the messages left while nobody could answer; mine=true the waiting and connected chats you attend. Operators with departments see those departments and the chats they attend.',
-        querystring: Type.Object(
-          {
-            state: Type.Optional(literals(SupportState)),
-            department_id: Type.Optional(IdString),
-            visitor_id: Type.Optional(IdString),
-            mine: Type.Optional(Type.Boolean()),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: listQuery({
+          state: Type.Optional(literals(SupportState)),
+          department_id: Type.Optional(IdString),
+          visitor_id: Type.Optional(IdString),
+          mine: Type.Optional(Type.Boolean()),
+        }),
         response: { 200: page(ChatListItemSchema), ...readErrors },
       },
     },
@@ -285,7 +282,7 @@ export function widgetRoutes(app: Api, ctx: AppContext): void {
         limit: q.limit ?? 50,
         cursor: q.cursor,
       });
-      return { items: res.items.map(presentChatListItem), next_cursor: res.nextCursor };
+      return presentPage(res, presentChatListItem);
     },
   );
 
@@ -310,24 +307,18 @@ export function widgetRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags: canned,
         summary: "The org's canned responses (staff); prefix completes a /shortcut",
-        querystring: Type.Object(
-          {
-            prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 33 })),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: listQuery({
+          prefix: Type.Optional(Type.String({ minLength: 1, maxLength: 33 })),
+        }),
         response: { 200: page(CannedSchema), ...readErrors },
       },
     },
     async (req) => {
       const res = await listCannedResponses(ctx, principalOf(req), {
         prefix: req.query.prefix,
-        limit: req.query.limit ?? 50,
-        cursor: req.query.cursor,
+        ...pageArgs(req.query),
       });
-      return { items: res.items.map(presentCanned), next_cursor: res.nextCursor };
+      return presentPage(res, presentCanned);
     },
   );
 
