@@ -316,6 +316,8 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
     );
     await op.getByLabel('Visitor details').getByText('vera@example.com').first().waitFor();
     await op.getByText('This is their first chat.').waitFor();
+    // The visitor's own message is signed with their name.
+    await op.getByRole('list', { name: 'Messages' }).getByText('Vera Visitor').waitFor();
     await op.getByText('Pick the chat up to answer the visitor.').waitFor();
     await op.getByRole('button', { name: 'Pick up' }).click();
     await op.getByText('you attend it').waitFor();
@@ -526,6 +528,11 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
       .getByRole('link', { name: /^Pat Phone/ })
       .waitFor();
     await shot(op, '375-list-queue');
+    // The availability and sound toggles sit in the phone menu.
+    await op.getByRole('button', { name: 'Menu' }).click();
+    await availability(op).waitFor();
+    await shot(op, '375-menu');
+    await op.getByRole('button', { name: 'Menu' }).click();
     await op
       .getByRole('list', { name: 'Waiting chats' })
       .getByRole('link', { name: /^Pat Phone/ })

@@ -59,7 +59,7 @@ export function SupportTopbar({ session }: { session: Session }) {
           setSound(!sound);
         }}
       >
-        <span aria-hidden="true">{sound ? '🔔' : '🔕'}</span>
+        <BellIcon off={!sound} />
         <span className="sr-only">Sound for new chats</span>
       </button>
       {action.error ? (
@@ -69,6 +69,22 @@ export function SupportTopbar({ session }: { session: Session }) {
       ) : null}
       <WaitingAlerts session={session} />
     </div>
+  );
+}
+
+/** A bell (crossed out when the sound is off); no emoji, so no font is needed. */
+function BellIcon({ off }: { off: boolean }) {
+  return (
+    <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      <path
+        d="M12 3a6 6 0 0 0-6 6v3.5L4.5 16h15L18 12.5V9a6 6 0 0 0-6-6Zm-2 14.5a2 2 0 0 0 4 0"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.8"
+        strokeLinejoin="round"
+      />
+      {off && <path d="M4 4l16 16" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />}
+    </svg>
   );
 }
 

@@ -48,13 +48,14 @@ function Workspace({
         api.get<SupportChat>(`/support/chats/${id}`),
         api.get<VisitorPanelData>(`/support/chats/${id}/visitor`),
       ]);
+      if (p.visitor) session.names.set(p.visitor.id, p.visitor.name);
       setChat(c);
       setPanel(p);
       setError(null);
     } catch (err) {
       setError(err);
     }
-  }, [api, id]);
+  }, [api, id, session.names]);
 
   useEffect(() => {
     void load();

@@ -200,7 +200,9 @@ function WidgetCard({
         <dd>{time(w.updated_at ?? w.created_at)}</dd>
       </dl>
       <label className="snippet">
-        Paste this before <code>&lt;/body&gt;</code> on your site:
+        <span>
+          Paste this before <code>&lt;/body&gt;</code> on your site:
+        </span>
         <textarea readOnly rows={2} value={w.embed_snippet} onFocus={(e) => e.currentTarget.select()} />
       </label>
       <div className="row">

@@ -91,6 +91,9 @@ class QueueStore {
         api.get<{ items: QueueCount[] }>('/support/queue/counts'),
         api.get<Page<ChatListItem>>('/support/chats?mine=true&limit=100'),
       ]);
+      // The thread names senders from the session's names: visitors are in the queue, not in /actors.
+      for (const c of [...waiting.items, ...mine.items])
+        if (c.visitor) this.#session.names.set(c.visitor.id, c.visitor.name);
       this.#set({
         loaded: true,
         waiting: waiting.items,
