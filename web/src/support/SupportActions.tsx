@@ -92,7 +92,7 @@ export function SupportActions({
   return (
     <section className="support-actions" aria-label="Support chat actions">
       <p className={`support-state state-${chat.state}`} role="status">
-        <strong>{STATE_LABEL[chat.state] ?? chat.state}</strong>
+        <strong className={`state-label-${chat.state}`}>{STATE_LABEL[chat.state] ?? chat.state}</strong>
         {chat.department && <span> · {chat.department.name}</span>}
         {chat.attender && chat.state === 'connected' && (
           <span> · {attendedByMe ? 'you attend it' : `${chat.attender.name} attends it`}</span>
