@@ -234,6 +234,7 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
     await page.getByText('Saved /hello.').waitFor();
     await page.getByRole('button', { name: 'Delete /shiprefund' }).click();
     await page.getByText('Deleted /shiprefund.').waitFor();
+    await shot(page, '1280-canned-admin');
     const list = await api<{ items: { shortcut: string; text: string }[] }>('GET', '/canned-responses');
     assert.deepEqual(list.items.map((c) => [c.shortcut, c.text]).sort(), [
       ['hello', 'Hello there! How can I help?'],
@@ -460,6 +461,7 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
     await form.getByLabel('Greeting').fill('Questions about the docs?');
     await form.getByLabel(/^Offline message/).fill('Leave us a note.');
     await form.getByLabel('Colour code (#rrggbb)').fill('#aa3300');
+    await shot(page, '1280-widget-form');
     // No scheme: the server's 400 names the field; nothing is created.
     await form.getByRole('button', { name: 'Create widget' }).click();
     await form.getByRole('alert').waitFor();
@@ -558,6 +560,9 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
     await op.goto(`${server!.url}/support-setup/widgets`);
     await op.getByRole('heading', { name: 'Website widgets' }).waitFor();
     await shot(op, '375-widgets');
+    await op.getByRole('button', { name: 'New widget' }).click();
+    await op.getByRole('form', { name: 'New widget' }).waitFor();
+    await shot(op, '375-widget-form');
     const overflow = await op.evaluate('document.documentElement.scrollWidth > window.innerWidth');
     assert.equal(overflow, false, 'nothing wider than the screen');
     await api('PUT', '/support/availability', { status: 'away' });

@@ -326,8 +326,12 @@ function WidgetForm({
         />
       </label>
       <fieldset>
-        <legend>Departments (visitors choose among them; the first checked is the default)</legend>
-        {departments.length === 0 && <p className="hint">Create a department first (Admin → Departments).</p>}
+        <legend>Departments</legend>
+        <p className="hint">
+          {departments.length === 0
+            ? 'Create a department first (Admin → Departments).'
+            : 'Visitors choose among them; the first one checked is the default.'}
+        </p>
         {departments.map((dep) => (
           <label key={dep.id} className="check">
             <input
