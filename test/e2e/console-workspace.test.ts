@@ -338,6 +338,9 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
     await box.fill('Let me check that for you.');
     await box.press('Enter');
     await p.getByText('Let me check that for you.').waitFor();
+    // The box empties when the server has answered the send (the visitor may see it sooner).
+    const emptied = () => op.waitForFunction(`document.getElementById('composer')?.value === ''`);
+    await emptied();
     // A canned response: "/ship" offers the two shipping snippets; ↓ Enter expands the second.
     await box.pressSequentially('/ship');
     const options = op.getByRole('listbox', { name: 'Canned responses' }).getByRole('option');
@@ -351,6 +354,7 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
     assert.equal(await op.getByRole('listbox', { name: 'Canned responses' }).count(), 0, 'the picker closed');
     await box.press('Enter');
     await p.getByText('Orders ship within 2 working days.').waitFor();
+    await emptied();
     // Esc closes the picker and leaves the text; Tab expands too.
     await box.pressSequentially('Also /hel');
     await options.first().waitFor();

@@ -64,9 +64,11 @@ export function useCannedPicker(
           .slice(0, MAX_SHOWN);
   const open = prefix !== null && dismissed !== text && matches.length > 0;
 
-  // A new prefix starts at the first match.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the prefix changes
-  useEffect(() => setActive(0), [prefix]);
+  // A new prefix starts at the first match; leaving the shortcut forgets an Esc.
+  useEffect(() => {
+    setActive(0);
+    if (prefix === null) setDismissed(null);
+  }, [prefix]);
 
   if (!on) return undefined;
 
