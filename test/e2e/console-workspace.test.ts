@@ -401,7 +401,7 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
     await context.close();
   });
 
-  test('transfer from the conversation: a waiting chat to another department', async () => {
+  test('transfer from the conversation: a waiting chat to another department, then to another operator', async () => {
     await api('PUT', '/support/availability', { status: 'available' });
     const id = await apiVisitorChat('Tom Transfer', 'Wrong department?', `${shop.url}/billing`);
     const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
@@ -416,6 +416,16 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
     assert.equal(chat.state, 'waiting');
     assert.equal(chat.department.name, 'Billing');
     await op.getByRole('status').getByText('Billing').first().waitFor();
+    // Picked up, it goes to another operator: Chen attends it now, live in this view.
+    await op.getByRole('button', { name: 'Pick up' }).click();
+    await op.getByText('you attend it').waitFor();
+    await select.selectOption({ label: 'Chen Operator' });
+    await op.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await op.getByText('Transferred to Chen Operator.').waitFor();
+    await op.getByText('Chen Operator attends it').waitFor();
+    const moved = await api<{ state: string; attender: { name: string } }>('GET', `/support/chats/${id}`);
+    assert.equal(moved.state, 'connected');
+    assert.equal(moved.attender.name, 'Chen Operator');
     await api('POST', `/support/chats/${id}/end`, {});
     await api('PUT', '/support/availability', { status: 'away' });
     await context.close();
