@@ -5,6 +5,9 @@ import { type Api, createApi, csrfToken, type Me, savedToken, saveToken } from '
 import { Conversations } from './Conversations.tsx';
 import { SupportQueue } from './Support.tsx';
 import { Stream, type StreamStatus } from './stream.ts';
+import { SupportTopbar } from './support/Availability.tsx';
+import { SupportSetup } from './support/SupportSetup.tsx';
+import { isSupportAdmin, visitorRefusal } from './support/staff.ts';
 import { Busy, Empty, ErrorNote } from './ui.tsx';
 
 export interface Session {
@@ -53,7 +56,12 @@ function Root() {
     });
     (async () => {
       try {
+        // Visitors (a widget credential or a visitor's token) are refused with a plain message.
+        const visitor = visitorRefusal(token);
+        if (visitor) throw new Error(visitor);
         const me = await api.get<Me>('/me');
+        const refused = visitorRefusal(token, me);
+        if (refused) throw new Error(refused);
         const names = new Map<string, string>([[me.actor.id, me.actor.name]]);
         if (me.scopes.includes('people:read')) {
           const people = await api
@@ -189,6 +197,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
   const admin = me.scopes.includes('admin') && ['owner', 'admin'].includes(role);
   const views: [string, string][] = [['/conversations', 'Conversations']];
   if (staff) views.push(['/support', 'Support queue']);
+  if (isSupportAdmin(me)) views.push(['/support-setup', 'Support set-up']);
   if (admin) views.push(['/admin', 'Admin']);
   const [menuOpen, setMenuOpen] = useState(false);
   const location = useLocation();
@@ -219,6 +228,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
               </NavLink>
             ))}
           </nav>
+          {staff && <SupportTopbar session={session} />}
           <span className="who">
             {me.actor.name} <small>({role || me.actor.kind})</small>
           </span>
@@ -233,6 +243,12 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         <Route path="/conversations/*" element={<Conversations session={session} />} />
         <Route path="/search" element={<Conversations session={session} />} />
         {staff && <Route path="/support" element={<SupportQueue session={session} />} />}
+        {isSupportAdmin(me) && (
+          <Route path="/support-setup" element={<Navigate to="/support-setup/widgets" replace />} />
+        )}
+        {isSupportAdmin(me) && (
+          <Route path="/support-setup/:tab" element={<SupportSetup session={session} />} />
+        )}
         {admin && <Route path="/admin" element={<Navigate to="/admin/recycle-bin" replace />} />}
         {admin && <Route path="/admin/:tab" element={<AdminViews session={session} />} />}
         <Route path="*" element={<NotFound />} />

@@ -7,6 +7,7 @@ import { plainText } from './markdown.tsx';
 import { NewConversation } from './NewConversation.tsx';
 import { MessageSearch } from './Search.tsx';
 import type { StreamEvent } from './stream.ts';
+import { SupportListSection } from './support/QueueSection.tsx';
 import { Thread } from './thread/Thread.tsx';
 import { Avatar, Busy, Empty, ErrorNote, RelativeTime } from './ui.tsx';
 
@@ -175,6 +176,7 @@ export function Conversations({ session }: { session: Session }) {
             `/conversations/${conversationId}/messages/${messageId}${keepQuery}`
           }
         />
+        {!searching && <SupportListSection session={session} selected={selected} />}
         <div className="filters" hidden={searching}>
           <label>
             Show{' '}

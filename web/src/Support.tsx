@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { Link } from 'react-router';
 import type { Session } from './App.tsx';
 import { type Actor, ApiError, type Page, type SupportChat } from './api.ts';
 import { Busy, Empty, ErrorNote, errorText, time, useAction } from './ui.tsx';
@@ -192,7 +193,10 @@ export function SupportQueue({ session }: { session: Session }) {
               </button>
             )}
             {action.error ? <p className="error">{errorText(action.error)}</p> : null}
-            <p>Answer the visitor from the Conversations view (the chat is in your list).</p>
+            <p>
+              <Link to={`/conversations/${current.id}`}>Open the conversation</Link> to answer the visitor,
+              with their details beside it.
+            </p>
           </div>
         )}
       </section>

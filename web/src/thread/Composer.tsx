@@ -1,5 +1,6 @@
 import { type FormEvent, type ReactNode, useEffect, useRef } from 'react';
 import type { Api, Conversation, MemberState, Message } from '../api.ts';
+import type { ComposerAssist } from '../support/CannedPicker.tsx';
 
 /**
  * Keeps the composer's text as your draft on the server (it shows in the list, on every device)
@@ -47,8 +48,11 @@ export function Composer({
   onCancelMode,
   onSubmit,
   attach,
+  assist,
 }: {
   attach?: ReactNode;
+  /** Canned responses (support chats): a picker above the box that takes keys first. */
+  assist?: ComposerAssist;
   title: string;
   text: string;
   replyTo: Message | null;
@@ -74,13 +78,17 @@ export function Composer({
       <label htmlFor="composer" className="sr-only">
         Message
       </label>
+      {assist?.node}
       <textarea
         id="composer"
+        {...assist?.aria}
         rows={2}
         value={text}
         placeholder={`Message ${title}`}
         onChange={(e) => onType(e.target.value)}
         onKeyDown={(e) => {
+          assist?.onKeyDown(e);
+          if (e.defaultPrevented) return;
           if (e.key === 'Escape' && (replyTo || editing)) onCancelMode();
           if (e.key === 'Enter' && !e.shiftKey) {
             e.preventDefault();

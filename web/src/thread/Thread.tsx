@@ -3,6 +3,8 @@ import type { Session } from '../App.tsx';
 import { type MemberState, type Message, newClientId, type Page, query } from '../api.ts';
 import { Uploader } from '../attachments/Uploader.tsx';
 import { conversationTitle } from '../conversationTitle.ts';
+import { useCannedPicker } from '../support/CannedPicker.tsx';
+import { SupportWorkspace } from '../support/SupportWorkspace.tsx';
 import { Busy, dayLabel, Empty, ErrorNote, sameDay, useAction, useNow } from '../ui.tsx';
 import { Composer, useDraft } from './Composer.tsx';
 import { MessageItem } from './MessageItem.tsx';
@@ -72,6 +74,7 @@ export function Thread({
   }, [focusLoaded, focusId]);
 
   const draftSaved = useDraft(api, id, conv, text, editing, setMe);
+  const canned = useCannedPicker(session, conv?.kind === 'support', text, (v) => onType(v));
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -127,6 +130,7 @@ export function Thread({
         onBack={onBack}
         onGone={onGone}
       />
+      {conv.kind === 'support' && <SupportWorkspace session={session} id={id} onMember={setMe} />}
       {pin && (
         <PinBanner session={session} id={id} pin={pin} action={action} onUnpinned={() => setPin(null)} />
       )}
@@ -217,6 +221,7 @@ export function Thread({
         }}
         onSubmit={submit}
         attach={<Uploader conversationId={id} />}
+        assist={canned}
       />
     </div>
   );
