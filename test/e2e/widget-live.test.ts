@@ -2,7 +2,8 @@
  * The widget follows live support state in a real browser (a real `parley serve` on SQLite, the
  * built widget on a page of another origin, the system Chromium through playwright-core):
  * - an operator switching available/away turns the panel's start view between the chat form and
- *   the leave-a-message form without a reload, keeping what the visitor typed;
+ *   the leave-a-message form without a reload, keeping what the visitor typed (the panel gets its
+ *   credential, and so its stream, when the visitor first touches a form);
  * - outside a department's opening hours the panel offers the form and says when it opens, and
  *   switches back live when the hours change;
  * - the operator reading the chat shows "Seen" from the stream, with no request for the chat.
@@ -157,8 +158,11 @@ describe('the widget follows availability, hours and read state live', { skip, t
       assert.equal(await p.locator('header p').textContent(), 'Closed');
       await shot(page, `${width}-closed`);
       if (width === 1280) {
+        // The visitor starts filling in the form: from then on the panel follows changes live.
+        await p.getByLabel('Name (optional)').fill('Hugo Hours');
         await api('PUT', `/departments/${dept.id}/hours`, { hours: null });
         await p.getByRole('form', { name: 'Start a chat' }).waitFor();
+        assert.equal(await p.getByLabel('Name').inputValue(), 'Hugo Hours');
         await api('PUT', `/departments/${dept.id}/hours`, {
           hours: { time_zone: 'UTC', weekly: { [day]: [{ start: '09:00', end: '17:00' }] } },
         });

@@ -217,16 +217,41 @@ function formValues(form: HTMLFormElement): Record<string, string> {
   return out;
 }
 
-async function ensureSession(name?: string, email?: string) {
-  if (token) return;
-  const s = await call<{ token: string; visitor: Visitor }>('POST', '/sessions', {
+let sessionStarting: Promise<void> | null = null;
+/** A visitor credential (one, however many callers ask at once). */
+function ensureSession(name?: string, email?: string): Promise<void> {
+  if (token) return Promise.resolve();
+  sessionStarting ??= call<{ token: string; visitor: Visitor }>('POST', '/sessions', {
     key: KEY,
     ...(name ? { name } : {}),
     ...(email ? { email } : {}),
     ...(identity ? { identity } : {}),
-  });
-  store(s.token);
-  visitor = s.visitor;
+  })
+    .then((s) => {
+      store(s.token);
+      visitor = s.visitor;
+    })
+    .finally(() => {
+      sessionStarting = null;
+    });
+  return sessionStarting;
+}
+
+/**
+ * The start forms follow availability live over the stream, which needs a credential: a visitor
+ * who has none gets one when they first touch a form (not merely by opening the panel, so a
+ * glance creates no visitor). The stream's `ready` then reads the availability again.
+ */
+function liveOnFocus(form: HTMLFormElement) {
+  if (token) return;
+  form.addEventListener(
+    'focusin',
+    () =>
+      void ensureSession()
+        .then(connect)
+        .catch(() => {}),
+    { once: true },
+  );
 }
 
 /* ---------------------------------------------------------------- views */
@@ -280,6 +305,7 @@ function showPrechat(error?: string, prefill: Record<string, string> = {}) {
     error ? h('p', { class: 'error', role: 'alert' }, error) : null,
     h('button', { class: 'primary', type: 'submit' }, 'Start chat'),
   );
+  liveOnFocus(form);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const v = formValues(form);
@@ -287,6 +313,7 @@ function showPrechat(error?: string, prefill: Record<string, string> = {}) {
     btn.disabled = true;
     try {
       await ensureSession(v.name, v.email);
+      connect();
       chat = await call<Chat>('POST', '/chats', { ...v, ...(pageUrl ? { page_url: pageUrl } : {}) });
       if (visitor)
         visitor = { ...visitor, ...(v.name ? { name: v.name } : {}), ...(v.email ? { email: v.email } : {}) };
@@ -325,7 +352,8 @@ function showOffline(prefill: Record<string, string> = {}, error?: string) {
     h('button', { class: 'primary', type: 'submit' }, 'Send message'),
   );
   const msg = form.querySelector('textarea[name=message]') as HTMLTextAreaElement;
-  msg.value = prefill.question ?? '';
+  msg.value = prefill.question ?? prefill.message ?? '';
+  liveOnFocus(form);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const v = formValues(form);
@@ -652,7 +680,17 @@ async function refreshConfig(redraw: boolean) {
   scheduleHoursCheck();
   if (!redraw || view !== 'start' || onlineKey(config) === before) return;
   const form = root.querySelector('form');
+  const focused = (document.activeElement as HTMLInputElement | null)?.name;
   showStart(form ? formValues(form) : {});
+  // Keep the visitor where they were typing (the message is the question on the other form).
+  const same = focused === 'message' || focused === 'question' ? ['message', 'question'] : [focused];
+  for (const name of same) {
+    const el = name ? root.querySelector<HTMLInputElement>(`form [name="${name}"]`) : null;
+    if (el) {
+      el.focus();
+      break;
+    }
+  }
 }
 
 /** Reads the availability again when a department's opening hours next begin or end. */
@@ -673,8 +711,7 @@ async function start() {
   style.textContent = styles(config.colour);
   document.head.append(style);
   scheduleHoursCheck();
-  // A credential from the start: the stream then tells the panel when availability changes.
-  if (!token) await ensureSession().catch(() => {});
+  if (!token && identity) await ensureSession();
   if (token) {
     try {
       const me = await call<{ visitor: Visitor; chat: Chat | null }>('GET', '/me');
