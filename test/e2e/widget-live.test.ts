@@ -125,6 +125,9 @@ describe('the widget follows availability, hours and read state live', { skip, t
     assert.equal(await p.getByLabel('Name').inputValue(), 'Vera Visitor', 'the name is kept');
     assert.equal(await p.getByLabel('How can we help?').inputValue(), 'Is the teapot in stock?');
     await shot(page, '1280-available');
+    await page.setViewportSize({ width: 375, height: 740 });
+    await shot(page, '375-available');
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     await api('PUT', '/support/availability', { status: 'away' });
     await p.getByRole('form', { name: 'Leave a message' }).waitFor();
@@ -203,6 +206,8 @@ describe('the widget follows availability, hours and read state live', { skip, t
     await p.getByText(/· Seen/).waitFor();
     assert.deepEqual(chatReads, [], 'the panel learned it from the stream, not by asking');
     await shot(page, '1280-seen');
+    await page.setViewportSize({ width: 375, height: 740 });
+    await shot(page, '375-seen');
     await api('POST', `/support/chats/${chat.id}/end`, {});
     await p.getByText('This chat has ended.').waitFor();
     await context.close();
