@@ -5271,45 +5271,9 @@ export interface operations {
                 hours: {
                   /** @description An IANA time zone, e.g. Europe/Berlin */
                   time_zone: string;
-                  /** @description Open intervals per weekday; days left out are closed */
+                  /** @description Open intervals per weekday (mon … sun); days left out are closed */
                   weekly: {
-                    mon?: {
-                        /** @description HH:MM, local time */
-                        start: string;
-                        /** @description HH:MM, local time; 24:00 is midnight */
-                        end: string;
-                      }[];
-                    tue?: {
-                        /** @description HH:MM, local time */
-                        start: string;
-                        /** @description HH:MM, local time; 24:00 is midnight */
-                        end: string;
-                      }[];
-                    wed?: {
-                        /** @description HH:MM, local time */
-                        start: string;
-                        /** @description HH:MM, local time; 24:00 is midnight */
-                        end: string;
-                      }[];
-                    thu?: {
-                        /** @description HH:MM, local time */
-                        start: string;
-                        /** @description HH:MM, local time; 24:00 is midnight */
-                        end: string;
-                      }[];
-                    fri?: {
-                        /** @description HH:MM, local time */
-                        start: string;
-                        /** @description HH:MM, local time; 24:00 is midnight */
-                        end: string;
-                      }[];
-                    sat?: {
-                        /** @description HH:MM, local time */
-                        start: string;
-                        /** @description HH:MM, local time; 24:00 is midnight */
-                        end: string;
-                      }[];
-                    sun?: {
+                    [key: string]: {
                         /** @description HH:MM, local time */
                         start: string;
                         /** @description HH:MM, local time; 24:00 is midnight */
@@ -5411,45 +5375,9 @@ export interface operations {
             hours: {
               /** @description An IANA time zone, e.g. Europe/Berlin */
               time_zone: string;
-              /** @description Open intervals per weekday; days left out are closed */
+              /** @description Open intervals per weekday (mon … sun); days left out are closed */
               weekly: {
-                mon?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                tue?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                wed?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                thu?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                fri?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                sat?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                sun?: {
+                [key: string]: {
                     /** @description HH:MM, local time */
                     start: string;
                     /** @description HH:MM, local time; 24:00 is midnight */
@@ -5560,45 +5488,9 @@ export interface operations {
             hours: {
               /** @description An IANA time zone, e.g. Europe/Berlin */
               time_zone: string;
-              /** @description Open intervals per weekday; days left out are closed */
+              /** @description Open intervals per weekday (mon … sun); days left out are closed */
               weekly: {
-                mon?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                tue?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                wed?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                thu?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                fri?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                sat?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                sun?: {
+                [key: string]: {
                     /** @description HH:MM, local time */
                     start: string;
                     /** @description HH:MM, local time; 24:00 is midnight */
@@ -5700,45 +5592,9 @@ export interface operations {
             hours: {
               /** @description An IANA time zone, e.g. Europe/Berlin */
               time_zone: string;
-              /** @description Open intervals per weekday; days left out are closed */
+              /** @description Open intervals per weekday (mon … sun); days left out are closed */
               weekly: {
-                mon?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                tue?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                wed?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                thu?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                fri?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                sat?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                sun?: {
+                [key: string]: {
                     /** @description HH:MM, local time */
                     start: string;
                     /** @description HH:MM, local time; 24:00 is midnight */
@@ -7684,45 +7540,9 @@ export interface operations {
           hours: {
             /** @description An IANA time zone, e.g. Europe/Berlin */
             time_zone: string;
-            /** @description Open intervals per weekday; days left out are closed */
+            /** @description Open intervals per weekday (mon … sun); days left out are closed */
             weekly: {
-              mon?: {
-                  /** @description HH:MM, local time */
-                  start: string;
-                  /** @description HH:MM, local time; 24:00 is midnight */
-                  end: string;
-                }[];
-              tue?: {
-                  /** @description HH:MM, local time */
-                  start: string;
-                  /** @description HH:MM, local time; 24:00 is midnight */
-                  end: string;
-                }[];
-              wed?: {
-                  /** @description HH:MM, local time */
-                  start: string;
-                  /** @description HH:MM, local time; 24:00 is midnight */
-                  end: string;
-                }[];
-              thu?: {
-                  /** @description HH:MM, local time */
-                  start: string;
-                  /** @description HH:MM, local time; 24:00 is midnight */
-                  end: string;
-                }[];
-              fri?: {
-                  /** @description HH:MM, local time */
-                  start: string;
-                  /** @description HH:MM, local time; 24:00 is midnight */
-                  end: string;
-                }[];
-              sat?: {
-                  /** @description HH:MM, local time */
-                  start: string;
-                  /** @description HH:MM, local time; 24:00 is midnight */
-                  end: string;
-                }[];
-              sun?: {
+              [key: string]: {
                   /** @description HH:MM, local time */
                   start: string;
                   /** @description HH:MM, local time; 24:00 is midnight */
@@ -7749,45 +7569,9 @@ export interface operations {
             hours: {
               /** @description An IANA time zone, e.g. Europe/Berlin */
               time_zone: string;
-              /** @description Open intervals per weekday; days left out are closed */
+              /** @description Open intervals per weekday (mon … sun); days left out are closed */
               weekly: {
-                mon?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                tue?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                wed?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                thu?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                fri?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                sat?: {
-                    /** @description HH:MM, local time */
-                    start: string;
-                    /** @description HH:MM, local time; 24:00 is midnight */
-                    end: string;
-                  }[];
-                sun?: {
+                [key: string]: {
                     /** @description HH:MM, local time */
                     start: string;
                     /** @description HH:MM, local time; 24:00 is midnight */

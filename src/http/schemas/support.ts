@@ -28,18 +28,10 @@ export const DepartmentHoursSchema = Type.Object(
       maxLength: 64,
       description: 'An IANA time zone, e.g. Europe/Berlin',
     }),
-    weekly: Type.Object(
-      {
-        mon: Type.Optional(DayIntervals),
-        tue: Type.Optional(DayIntervals),
-        wed: Type.Optional(DayIntervals),
-        thu: Type.Optional(DayIntervals),
-        fri: Type.Optional(DayIntervals),
-        sat: Type.Optional(DayIntervals),
-        sun: Type.Optional(DayIntervals),
-      },
-      { additionalProperties: false, description: 'Open intervals per weekday; days left out are closed' },
-    ),
+    weekly: Type.Record(Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)$' }), DayIntervals, {
+      additionalProperties: false,
+      description: 'Open intervals per weekday (mon … sun); days left out are closed',
+    }),
   },
   { additionalProperties: false },
 );
