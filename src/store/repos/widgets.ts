@@ -518,8 +518,7 @@ export async function findWidgetChats(db: Db, ids: readonly string[]): Promise<M
 
 /**
  * The visitors with an unexpired credential for a widget of the org that shows one of
- * `departmentIds` (at most `limit`, newest sessions first): who a change of those departments'
- * availability concerns.
+ * `departmentIds` (at most `limit`): who a change of those departments' availability concerns.
  */
 export async function findVisitorsOfDepartments(
   db: Db,
