@@ -28,6 +28,7 @@ export const EventType = [
   'support.missed',
   'support.deleted',
   'support.restored',
+  'support.read',
   'deletion_job.completed',
   'deletion_job.failed',
   // Team chat (docs/api.md#team-chat-events).
@@ -43,6 +44,8 @@ export const EventType = [
   // Ephemeral: never stored, no sequence number (seq 0), delivered only to live sockets.
   'typing.started',
   'presence.changed',
+  // Ephemeral: a department's live-chat availability changed (services/support-availability.ts).
+  'support.availability',
 ] as const;
 export type EventType = (typeof EventType)[number];
 

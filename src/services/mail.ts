@@ -7,6 +7,7 @@ import {
   type OutboxMail,
   recordMailAttempt,
 } from '../store/repos/mail.ts';
+import { renderTranscript } from './transcripts.ts';
 
 /**
  * Mail. Whatever Parley sends is first written to the outbox in the transaction that decides to
@@ -29,6 +30,8 @@ export interface NewMail {
   to: string;
   subject: string;
   body: string;
+  /** A transcript mail: its body is rendered from this support chat when sent (services/transcripts.ts). */
+  transcriptOf?: string | undefined;
 }
 
 /** Attempts before an undeliverable mail is given up (about 4 hours of back-off). */
@@ -54,6 +57,7 @@ export async function queueMail(ctx: AppContext, tx: Db, mails: readonly NewMail
         messageId: null,
         createdAt: now,
         sentAt: null,
+        transcriptOf: m.transcriptOf ?? null,
       }),
     ),
   );
@@ -92,7 +96,25 @@ export async function sendDueMail(ctx: AppContext, log: WorkLog = silentLog, lim
     skipLocked: ctx.caps.skipLocked,
   });
   const transport = transportOf(ctx);
-  for (const m of mails) {
+  for (const queued of mails) {
+    let m = queued;
+    if (m.transcriptOf !== null) {
+      // Rendered now, from the chat's messages as they are: deleted text never goes out.
+      const body = await renderTranscript(ctx.db, m.orgId, m.transcriptOf);
+      if (body === null) {
+        log.info({ mail: { id: m.id } }, 'transcript not sent: its chat is gone');
+        await recordMailAttempt(ctx.db, m, {
+          status: 'failed',
+          nextAttemptAt: now,
+          error: 'the chat was deleted before its transcript was sent',
+          messageId: null,
+          now,
+          countAttempt: false,
+        });
+        continue;
+      }
+      m = { ...m, body };
+    }
     if (!transport) {
       log.info(
         { mail: { id: m.id, to: m.to, subject: m.subject, body: m.body } },

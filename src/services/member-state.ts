@@ -9,6 +9,7 @@ import { findLatestMessageId, findMessage, readPositionAt } from '../store/repos
 import { loadConversation } from './access.ts';
 import { announceRead } from './receipts.ts';
 import { selfAudience } from './recipients.ts';
+import { announceOperatorRead } from './support-read.ts';
 import { inTransaction } from './tx.ts';
 
 /**
@@ -94,6 +95,7 @@ export async function markRead(
     'member.read',
   );
   await announceRead(ctx, p, conversation, me, state);
+  await announceOperatorRead(ctx, p, conversation, me, state);
   return state;
 }
 

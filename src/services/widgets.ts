@@ -12,6 +12,7 @@ import type { Actor, Department, Message, SupportChat } from '../domain/model.ts
 import { authorize } from '../domain/policies/decision.ts';
 import { canManageSupport } from '../domain/policies/support.ts';
 import type { Principal } from '../domain/principal.ts';
+import type { HoursState } from '../domain/support-hours.ts';
 import {
   COLOUR,
   canonicalOrigin,
@@ -33,7 +34,6 @@ import {
   insertActor,
   updateActor,
 } from '../store/repos/actors.ts';
-import { listMessages as listMessageRows } from '../store/repos/messages.ts';
 import { findOrgById } from '../store/repos/orgs.ts';
 import {
   findDepartmentStaffIds,
@@ -65,6 +65,8 @@ import { markRead } from './member-state.ts';
 import { listMessages, sendMessage } from './messages.ts';
 import { countActiveActors, withinQuota } from './quotas.ts';
 import { endChat, startSupportChat } from './support.ts';
+import { departmentAvailability } from './support-availability.ts';
+import { TRANSCRIPT_PLACEHOLDER } from './transcripts.ts';
 import { inTransaction } from './tx.ts';
 import { startTyping } from './typing.ts';
 
@@ -245,18 +247,20 @@ export function findPublicWidget(ctx: AppContext, key: string): Promise<Widget |
 export interface DepartmentStatus {
   department: Department;
   online: boolean;
+  /** Open by its opening hours now (always, without hours), and when that changes. */
+  hours: HoursState;
 }
 
-/** The widget's departments, in its order, each online when an available operator serves it. */
+/**
+ * The widget's departments, in its order, each online when it is open by its opening hours and
+ * an available operator serves it.
+ */
 export async function widgetDepartments(ctx: AppContext, w: Widget): Promise<DepartmentStatus[]> {
-  const found = new Map((await findDepartmentsByIds(ctx.db, w.orgId, w.departmentIds)).map((d) => [d.id, d]));
-  const out: DepartmentStatus[] = [];
-  for (const id of w.departmentIds) {
-    const d = found.get(id);
-    if (!d) continue;
-    out.push({ department: d, online: (await findAvailableStaff(ctx.db, w.orgId, d.id)).length > 0 });
-  }
-  return out;
+  return (await departmentAvailability(ctx, w.orgId, w.departmentIds)).map((a) => ({
+    department: a.department,
+    online: a.online,
+    hours: a.hours,
+  }));
 }
 
 export interface VisitorSession {
@@ -497,6 +501,13 @@ export async function startWidgetChat(
   checkPrechat(w, input, ['name', 'email']);
   if (w.prechat.question === 'required' && !input.question)
     throw ValidationError.field('body.question', 'is required by this widget', 'prechat_field_required');
+  const [availability] = await departmentAvailability(ctx, p.orgId, [departmentId]);
+  if (availability && !availability.hours.open)
+    throw new ConflictError('department_closed', 'We are closed now: leave a message instead', {
+      department_id: departmentId,
+      opens_at:
+        availability.hours.opensAt === null ? null : new Date(availability.hours.opensAt).toISOString(),
+    });
   if ((await findAvailableStaff(ctx.db, p.orgId, departmentId)).length === 0)
     throw new ConflictError('no_operator_available', 'Nobody can answer right now: leave a message instead', {
       department_id: departmentId,
@@ -686,16 +697,6 @@ export async function leaveMessage(
 
 /* ------------------------------------------------------------------ transcript */
 
-function transcriptOf(chat: SupportChat, messages: Message[], names: Map<string, string>): string {
-  const lines = messages
-    .filter((m) => m.deletedAt === null && m.text !== null)
-    .map(
-      (m) =>
-        `[${new Date(m.createdAt).toISOString().slice(0, 16).replace('T', ' ')} UTC] ${names.get(m.senderId) ?? 'Someone'}: ${m.text}`,
-    );
-  return `Chat #${chat.referenceId}\n\n${lines.join('\n')}\n`;
-}
-
 /**
  * Event sink: when a widget chat ends and the visitor gave an email, the transcript goes to the
  * mail outbox in the same transaction as the end.
@@ -720,20 +721,15 @@ async function queueTranscript(
   const visitor = await findActor(tx, orgId, chat.visitorId);
   const email = wc.email ?? visitor?.email ?? null;
   if (!email) return;
-  const messages = await listMessageRows(tx, conversationId, { order: 'asc', limit: 2000 });
-  const names = new Map(
-    (await findActorsByIds(tx, orgId, [...new Set(messages.map((m) => m.senderId))])).map((a) => [
-      a.id,
-      a.name,
-    ]),
-  );
   const org = await findOrgById(tx, orgId);
+  // The body is rendered when the mail is sent (services/transcripts.ts), never kept here.
   await queueMail(ctx, tx, [
     {
       orgId,
       to: email,
       subject: `Transcript of your chat with ${org?.name ?? 'us'} (#${chat.referenceId})`,
-      body: transcriptOf(chat, messages, names),
+      body: TRANSCRIPT_PLACEHOLDER,
+      transcriptOf: chat.id,
     },
   ]);
 }

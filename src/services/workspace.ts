@@ -32,6 +32,7 @@ import {
 } from '../store/repos/widgets.ts';
 import { decodeCursor, keysetPage } from './cursor.ts';
 import { loadSupportChat } from './support.ts';
+import { announceAvailabilityChange } from './support-availability.ts';
 
 /**
  * The server side of the operators' workspace: availability (available / away, kept in the
@@ -57,7 +58,12 @@ export async function setMyAvailability(
   status: Availability,
 ): Promise<StaffAvailability> {
   authorize(canViewQueue(p));
-  await setAvailabilityRow(ctx.db, p.orgId, p.actor.id, status, ctx.clock.now());
+  await announceAvailabilityChange(
+    ctx,
+    p.orgId,
+    () => setAvailabilityRow(ctx.db, p.orgId, p.actor.id, status, ctx.clock.now()),
+    { actorId: p.actor.id, status },
+  );
   const me = (await listAvailability(ctx, p)).find((a) => a.actorId === p.actor.id);
   if (!me) throw new NotFoundError('actor_not_found', 'You are not staff of this org');
   return me;
@@ -73,7 +79,12 @@ export async function setAvailabilityOf(
   authorize(canManageSupport(p));
   const target = (await listAvailability(ctx, p)).find((a) => a.actorId === actorId);
   if (!target) throw new NotFoundError('operator_not_found', `Operator ${actorId} not found`);
-  await setAvailabilityRow(ctx.db, p.orgId, actorId, status, ctx.clock.now());
+  await announceAvailabilityChange(
+    ctx,
+    p.orgId,
+    () => setAvailabilityRow(ctx.db, p.orgId, actorId, status, ctx.clock.now()),
+    { actorId, status },
+  );
   return { ...target, status, updatedAt: ctx.clock.now() };
 }
 

@@ -332,6 +332,8 @@ export interface MailOutboxTable {
   message_id: string | null;
   created_at: number;
   sent_at: number | null;
+  /** A transcript mail: the support chat whose transcript is rendered into it when sent. */
+  transcript_of: string | null;
 }
 
 export interface WebhookTable {

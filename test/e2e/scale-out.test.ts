@@ -134,6 +134,59 @@ test('team-chat events cross nodes: mention, reaction, thread, receipt, presence
   await s.close();
 });
 
+test("live support crosses nodes: availability and the operator's read reach a widget visitor on node B", {
+  skip,
+}, async () => {
+  const [a, b] = nodes as [RunningServer, RunningServer];
+  const dept = await api(a, ada, 'POST', '/v1/departments', { name: 'Scale-out support' });
+  assert.equal(dept.status, 201);
+  const widget = await api(a, ada, 'POST', '/v1/widgets', {
+    allowed_origins: ['https://shop.example'],
+    department_ids: [dept.body.id],
+  });
+  assert.equal(widget.status, 201);
+  assert.equal((await api(a, ada, 'PUT', '/v1/support/availability', { status: 'away' })).status, 200);
+  const sess = await fetch(`${b.url}/v1/widget/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key: widget.body.public_key }),
+  });
+  assert.equal(sess.status, 201);
+  const visitor = (await sess.json()) as { token: string };
+  const v = await connectStream(b.url, { token: visitor.token, via: 'protocol', path: '/v1/widget/stream' });
+  await v.next((f) => f.type === 'ready');
+  const ours = (online: boolean) => (f: any) =>
+    f.type === 'event' &&
+    f.event === 'support.availability' &&
+    f.data.departments.some(
+      (d: { id: string; online: boolean }) => d.id === dept.body.id && d.online === online,
+    );
+
+  // Ada (an owner serves every department) becomes available through node A.
+  assert.equal((await api(a, ada, 'PUT', '/v1/support/availability', { status: 'available' })).status, 200);
+  const on = await v.next(ours(true), 5000);
+  assert.equal(on.data.actor_id, null, 'visitors are not told who');
+
+  // A chat started on node B, picked up and read on node A: "Seen" reaches the visitor on B.
+  const started = await fetch(`${b.url}/v1/widget/chats`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${visitor.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ question: 'across nodes?' }),
+  });
+  assert.equal(started.status, 201);
+  const chat = (await started.json()) as { id: string };
+  assert.equal((await api(a, ada, 'POST', `/v1/support/chats/${chat.id}/pickup`)).status, 200);
+  assert.equal((await api(a, ada, 'POST', `/v1/conversations/${chat.id}/read`, {})).status, 200);
+  const read = await v.next((f) => f.type === 'event' && f.event === 'support.read', 5000);
+  assert.equal(read.conversation_id, chat.id);
+  assert.ok(read.data.operator_read_message_id);
+  assert.equal((await api(a, ada, 'POST', `/v1/support/chats/${chat.id}/end`)).status, 200);
+
+  assert.equal((await api(a, ada, 'PUT', '/v1/support/availability', { status: 'away' })).status, 200);
+  await v.next(ours(false), 5000);
+  await v.close();
+});
+
 test('a lower position committed last by another writer reaches node A after the higher one is held back', {
   skip,
 }, async () => {

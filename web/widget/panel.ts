@@ -9,7 +9,12 @@
 interface Dept {
   id: string;
   name: string;
+  /** Open by its hours and an operator is available: live chat. */
   online: boolean;
+  /** Open by its opening hours (always true without hours). */
+  open: boolean;
+  opens_at: string | null;
+  closes_at: string | null;
 }
 interface Config {
   key: string;
@@ -63,7 +68,9 @@ let socket: WebSocket | null = null;
 let retry = 0;
 let typingTimer = 0;
 let typingSentAt = 0;
-let pollTimer = 0;
+/** What the panel shows: the start forms (they follow availability live), a chat, or a sent message. */
+let view: 'start' | 'chat' | 'sent' = 'start';
+let hoursTimer = 0;
 
 function read(): string | null {
   try {
@@ -210,21 +217,54 @@ function formValues(form: HTMLFormElement): Record<string, string> {
   return out;
 }
 
-async function ensureSession(name?: string, email?: string) {
-  if (token) return;
-  const s = await call<{ token: string; visitor: Visitor }>('POST', '/sessions', {
+let sessionStarting: Promise<void> | null = null;
+/** A visitor credential (one, however many callers ask at once). */
+function ensureSession(name?: string, email?: string): Promise<void> {
+  if (token) return Promise.resolve();
+  sessionStarting ??= call<{ token: string; visitor: Visitor }>('POST', '/sessions', {
     key: KEY,
     ...(name ? { name } : {}),
     ...(email ? { email } : {}),
     ...(identity ? { identity } : {}),
-  });
-  store(s.token);
-  visitor = s.visitor;
+  })
+    .then((s) => {
+      store(s.token);
+      visitor = s.visitor;
+    })
+    .finally(() => {
+      sessionStarting = null;
+    });
+  return sessionStarting;
+}
+
+/**
+ * The start forms follow availability live over the stream, which needs a credential: a visitor
+ * who has none gets one when they first touch a form (not merely by opening the panel, so a
+ * glance creates no visitor). The stream's `ready` then reads the availability again.
+ */
+function liveOnFocus(form: HTMLFormElement) {
+  if (token) return;
+  form.addEventListener(
+    'focusin',
+    () =>
+      void ensureSession()
+        .then(connect)
+        .catch(() => {}),
+    { once: true },
+  );
 }
 
 /* ---------------------------------------------------------------- views */
 
-function showPrechat(error?: string) {
+/** When a closed department opens again, in the visitor's own time zone. */
+function opensText(d: Dept | undefined): string | null {
+  if (!d?.opens_at) return null;
+  const at = new Date(d.opens_at);
+  return `We open again ${at.toLocaleString([], { weekday: 'long', hour: '2-digit', minute: '2-digit' })}.`;
+}
+
+function showPrechat(error?: string, prefill: Record<string, string> = {}) {
+  view = 'start';
   const c = config!;
   const depts = c.departments;
   const form = h(
@@ -235,9 +275,9 @@ function showPrechat(error?: string) {
       'Name',
       c.prechat.name,
       'text',
-      visitor?.name && !/^Visitor \d+$/.test(visitor.name) ? visitor.name : '',
+      prefill.name ?? (visitor?.name && !/^Visitor \d+$/.test(visitor.name) ? visitor.name : ''),
     ),
-    field('email', 'Email', c.prechat.email, 'email', visitor?.email ?? ''),
+    field('email', 'Email', c.prechat.email, 'email', prefill.email ?? visitor?.email ?? ''),
     depts.length > 1 &&
       h(
         'label',
@@ -246,13 +286,26 @@ function showPrechat(error?: string) {
         h(
           'select',
           { name: 'department_id' },
-          ...depts.map((d) => h('option', { value: d.id }, d.online ? d.name : `${d.name} (away)`)),
+          ...depts.map((d) =>
+            h(
+              'option',
+              { value: d.id, selected: d.id === prefill.department_id },
+              d.online ? d.name : `${d.name} (${d.open ? 'away' : 'closed'})`,
+            ),
+          ),
         ),
       ),
-    field('question', 'How can we help?', c.prechat.question, 'textarea'),
+    field(
+      'question',
+      'How can we help?',
+      c.prechat.question,
+      'textarea',
+      prefill.question ?? prefill.message ?? '',
+    ),
     error ? h('p', { class: 'error', role: 'alert' }, error) : null,
     h('button', { class: 'primary', type: 'submit' }, 'Start chat'),
   );
+  liveOnFocus(form);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const v = formValues(form);
@@ -260,12 +313,20 @@ function showPrechat(error?: string) {
     btn.disabled = true;
     try {
       await ensureSession(v.name, v.email);
+      connect();
       chat = await call<Chat>('POST', '/chats', { ...v, ...(pageUrl ? { page_url: pageUrl } : {}) });
       if (visitor)
         visitor = { ...visitor, ...(v.name ? { name: v.name } : {}), ...(v.email ? { email: v.email } : {}) };
       await openChat();
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'no_operator_available') return showOffline(v);
+      if (
+        err instanceof ApiError &&
+        (err.code === 'no_operator_available' || err.code === 'department_closed')
+      ) {
+        // Availability changed meanwhile: read it again, then offer the form.
+        await refreshConfig(false).catch(() => {});
+        return showOffline(v);
+      }
       btn.disabled = false;
       showPrechat(err instanceof Error ? err.message : String(err));
     }
@@ -277,7 +338,10 @@ function showPrechat(error?: string) {
 }
 
 function showOffline(prefill: Record<string, string> = {}, error?: string) {
+  view = 'start';
   const c = config!;
+  const chosen = c.departments.find((d) => d.id === prefill.department_id) ?? c.departments[0];
+  const closed = chosen && !chosen.open ? opensText(chosen) : null;
   const form = h(
     'form',
     { 'aria-label': 'Leave a message' },
@@ -288,7 +352,8 @@ function showOffline(prefill: Record<string, string> = {}, error?: string) {
     h('button', { class: 'primary', type: 'submit' }, 'Send message'),
   );
   const msg = form.querySelector('textarea[name=message]') as HTMLTextAreaElement;
-  msg.value = prefill.question ?? '';
+  msg.value = prefill.question ?? prefill.message ?? '';
+  liveOnFocus(form);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const v = formValues(form);
@@ -303,6 +368,7 @@ function showOffline(prefill: Record<string, string> = {}, error?: string) {
         ...(prefill.department_id ? { department_id: prefill.department_id } : {}),
         ...(pageUrl ? { page_url: pageUrl } : {}),
       });
+      view = 'sent';
       render(
         header(c.name, 'Away'),
         h(
@@ -320,7 +386,16 @@ function showOffline(prefill: Record<string, string> = {}, error?: string) {
       showOffline(v, err instanceof Error ? err.message : String(err));
     }
   });
-  render(header(c.name, 'Away'), h('main', {}, h('p', { class: 'intro' }, c.offline_message), form));
+  render(
+    header(c.name, chosen && !chosen.open ? 'Closed' : 'Away'),
+    h(
+      'main',
+      {},
+      h('p', { class: 'intro' }, c.offline_message),
+      closed ? h('p', { class: 'intro', role: 'status' }, closed) : null,
+      form,
+    ),
+  );
 }
 
 let list: HTMLOListElement;
@@ -335,6 +410,7 @@ function statusLine(): string {
 }
 
 function renderChat() {
+  view = 'chat';
   const c = config!;
   const open = chat!.state === 'waiting' || chat!.state === 'connected';
   let confirming = false;
@@ -438,7 +514,7 @@ function drawMessages() {
     items.push(h('li', { class: 'sys' }, config!.greeting));
   for (const m of sorted) {
     const time = new Date(m.created_at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-    const seen = m === lastMine && read !== null && BigInt(m.id) <= read ? ' · Read' : '';
+    const seen = m === lastMine && read !== null && BigInt(m.id) <= read ? ' · Seen' : '';
     items.push(
       h(
         'li',
@@ -524,7 +600,17 @@ function connect() {
     if (typeof f.seq === 'number' && f.seq > 0) lastSeq = f.seq;
     if (f.type === 'ready') {
       retry = 0;
-      void catchUp();
+      // Catch up on what a disconnect missed: availability, the chat's state and read position, messages.
+      void refreshConfig(true).catch(() => {});
+      if (chat)
+        void refreshChat().then(
+          () => catchUp(),
+          () => catchUp(),
+        );
+      return;
+    }
+    if (f.type === 'event' && f.event === 'support.availability') {
+      void refreshConfig(true).catch(() => {});
       return;
     }
     if (f.type !== 'event' || !chat || f.conversation_id !== chat.id) return;
@@ -543,6 +629,11 @@ function connect() {
       });
       typingEl.textContent = '';
       if (!mine) markRead();
+    } else if (f.event === 'support.read') {
+      const id = f.data.operator_read_message_id as string | null;
+      const had = chat.operator_read_message_id;
+      if (id && (had === null || BigInt(id) > BigInt(had))) chat = { ...chat, operator_read_message_id: id };
+      if (list) drawMessages();
     } else if (f.event === 'typing.started') {
       typingEl.textContent = `${f.data.actor_name} is typing…`;
       clearTimeout(typingTimer);
@@ -570,21 +661,48 @@ async function openChat() {
   renderChat();
   await catchUp();
   connect();
-  clearInterval(pollTimer);
-  // The operator's read position is not an event the visitor receives: look every few seconds.
-  pollTimer = window.setInterval(() => {
-    if (
-      chat &&
-      (chat.state === 'waiting' || chat.state === 'connected') &&
-      document.visibilityState === 'visible'
-    )
-      void refreshChat().catch(() => {});
-  }, 4000);
 }
 
-function showStart() {
-  if (config!.online) showPrechat();
-  else showOffline();
+function showStart(prefill: Record<string, string> = {}) {
+  if (config!.online) showPrechat(undefined, prefill);
+  else showOffline(prefill);
+}
+
+const onlineKey = (c: Config | null) => JSON.stringify(c?.departments.map((d) => [d.id, d.online, d.open]));
+
+/**
+ * Reads the widget's availability again (on `support.availability`, on reconnect, when opening
+ * hours begin or end). The start forms follow it, keeping what the visitor has typed.
+ */
+async function refreshConfig(redraw: boolean) {
+  const before = onlineKey(config);
+  config = await call<Config>('GET', `/config?key=${encodeURIComponent(KEY)}`);
+  scheduleHoursCheck();
+  if (!redraw || view !== 'start' || onlineKey(config) === before) return;
+  const form = root.querySelector('form');
+  const focused = (document.activeElement as HTMLInputElement | null)?.name;
+  showStart(form ? formValues(form) : {});
+  // Keep the visitor where they were typing (the message is the question on the other form).
+  const same = focused === 'message' || focused === 'question' ? ['message', 'question'] : [focused];
+  for (const name of same) {
+    const el = name ? root.querySelector<HTMLInputElement>(`form [name="${name}"]`) : null;
+    if (el) {
+      el.focus();
+      break;
+    }
+  }
+}
+
+/** Reads the availability again when a department's opening hours next begin or end. */
+function scheduleHoursCheck() {
+  clearTimeout(hoursTimer);
+  const times = config!.departments
+    .flatMap((d) => [d.opens_at, d.closes_at])
+    .filter((v): v is string => v !== null)
+    .map((v) => Date.parse(v) - Date.now());
+  if (times.length === 0) return;
+  const wait = Math.min(Math.max(Math.min(...times), 0) + 1000, 6 * 60 * 60_000);
+  hoursTimer = window.setTimeout(() => void refreshConfig(true).catch(() => {}), wait);
 }
 
 async function start() {
@@ -592,6 +710,7 @@ async function start() {
   const style = document.createElement('style');
   style.textContent = styles(config.colour);
   document.head.append(style);
+  scheduleHoursCheck();
   if (!token && identity) await ensureSession();
   if (token) {
     try {
@@ -604,6 +723,7 @@ async function start() {
   }
   if (chat && (chat.state === 'waiting' || chat.state === 'connected')) await openChat();
   else showStart();
+  connect();
 }
 
 let started = false;

@@ -358,6 +358,15 @@ export interface paths {
      */
     get: operations["getAuditEvents"];
   };
+  "/v1/departments/{id}/hours": {
+    /**
+     * Set a department's opening hours (org owners and admins)
+     * @description An IANA time zone and weekly intervals of local time; days left out are closed. `{"hours": null}` removes them (open whenever an operator is available). Outside the hours the widget offers the leave-a-message form. An unknown zone, a time that is not HH:MM, an interval that ends before it starts and overlapping intervals are 400 validation_failed.
+     *
+     * Scope: `admin`.
+     */
+    put: operations["putDepartmentsByIdHours"];
+  };
   "/v1/apps": {
     /**
      * List the org's apps
@@ -5250,7 +5259,7 @@ export interface operations {
       200: {
         content: {
           "application/json": {
-            items: {
+            items: ({
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
@@ -5259,12 +5268,25 @@ export interface operations {
                 name: string;
                 /** @description Operators without departments serve every department */
                 operator_ids: string[];
+                hours: {
+                  /** @description An IANA time zone, e.g. Europe/Berlin */
+                  time_zone: string;
+                  /** @description Open intervals per weekday (mon … sun); days left out are closed */
+                  weekly: {
+                    [key: string]: {
+                        /** @description HH:MM, local time */
+                        start: string;
+                        /** @description HH:MM, local time; 24:00 is midnight */
+                        end: string;
+                      }[];
+                  };
+                } | null;
                 /**
                  * Format: date-time
                  * @description ISO 8601 time in UTC
                  */
                 created_at: string;
-              }[];
+              })[];
             next_cursor: string | null;
           };
         };
@@ -5350,6 +5372,19 @@ export interface operations {
             name: string;
             /** @description Operators without departments serve every department */
             operator_ids: string[];
+            hours: {
+              /** @description An IANA time zone, e.g. Europe/Berlin */
+              time_zone: string;
+              /** @description Open intervals per weekday (mon … sun); days left out are closed */
+              weekly: {
+                [key: string]: {
+                    /** @description HH:MM, local time */
+                    start: string;
+                    /** @description HH:MM, local time; 24:00 is midnight */
+                    end: string;
+                  }[];
+              };
+            } | null;
             /**
              * Format: date-time
              * @description ISO 8601 time in UTC
@@ -5450,6 +5485,19 @@ export interface operations {
             name: string;
             /** @description Operators without departments serve every department */
             operator_ids: string[];
+            hours: {
+              /** @description An IANA time zone, e.g. Europe/Berlin */
+              time_zone: string;
+              /** @description Open intervals per weekday (mon … sun); days left out are closed */
+              weekly: {
+                [key: string]: {
+                    /** @description HH:MM, local time */
+                    start: string;
+                    /** @description HH:MM, local time; 24:00 is midnight */
+                    end: string;
+                  }[];
+              };
+            } | null;
             /**
              * Format: date-time
              * @description ISO 8601 time in UTC
@@ -5541,6 +5589,19 @@ export interface operations {
             name: string;
             /** @description Operators without departments serve every department */
             operator_ids: string[];
+            hours: {
+              /** @description An IANA time zone, e.g. Europe/Berlin */
+              time_zone: string;
+              /** @description Open intervals per weekday (mon … sun); days left out are closed */
+              weekly: {
+                [key: string]: {
+                    /** @description HH:MM, local time */
+                    start: string;
+                    /** @description HH:MM, local time; 24:00 is midnight */
+                    end: string;
+                  }[];
+              };
+            } | null;
             /**
              * Format: date-time
              * @description ISO 8601 time in UTC
@@ -7436,6 +7497,140 @@ export interface operations {
       };
       /** @description The client does not accept application/json */
       406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Over the rate limit (see Retry-After and the RateLimit-* headers) */
+      429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An unexpected failure (logged with the request id) */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The database is unavailable or this write collided with another; nothing was written, retry after Retry-After */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Set a department's opening hours (org owners and admins)
+   * @description An IANA time zone and weekly intervals of local time; days left out are closed. `{"hours": null}` removes them (open whenever an operator is available). Outside the hours the widget offers the leave-a-message form. An unknown zone, a time that is not HH:MM, an interval that ends before it starts and overlapping intervals are 400 validation_failed.
+   *
+   * Scope: `admin`.
+   */
+  putDepartmentsByIdHours: {
+    parameters: {
+      path: {
+        /** @description A Parley id: a 64-bit number as a decimal string */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          hours: {
+            /** @description An IANA time zone, e.g. Europe/Berlin */
+            time_zone: string;
+            /** @description Open intervals per weekday (mon … sun); days left out are closed */
+            weekly: {
+              [key: string]: {
+                  /** @description HH:MM, local time */
+                  start: string;
+                  /** @description HH:MM, local time; 24:00 is midnight */
+                  end: string;
+                }[];
+            };
+          } | null;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        content: {
+          "application/json": {
+            /**
+             * Format: parley-id
+             * @description A Parley id: a 64-bit number as a decimal string
+             */
+            id: string;
+            name: string;
+            /** @description Operators without departments serve every department */
+            operator_ids: string[];
+            hours: {
+              /** @description An IANA time zone, e.g. Europe/Berlin */
+              time_zone: string;
+              /** @description Open intervals per weekday (mon … sun); days left out are closed */
+              weekly: {
+                [key: string]: {
+                    /** @description HH:MM, local time */
+                    start: string;
+                    /** @description HH:MM, local time; 24:00 is midnight */
+                    end: string;
+                  }[];
+              };
+            } | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time in UTC
+             */
+            created_at: string;
+          };
+        };
+      };
+      /** @description Invalid request: details name each field and its problem */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, invalid, expired or revoked token */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The token lacks the scope, or a policy refuses the action */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not visible to the caller */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The client does not accept application/json */
+      406: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is larger than the server accepts */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
@@ -14181,16 +14376,20 @@ export interface operations {
               /** @enum {string} */
               question: "required" | "optional" | "hidden";
             };
-            departments: {
+            departments: ({
                 /**
                  * Format: parley-id
                  * @description A Parley id: a 64-bit number as a decimal string
                  */
                 id: string;
                 name: string;
-                /** @description An available operator serves it now */
+                /** @description Open by its hours and an available operator serves it now */
                 online: boolean;
-              }[];
+                /** @description Open by its opening hours now (always true without hours) */
+                open: boolean;
+                opens_at: string | null;
+                closes_at: string | null;
+              })[];
             /** @description Some department of the widget is online */
             online: boolean;
           };
@@ -14393,16 +14592,20 @@ export interface operations {
                 /** @enum {string} */
                 question: "required" | "optional" | "hidden";
               };
-              departments: {
+              departments: ({
                   /**
                    * Format: parley-id
                    * @description A Parley id: a 64-bit number as a decimal string
                    */
                   id: string;
                   name: string;
-                  /** @description An available operator serves it now */
+                  /** @description Open by its hours and an available operator serves it now */
                   online: boolean;
-                }[];
+                  /** @description Open by its opening hours now (always true without hours) */
+                  open: boolean;
+                  opens_at: string | null;
+                  closes_at: string | null;
+                })[];
               /** @description Some department of the widget is online */
               online: boolean;
             };

@@ -14,6 +14,7 @@ export const presentDepartment = (v: DepartmentView) => ({
   id: v.department.id,
   name: v.department.name,
   operator_ids: v.operatorIds,
+  hours: v.hours ? { time_zone: v.hours.timeZone, weekly: v.hours.weekly } : null,
   created_at: iso(v.department.createdAt),
 });
 

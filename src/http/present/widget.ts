@@ -37,7 +37,14 @@ export function presentPublicWidget(w: Widget, departments: DepartmentStatus[]) 
     offline_message: w.offlineMessage,
     colour: w.colour,
     prechat: w.prechat,
-    departments: departments.map((d) => ({ id: d.department.id, name: d.department.name, online: d.online })),
+    departments: departments.map((d) => ({
+      id: d.department.id,
+      name: d.department.name,
+      online: d.online,
+      open: d.hours.open,
+      opens_at: optIso(d.hours.opensAt),
+      closes_at: optIso(d.hours.closesAt),
+    })),
     online: departments.some((d) => d.online),
   };
 }

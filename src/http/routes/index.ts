@@ -7,6 +7,7 @@ import { appRoutes } from './apps.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { conversationRoutes } from './conversations.ts';
 import { deletionJobRoutes } from './deletion-jobs.ts';
+import { departmentHoursRoutes } from './department-hours.ts';
 import { memberStateRoutes } from './member-state.ts';
 import { memberRoutes } from './members.ts';
 import { messageRoutes } from './messages.ts';
@@ -51,6 +52,7 @@ export async function registerNativeApi(app: Api, ctx: AppContext): Promise<void
       pinRoutes(v1, ctx);
       peopleRoutes(v1, ctx);
       supportRoutes(v1, ctx);
+      departmentHoursRoutes(v1, ctx);
       appRoutes(v1, ctx);
       rateLimitRoutes(v1, ctx);
       deletionJobRoutes(v1, ctx);

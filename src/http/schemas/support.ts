@@ -13,10 +13,33 @@ export const PersonRef = Type.Object({
   email: Nullable(Type.String()),
   kind: Type.String(),
 });
+const HoursInterval = Type.Object(
+  {
+    start: Type.String({ maxLength: 5, description: 'HH:MM, local time' }),
+    end: Type.String({ maxLength: 5, description: 'HH:MM, local time; 24:00 is midnight' }),
+  },
+  { additionalProperties: false },
+);
+const DayIntervals = Type.Array(HoursInterval, { maxItems: 12 });
+export const DepartmentHoursSchema = Type.Object(
+  {
+    time_zone: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'An IANA time zone, e.g. Europe/Berlin',
+    }),
+    weekly: Type.Record(Type.String({ pattern: '^(mon|tue|wed|thu|fri|sat|sun)$' }), DayIntervals, {
+      additionalProperties: false,
+      description: 'Open intervals per weekday (mon … sun); days left out are closed',
+    }),
+  },
+  { additionalProperties: false },
+);
 export const DepartmentSchema = Type.Object({
   id: IdString,
   name: Type.String(),
   operator_ids: Type.Array(IdString, { description: 'Operators without departments serve every department' }),
+  hours: Nullable(DepartmentHoursSchema),
   created_at: Timestamp,
 });
 export const VisitorSchema = Type.Object({

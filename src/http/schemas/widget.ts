@@ -88,7 +88,10 @@ export const WidgetSchema = Type.Object({
 export const WidgetDepartment = Type.Object({
   id: IdString,
   name: Type.String(),
-  online: Type.Boolean({ description: 'An available operator serves it now' }),
+  online: Type.Boolean({ description: 'Open by its hours and an available operator serves it now' }),
+  open: Type.Boolean({ description: 'Open by its opening hours now (always true without hours)' }),
+  opens_at: Nullable(Timestamp),
+  closes_at: Nullable(Timestamp),
 });
 
 export const PublicWidgetSchema = Type.Object({

@@ -19,6 +19,8 @@ export interface OutboxMail {
   messageId: string | null;
   createdAt: number;
   sentAt: number | null;
+  /** A transcript mail: the support chat whose transcript becomes its body when it is sent. */
+  transcriptOf: string | null;
 }
 
 function toMail(r: MailOutboxTable): OutboxMail {
@@ -35,6 +37,7 @@ function toMail(r: MailOutboxTable): OutboxMail {
     messageId: r.message_id,
     createdAt: Number(r.created_at),
     sentAt: r.sent_at === null ? null : Number(r.sent_at),
+    transcriptOf: r.transcript_of === null || r.transcript_of === undefined ? null : String(r.transcript_of),
   };
 }
 
@@ -57,6 +60,7 @@ export async function insertMail(db: Db, mails: readonly OutboxMail[]): Promise<
         message_id: null,
         created_at: m.createdAt,
         sent_at: null,
+        transcript_of: m.transcriptOf,
       })),
     )
     .execute();

@@ -515,3 +515,37 @@ export async function findWidgetChats(db: Db, ids: readonly string[]): Promise<M
     .execute();
   return new Map(rows.map((r) => [String(r.conversation_id), toWidgetChat(r)]));
 }
+
+/**
+ * The visitors with an unexpired credential for a widget of the org that shows one of
+ * `departmentIds` (at most `limit`): who a change of those departments' availability concerns.
+ */
+export async function findVisitorsOfDepartments(
+  db: Db,
+  orgId: string,
+  departmentIds: readonly string[],
+  now: number,
+  limit = 10_000,
+): Promise<string[]> {
+  if (departmentIds.length === 0) return [];
+  const widgets = await widgetDb(db)
+    .selectFrom('widget')
+    .select(['id', 'department_ids'])
+    .where('org_id', '=', orgId)
+    .execute();
+  const wanted = new Set(departmentIds);
+  const ids = widgets
+    .filter((w) => parseJson<string[]>(w.department_ids, []).some((d) => wanted.has(String(d))))
+    .map((w) => String(w.id));
+  if (ids.length === 0) return [];
+  const rows = await widgetDb(db)
+    .selectFrom('widget_session')
+    .select('visitor_id')
+    .distinct()
+    .where('org_id', '=', orgId)
+    .where('widget_id', 'in', ids)
+    .where('expires_at', '>', now)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => String(r.visitor_id));
+}
