@@ -116,7 +116,7 @@ export async function setDepartmentOperators(
  * Sets a department's opening hours, or with null removes them (open whenever an operator is
  * available). Org owners and admins (`admin_role_required` 403). An unknown time zone, a time
  * that is not `HH:MM`, an interval that ends at or before its start, and intervals of a day
- * that overlap are `validation_failed` (400, one detail per problem, under `body.`) and change
+ * that overlap are `invalid_request` (400, one detail per problem, under `body.`) and change
  * nothing. Widgets that show the department are told (`support.availability`) when its
  * open/closed state changes by it.
  */
@@ -132,7 +132,7 @@ export async function setDepartmentHours(
     const problems = checkHours(hours);
     if (problems.length > 0)
       throw new ValidationError(
-        'validation_failed',
+        'invalid_request',
         `body.${problems[0]!.path} ${problems[0]!.message}`,
         problems.map((x) => ({ path: `body.${x.path}`, problem: x.message })),
       );

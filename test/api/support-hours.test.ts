@@ -5,7 +5,7 @@ import { makeOrg, type Person, type TestOrg } from '../support/factories.ts';
 
 /**
  * Department opening hours: set through the departments API (bad zones, times and intervals are
- * 400 validation_failed and change nothing), and followed by the widget: its config says open or
+ * 400 invalid_request and change nothing), and followed by the widget: its config says open or
  * closed and when that changes, a chat outside the hours is refused (the leave-a-message form is
  * offered), across daylight saving changes (the fake clock).
  */
@@ -114,7 +114,7 @@ describe('department hours', () => {
     assert.equal((await call(t.app, s.op.token, 'GET', `/v1/departments/${s.dept.id}`)).body.hours, null);
   });
 
-  test('bad zones, times and intervals are 400 validation_failed and change nothing', async () => {
+  test('bad zones, times and intervals are 400 invalid_request and change nothing', async () => {
     const s = await setup();
     assert.equal((await setHours(s, WEEKDAYS_9_TO_1730)).status, 200);
     const day = (intervals: unknown[]) => ({ time_zone: 'Europe/Berlin', weekly: { mon: intervals } });
@@ -146,7 +146,7 @@ describe('department hours', () => {
     for (const [hours, path] of bad) {
       const res = await setHours(s, hours);
       assert.equal(res.status, 400, `${JSON.stringify(hours)}: ${res.raw}`);
-      assert.equal(res.body.error.code, 'validation_failed', res.raw);
+      assert.equal(res.body.error.code, 'invalid_request', res.raw);
       assert.ok(
         res.body.error.details.some((d: { path: string }) => d.path === path),
         `${JSON.stringify(hours)} names ${path}: ${res.raw}`,

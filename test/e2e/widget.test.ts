@@ -208,7 +208,7 @@ describe('the website chat widget', { skip, timeout: 120_000 }, () => {
     // Read state: the operator read the visitor's messages.
     await api('POST', `/conversations/${chat.id}/read`, {});
     await panel(page)
-      .getByText(/· Read/)
+      .getByText(/· Seen/)
       .waitFor({ timeout: 8000 });
 
     // The operator ends it: the visitor sees it live; the transcript reaches the SMTP sink.

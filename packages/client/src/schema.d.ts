@@ -361,7 +361,7 @@ export interface paths {
   "/v1/departments/{id}/hours": {
     /**
      * Set a department's opening hours (org owners and admins)
-     * @description An IANA time zone and weekly intervals of local time; days left out are closed. `{"hours": null}` removes them (open whenever an operator is available). Outside the hours the widget offers the leave-a-message form. An unknown zone, a time that is not HH:MM, an interval that ends before it starts and overlapping intervals are 400 validation_failed.
+     * @description An IANA time zone and weekly intervals of local time; days left out are closed. `{"hours": null}` removes them (open whenever an operator is available). Outside the hours the widget offers the leave-a-message form. An unknown zone, a time that is not HH:MM, an interval that ends before it starts and overlapping intervals are 400 invalid_request.
      *
      * Scope: `admin`.
      */
@@ -7523,7 +7523,7 @@ export interface operations {
   };
   /**
    * Set a department's opening hours (org owners and admins)
-   * @description An IANA time zone and weekly intervals of local time; days left out are closed. `{"hours": null}` removes them (open whenever an operator is available). Outside the hours the widget offers the leave-a-message form. An unknown zone, a time that is not HH:MM, an interval that ends before it starts and overlapping intervals are 400 validation_failed.
+   * @description An IANA time zone and weekly intervals of local time; days left out are closed. `{"hours": null}` removes them (open whenever an operator is available). Outside the hours the widget offers the leave-a-message form. An unknown zone, a time that is not HH:MM, an interval that ends before it starts and overlapping intervals are 400 invalid_request.
    *
    * Scope: `admin`.
    */

@@ -18,7 +18,7 @@ export function departmentHoursRoutes(app: Api, ctx: AppContext): void {
         tags: ['departments'],
         summary: "Set a department's opening hours (org owners and admins)",
         description:
-          'An IANA time zone and weekly intervals of local time; days left out are closed. `{"hours": null}` removes them (open whenever an operator is available). Outside the hours the widget offers the leave-a-message form. An unknown zone, a time that is not HH:MM, an interval that ends before it starts and overlapping intervals are 400 validation_failed.',
+          'An IANA time zone and weekly intervals of local time; days left out are closed. `{"hours": null}` removes them (open whenever an operator is available). Outside the hours the widget offers the leave-a-message form. An unknown zone, a time that is not HH:MM, an interval that ends before it starts and overlapping intervals are 400 invalid_request.',
         params: IdParams,
         body: Type.Object({ hours: Nullable(DepartmentHoursSchema) }, { additionalProperties: false }),
         response: { 200: DepartmentSchema, ...commonErrors },
