@@ -10,11 +10,12 @@ import type { StreamEvent } from './stream.ts';
 import { Thread } from './thread/Thread.tsx';
 import { Avatar, Busy, Empty, ErrorNote, RelativeTime } from './ui.tsx';
 
-type Filter = 'all' | 'unread' | 'muted' | 'drafts' | 'pinned' | 'hidden';
+type Filter = 'all' | 'unread' | 'mentions' | 'muted' | 'drafts' | 'pinned' | 'hidden';
 
 const FILTER_QUERY: Record<Filter, Record<string, string>> = {
   all: {},
   unread: {},
+  mentions: { has_mentions: 'true' },
   muted: { muted: 'true' },
   drafts: { drafts: 'true' },
   pinned: { pinned: 'true' },
@@ -126,7 +127,17 @@ export function Conversations({ session }: { session: Session }) {
             if (c.last_message?.id === m.id) return prev;
             const mine = m.sender_id === me.actor.id || selectedRef.current === c.id;
             const unread = mine ? c.unread_count : c.unread_count + 1;
-            const updated = { ...c, last_message: m, last_activity_at: m.created_at, unread_count: unread };
+            // Team chat: a mention of you (or @all) counts separately from unread.
+            const tc = m as Message & { mentions?: string[]; mentions_all?: boolean };
+            const mentioned = !mine && (tc.mentions?.includes(me.actor.id) || tc.mentions_all);
+            const mentionCount = (c.mention_count ?? 0) + (mentioned ? 1 : 0);
+            const updated = {
+              ...c,
+              last_message: m,
+              last_activity_at: m.created_at,
+              unread_count: unread,
+              mention_count: mentionCount,
+            };
             return [updated, ...prev.filter((x) => x.id !== c.id)];
           });
         } else if (e.event === 'member.muted' || e.event === 'member.unmuted' || e.event === 'member.read') {
@@ -135,7 +146,13 @@ export function Conversations({ session }: { session: Session }) {
           setItems((prev) =>
             prev.map((c) =>
               c.id === d.conversation_id
-                ? { ...c, me: d.me, muted: d.me.muted, unread_count: d.me.unread_count }
+                ? {
+                    ...c,
+                    me: d.me,
+                    muted: d.me.muted,
+                    unread_count: d.me.unread_count,
+                    mention_count: d.me.unread_count === 0 ? 0 : c.mention_count,
+                  }
                 : c,
             ),
           );
@@ -181,6 +198,7 @@ export function Conversations({ session }: { session: Session }) {
             <select value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
               <option value="all">All</option>
               <option value="unread">Unread</option>
+              <option value="mentions">Mentions</option>
               <option value="muted">Muted</option>
               <option value="drafts">With drafts</option>
               <option value="pinned">Pinned</option>
@@ -209,9 +227,10 @@ export function Conversations({ session }: { session: Session }) {
                   to={`/conversations/${c.id}`}
                   className="conv"
                   aria-current={selected === c.id ? 'page' : undefined}
-                  aria-label={`${title}${c.unread_count ? `, ${c.unread_count} unread` : ''}${c.muted ? ', muted' : ''}`}
+                  aria-label={`${title}${c.unread_count ? `, ${c.unread_count} unread` : ''}${c.mention_count ? `, ${c.mention_count} ${c.mention_count === 1 ? 'mention' : 'mentions'}` : ''}${c.muted ? ', muted' : ''}`}
                   onClick={() => {
-                    if (c.unread_count) patchItem(c.id, { unread_count: 0 });
+                    if (c.unread_count || c.mention_count)
+                      patchItem(c.id, { unread_count: 0, mention_count: 0 });
                   }}
                 >
                   <Avatar name={title} kind={c.kind} />
@@ -219,6 +238,11 @@ export function Conversations({ session }: { session: Session }) {
                   <span className="conv-marks">
                     {c.me?.pinned && <span className="mark">pinned</span>}
                     {c.muted && <span className="mark">muted</span>}
+                    {(c.mention_count ?? 0) > 0 && (
+                      <span className="mention-badge" title="Mentions of you">
+                        @{c.mention_count}
+                      </span>
+                    )}
                     {c.unread_count > 0 && <span className="unread">{c.unread_count}</span>}
                   </span>
                   <span className="conv-last">
@@ -228,7 +252,7 @@ export function Conversations({ session }: { session: Session }) {
                       c.last_message.deleted ? (
                         <em>message deleted</em>
                       ) : (
-                        plainText(c.last_message.text)
+                        plainText(c.last_message.text, { names: session.names, meId: me.actor.id })
                       )
                     ) : (
                       <em>No messages yet</em>
