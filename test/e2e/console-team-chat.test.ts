@@ -262,22 +262,23 @@ describe('team chat in the console', { skip, timeout: 300_000 }, () => {
       member_ids: [ids['Bob Member']],
     });
     await send(ada, dm.id, { text: 'Quick one for you' });
+    // Bob is online (a socket) before Ada looks.
+    const bobPage = await open(1280, 800, bob, '/conversations');
     const page = await open(1280, 800, ada, `/conversations/${dm.id}`);
     const line = page.locator('.dm-presence');
-    await line.getByText('Bob Member is offline').waitFor();
-    // Bob comes online (a socket): live.
-    const bobPage = await open(1280, 800, bob, '/conversations');
     await line.getByText('Bob Member is online').waitFor();
+    assert.equal(await line.locator('.presence-dot.presence-online').count(), 1);
     // He opens the DM: Ada sees "Seen" under her last message, live.
     assert.equal(await page.locator('.seen-by').count(), 0);
     await bobPage.getByRole('link', { name: /Ada Owner/ }).click();
     await message(bobPage, 'Quick one for you').waitFor();
     await page.locator('.seen-by', { hasText: 'Seen' }).waitFor();
-    // He says he is away: the dot turns amber.
+    // He says he is away: the dot turns amber, live.
     await api(bob, 'PUT', '/presence/me', { status: 'away' });
     await line.getByText('Bob Member is away').waitFor();
     assert.equal(await line.locator('.presence-dot.presence-away').count(), 1);
     await api(bob, 'PUT', '/presence/me', { status: 'online' });
+    await line.getByText('Bob Member is online').waitFor();
 
     // The group: the member list with dots; "Seen by" names who read the last message.
     await send(ada, ids.room, { text: 'Last call for the checklist' });
@@ -354,7 +355,8 @@ describe('team chat in the console', { skip, timeout: 300_000 }, () => {
     await shot(phone, 'thread-375');
     await phonePanel.getByRole('button', { name: 'Close the thread' }).click();
     await phone.waitForURL(`**/conversations/${ids.room}`);
-    assert.equal(await phonePanel.count(), 0);
+    await phonePanel.waitFor({ state: 'detached' });
+    await message(phone, 'Thanks both').waitFor();
     // An unknown message id: the panel says so.
     await phone.goto(`${server!.url}/conversations/${ids.room}/t/12345`);
     await phone.getByRole('alert').filter({ hasText: 'message_not_found' }).waitFor();

@@ -68,21 +68,30 @@ export function usePresence(session: Session, id: string): Map<string, PresenceS
   const [presence, setPresence] = useState<Map<string, PresenceStatus>>(new Map());
   useEffect(() => {
     let live = true;
-    api
-      .get<{ items: { actor_id: string; status: PresenceStatus }[] }>(`/conversations/${id}/presence`)
-      .then((r) => {
-        if (!live) return;
-        setPresence((prev) => {
-          const next = new Map(prev);
-          for (const p of r.items) next.set(p.actor_id, p.status);
-          return next;
-        });
-      })
-      .catch(() => undefined);
+    const load = () =>
+      api
+        .get<{ items: { actor_id: string; status: PresenceStatus }[] }>(`/conversations/${id}/presence`)
+        .then((r) => {
+          if (!live) return;
+          setPresence((prev) => {
+            const next = new Map(prev);
+            for (const p of r.items) next.set(p.actor_id, p.status);
+            return next;
+          });
+        })
+        .catch(() => undefined);
+    void load();
+    // The server coalesces changes (one per person per 3 s, only when the status differs from
+    // the last one announced), so a read that fell inside a window can be stale: read again
+    // after each reconnect and once a minute.
+    const again = setInterval(load, 60_000);
+    const off = stream.onStatus((st) => st === 'live' && void load());
     return () => {
       live = false;
+      clearInterval(again);
+      off();
     };
-  }, [api, id]);
+  }, [api, stream, id]);
   useEffect(
     () =>
       stream.on((e) => {
