@@ -237,7 +237,16 @@ test('a node killed mid-stream loses no acknowledged message; its clients catch 
 test('team-chat events cross nodes: reaction removed, edit mentions, deleted reply, member.read, away', {
   skip,
 }, async () => {
-  const [a, b] = nodes as [RunningServer, RunningServer];
+  // The test before killed node A: a fresh node takes its place (same database and Redis).
+  const a = await startServer({
+    ...process.env,
+    SQLITE_PATH: '',
+    DATABASE_URL: db!.url!,
+    REDIS_URL: redisUrl,
+    NODE_ID: '4',
+  });
+  nodes.push(a);
+  const b = nodes[1]!;
   const isEvent = (type: string) => (f: any) => f.type === 'event' && f.event === type;
   const bobAll = (
     await api(a, ada, 'POST', '/v1/tokens', {
