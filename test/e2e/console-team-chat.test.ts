@@ -184,6 +184,7 @@ describe('team chat in the console', { skip, timeout: 300_000 }, () => {
     // Bob's list: the mention badge (separate from unread), live.
     const room = list.getByRole('link', { name: /Launch room/ });
     await room.getByText('@1').waitFor();
+    await shot(bobPage, 'mention-badge-1280');
     assert.match((await room.getAttribute('aria-label')) ?? '', /2 unread, 1 mention/);
     // The Mentions filter asks the server (has_mentions): only the room.
     await bobPage.getByLabel('Show').selectOption('mentions');
@@ -344,6 +345,16 @@ describe('team chat in the console', { skip, timeout: 300_000 }, () => {
     // Reload keeps the panel open.
     await page.reload();
     await panel.getByText('Thanks both').waitFor();
+    // A reply deleted in the panel: a tombstone there, one reply less in the summary (the server's count).
+    await panel.getByText('Thanks both').waitFor();
+    await send(ada, ids.room, { text: 'Oops, wrong thread', reply_to: root.id });
+    const oops = panel.getByRole('listitem').filter({ hasText: 'Oops, wrong thread' });
+    await oops.waitFor();
+    await rootItem.getByRole('button', { name: /4 replies/ }).waitFor();
+    await oops.hover();
+    await oops.getByRole('button', { name: /^Delete message/ }).click();
+    await panel.getByText('This message was deleted.').waitFor();
+    await rootItem.getByRole('button', { name: /3 replies/ }).waitFor();
     // Bob's deep link on a phone: the thread full screen, Back returns to the conversation.
     const phone = await open(375, 740, bob, `/conversations/${ids.room}/t/${root.id}`);
     const phonePanel = phone.getByRole('complementary', { name: 'Thread' });

@@ -34,7 +34,7 @@ export function MessageItem({
   presence?: PresenceStatus | undefined;
   /** Under the text: reactions, the thread summary, "Seen by". */
   below?: ReactNode;
-  /** Shown in the thread panel: no Pin or Edit there. */
+  /** Shown in the thread panel: no Pin or Edit there (Reply, React and Delete are). */
   inThread?: boolean;
   message: Message;
   /** The message a search result opened the thread at. */
@@ -150,18 +150,18 @@ export function MessageItem({
               </button>
             )}
             {own && !inThread && (
-              <>
-                <button type="button" aria-label={`Edit message: ${m.text}`} onClick={act(onEdit)}>
-                  Edit
-                </button>
-                <button
-                  type="button"
-                  aria-label={`Delete message: ${m.text}`}
-                  onClick={act(() => window.confirm('Delete this message for everyone?') && onDelete())}
-                >
-                  Delete
-                </button>
-              </>
+              <button type="button" aria-label={`Edit message: ${m.text}`} onClick={act(onEdit)}>
+                Edit
+              </button>
+            )}
+            {own && (
+              <button
+                type="button"
+                aria-label={`Delete message: ${m.text}`}
+                onClick={act(() => window.confirm('Delete this message for everyone?') && onDelete())}
+              >
+                Delete
+              </button>
             )}
           </div>
         </>
