@@ -127,19 +127,18 @@ export function Conversations({ session }: { session: Session }) {
             if (c.last_message?.id === m.id) return prev;
             const mine = m.sender_id === me.actor.id || selectedRef.current === c.id;
             const unread = mine ? c.unread_count : c.unread_count + 1;
-            // Team chat: a mention of you (or @all) counts separately from unread.
-            const tc = m as Message & { mentions?: string[]; mentions_all?: boolean };
-            const mentioned = !mine && (tc.mentions?.includes(me.actor.id) || tc.mentions_all);
-            const mentionCount = (c.mention_count ?? 0) + (mentioned ? 1 : 0);
-            const updated = {
-              ...c,
-              last_message: m,
-              last_activity_at: m.created_at,
-              unread_count: unread,
-              mention_count: mentionCount,
-            };
+            const updated = { ...c, last_message: m, last_activity_at: m.created_at, unread_count: unread };
             return [updated, ...prev.filter((x) => x.id !== c.id)];
           });
+        } else if (e.event === 'mention.created') {
+          // Team chat: a mention of you (a send or an edit; @all too) counts apart from unread.
+          const d = e.data as { conversation_id: string; sender_id: string };
+          if (d.sender_id === me.actor.id || selectedRef.current === d.conversation_id) return;
+          setItems((prev) =>
+            prev.map((c) =>
+              c.id === d.conversation_id ? { ...c, mention_count: (c.mention_count ?? 0) + 1 } : c,
+            ),
+          );
         } else if (e.event === 'member.muted' || e.event === 'member.unmuted' || e.event === 'member.read') {
           // Your own state, changed here or in another tab or device.
           const d = e.data as { conversation_id: string; me: MemberState };

@@ -59,7 +59,7 @@ export function hasMentionsExpr(): Expression<SqlBool> {
     and mn.actor_id in (m.actor_id, 0) and mn.ordinal > m.read_ordinal and mn.sender_id <> m.actor_id)`;
 }
 
-/** Each conversation's mentions of the actor after their read position (absent: 0). */
+/** Each conversation's messages mentioning the actor after their read position (absent: 0). */
 export async function mentionCounts(
   db: Db,
   actorId: string,
@@ -72,7 +72,8 @@ export async function mentionCounts(
     .innerJoin('membership as m', (j) =>
       j.onRef('m.conversation_id', '=', 'mn.conversation_id').on('m.actor_id', '=', actorId),
     )
-    .select(['mn.conversation_id', (eb) => eb.fn.countAll().as('n')])
+    // A message that mentions you by id and with @all is one mention of you (two rows).
+    .select(['mn.conversation_id', sql<number>`count(distinct mn.message_id)`.as('n')])
     .where('mn.conversation_id', 'in', conversationIds)
     .where('mn.actor_id', 'in', [actorId, ALL_ACTOR])
     .where('mn.sender_id', '<>', actorId)
