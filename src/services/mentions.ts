@@ -2,7 +2,13 @@ import type { AppContext, Db } from '../context.ts';
 import type { Conversation, Message, MessageMentions } from '../domain/model.ts';
 import { allowsMentionAll, parseMentions, teamChatSettingsFrom } from '../domain/team-chat.ts';
 import { findOrgSettings } from '../store/repos/orgs.ts';
-import { ALL_ACTOR, currentMemberIds, insertMentions, mentionCounts } from '../store/repos/team-chat.ts';
+import {
+  ALL_ACTOR,
+  currentMemberIds,
+  insertMentions,
+  mentionCounts,
+  replaceMentions,
+} from '../store/repos/team-chat.ts';
 import type { Tx } from './tx.ts';
 
 /**
@@ -37,6 +43,11 @@ export async function recordMentions(tx: Tx, m: Message, ordinal: number): Promi
   if (!mentions) return;
   const rows = mentions.all ? [ALL_ACTOR, ...mentions.ids] : mentions.ids;
   await insertMentions(tx.db, m, ordinal, rows);
+  notifyMentions(tx, m, mentions);
+}
+
+/** `mention.created` to the mentioned (every member for `@all`), the sender left out. */
+function notifyMentions(tx: Tx, m: Message, mentions: MessageMentions): void {
   const payload = {
     conversation_id: m.conversationId,
     message_id: m.id,
@@ -59,6 +70,33 @@ export async function recordMentions(tx: Tx, m: Message, ordinal: number): Promi
       { type: 'mention.created', conversationId: m.conversationId, recipients: others, payload },
     ]);
   }
+}
+
+/**
+ * An edit re-resolves the mentions against the current members (as a send does): the message's
+ * list and mention rows are replaced (a removed mention stops counting), and only the newly
+ * mentioned get `mention.created` (someone mentioned before and still mentioned is not notified
+ * twice). Returns the message with its new mentions, for the `message.edited` event.
+ */
+export async function reresolveMentions(
+  tx: Tx,
+  conversation: Conversation,
+  before: Message,
+  edited: Message,
+): Promise<Message> {
+  const mentions = await resolveMentions(tx.db, conversation, edited.text);
+  const old = before.mentions ?? null;
+  const same =
+    (old?.all ?? false) === (mentions?.all ?? false) &&
+    (old?.ids ?? []).join(',') === (mentions?.ids ?? []).join(',');
+  if (same) return { ...edited, mentions };
+  await replaceMentions(tx.db, edited, mentions);
+  if (mentions) {
+    const had = new Set(old?.ids ?? []);
+    const added = { ids: mentions.ids.filter((id) => !had.has(id)), all: mentions.all && !old?.all };
+    if (added.ids.length > 0 || added.all) notifyMentions(tx, edited, added);
+  }
+  return { ...edited, mentions };
 }
 
 /** Conversation views with the caller's mention counts (one query for the page). */

@@ -21,10 +21,10 @@ import { deleteTeamChatRowsOf } from '../store/repos/team-chat.ts';
 import { loadConversation, loadConversationForRead } from './access.ts';
 import { attachToMessage, sweepAttachments } from './attachments.ts';
 import { decodeCursor, keysetPage } from './cursor.ts';
-import { recordMentions, resolveMentions } from './mentions.ts';
+import { recordMentions, reresolveMentions, resolveMentions } from './mentions.ts';
 import { withReactions } from './reactions.ts';
 import { eraseAfterPurge } from './recycle-bin.ts';
-import { recordReply, threadRootOf } from './threads.ts';
+import { recordReply, threadRootOf, unrecordReply } from './threads.ts';
 import { inTransaction } from './tx.ts';
 
 export interface SendMessageInput {
@@ -206,8 +206,9 @@ export async function editMessage(
   if (m.deletedAt !== null) throw deletedError();
   return inTransaction(ctx, async (tx) => {
     // A delete that committed since the read above wins: the text stays erased.
-    const edited = await updateMessageText(tx.db, m.id, text, ctx.clock.now());
-    if (!edited) throw deletedError();
+    const updated = await updateMessageText(tx.db, m.id, text, ctx.clock.now());
+    if (!updated) throw deletedError();
+    const edited = await reresolveMentions(tx, conversation, m, updated);
     tx.emit(p.orgId, [
       {
         type: 'message.edited',
@@ -244,6 +245,7 @@ export async function deleteMessage(
     await redactMessageCopies(tx.db, deleted, presentMessage(deleted));
     await uncountDeleted(tx.db, m);
     await deleteTeamChatRowsOf(tx.db, m.id);
+    await unrecordReply(tx, m);
     const unpinned = await deleteSticky(tx.db, conversation.id, m.id);
     tx.emit(p.orgId, [
       {

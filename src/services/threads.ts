@@ -10,6 +10,7 @@ import {
   listReplies,
   markThreadRead,
   threadsOf,
+  unbumpThread,
 } from '../store/repos/team-chat.ts';
 import { loadConversation } from './access.ts';
 import { decodeCursor, keysetPage } from './cursor.ts';
@@ -54,6 +55,31 @@ export async function recordReply(tx: Tx, m: Message, parent: Message): Promise<
         reply_id: m.id,
         reply_count: count,
         last_reply_at: new Date(m.createdAt).toISOString(),
+      },
+    },
+  ]);
+}
+
+/**
+ * In the transaction of a delete for everyone: a deleted reply no longer counts in its root's
+ * `reply_count` and `last_reply_at` (its tombstone still shows in the thread, as in history);
+ * the members get `thread.updated` with the new figures (`reply_id`: the deleted reply).
+ */
+export async function unrecordReply(tx: Tx, m: Message): Promise<void> {
+  if (!m.threadId) return;
+  const { replyCount, lastReplyAt } = await unbumpThread(tx.db, m.threadId, m.id);
+  tx.emit(m.orgId, [
+    {
+      type: 'thread.updated',
+      conversationId: m.conversationId,
+      recipients: [],
+      audience: 'members',
+      payload: {
+        conversation_id: m.conversationId,
+        thread_id: m.threadId,
+        reply_id: m.id,
+        reply_count: replyCount,
+        last_reply_at: lastReplyAt === null ? null : new Date(lastReplyAt).toISOString(),
       },
     },
   ]);

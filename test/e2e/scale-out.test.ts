@@ -286,3 +286,79 @@ test('a node killed mid-stream loses no acknowledged message; its clients catch 
   assert.deepEqual(missing, [], 'every acknowledged message reached bob across the two connections');
   await again.close();
 });
+
+test('team-chat events cross nodes: reaction removed, edit mentions, deleted reply, member.read, away', {
+  skip,
+}, async () => {
+  // The test before killed node A: a fresh node takes its place (same database and Redis).
+  const a = await startServer({
+    ...process.env,
+    SQLITE_PATH: '',
+    DATABASE_URL: db!.url!,
+    REDIS_URL: redisUrl,
+    NODE_ID: '4',
+  });
+  nodes.push(a);
+  const b = nodes[1]!;
+  const isEvent = (type: string) => (f: any) => f.type === 'event' && f.event === type;
+  const bobAll = (
+    await api(a, ada, 'POST', '/v1/tokens', {
+      name: 'bob-all',
+      scopes: ['messages:read', 'messages:write', 'conversations:read', 'conversations:write'],
+      actor_id: bobId,
+    })
+  ).body.token;
+  const s = await connectStream(a.url, { token: bob });
+  await s.next((f) => f.type === 'ready');
+  const root = await api(b, ada, 'POST', `/v1/conversations/${channel}/messages`, { text: 'no mention yet' });
+  assert.equal(root.status, 201);
+  // An edit on node B that mentions Bob: node A hears the mention and the edited message with it.
+  const edited = await api(b, ada, 'PATCH', `/v1/conversations/${channel}/messages/${root.body.id}`, {
+    text: `now <@${bobId}>`,
+  });
+  assert.equal(edited.status, 200);
+  const mention = await s.next(isEvent('mention.created'), 5000);
+  assert.equal(mention.data.message_id, root.body.id);
+  const edit = await s.next(isEvent('message.edited'), 5000);
+  assert.deepEqual(edit.data.message.mentions, [bobId]);
+  // A reaction added and removed on node B.
+  const path = `/v1/conversations/${channel}/messages/${root.body.id}/reactions/%F0%9F%91%8D`;
+  assert.equal((await api(b, ada, 'PUT', path)).status, 200);
+  assert.equal((await s.next(isEvent('reaction.added'), 5000)).data.count, 1);
+  assert.equal((await api(b, ada, 'DELETE', path)).status, 200);
+  const removed = await s.next(isEvent('reaction.removed'), 5000);
+  assert.equal(removed.data.emoji, '👍');
+  assert.equal(removed.data.count, 0);
+  // A reply, then deleted for everyone on node B: node A gets the lower count.
+  const reply = await api(b, ada, 'POST', `/v1/conversations/${channel}/messages`, {
+    text: 'short-lived reply',
+    reply_to: root.body.id,
+  });
+  assert.equal((await s.next(isEvent('thread.updated'), 5000)).data.reply_count, 1);
+  assert.equal(
+    (await api(b, ada, 'DELETE', `/v1/conversations/${channel}/messages/${reply.body.id}`)).status,
+    200,
+  );
+  const dropped = await s.next(isEvent('thread.updated'), 5000);
+  assert.equal(dropped.data.thread_id, root.body.id);
+  assert.equal(dropped.data.reply_count, 0);
+  assert.equal(dropped.data.last_reply_at, null);
+  // Bob reads on node B: his own socket on node A gets member.read (his other device).
+  assert.equal((await api(b, bobAll, 'POST', `/v1/conversations/${channel}/read`, {})).status, 200);
+  const read = await s.next(isEvent('member.read'), 5000);
+  assert.equal(read.data.conversation_id, channel);
+  assert.equal(read.data.me.unread_count, 0);
+  // Ada online on node B, then away (said on node B): Bob on node A sees both.
+  const adaSocket = await connectStream(b.url, { token: ada });
+  await adaSocket.next((f) => f.type === 'ready');
+  const online = await s.next((f) => isEvent('presence.changed')(f) && f.data.status === 'online', 10_000);
+  assert.equal((await api(b, ada, 'PUT', '/v1/presence/me', { status: 'away' })).status, 200);
+  const away = await s.next(
+    (f) =>
+      isEvent('presence.changed')(f) && f.data.actor_id === online.data.actor_id && f.data.status === 'away',
+    10_000,
+  );
+  assert.ok(away);
+  await adaSocket.close();
+  await s.close();
+});

@@ -100,11 +100,11 @@ function RecycleBin({ session }: { session: Session }) {
               const label = `#${String(it.reference_id ?? it.id)} ${String(it.question ?? it.title ?? '')}`;
               return (
                 <tr key={it.id}>
-                  <td>{label}</td>
-                  <td>{(it.visitor as { name?: string } | undefined)?.name ?? '—'}</td>
-                  <td>{time(it.deleted_at)}</td>
-                  <td>{time(it.purge_at)}</td>
-                  <td>
+                  <td data-label="Chat">{label}</td>
+                  <td data-label="Visitor">{(it.visitor as { name?: string } | undefined)?.name ?? '—'}</td>
+                  <td data-label="Deleted">{time(it.deleted_at)}</td>
+                  <td data-label="Purged at">{time(it.purge_at)}</td>
+                  <td data-label="Actions">
                     <button
                       type="button"
                       disabled={action.busy}
@@ -302,11 +302,11 @@ function Tokens({ session }: { session: Session }) {
           <tbody>
             {items.map((t) => (
               <tr key={t.id}>
-                <td>{t.name}</td>
-                <td>{names.get(t.actor_id) ?? t.actor_id}</td>
-                <td>{t.scopes.join(' ')}</td>
-                <td>{time(t.created_at)}</td>
-                <td>
+                <td data-label="Name">{t.name}</td>
+                <td data-label="Actor">{names.get(t.actor_id) ?? t.actor_id}</td>
+                <td data-label="Scopes">{t.scopes.join(' ')}</td>
+                <td data-label="Created">{time(t.created_at)}</td>
+                <td data-label="State">
                   {t.revoked_at ? (
                     `revoked ${time(t.revoked_at)}`
                   ) : (

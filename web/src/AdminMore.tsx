@@ -116,10 +116,10 @@ export function Webhooks({ session }: { session: Session }) {
           <tbody>
             {hooks.map((w) => (
               <tr key={w.id}>
-                <td>{w.url}</td>
-                <td>{w.events.join(', ')}</td>
-                <td>{w.active ? 'active' : 'paused'}</td>
-                <td>
+                <td data-label="URL">{w.url}</td>
+                <td data-label="Events">{w.events.join(', ')}</td>
+                <td data-label="State">{w.active ? 'active' : 'paused'}</td>
+                <td data-label="Deliveries">
                   <button
                     type="button"
                     aria-label={`Failed deliveries of ${w.url}`}
@@ -204,14 +204,14 @@ export function RateLimits({ session }: { session: Session }) {
           <tbody>
             {items.map((s) => (
               <tr key={s.group}>
-                <td>{s.group}</td>
-                <td>
+                <td data-label="Group">{s.group}</td>
+                <td data-label="Policy">
                   {s.policy.points} per {s.policy.duration_s} s
                   {s.policy.block_s ? `, lock ${s.policy.block_s} s` : ''}
                 </td>
-                <td>{s.remaining}</td>
-                <td>{s.reset_at ? time(s.reset_at) : '—'}</td>
-                <td>{s.limited ? 'limited' : 'ok'}</td>
+                <td data-label="Remaining">{s.remaining}</td>
+                <td data-label="Resets">{s.reset_at ? time(s.reset_at) : '—'}</td>
+                <td data-label="State">{s.limited ? 'limited' : 'ok'}</td>
               </tr>
             ))}
           </tbody>
@@ -285,10 +285,10 @@ export function Apps({ session }: { session: Session }) {
           <tbody>
             {items.map((a) => (
               <tr key={a.id}>
-                <td>{a.name}</td>
-                <td>{a.app_id}</td>
-                <td>{time(a.created_at)}</td>
-                <td>
+                <td data-label="Name">{a.name}</td>
+                <td data-label="App id">{a.app_id}</td>
+                <td data-label="Created">{time(a.created_at)}</td>
+                <td data-label="State">
                   {a.revoked_at ? (
                     `revoked ${time(a.revoked_at)}`
                   ) : (

@@ -97,15 +97,15 @@ export function People({ session }: { session: Session }) {
           <tbody>
             {items.map((p) => (
               <tr key={p.id} className={p.active === false ? 'inactive' : ''}>
-                <td>
+                <td data-label="Name">
                   <span className="person-cell">
                     <Avatar name={p.name} size="sm" /> {p.name}
                     {p.id === me.actor.id && <small> (you)</small>}
                   </span>
                 </td>
-                <td>{p.email ?? '—'}</td>
+                <td data-label="Email">{p.email ?? '—'}</td>
                 {kind === 'user' && (
-                  <td>
+                  <td data-label="Role">
                     <select
                       aria-label={`Role of ${p.name}`}
                       value={p.role ?? 'member'}
@@ -123,8 +123,8 @@ export function People({ session }: { session: Session }) {
                     </select>
                   </td>
                 )}
-                <td>{p.active === false ? 'deactivated' : 'active'}</td>
-                <td>
+                <td data-label="Status">{p.active === false ? 'deactivated' : 'active'}</td>
+                <td data-label="Actions">
                   {p.active !== false && p.id !== me.actor.id && (
                     <button
                       type="button"
@@ -526,17 +526,19 @@ export function AuditLog({ session }: { session: Session }) {
           <tbody>
             {page.items.map((ev) => (
               <tr key={ev.id}>
-                <td title={fullTime(ev.created_at)}>
+                <td data-label="When" title={fullTime(ev.created_at)}>
                   <RelativeTime at={ev.created_at} />
                 </td>
-                <td>{ev.actor_id ? (names.get(ev.actor_id) ?? ev.actor_id) : 'the system'}</td>
-                <td>
+                <td data-label="Who">
+                  {ev.actor_id ? (names.get(ev.actor_id) ?? ev.actor_id) : 'the system'}
+                </td>
+                <td data-label="Action">
                   <code>{ev.action}</code>
                 </td>
-                <td>
+                <td data-label="Target">
                   {ev.target_type} <code>{ev.target_id}</code>
                 </td>
-                <td className="details-cell">
+                <td data-label="Details" className="details-cell">
                   <code>{JSON.stringify(ev.details)}</code>
                 </td>
               </tr>

@@ -11,11 +11,12 @@ import { SupportListSection } from './support/QueueSection.tsx';
 import { Thread } from './thread/Thread.tsx';
 import { Avatar, Busy, Empty, ErrorNote, RelativeTime } from './ui.tsx';
 
-type Filter = 'all' | 'unread' | 'muted' | 'drafts' | 'pinned' | 'hidden';
+type Filter = 'all' | 'unread' | 'mentions' | 'muted' | 'drafts' | 'pinned' | 'hidden';
 
 const FILTER_QUERY: Record<Filter, Record<string, string>> = {
   all: {},
   unread: {},
+  mentions: { has_mentions: 'true' },
   muted: { muted: 'true' },
   drafts: { drafts: 'true' },
   pinned: { pinned: 'true' },
@@ -130,13 +131,28 @@ export function Conversations({ session }: { session: Session }) {
             const updated = { ...c, last_message: m, last_activity_at: m.created_at, unread_count: unread };
             return [updated, ...prev.filter((x) => x.id !== c.id)];
           });
+        } else if (e.event === 'mention.created') {
+          // Team chat: a mention of you (a send or an edit; @all too) counts apart from unread.
+          const d = e.data as { conversation_id: string; sender_id: string };
+          if (d.sender_id === me.actor.id || selectedRef.current === d.conversation_id) return;
+          setItems((prev) =>
+            prev.map((c) =>
+              c.id === d.conversation_id ? { ...c, mention_count: (c.mention_count ?? 0) + 1 } : c,
+            ),
+          );
         } else if (e.event === 'member.muted' || e.event === 'member.unmuted' || e.event === 'member.read') {
           // Your own state, changed here or in another tab or device.
           const d = e.data as { conversation_id: string; me: MemberState };
           setItems((prev) =>
             prev.map((c) =>
               c.id === d.conversation_id
-                ? { ...c, me: d.me, muted: d.me.muted, unread_count: d.me.unread_count }
+                ? {
+                    ...c,
+                    me: d.me,
+                    muted: d.me.muted,
+                    unread_count: d.me.unread_count,
+                    mention_count: d.me.unread_count === 0 ? 0 : c.mention_count,
+                  }
                 : c,
             ),
           );
@@ -183,6 +199,7 @@ export function Conversations({ session }: { session: Session }) {
             <select value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
               <option value="all">All</option>
               <option value="unread">Unread</option>
+              <option value="mentions">Mentions</option>
               <option value="muted">Muted</option>
               <option value="drafts">With drafts</option>
               <option value="pinned">Pinned</option>
@@ -211,9 +228,10 @@ export function Conversations({ session }: { session: Session }) {
                   to={`/conversations/${c.id}`}
                   className="conv"
                   aria-current={selected === c.id ? 'page' : undefined}
-                  aria-label={`${title}${c.unread_count ? `, ${c.unread_count} unread` : ''}${c.muted ? ', muted' : ''}`}
+                  aria-label={`${title}${c.unread_count ? `, ${c.unread_count} unread` : ''}${c.mention_count ? `, ${c.mention_count} ${c.mention_count === 1 ? 'mention' : 'mentions'}` : ''}${c.muted ? ', muted' : ''}`}
                   onClick={() => {
-                    if (c.unread_count) patchItem(c.id, { unread_count: 0 });
+                    if (c.unread_count || c.mention_count)
+                      patchItem(c.id, { unread_count: 0, mention_count: 0 });
                   }}
                 >
                   <Avatar name={title} kind={c.kind} />
@@ -221,6 +239,11 @@ export function Conversations({ session }: { session: Session }) {
                   <span className="conv-marks">
                     {c.me?.pinned && <span className="mark">pinned</span>}
                     {c.muted && <span className="mark">muted</span>}
+                    {(c.mention_count ?? 0) > 0 && (
+                      <span className="mention-badge" title="Mentions of you">
+                        @{c.mention_count}
+                      </span>
+                    )}
                     {c.unread_count > 0 && <span className="unread">{c.unread_count}</span>}
                   </span>
                   <span className="conv-last">
@@ -230,7 +253,7 @@ export function Conversations({ session }: { session: Session }) {
                       c.last_message.deleted ? (
                         <em>message deleted</em>
                       ) : (
-                        plainText(c.last_message.text)
+                        plainText(c.last_message.text, { names: session.names, meId: me.actor.id })
                       )
                     ) : (
                       <em>No messages yet</em>

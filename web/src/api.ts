@@ -86,6 +86,8 @@ export interface Conversation {
   last_activity_at: string;
   last_message: Message | null;
   unread_count: number;
+  /** Team chat: mentions of you after your read position (separate from unread). */
+  mention_count?: number;
   muted: boolean;
   me: MemberState | null;
 }

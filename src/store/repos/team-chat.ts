@@ -59,7 +59,7 @@ export function hasMentionsExpr(): Expression<SqlBool> {
     and mn.actor_id in (m.actor_id, 0) and mn.ordinal > m.read_ordinal and mn.sender_id <> m.actor_id)`;
 }
 
-/** Each conversation's mentions of the actor after their read position (absent: 0). */
+/** Each conversation's messages mentioning the actor after their read position (absent: 0). */
 export async function mentionCounts(
   db: Db,
   actorId: string,
@@ -72,7 +72,8 @@ export async function mentionCounts(
     .innerJoin('membership as m', (j) =>
       j.onRef('m.conversation_id', '=', 'mn.conversation_id').on('m.actor_id', '=', actorId),
     )
-    .select(['mn.conversation_id', (eb) => eb.fn.countAll().as('n')])
+    // A message that mentions you by id and with @all is one mention of you (two rows).
+    .select(['mn.conversation_id', sql<number>`count(distinct mn.message_id)`.as('n')])
     .where('mn.conversation_id', 'in', conversationIds)
     .where('mn.actor_id', 'in', [actorId, ALL_ACTOR])
     .where('mn.sender_id', '<>', actorId)
@@ -304,4 +305,72 @@ export async function readPositions(
 export async function ordinalOf(db: Db, messageId: string): Promise<number> {
   const row = await db.selectFrom('message').select('ordinal').where('id', '=', messageId).executeTakeFirst();
   return Number(row?.ordinal ?? 0);
+}
+
+// Edits and deletes (services/mentions.ts, services/threads.ts)
+
+/** An edit re-resolved the message's mentions: the message's list and its mention rows change. */
+export async function replaceMentions(
+  db: Db,
+  m: Message,
+  mentions: { ids: string[]; all: boolean } | null,
+): Promise<void> {
+  await db
+    .updateTable('message')
+    .set({ mentions: mentions ? JSON.stringify(mentions) : null })
+    .where('id', '=', m.id)
+    .execute();
+  await db.deleteFrom('mention').where('message_id', '=', m.id).execute();
+  if (!mentions) return;
+  await insertMentions(
+    db,
+    m,
+    await ordinalOf(db, m.id),
+    mentions.all ? [ALL_ACTOR, ...mentions.ids] : mentions.ids,
+  );
+}
+
+/**
+ * A reply of thread `rootId` was deleted for everyone (its row is already a tombstone): the
+ * root counts one reply less and its last reply is the newest one left; read positions at or
+ * past the deleted reply's place move back one, so unread stays what it was.
+ */
+export async function unbumpThread(
+  db: Db,
+  rootId: string,
+  replyId: string,
+): Promise<{ replyCount: number; lastReplyAt: number | null }> {
+  const before = await db
+    .selectFrom('message')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('thread_id', '=', rootId)
+    .where('deleted_at', 'is', null)
+    .where('id', '<', replyId)
+    .executeTakeFirst();
+  const place = Number(before?.n ?? 0) + 1;
+  const last = await db
+    .selectFrom('message')
+    .select('created_at')
+    .where('thread_id', '=', rootId)
+    .where('deleted_at', 'is', null)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const lastReplyAt = last ? Number(last.created_at) : null;
+  const row = await db
+    .updateTable('message')
+    .set({
+      reply_count: sql`case when reply_count > 0 then reply_count - 1 else 0 end`,
+      last_reply_at: lastReplyAt,
+    })
+    .where('id', '=', rootId)
+    .returning('reply_count')
+    .executeTakeFirst();
+  await db
+    .updateTable('thread_member')
+    .set({ read_count: sql`read_count - 1` })
+    .where('message_id', '=', rootId)
+    .where('read_count', '>=', place)
+    .execute();
+  return { replyCount: Number(row?.reply_count ?? 0), lastReplyAt };
 }

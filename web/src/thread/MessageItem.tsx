@@ -1,8 +1,10 @@
-import { useEffect, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import type { Message } from '../api.ts';
 import { type AttachmentRef, AttachmentView } from '../attachments/AttachmentView.tsx';
-import { Markdown, plainText } from '../markdown.tsx';
+import { Markdown, type MentionEnv, plainText } from '../markdown.tsx';
 import { Avatar, RelativeTime } from '../ui.tsx';
+import { PresenceAvatar } from './Presence.tsx';
+import type { PresenceStatus } from './teamchat.ts';
 
 /**
  * One message of the thread. The first of a group (same sender, a few minutes apart) shows the
@@ -21,7 +23,19 @@ export function MessageItem({
   onPin,
   onEdit,
   onDelete,
+  mentions,
+  presence,
+  below,
+  inThread = false,
 }: {
+  /** Names for `<@id>` mentions, and you (yours are highlighted more). */
+  mentions?: MentionEnv;
+  /** The sender's presence: a dot on the avatar. */
+  presence?: PresenceStatus | undefined;
+  /** Under the text: reactions, the thread summary, "Seen by". */
+  below?: ReactNode;
+  /** Shown in the thread panel: no Pin or Edit there (Reply, React and Delete are). */
+  inThread?: boolean;
   message: Message;
   /** The message a search result opened the thread at. */
   highlighted?: boolean;
@@ -68,7 +82,15 @@ export function MessageItem({
       aria-label={`${sender}: ${m.deleted ? 'deleted' : m.text}`}
     >
       <div className="message-gutter">
-        {first ? <Avatar name={sender} /> : <RelativeTime className="message-hover-time" at={m.created_at} />}
+        {first ? (
+          presence !== undefined || mentions ? (
+            <PresenceAvatar name={sender} status={presence} />
+          ) : (
+            <Avatar name={sender} />
+          )
+        ) : (
+          <RelativeTime className="message-hover-time" at={m.created_at} />
+        )}
       </div>
       <div className="message-body">
         {first && (
@@ -81,7 +103,7 @@ export function MessageItem({
           <blockquote className="reply-quote">
             ↪{' '}
             {parent
-              ? `${names.get(parent.sender_id) ?? 'Someone'}: ${parent.deleted ? 'deleted' : plainText(parent.text)}`
+              ? `${names.get(parent.sender_id) ?? 'Someone'}: ${parent.deleted ? 'deleted' : plainText(parent.text, mentions)}`
               : 'an earlier message'}
           </blockquote>
         )}
@@ -90,10 +112,11 @@ export function MessageItem({
             <em>This message was deleted.</em>
           </p>
         ) : (
-          <Markdown className="message-text" text={m.text} />
+          <Markdown className="message-text" text={m.text} mentions={mentions} />
         )}
         {!m.deleted && <AttachmentView attachments={(m as { attachments?: AttachmentRef[] }).attachments} />}
         {!first && m.edited_at && !m.deleted && <small className="edited"> (edited)</small>}
+        {below}
       </div>
       {!m.deleted && (
         <>
@@ -110,22 +133,35 @@ export function MessageItem({
             <button type="button" aria-label={`Reply to ${sender}: ${m.text}`} onClick={act(onReply)}>
               Reply
             </button>
-            <button type="button" aria-label={`Pin message: ${m.text}`} onClick={act(onPin)}>
-              Pin
-            </button>
+            {below && (
+              <button
+                type="button"
+                aria-label={`React to ${sender}: ${m.text}`}
+                onClick={act(() =>
+                  ref.current?.querySelector<HTMLButtonElement>('.reactions .reaction-add')?.click(),
+                )}
+              >
+                React
+              </button>
+            )}
+            {!inThread && (
+              <button type="button" aria-label={`Pin message: ${m.text}`} onClick={act(onPin)}>
+                Pin
+              </button>
+            )}
+            {own && !inThread && (
+              <button type="button" aria-label={`Edit message: ${m.text}`} onClick={act(onEdit)}>
+                Edit
+              </button>
+            )}
             {own && (
-              <>
-                <button type="button" aria-label={`Edit message: ${m.text}`} onClick={act(onEdit)}>
-                  Edit
-                </button>
-                <button
-                  type="button"
-                  aria-label={`Delete message: ${m.text}`}
-                  onClick={act(() => window.confirm('Delete this message for everyone?') && onDelete())}
-                >
-                  Delete
-                </button>
-              </>
+              <button
+                type="button"
+                aria-label={`Delete message: ${m.text}`}
+                onClick={act(() => window.confirm('Delete this message for everyone?') && onDelete())}
+              >
+                Delete
+              </button>
             )}
           </div>
         </>

@@ -1,4 +1,5 @@
-import { type FormEvent, Fragment, useEffect, useRef, useState } from 'react';
+import { type FormEvent, Fragment, useEffect, useMemo, useRef, useState } from 'react';
+import { useMatch, useNavigate } from 'react-router';
 import type { Session } from '../App.tsx';
 import { type MemberState, type Message, newClientId, type Page, query } from '../api.ts';
 import { Uploader } from '../attachments/Uploader.tsx';
@@ -7,9 +8,16 @@ import { useCannedPicker } from '../support/CannedPicker.tsx';
 import { SupportWorkspace } from '../support/SupportWorkspace.tsx';
 import { Busy, dayLabel, Empty, ErrorNote, sameDay, useAction, useNow } from '../ui.tsx';
 import { Composer, useDraft } from './Composer.tsx';
+import { fromWire, MentionPicker, toWire } from './MentionPicker.tsx';
 import { MessageItem } from './MessageItem.tsx';
 import { PinBanner, PinForm } from './Pins.tsx';
+import { MembersBar } from './Presence.tsx';
+import { Reactions } from './Reactions.tsx';
+import { SeenBy } from './Receipts.tsx';
 import { ThreadHeader } from './ThreadHeader.tsx';
+import { ThreadPanel, ThreadSummary } from './ThreadPanel.tsx';
+import type { ChatMessage } from './teamchat.ts';
+import { useMembers, usePresence, useReceipts } from './teamchat.ts';
 import { useThread } from './useThread.ts';
 
 /** Messages of one sender this close together form a group (one avatar, one name). */
@@ -34,7 +42,24 @@ export function Thread({
   onState: (me: MemberState) => void;
   onGone: () => void;
 }) {
-  const { api, stream, me, names } = session;
+  const { api, stream, me } = session;
+  // Team chat: members (names for mentions, the picker), presence dots, read receipts, and
+  // the open thread (/conversations/:id/t/:messageId).
+  const members = useMembers(session, id);
+  const presence = usePresence(session, id);
+  const receipts = useReceipts(session, id);
+  const names = useMemo(() => {
+    const all = new Map(session.names);
+    for (const m of members) all.set(m.id, m.name);
+    return all;
+  }, [session.names, members]);
+  const mentionEnv = useMemo(() => ({ names, meId: me.actor.id }), [names, me.actor.id]);
+  const picked = useRef(new Map<string, string>());
+  const navigate = useNavigate();
+  const threadMatch = useMatch('/conversations/:id/t/:rootId');
+  const openRoot = threadMatch?.params.id === id ? (threadMatch.params.rootId ?? null) : null;
+  const openThread = (rootId: string | null) =>
+    navigate(rootId ? `/conversations/${id}/t/${rootId}` : `/conversations/${id}`);
   const [text, setText] = useState('');
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [editing, setEditing] = useState<Message | null>(null);
@@ -78,7 +103,7 @@ export function Thread({
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const body = text.trim();
+    const body = toWire(text.trim(), picked.current);
     if (!body) return;
     void action.run(async () => {
       if (editing) {
@@ -118,111 +143,175 @@ export function Thread({
   if (!conv) return <Busy label="Loading the conversation…" />;
   const title = conversationTitle(conv, directNames);
 
+  const allowAll = conv.kind === 'group' || conv.kind === 'channel';
   return (
-    <div className="thread">
-      <ThreadHeader
-        session={session}
-        id={id}
-        conv={conv}
-        title={title}
-        action={action}
-        setMe={setMe}
-        onBack={onBack}
-        onGone={onGone}
-      />
-      {conv.kind === 'support' && <SupportWorkspace session={session} id={id} onMember={setMe} />}
-      {pin && (
-        <PinBanner session={session} id={id} pin={pin} action={action} onUnpinned={() => setPin(null)} />
-      )}
-      <ErrorNote error={action.error} />
-      <ol className="messages" aria-label="Messages">
-        {older && (
-          <li>
-            <button type="button" disabled={action.busy} onClick={() => void action.run(loadOlder)}>
-              Load older messages
-            </button>
-          </li>
-        )}
-        {sorted.length === 0 && (
-          <li>
-            <Empty>No messages yet. Say hello.</Empty>
-          </li>
-        )}
-        {sorted.map((m, i) => {
-          const prev = i > 0 ? sorted[i - 1] : undefined;
-          const newDay = !prev || !sameDay(new Date(prev.created_at), new Date(m.created_at));
-          const first =
-            newDay ||
-            !prev ||
-            prev.sender_id !== m.sender_id ||
-            prev.deleted !== m.deleted ||
-            m.reply_to_id !== null ||
-            Date.parse(m.created_at) - Date.parse(prev.created_at) > GROUP_WINDOW_MS;
-          return (
-            <Fragment key={m.id}>
-              {newDay && (
-                <li className="day-separator">
-                  <h3>{dayLabel(m.created_at, now)}</h3>
-                </li>
-              )}
-              <MessageItem
-                message={m}
-                first={first}
-                highlighted={m.id === focusId}
-                parent={m.reply_to_id ? messages.get(m.reply_to_id) : undefined}
-                names={names}
-                own={m.sender_id === me.actor.id}
-                onReply={() => setReplyTo(m)}
-                onPin={() => setPinFor(m)}
-                onEdit={() => {
-                  setEditing(m);
-                  setText(m.text);
-                }}
-                onDelete={() =>
-                  action.run(async () =>
-                    merge([await api.del<Message>(`/conversations/${id}/messages/${m.id}`)]),
-                  )
-                }
-              />
-            </Fragment>
-          );
-        })}
-        <li ref={bottom} aria-hidden="true" />
-      </ol>
-      {pinFor && (
-        <PinForm
+    <div className={`thread-layout ${openRoot ? 'thread-open' : ''}`}>
+      <div className="thread">
+        <ThreadHeader
           session={session}
           id={id}
-          message={pinFor}
-          expiry={pinExpiry}
+          conv={conv}
+          title={title}
           action={action}
-          onPinned={(p) => {
-            setPin(p);
-            setPinFor(null);
+          setMe={setMe}
+          onBack={onBack}
+          onGone={onGone}
+        />
+        {conv.kind === 'support' && <SupportWorkspace session={session} id={id} onMember={setMe} />}
+        <MembersBar kind={conv.kind} members={members} presence={presence} meId={me.actor.id} />
+        {pin && (
+          <PinBanner session={session} id={id} pin={pin} action={action} onUnpinned={() => setPin(null)} />
+        )}
+        <ErrorNote error={action.error} />
+        <ol className="messages" aria-label="Messages">
+          {older && (
+            <li>
+              <button type="button" disabled={action.busy} onClick={() => void action.run(loadOlder)}>
+                Load older messages
+              </button>
+            </li>
+          )}
+          {sorted.length === 0 && (
+            <li>
+              <Empty>No messages yet. Say hello.</Empty>
+            </li>
+          )}
+          {sorted.map((m, i) => {
+            const prev = i > 0 ? sorted[i - 1] : undefined;
+            const newDay = !prev || !sameDay(new Date(prev.created_at), new Date(m.created_at));
+            const first =
+              newDay ||
+              !prev ||
+              prev.sender_id !== m.sender_id ||
+              prev.deleted !== m.deleted ||
+              m.reply_to_id !== null ||
+              Date.parse(m.created_at) - Date.parse(prev.created_at) > GROUP_WINDOW_MS;
+            return (
+              <Fragment key={m.id}>
+                {newDay && (
+                  <li className="day-separator">
+                    <h3>{dayLabel(m.created_at, now)}</h3>
+                  </li>
+                )}
+                <MessageItem
+                  message={m}
+                  first={first}
+                  highlighted={m.id === focusId}
+                  parent={m.reply_to_id ? messages.get(m.reply_to_id) : undefined}
+                  names={names}
+                  own={m.sender_id === me.actor.id}
+                  onReply={() => setReplyTo(m)}
+                  onPin={() => setPinFor(m)}
+                  onEdit={() => {
+                    setEditing(m);
+                    setText(fromWire(m.text, names, picked.current));
+                  }}
+                  mentions={mentionEnv}
+                  presence={presence.get(m.sender_id)}
+                  below={
+                    !m.deleted && (
+                      <>
+                        <Reactions
+                          api={api}
+                          conversationId={id}
+                          messageId={m.id}
+                          reactions={(m as ChatMessage).reactions ?? []}
+                          meId={me.actor.id}
+                          names={names}
+                          onChange={(reactions) => merge([{ ...m, reactions } as ChatMessage])}
+                          onError={action.setError}
+                        />
+                        <ThreadSummary
+                          message={m as ChatMessage}
+                          open={openRoot === m.id}
+                          onOpen={() => openThread(m.id)}
+                        />
+                        {i === sorted.length - 1 && (
+                          <SeenBy
+                            receipts={receipts}
+                            messageId={m.id}
+                            senderId={m.sender_id}
+                            names={names}
+                            kind={conv.kind}
+                          />
+                        )}
+                      </>
+                    )
+                  }
+                  onDelete={() =>
+                    action.run(async () =>
+                      merge([await api.del<Message>(`/conversations/${id}/messages/${m.id}`)]),
+                    )
+                  }
+                />
+              </Fragment>
+            );
+          })}
+          <li ref={bottom} aria-hidden="true" />
+        </ol>
+        {pinFor && (
+          <PinForm
+            session={session}
+            id={id}
+            message={pinFor}
+            expiry={pinExpiry}
+            action={action}
+            onPinned={(p) => {
+              setPin(p);
+              setPinFor(null);
+            }}
+            onCancel={() => setPinFor(null)}
+          />
+        )}
+        <p className="typing" aria-live="polite">
+          {typing ? `${typing.name} is typing…` : ''}
+        </p>
+        <Composer
+          title={title}
+          text={text}
+          replyTo={replyTo}
+          editing={editing}
+          names={names}
+          busy={action.busy}
+          onType={onType}
+          onCancelMode={() => {
+            setReplyTo(null);
+            if (editing) setText('');
+            setEditing(null);
           }}
-          onCancel={() => setPinFor(null)}
+          onSubmit={submit}
+          assist={canned}
+          attach={
+            <>
+              <MentionPicker
+                inputId="composer"
+                text={text}
+                members={members}
+                meId={me.actor.id}
+                allowAll={allowAll}
+                onPick={(t, _caret, m) => {
+                  if (m) picked.current.set(m.name, m.id);
+                  setText(t);
+                }}
+              />
+              <Uploader conversationId={id} />
+            </>
+          }
+        />
+      </div>
+      {openRoot && (
+        <ThreadPanel
+          key={openRoot}
+          session={session}
+          conversationId={id}
+          rootId={openRoot}
+          members={members}
+          presence={presence}
+          allowAll={allowAll}
+          onClose={() => openThread(null)}
+          onReplied={(m) => merge([m])}
         />
       )}
-      <p className="typing" aria-live="polite">
-        {typing ? `${typing.name} is typing…` : ''}
-      </p>
-      <Composer
-        title={title}
-        text={text}
-        replyTo={replyTo}
-        editing={editing}
-        names={names}
-        busy={action.busy}
-        onType={onType}
-        onCancelMode={() => {
-          setReplyTo(null);
-          if (editing) setText('');
-          setEditing(null);
-        }}
-        onSubmit={submit}
-        attach={<Uploader conversationId={id} />}
-        assist={canned}
-      />
     </div>
   );
 }

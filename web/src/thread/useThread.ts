@@ -9,6 +9,8 @@ import {
   type Pin,
   query,
 } from '../api.ts';
+import { applyReactionEvent } from './Reactions.tsx';
+import type { ChatMessage } from './teamchat.ts';
 
 /**
  * One conversation's data for the thread view: the conversation (with your member state), its
@@ -81,6 +83,24 @@ export function useThread(
             setTyping((t) => (t && t.id === m.sender_id ? null : t));
             void api.post(`/conversations/${id}/read`).catch(() => undefined);
           }
+        } else if (e.event === 'reaction.added' || e.event === 'reaction.removed') {
+          // Team chat: someone's reaction (yours too, from another tab) changes a message's list.
+          const d = e.data as { message_id: string; actor_id: string; emoji: string; count: number };
+          setMessages((prev) => {
+            const m = prev.get(d.message_id) as ChatMessage | undefined;
+            if (!m) return prev;
+            const reactions = applyReactionEvent(m.reactions ?? [], d, e.event === 'reaction.added');
+            return new Map(prev).set(m.id, { ...m, reactions } as ChatMessage);
+          });
+        } else if (e.event === 'thread.updated') {
+          // A reply (or a deleted one): the root's "N replies · last reply".
+          const d = e.data as { thread_id: string; reply_count: number; last_reply_at: string | null };
+          setMessages((prev) => {
+            const m = prev.get(d.thread_id);
+            if (!m) return prev;
+            const root = { ...m, reply_count: d.reply_count, last_reply_at: d.last_reply_at } as ChatMessage;
+            return new Map(prev).set(m.id, root);
+          });
         } else if (e.event === 'pin.created') {
           const d = e.data as { message: Message; creator_id: string; expiry_time: number };
           setPin({
