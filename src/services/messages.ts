@@ -6,6 +6,7 @@ import { canDeleteMessage, canEditMessage, canSend } from '../domain/policies/co
 import { authorize } from '../domain/policies/decision.ts';
 import { presentMessage } from '../domain/presenters.ts';
 import type { Principal } from '../domain/principal.ts';
+import { isUniqueViolation } from '../store/errors.ts';
 import {
   findMessage,
   findMessageByClientId,
@@ -16,7 +17,6 @@ import {
   uncountDeleted,
   updateMessageText,
 } from '../store/repos/messages.ts';
-import { isUniqueViolation } from '../store/errors.ts';
 import { deleteSticky } from '../store/repos/pins.ts';
 import { redactMessageCopies } from '../store/repos/redaction.ts';
 import { findSupportChat } from '../store/repos/support.ts';

@@ -112,7 +112,7 @@ describe('client ids', () => {
       [bobs.body.id, first.body.id],
     );
     const bobView = await call(t.app, bob.token, 'GET', `/v1/conversations/${id}`);
-    assert.equal(bobView.body.unread_count, 0, "the retry and the refusal counted nothing");
+    assert.equal(bobView.body.unread_count, 0, 'the retry and the refusal counted nothing');
     const ownerView = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${id}`);
     assert.equal(ownerView.body.unread_count, 1);
   });
@@ -122,7 +122,10 @@ describe('client ids', () => {
     const answers = await Promise.all(
       Array.from({ length: 12 }, () => send(o.owner.token, id, { text: 'race', client_id: 'same' })),
     );
-    assert.ok(answers.every((a) => a.status === 201 || a.status === 200), answers.map((a) => a.raw).join());
+    assert.ok(
+      answers.every((a) => a.status === 201 || a.status === 200),
+      answers.map((a) => a.raw).join(),
+    );
     assert.equal(answers.filter((a) => a.status === 201).length, 1);
     assert.equal(new Set(answers.map((a) => a.body.id)).size, 1);
     assert.equal((await history(o.owner.token, id)).length, 1);
