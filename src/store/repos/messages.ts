@@ -281,7 +281,9 @@ export async function storePlainSendInOneStatement(
     ), c as (
       update conversation set message_count = message_count + 1, last_message_id = ${m.id},
         last_activity_at = ${m.createdAt}, updated_at = ${m.createdAt}
-      from ok where conversation.id = ok.id returning message_count
+      -- Checked again on the row it locks (READ COMMITTED re-reads a row a concurrent commit
+      -- changed): a conversation moved to the recycle bin meanwhile gets nothing.
+      from ok where conversation.id = ok.id and conversation.deleted_at is null returning message_count
     ), n as (
       insert into message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id,
         client_id, created_at, edited_at, deleted_at, ordinal, mentions, thread_id, attachments)
