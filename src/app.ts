@@ -123,6 +123,7 @@ function createContext(
     ),
     eventSinks: [],
     principals: new PrincipalCache(),
+    sendPaths: { oneStatement: 0, transaction: 0 },
     blobs: opts.blobs ?? createBlobStore(config.storageUrl, config.sqlitePath),
     groupCommit:
       store.caps.singleWriter && opts.groupCommit !== false

@@ -17,7 +17,16 @@ export type { Db };
  * Something that must happen in the same transaction as the events it sees (e.g. webhook
  * deliveries are written with the change that caused them, so a crash loses none).
  */
-export type EventSink = (ctx: AppContext, tx: Db, events: readonly DomainEvent[]) => Promise<void>;
+export interface EventSink {
+  (ctx: AppContext, tx: Db, events: readonly DomainEvent[]): Promise<void>;
+  /**
+   * True when a plain send's `message.created` needs nothing from this sink, or the
+   * one-statement send (services/messages.ts) checks the sink's condition itself (the webhook
+   * sink: it writes nothing, and the general path runs, when a webhook subscribes). A sink
+   * that does not say so keeps every send on the general path, which runs all sinks.
+   */
+  coversPlainSend?: boolean;
+}
 
 /** Rate limiting (services/rate-limits.ts), in memory or shared through Redis. */
 export interface RateLimiter {
@@ -48,4 +57,6 @@ export interface AppContext {
   groupCommit: GroupCommitter | null;
   /** Where attachment bytes live: files under the data directory, or S3 (STORAGE_URL). */
   blobs: BlobStore;
+  /** Sends by the path they took (services/messages.ts; `parley_message_sends_total` in /metrics). */
+  sendPaths: { oneStatement: number; transaction: number };
 }

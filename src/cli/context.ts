@@ -32,6 +32,7 @@ export async function withContext<T>(
         bus: createMemoryBus(),
         eventSinks: [webhookSink],
         principals: new PrincipalCache(),
+        sendPaths: { oneStatement: 0, transaction: 0 },
         groupCommit: null,
         blobs: createBlobStore(config.storageUrl, config.sqlitePath),
       };

@@ -120,6 +120,20 @@ export class Metrics {
         delivered = now;
       },
     });
+    const sends = { oneStatement: 0, transaction: 0 };
+    new Counter({
+      name: 'parley_message_sends_total',
+      help: 'Messages sent through this node, by path: one_statement (PostgreSQL, plain sends) or transaction',
+      labelNames: ['path'] as const,
+      registers,
+      collect() {
+        const now = ctx.sendPaths;
+        this.inc({ path: 'one_statement' }, now.oneStatement - sends.oneStatement);
+        this.inc({ path: 'transaction' }, now.transaction - sends.transaction);
+        sends.oneStatement = now.oneStatement;
+        sends.transaction = now.transaction;
+      },
+    });
     if (poolStats) {
       new Gauge({
         name: 'parley_db_pool_connections',

@@ -52,6 +52,13 @@ export interface GatewayOptions {
    * would otherwise never reach the sockets.
    */
   tailCheckMs: number;
+  /**
+   * Snapshot positions: the least time between two reads of the log's tail that arrivals wake.
+   * Under load arrivals come faster than a read takes, and the reads ran back to back, one or
+   * two events each; waiting this long after a read lets one read settle all that came meanwhile
+   * (fewer queries per message, for a delivery at most this much later). 0: read at once.
+   */
+  tailReadIntervalMs: number;
   /** Frames one socket may send per second; more are refused, and twice as many close it (4029). */
   maxFramesPerSecond: number;
   /** Open sockets per actor on this node; another upgrade is refused (429). */
@@ -66,6 +73,7 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   maxCatchUpBuffer: 10_000,
   gapFillMs: 250,
   tailCheckMs: 2_000,
+  tailReadIntervalMs: 2,
   maxFramesPerSecond: 50,
   maxSocketsPerActor: 32,
   maxSocketsPerOrg: 10_000,
@@ -151,6 +159,8 @@ export class Gateway {
   #pumpAgain = false;
   #pumpTimer: NodeJS.Timeout | null = null;
   #pumpDelayMs = 0;
+  /** When the last read of the log's tail ended (snapshot positions; see tailReadIntervalMs). */
+  #lastPumpEnd = 0;
   /** Events waiting for the members of their conversation to be read (then delivered in order). */
   readonly #outbox: { org: OrgState; e: DomainEvent }[] = [];
   /** Ephemeral events waiting behind stored ones (see #onBusEvent). */
@@ -379,7 +389,8 @@ export class Gateway {
       this.#drainContiguous();
       if (this.#pending.size > 0) this.#schedulePump(this.#opts.gapFillMs);
     } else {
-      this.#schedulePump(0);
+      const wait = this.#lastPumpEnd + this.#opts.tailReadIntervalMs - performance.now();
+      this.#schedulePump(wait > 0 ? Math.ceil(wait) : 0);
     }
   }
 
@@ -436,6 +447,9 @@ export class Gateway {
     if (this.#cursor === null) return;
     this.#pumping = true;
     const LIMIT = 1000;
+    // Snapshot positions: arrivals during a read are read after tailReadIntervalMs, not at once.
+    const againAtOnce = this.#dense || this.#opts.tailReadIntervalMs === 0;
+    let full = false;
     try {
       do {
         this.#pumpAgain = false;
@@ -459,15 +473,22 @@ export class Gateway {
         }
         // Arrivals at or below the cursor that the log no longer has were purged meanwhile.
         for (const seq of this.#pending.keys()) if (seq <= this.#cursor) this.#pending.delete(seq);
-        if (tail.length === LIMIT) this.#pumpAgain = true;
-      } while (this.#pumpAgain && !this.#closing);
+        full = tail.length === LIMIT;
+      } while ((full || (this.#pumpAgain && againAtOnce)) && !this.#closing);
     } catch (err) {
       this.#log.warn({ err }, 'reading the event log failed; trying again');
       this.#pumpDelayMs = this.#opts.gapFillMs * 2;
+      this.#pumpAgain = false; // back off below, not at tailReadIntervalMs
     } finally {
       this.#pumping = false;
+      this.#lastPumpEnd = performance.now();
     }
     this.#releaseHeld(false);
+    if (this.#pumpAgain) {
+      this.#pumpAgain = false;
+      this.#schedulePump(this.#opts.tailReadIntervalMs);
+      return;
+    }
     if (this.#pending.size === 0) {
       this.#pumpDelayMs = 0;
       return;

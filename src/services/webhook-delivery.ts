@@ -92,6 +92,10 @@ export async function webhookSink(ctx: AppContext, tx: Db, events: readonly Doma
   }
 }
 
+// The one-statement send writes nothing when a webhook of the org subscribes to
+// `message.created` (store/repos/messages.ts): such sends take the general path, and this sink.
+webhookSink.coversPlainSend = true;
+
 /**
  * One attempt: POST the body, signed; 2xx is success (redirects are not followed). Private and
  * reserved addresses are refused unless WEBHOOK_ALLOW_PRIVATE (services/webhook-http.ts).

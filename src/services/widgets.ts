@@ -707,6 +707,8 @@ export const transcriptSink: EventSink = async (ctx, tx, events) => {
     await queueTranscript(ctx, tx, e.orgId, e.conversationId);
   }
 };
+// Acts on `support.ended` only: nothing to do for a plain send.
+transcriptSink.coversPlainSend = true;
 
 async function queueTranscript(
   ctx: AppContext,

@@ -30,6 +30,13 @@ export interface Capabilities {
    * log still holds), `vacuum` (PostgreSQL: dead tuples go at a VACUUM).
    */
   freedSpace: 'checkpoint' | 'vacuum';
+  /**
+   * A plain send can be one statement in autocommit (repos/messages.ts
+   * storePlainSendInOneStatement): where each transaction pays its round trips and its own
+   * commit (PostgreSQL). Not SQLite: its group commit already shares one commit among the
+   * sends of a tick, and statements there cost no round trip.
+   */
+  oneStatementSend: boolean;
 }
 
 export interface Store {
@@ -157,6 +164,7 @@ export function createStore(opts: StoreOptions): Store {
         eventPositions: 'snapshot',
         singleWriter: false,
         freedSpace: 'vacuum',
+        oneStatementSend: true,
       },
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: () => db.destroy(),
@@ -175,6 +183,7 @@ export function createStore(opts: StoreOptions): Store {
       eventPositions: 'dense',
       singleWriter: true,
       freedSpace: 'checkpoint',
+      oneStatementSend: false,
     },
     walPath: opts.sqlitePath === ':memory:' || opts.sqlitePath === '' ? undefined : `${opts.sqlitePath}-wal`,
     close: () => db.destroy(),

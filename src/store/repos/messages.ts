@@ -238,6 +238,76 @@ export async function storeNewMessage(db: Db, m: Message): Promise<number | null
   return ordinal === null || ordinal === undefined ? null : Number(ordinal);
 }
 
+/** The stored event of a one-statement send (its position, from the same statement). */
+export interface OneStatementEvent {
+  type: string;
+  payload: string;
+  createdAt: number;
+}
+
+/**
+ * PostgreSQL only: a whole plain send as ONE statement, run in autocommit (one round trip, one
+ * commit), instead of BEGIN, the access check, the writes, the event, the webhook lookup and
+ * COMMIT (6-7 round trips: docs/performance.md, "What the send targets need").
+ *
+ * It writes only when everything the general path would check holds, in the statement itself:
+ * the conversation is in the org and shown, the sender is a current member, a support chat is
+ * not closed, no active webhook of the org subscribes to `message.created` (their deliveries
+ * are written by the general path's event sink), and the client id (when given) is unused.
+ * Then it writes what the general path writes, the same rows: the conversation's count, last
+ * message and activity, the message, the sender's read position and the event (its position
+ * from the transaction id, as insertEvents gives it). Otherwise it writes nothing and answers
+ * null: the caller runs the general path, which gives the precise refusal, the stored message
+ * of a retried client id, or the webhook deliveries. A client id taken by a concurrent send
+ * fails the statement with a unique violation (nothing written): the caller handles that too.
+ */
+export async function storePlainSendInOneStatement(
+  db: Db,
+  m: Message,
+  event: OneStatementEvent,
+): Promise<{ ordinal: number; seq: number } | null> {
+  const { rows } = await sql<{ ordinal: string | number | null; seq: string | number | null }>`
+    with ok as (
+      select c.id from conversation c
+      join membership s on s.conversation_id = c.id and s.actor_id = ${m.senderId} and s.left_at is null
+      where c.id = ${m.conversationId} and c.org_id = ${m.orgId} and c.deleted_at is null
+        and (c.kind <> 'support' or coalesce(c.state, '') not in ('ended', 'missed'))
+        and not exists (
+          select 1 from webhook w
+          where w.org_id = ${m.orgId} and w.active = 1 and w.events::jsonb ? 'message.created')
+        and (${m.clientId}::text is null or not exists (
+          select 1 from message x
+          where x.org_id = ${m.orgId} and x.sender_id = ${m.senderId} and x.client_id = ${m.clientId}::text))
+    ), c as (
+      update conversation set message_count = message_count + 1, last_message_id = ${m.id},
+        last_activity_at = ${m.createdAt}, updated_at = ${m.createdAt}
+      -- Checked again on the row it locks (READ COMMITTED re-reads a row a concurrent commit
+      -- changed): a conversation moved to the recycle bin meanwhile gets nothing.
+      from ok where conversation.id = ok.id and conversation.deleted_at is null returning message_count
+    ), n as (
+      insert into message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id,
+        client_id, created_at, edited_at, deleted_at, ordinal, mentions, thread_id, attachments)
+      select ${m.id}, ${m.orgId}, ${m.conversationId}, ${m.senderId}, ${m.type}, ${m.text},
+        ${m.metadata ? JSON.stringify(m.metadata) : null}, null, ${m.clientId}::text, ${m.createdAt},
+        null, null, c.message_count, null, null, null from c
+      returning ordinal
+    ), r as (
+      update membership set read_message_id = ${m.id}, read_ordinal = n.ordinal, unread_excluded = 0,
+        hidden = 0, draft = null, draft_updated_at = null
+      from n where conversation_id = ${m.conversationId} and actor_id = ${m.senderId} and left_at is null
+    ), e as (
+      insert into event (seq, org_id, type, conversation_id, recipients, to_members, payload, created_at, message_id)
+      select (pg_current_xact_id()::text::bigint << 16), ${m.orgId}, ${event.type}, ${m.conversationId},
+        '[]', 1, ${event.payload}, ${event.createdAt}, ${m.id} from n
+      returning seq
+    )
+    select (select ordinal from n) as ordinal, (select seq from e) as seq`.execute(db);
+  const row = rows[0];
+  if (!row || row.ordinal === null || row.ordinal === undefined || row.seq === null || row.seq === undefined)
+    return null;
+  return { ordinal: Number(row.ordinal), seq: Number(row.seq) };
+}
+
 /**
  * After a message (its conversation bumped, the row inserted): the sender has read it. The
  * other members' rows are not touched: their unread counts and list order derive from the

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { catchUpPage } from '../../../src/services/events.ts';
+import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { closeAfterConcurrency, orgWithGroup } from '../../support/factories.ts';
+
+/**
+ * The two paths of a send (services/messages.ts): on PostgreSQL a plain send (text only: no
+ * reply, no attachment, no `@`) is one statement in autocommit; every other send, and every
+ * plain send the statement declines (a refusal, a retried client id, an org with a webhook for
+ * message.created), takes the transaction path. Both must answer and store exactly the same.
+ * On SQLite every send takes the transaction path (its group commit); the same assertions hold.
+ */
+const METRICS_TOKEN = 'metrics-token-send-paths-0123';
+let t: TestApp;
+before(async () => {
+  t = await buildTestApp({ METRICS_TOKEN });
+});
+after(async () => closeAfterConcurrency(t));
+
+const oneStatement = () => t.ctx.caps.oneStatementSend;
+const paths = () => ({ ...t.ctx.sendPaths });
+/** How many sends took each path since `before`. */
+const since = (before: { oneStatement: number; transaction: number }) => ({
+  oneStatement: t.ctx.sendPaths.oneStatement - before.oneStatement,
+  transaction: t.ctx.sendPaths.transaction - before.transaction,
+});
+const send = (token: string, id: string, body: unknown) =>
+  call(t.app, token, 'POST', `/v1/conversations/${id}/messages`, body);
+const history = async (token: string, id: string) =>
+  (await call(t.app, token, 'GET', `/v1/conversations/${id}/messages?limit=100`)).body.items as any[];
+
+describe('a plain send', () => {
+  test('takes the one-statement path on PostgreSQL and stores what the transaction path stores', async () => {
+    const { o, bob, id } = await orgWithGroup(t, ['Bob', 'Cleo']);
+    const before = paths();
+    const first = await send(o.owner.token, id, { text: 'plain one', metadata: { k: 1 } });
+    assert.equal(first.status, 201);
+    assert.deepEqual(
+      since(before),
+      oneStatement() ? { oneStatement: 1, transaction: 0 } : { oneStatement: 0, transaction: 1 },
+    );
+    // A send that is not plain (a reply) takes the transaction path everywhere.
+    const reply = await send(bob.token, id, { text: 'a reply', reply_to: first.body.id });
+    assert.equal(reply.status, 201);
+    assert.equal(since(before).transaction, oneStatement() ? 1 : 2);
+
+    // The same answers and rows whichever path: the sender has read it, the others have not.
+    assert.equal(first.body.text, 'plain one');
+    assert.deepEqual(first.body.metadata, { k: 1 });
+    assert.equal(first.body.reply_to_id, null);
+    const mine = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${id}`);
+    assert.equal(mine.body.unread_count, 1, 'the reply, not the own message');
+    assert.equal(mine.body.last_message.id, reply.body.id);
+    const bobs = await call(t.app, bob.token, 'GET', `/v1/conversations/${id}`);
+    assert.equal(bobs.body.unread_count, 0, 'Bob replied: he has read up to his reply');
+    const cleo = await call(t.app, o.owner.token, 'GET', `/v1/conversations`);
+    assert.equal(cleo.body.items[0].id, id);
+    const items = await history(o.owner.token, id);
+    assert.deepEqual(
+      items.map((m) => m.id),
+      [reply.body.id, first.body.id],
+    );
+    const { reply_count, last_reply_at, reactions, ...stored } = items[1];
+    const { reply_count: _c, last_reply_at: _l, ...answered } = first.body;
+    assert.deepEqual(stored, answered, 'history shows what the send answered');
+    assert.equal(reply_count, 1);
+    assert.equal(last_reply_at, reply.body.created_at);
+    assert.deepEqual(reactions, []);
+
+    // Its event: once, in catch-up for every member (none for an outsider), carrying the answer.
+    const page = await catchUpPage(t.ctx, o.org.id, bob.actor.id, 0);
+    const created = page.events.filter((e) => e.type === 'message.created');
+    assert.deepEqual(
+      created.map((e) => (e.payload.message as any).id),
+      [first.body.id, reply.body.id],
+    );
+    assert.deepEqual(created[0]!.payload.message, first.body);
+    assert.ok(created[0]!.seq < created[1]!.seq);
+  });
+
+  test('the metric counts sends by path', async () => {
+    const { o, id } = await orgWithGroup(t);
+    assert.equal((await send(o.owner.token, id, { text: 'counted' })).status, 201);
+    const res = await call(t.app, METRICS_TOKEN, 'GET', '/metrics');
+    assert.equal(res.status, 200);
+    const value = (path: string) =>
+      Number(new RegExp(`parley_message_sends_total\\{path="${path}"\\} (\\d+)`).exec(res.raw)?.[1] ?? -1);
+    assert.equal(value('one_statement'), t.ctx.sendPaths.oneStatement);
+    assert.equal(value('transaction'), t.ctx.sendPaths.transaction);
+    assert.ok(value(oneStatement() ? 'one_statement' : 'transaction') >= 1);
+  });
+});
+
+describe('client ids', () => {
+  test('a retry returns the first message (200) and a different text is refused (409)', async () => {
+    const { o, bob, id } = await orgWithGroup(t);
+    const first = await send(o.owner.token, id, { text: 'once', client_id: 'c-1' });
+    assert.equal(first.status, 201);
+    const retry = await send(o.owner.token, id, { text: 'once', client_id: 'c-1' });
+    assert.equal(retry.status, 200);
+    assert.equal(retry.body.id, first.body.id);
+    const reused = await send(o.owner.token, id, { text: 'another', client_id: 'c-1' });
+    assert.equal(reused.status, 409);
+    assert.equal(reused.body.error.code, 'idempotency_key_reused');
+    // Another sender may use the same client id.
+    const bobs = await send(bob.token, id, { text: 'once', client_id: 'c-1' });
+    assert.equal(bobs.status, 201);
+    assert.notEqual(bobs.body.id, first.body.id);
+    assert.deepEqual(
+      (await history(o.owner.token, id)).map((m) => m.id),
+      [bobs.body.id, first.body.id],
+    );
+    const bobView = await call(t.app, bob.token, 'GET', `/v1/conversations/${id}`);
+    assert.equal(bobView.body.unread_count, 0, 'the retry and the refusal counted nothing');
+    const ownerView = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${id}`);
+    assert.equal(ownerView.body.unread_count, 1);
+  });
+
+  test('twelve concurrent sends with one client id store one message and all answer it', async () => {
+    const { o, id } = await orgWithGroup(t);
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => send(o.owner.token, id, { text: 'race', client_id: 'same' })),
+    );
+    assert.ok(
+      answers.every((a) => a.status === 201 || a.status === 200),
+      answers.map((a) => a.raw).join(),
+    );
+    assert.equal(answers.filter((a) => a.status === 201).length, 1);
+    assert.equal(new Set(answers.map((a) => a.body.id)).size, 1);
+    assert.equal((await history(o.owner.token, id)).length, 1);
+    const page = await catchUpPage(t.ctx, o.org.id, o.owner.actor.id, 0);
+    assert.equal(page.events.filter((e) => e.type === 'message.created').length, 1);
+  });
+});
+
+describe('refusals write nothing', () => {
+  test('an outsider, a member who left and a conversation in the bin get 404', async () => {
+    const { o, bob, others, id } = await orgWithGroup(t, ['Bob'], ['Olga']);
+    const olga = others[0]!;
+    const before = await history(o.owner.token, id);
+    const outsider = await send(olga.token, id, { text: 'let me in' });
+    assert.equal(outsider.status, 404);
+    assert.equal(outsider.body.error.code, 'conversation_not_found');
+    assert.equal((await call(t.app, bob.token, 'POST', `/v1/conversations/${id}/leave`)).status, 204);
+    const left = await send(bob.token, id, { text: 'after leaving' });
+    assert.equal(left.status, 404);
+    assert.equal(left.body.error.code, 'conversation_not_found');
+    const unknown = await send(o.owner.token, '01ZZZZZZZZZZZZZZZZZZZZZZZZ', { text: 'nowhere' });
+    assert.ok(unknown.status === 404 || unknown.status === 400, unknown.raw);
+    assert.deepEqual(await history(o.owner.token, id), before);
+    const conv = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${id}`);
+    assert.equal(conv.body.last_message, before[0] ?? null);
+    const page = await catchUpPage(t.ctx, o.org.id, o.owner.actor.id, 0);
+    assert.equal(page.events.filter((e) => e.type === 'message.created').length, 0);
+  });
+});
+
+describe('webhooks', () => {
+  test('an org with a webhook for message.created gets a delivery for a plain send', async () => {
+    const { o, id } = await orgWithGroup(t);
+    const hook = await call(t.app, o.owner.token, 'POST', '/v1/webhooks', {
+      url: 'https://example.com/hooks/sends',
+      events: ['message.created'],
+    });
+    assert.equal(hook.status, 201);
+    const before = paths();
+    const sent = await send(o.owner.token, id, { text: 'hooked' });
+    assert.equal(sent.status, 201);
+    assert.equal(since(before).transaction, 1, 'the statement declines, the transaction path runs the sink');
+    const deliveries = await call(t.app, o.owner.token, 'GET', `/v1/webhooks/${hook.body.id}/deliveries`);
+    assert.equal(deliveries.body.items.length, 1);
+    assert.equal(deliveries.body.items[0].event, 'message.created');
+
+    // A webhook for other events only does not stop the one statement.
+    const other = await orgWithGroup(t);
+    await call(t.app, other.o.owner.token, 'POST', '/v1/webhooks', {
+      url: 'https://example.com/hooks/other',
+      events: ['member.joined'],
+    });
+    const before2 = paths();
+    assert.equal((await send(other.o.owner.token, other.id, { text: 'not hooked' })).status, 201);
+    assert.deepEqual(
+      since(before2),
+      oneStatement() ? { oneStatement: 1, transaction: 0 } : { oneStatement: 0, transaction: 1 },
+    );
+  });
+});
