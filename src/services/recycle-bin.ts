@@ -1,5 +1,4 @@
 import type { AppContext } from '../context.ts';
-import type { NewEvent } from '../domain/events.ts';
 import type { Actor, Department, SupportChat, VisitorChannel } from '../domain/model.ts';
 import { canReadConversation } from '../domain/policies/access.ts';
 import { authorize } from '../domain/policies/decision.ts';
@@ -122,24 +121,20 @@ export async function deleteConversations(
         tx.db,
         rows.map((c) => c.id),
       );
-      tx.emit(
+      tx.emitAudited(
         p.orgId,
-        rows.map(
-          (c): NewEvent => ({
+        p.actor.id,
+        rows.map((c) => ({
+          event: {
             type: 'support.deleted',
             conversationId: c.id,
             recipients: [...(members.get(c.id) ?? []), p.actor.id],
             payload: { conversation_id: c.id, reference_id: c.referenceId, purge_at: c.purgeAt },
-          }),
-        ),
-      );
-      tx.audit(
-        rows.map((c) => ({
-          orgId: p.orgId,
-          actorId: p.actor.id,
-          action: 'conversation.deleted' as const,
-          targetId: c.id,
-          details: { reference_id: c.referenceId, state: c.state, purge_at: c.purgeAt },
+          },
+          audit: {
+            action: 'conversation.deleted',
+            details: { reference_id: c.referenceId, state: c.state, purge_at: c.purgeAt },
+          },
         })),
       );
       return new Set(rows.map((c) => c.id));
@@ -214,24 +209,17 @@ export async function restoreConversations(
       tx.db,
       rows.map((c) => c.id),
     );
-    tx.emit(
+    tx.emitAudited(
       p.orgId,
-      rows.map(
-        (c): NewEvent => ({
+      p.actor.id,
+      rows.map((c) => ({
+        event: {
           type: 'support.restored',
           conversationId: c.id,
           recipients: [...(members.get(c.id) ?? []), p.actor.id],
           payload: { conversation_id: c.id, reference_id: c.referenceId, state: c.state },
-        }),
-      ),
-    );
-    tx.audit(
-      rows.map((c) => ({
-        orgId: p.orgId,
-        actorId: p.actor.id,
-        action: 'conversation.restored' as const,
-        targetId: c.id,
-        details: { reference_id: c.referenceId },
+        },
+        audit: { action: 'conversation.restored', details: { reference_id: c.referenceId } },
       })),
     );
     return new Set(rows.map((c) => c.id));
