@@ -8,10 +8,11 @@ import {
   renameConversation,
 } from '../../services/conversations.ts';
 import { principalOf } from '../auth.ts';
-import { presentConversation, presentPage } from '../present.ts';
+import { presentConversation } from '../present/conversations.ts';
+import { presentPage } from '../present.ts';
+import { ConversationSchema, Title } from '../schemas/conversations.ts';
 import {
   ConversationIdParams,
-  ConversationSchema,
   commonErrors,
   IdempotencyHeaders,
   IdInput,
@@ -19,7 +20,6 @@ import {
   literals,
   page,
   readErrors,
-  Title,
 } from '../schemas.ts';
 import { type Api, bodyId, parseTime, typed } from './util.ts';
 

@@ -1,5 +1,6 @@
 import Type, { type TSchema } from 'typebox';
 import type { AppContext } from '../../context.ts';
+import { presentMemberState } from '../../domain/presenters.ts';
 import {
   markRead,
   muteConversation,
@@ -9,8 +10,8 @@ import {
   unmuteConversation,
 } from '../../services/member-state.ts';
 import { principalOf } from '../auth.ts';
-import { presentMemberState } from '../present.ts';
-import { ConversationIdParams, commonErrors, IdInput, MAX_EPOCH_MS, MemberStateSchema } from '../schemas.ts';
+import { MemberStateSchema } from '../schemas/member-state.ts';
+import { ConversationIdParams, commonErrors, IdInput, MAX_EPOCH_MS } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 const Empty = Type.Object({}, { additionalProperties: false });

@@ -9,14 +9,14 @@ import {
   removeMember,
 } from '../../services/members.ts';
 import { principalOf } from '../auth.ts';
-import { presentMember, presentPage } from '../present.ts';
+import { presentMember } from '../present/members.ts';
+import { presentPage } from '../present.ts';
+import { MemberIdParams, MemberSchema } from '../schemas/members.ts';
 import {
   ConversationIdParams,
   commonErrors,
   IdInput,
   listQuery,
-  MemberIdParams,
-  MemberSchema,
   page,
   pageArgs,
   readErrors,

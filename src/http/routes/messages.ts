@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import { presentMessage } from '../../domain/presenters.ts';
 import {
   deleteMessage,
   editMessage,
@@ -9,7 +10,8 @@ import {
   sendMessage,
 } from '../../services/messages.ts';
 import { principalOf } from '../auth.ts';
-import { presentMessage, presentPage } from '../present.ts';
+import { presentPage } from '../present.ts';
+import { MessageIdParams, MessageSchema, Text } from '../schemas/messages.ts';
 import {
   ConversationIdParams,
   Cursor,
@@ -17,11 +19,8 @@ import {
   IdInput,
   IdString,
   Limit,
-  MessageIdParams,
-  MessageSchema,
   page,
   readErrors,
-  Text,
 } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 

@@ -4,9 +4,10 @@ import { ActorKind, UserRole, VisitorChannel } from '../../domain/model.ts';
 import { createActor, deactivateActor, getActor, listActors, updateActor } from '../../services/actors.ts';
 import { createAccessToken, listAccessTokens, revokeAccessToken } from '../../services/tokens.ts';
 import { principalOf } from '../auth.ts';
-import { presentActor, presentPage, presentToken } from '../present.ts';
+import { presentActor, presentToken } from '../present/people.ts';
+import { presentPage } from '../present.ts';
+import { ActorSchema, TokenSchema } from '../schemas/people.ts';
 import {
-  ActorSchema,
   commonErrors,
   IdempotencyHeaders,
   IdInput,
@@ -18,7 +19,6 @@ import {
   page,
   pageArgs,
   readErrors,
-  TokenSchema,
 } from '../schemas.ts';
 import { ScopeNames, scopesOfBody } from '../scope-names.ts';
 import { type Api, bodyId, typed } from './util.ts';

@@ -2,15 +2,9 @@ import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { getPinnedMessage, pinMessage, unpinMessage } from '../../services/pins.ts';
 import { principalOf } from '../auth.ts';
-import { presentPin } from '../present.ts';
-import {
-  ConversationIdParams,
-  commonErrors,
-  IdInput,
-  MAX_EPOCH_MS,
-  PinSchema,
-  readErrors,
-} from '../schemas.ts';
+import { presentPin } from '../present/pins.ts';
+import { PinSchema } from '../schemas/pins.ts';
+import { ConversationIdParams, commonErrors, IdInput, MAX_EPOCH_MS, readErrors } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 const tags = ['pins'];
