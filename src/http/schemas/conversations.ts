@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { ConversationKind } from '../../domain/model.ts';
-import { IdString, literals, Nullable, Timestamp } from '../schemas.ts';
+import { IdInput, IdString, listQuery, literals, Nullable, Timestamp } from '../schemas.ts';
 import { MemberStateSchema } from './member-state.ts';
 
 /** Conversations: their JSON shape (presented by http/present/conversations.ts) and title. */
@@ -32,3 +32,26 @@ export const ConversationSchema = Type.Object({
   muted: Type.Boolean(),
   me: Nullable(MemberStateSchema),
 });
+
+/* Request bodies and queries of routes/conversations.ts. */
+
+export const QueryBool = Type.Boolean({ description: 'true or false' });
+export const ConversationCreateBody = Type.Object(
+  {
+    kind: literals(['direct', 'group', 'channel'] as const),
+    title: Type.Optional(Title),
+    member_ids: Type.Array(IdInput, { maxItems: 100, default: [] }),
+  },
+  { additionalProperties: false },
+);
+export const ConversationListQuery = listQuery({
+  kind: Type.Optional(literals(ConversationKind)),
+  modified_before: Type.Optional(Type.String({ description: 'ISO 8601 or epoch ms: last activity before' })),
+  modified_after: Type.Optional(Type.String({ description: 'ISO 8601 or epoch ms: last activity after' })),
+  drafts: Type.Optional(QueryBool),
+  muted: Type.Optional(QueryBool),
+  hidden: Type.Optional(QueryBool),
+  pinned: Type.Optional(QueryBool),
+  has_mentions: Type.Optional(QueryBool),
+});
+export const ConversationRenameBody = Type.Object({ title: Title }, { additionalProperties: false });

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { IdString, Nullable, Timestamp } from '../schemas.ts';
+import { Cursor, IdInput, IdString, Limit, Nullable, Timestamp } from '../schemas.ts';
 import { AttachmentRefSchema } from './attachments.ts';
 
 /** Messages: their JSON shape (presented by domain/presenters.ts presentMessage), text and path params. */
@@ -32,3 +32,36 @@ export const MessageSchema = Type.Object({
   ),
   attachments: Type.Array(AttachmentRefSchema, { description: 'Empty when the message has none' }),
 });
+
+/* Request headers, bodies and queries of routes/messages.ts. */
+
+export const ClientId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' });
+export const MessageSendHeaders = Type.Object({ 'idempotency-key': Type.Optional(ClientId) });
+export const MessageSendBody = Type.Object(
+  {
+    text: Text,
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z][a-z0-9_]*$' })),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 32 }),
+    ),
+    reply_to: Type.Optional(IdInput),
+    client_id: Type.Optional(ClientId),
+    attachments: Type.Optional(
+      Type.Array(IdInput, {
+        maxItems: 10,
+        description: 'Upload ids (POST /v1/conversations/{id}/attachments) to attach',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const MessageHistoryQuery = Type.Object(
+  {
+    limit: Type.Optional(Limit),
+    before: Type.Optional(IdString),
+    after: Type.Optional(IdString),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+export const MessageEditBody = Type.Object({ text: Text }, { additionalProperties: false });
