@@ -23,7 +23,7 @@ import {
 import { findCurrentMemberIdsOf, findDepartmentsByIds } from '../store/repos/support.ts';
 import { sweepAttachments } from './attachments.ts';
 import { decodeCursor, keysetPage } from './cursor.ts';
-import { inTransaction } from './tx.ts';
+import { inTransaction, type Tx } from './tx.ts';
 
 /**
  * The recycle bin. Deleting moves closed support chats into it; there they are invisible to
@@ -117,32 +117,50 @@ export async function deleteConversations(
         purgeAt: purgeTime(now, settings),
         deletedBy: p.actor.id,
       });
-      const members = await findCurrentMemberIdsOf(
-        tx.db,
-        rows.map((c) => c.id),
-      );
-      tx.emitAudited(
-        p.orgId,
-        p.actor.id,
-        rows.map((c) => ({
-          event: {
-            type: 'support.deleted',
-            conversationId: c.id,
-            recipients: [...(members.get(c.id) ?? []), p.actor.id],
-            payload: { conversation_id: c.id, reference_id: c.referenceId, purge_at: c.purgeAt },
-          },
-          audit: {
-            action: 'conversation.deleted',
-            details: { reference_id: c.referenceId, state: c.state, purge_at: c.purgeAt },
-          },
-        })),
-      );
+      await recordBinAction(tx, p, rows, 'support.deleted', 'conversation.deleted', (c) => ({
+        payload: { purge_at: c.purgeAt },
+        details: { state: c.state, purge_at: c.purgeAt },
+      }));
       return new Set(rows.map((c) => c.id));
     });
     // An id that was allowed but not moved was deleted by a concurrent request.
     for (const id of allowed) outcomes.set(id, moved.has(id) ? { id, ok: true } : notFound(id));
   }
   return ids.map((id) => outcomes.get(id)!);
+}
+
+/**
+ * Records what a bin action did to each of `rows`: its event (to the conversation's members and
+ * the actor) and its audit entry (by the actor), both naming the conversation and its reference.
+ */
+async function recordBinAction(
+  tx: Tx,
+  p: Principal,
+  rows: readonly SupportChat[],
+  type: 'support.deleted' | 'support.restored',
+  action: 'conversation.deleted' | 'conversation.restored',
+  facts: (c: SupportChat) => { payload: Record<string, unknown>; details: Record<string, unknown> },
+): Promise<void> {
+  const members = await findCurrentMemberIdsOf(
+    tx.db,
+    rows.map((c) => c.id),
+  );
+  tx.emitAudited(
+    p.orgId,
+    p.actor.id,
+    rows.map((c) => {
+      const { payload, details } = facts(c);
+      return {
+        event: {
+          type,
+          conversationId: c.id,
+          recipients: [...(members.get(c.id) ?? []), p.actor.id],
+          payload: { conversation_id: c.id, reference_id: c.referenceId, ...payload },
+        },
+        audit: { action, details: { reference_id: c.referenceId, ...details } },
+      };
+    }),
+  );
 }
 
 export interface BinItem {
@@ -205,23 +223,10 @@ export async function restoreConversations(
   const now = ctx.clock.now();
   const restored = await inTransaction(ctx, async (tx) => {
     const rows = await restoreFromBin(tx.db, p.orgId, ids, now);
-    const members = await findCurrentMemberIdsOf(
-      tx.db,
-      rows.map((c) => c.id),
-    );
-    tx.emitAudited(
-      p.orgId,
-      p.actor.id,
-      rows.map((c) => ({
-        event: {
-          type: 'support.restored',
-          conversationId: c.id,
-          recipients: [...(members.get(c.id) ?? []), p.actor.id],
-          payload: { conversation_id: c.id, reference_id: c.referenceId, state: c.state },
-        },
-        audit: { action: 'conversation.restored', details: { reference_id: c.referenceId } },
-      })),
-    );
+    await recordBinAction(tx, p, rows, 'support.restored', 'conversation.restored', (c) => ({
+      payload: { state: c.state },
+      details: {},
+    }));
     return new Set(rows.map((c) => c.id));
   });
   return ids.map((id) => (restored.has(id) ? { id, ok: true } : notFound(id)));
