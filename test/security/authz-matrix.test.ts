@@ -11,6 +11,7 @@ import { createApp, revokeOrgApp } from '../../src/services/apps.ts';
 import { issueInstanceToken, revokeInstanceAdminToken } from '../../src/services/instance-admin.ts';
 import { buildTestApp, call, type Res, type TestApp } from '../support/app.ts';
 import { makeOrg, principalFor, type TestOrg } from '../support/factories.ts';
+import { deadTokens } from '../support/fixtures.ts';
 import { connectStream, type StreamClient } from '../support/stream.ts';
 
 /**
@@ -156,14 +157,7 @@ async function world() {
   const revokedApp = await mkApp(o, 'revoked app');
   await revokeOrgApp(t.ctx, principalFor(o, o.owner.actor), revokedApp.id);
 
-  const revoked = await call(t.app, o.owner.token, 'POST', '/v1/tokens', { name: 'r', scopes: [...Scope] });
-  await call(t.app, o.owner.token, 'DELETE', `/v1/tokens/${revoked.body.record.id}`);
-  const expiring = await call(t.app, o.owner.token, 'POST', '/v1/tokens', {
-    name: 'e',
-    scopes: [...Scope],
-    expires_at: t.clock.now() + 1,
-  });
-  t.clock.advance(2);
+  const { revoked, expired } = await deadTokens(t, o);
 
   const other = await makeOrg(t.ctx);
   // The other org has a user with the same external id as the victim's Bob (the zim dialect's FromUserId).
@@ -217,8 +211,8 @@ async function world() {
     jobId: job.body.id as string,
     app,
     revokedApp,
-    revokedToken: revoked.body.token as string,
-    expiredToken: expiring.body.token as string,
+    revokedToken: revoked.token,
+    expiredToken: expired.token,
     other,
     otherBob,
     otherApp,
