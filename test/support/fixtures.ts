@@ -14,22 +14,26 @@ type BuildOptions = NonNullable<Parameters<typeof buildTestApp>[1]>;
 /**
  * Registers the test file's app (buildTestApp(env, opts)): built in a `before` hook and closed
  * in an `after` hook (with opts.close, e.g. closeAfterConcurrency, when the tests leave
- * connections closing). Returns a stand-in that forwards to the app once it is built, so a file
- * writes `const t = useTestApp()` and uses `t.app`, `t.ctx`, `t.clock` in its tests.
+ * connections closing). With `listen: true` it also listens on a free port of 127.0.0.1, whose
+ * URL is `t.base` (for sockets and real HTTP clients). Returns a stand-in that forwards to the
+ * app once it is built, so a file writes `const t = useTestApp()` and uses `t.app`, `t.ctx`,
+ * `t.clock` in its tests.
  */
 export function useTestApp(
   env: Record<string, string> = {},
-  opts: BuildOptions & { close?: (t: TestApp) => Promise<void> } = {},
-): TestApp {
-  const { close = (app: TestApp) => app.close(), ...build } = opts;
-  let current: TestApp | undefined;
+  opts: BuildOptions & { close?: (t: TestApp) => Promise<void>; listen?: boolean } = {},
+): TestApp & { readonly base: string } {
+  const { close = (app: TestApp) => app.close(), listen = false, ...build } = opts;
+  let current: (TestApp & { base: string }) | undefined;
   before(async () => {
-    current = await buildTestApp(env, build);
+    const built = await buildTestApp(env, build);
+    const base = listen ? await built.app.listen({ port: 0, host: '127.0.0.1' }) : '';
+    current = Object.assign(built, { base });
   });
   after(async () => {
     if (current) await close(current);
   });
-  return new Proxy({} as TestApp, {
+  return new Proxy({} as TestApp & { base: string }, {
     get(_, key) {
       assert.ok(current, 'the test app is built by the before hook of useTestApp');
       return Reflect.get(current, key, current);
