@@ -1,8 +1,10 @@
 import Type, { type Static, type TProperties, type TSchema } from 'typebox';
-import { ActorKind, ConversationKind, MemberRole, UserRole, VisitorChannel } from '../domain/model.ts';
-import { AttachmentRefSchema } from './schemas/attachments.ts';
 
-/** Shared TypeBox schemas of the native API: one source for validation, types and OpenAPI. */
+/**
+ * The shared TypeBox pieces of the native API: ids, times, the Idempotency-Key header, the
+ * conversation id in a path, the error body and error responses, and the list helpers
+ * (listQuery, pageArgs, page). Each aggregate's own shapes are in http/schemas/<aggregate>.ts.
+ */
 
 /** A string that is one of the given values (a JSON Schema string enum). */
 function literals<const T extends string[]>(values: readonly [...T]) {
@@ -35,8 +37,6 @@ export const Cursor = Type.String({
   maxLength: 512,
   description: 'Opaque cursor from next_cursor',
 });
-export const Text = Type.String({ minLength: 1, maxLength: 10_000 });
-export const Title = Type.String({ minLength: 1, maxLength: 200 });
 
 /** The optional Idempotency-Key of POSTs that create: a retry returns the first answer. */
 export const IdempotencyHeaders = Type.Object({
@@ -51,8 +51,6 @@ export const IdempotencyHeaders = Type.Object({
 });
 
 export const ConversationIdParams = Type.Object({ id: IdString });
-export const MessageIdParams = Type.Object({ id: IdString, messageId: IdString });
-export const MemberIdParams = Type.Object({ id: IdString, actorId: IdString });
 
 /** The native error body; registered once as the shared schema `Error` (see app.ts). */
 export const ErrorBody = Type.Object(
@@ -71,115 +69,6 @@ export const ErrorBody = Type.Object(
 
 const errorRef = (description: string) =>
   Type.Unsafe<Static<typeof ErrorBody>>({ $ref: 'Error#', description });
-
-export const MessageSchema = Type.Object({
-  id: IdString,
-  conversation_id: IdString,
-  sender_id: IdString,
-  type: Type.String(),
-  text: Nullable(Type.String()),
-  metadata: Nullable(Type.Record(Type.String(), Type.Unknown())),
-  reply_to_id: Nullable(IdString),
-  client_id: Nullable(Type.String()),
-  created_at: Timestamp,
-  edited_at: Nullable(Timestamp),
-  deleted: Type.Boolean(),
-  deleted_at: Nullable(Timestamp),
-  // Team chat (docs/api.md#mentions, #reactions, #threads).
-  mentions: Type.Array(IdString, { description: 'Members mentioned with <@id>' }),
-  mentions_all: Type.Boolean({ description: 'Whether @all mentioned every member' }),
-  thread_id: Nullable(IdString),
-  reply_count: Type.Integer({ description: 'Of a thread root: its replies' }),
-  last_reply_at: Nullable(Timestamp),
-  reactions: Type.Optional(
-    Type.Array(Type.Object({ emoji: Type.String(), count: Type.Integer(), actor_ids: Type.Array(IdString) })),
-  ),
-  attachments: Type.Array(AttachmentRefSchema, { description: 'Empty when the message has none' }),
-});
-
-export const MemberStateSchema = Type.Object({
-  role: literals(MemberRole),
-  joined_at: Timestamp,
-  muted: Type.Boolean(),
-  muted_until: Nullable(Type.Integer({ description: 'Epoch ms; -1 when muted until unmuted' })),
-  read_message_id: Nullable(IdString),
-  unread_count: Type.Integer(),
-  draft: Nullable(Type.String()),
-  hidden: Type.Boolean(),
-  pinned: Type.Boolean(),
-});
-
-export const ConversationSchema = Type.Object({
-  id: IdString,
-  kind: literals(ConversationKind),
-  title: Nullable(Type.String()),
-  creator_id: IdString,
-  participant_count: Type.Integer(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  last_activity_at: Timestamp,
-  last_message: Nullable(
-    Type.Object({
-      id: IdString,
-      sender_id: IdString,
-      sender_name: Nullable(Type.String()),
-      type: Type.String(),
-      text: Nullable(Type.String()),
-      created_at: Timestamp,
-      deleted: Type.Boolean(),
-    }),
-  ),
-  unread_count: Type.Integer(),
-  mention_count: Type.Integer({ description: 'Mentions of you (<@id> or @all) after your read position' }),
-  muted: Type.Boolean(),
-  me: Nullable(MemberStateSchema),
-});
-
-export const MemberSchema = Type.Object({
-  id: Type.Optional(IdString),
-  name: Type.Optional(Type.String()),
-  email: Type.Optional(Nullable(Type.String())),
-  kind: Type.Optional(literals(ActorKind)),
-  role: Type.Optional(literals(MemberRole)),
-  external_id: Type.Optional(Nullable(Type.String())),
-  joined_at: Type.Optional(Timestamp),
-});
-
-export const PinSchema = Type.Object({
-  conversation_id: IdString,
-  message: MessageSchema,
-  sender_name: Type.String(),
-  creator: Type.Object({ id: IdString, name: Type.String() }),
-  created_at: Timestamp,
-  expiry_time: Type.Integer({ description: 'Epoch ms when the pin ends, or -1 for never' }),
-  notify: Type.Boolean(),
-});
-
-export const ActorSchema = Type.Object({
-  id: IdString,
-  kind: literals(ActorKind),
-  role: Nullable(literals(UserRole)),
-  name: Type.String(),
-  email: Nullable(Type.String()),
-  external_id: Nullable(Type.String()),
-  phone: Nullable(Type.String()),
-  ip: Nullable(Type.String()),
-  country: Nullable(Type.String()),
-  channel: Nullable(literals(VisitorChannel)),
-  active: Type.Boolean(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
-
-export const TokenSchema = Type.Object({
-  id: IdString,
-  actor_id: IdString,
-  name: Type.String(),
-  scopes: Type.Array(Type.String()),
-  created_at: Timestamp,
-  expires_at: Nullable(Timestamp),
-  revoked_at: Nullable(Timestamp),
-});
 
 /**
  * A list route's query string: its own filters, then `limit` and `cursor`; anything else is

@@ -8,14 +8,14 @@ import {
   type StepResult,
   stepDeletionJob,
   type Worker,
-} from '../services/deletion-jobs.ts';
+} from '../services/deletion-runner.ts';
 import { sendDueMail, silentLog, type WorkLog } from '../services/mail.ts';
 import { deliverDueWebhooks } from '../services/webhook-delivery.ts';
 
 /**
  * The job runner of one process: three loops that run beside the HTTP server.
  *
- * - deletion jobs: claims one job at a time and runs it step by step (services/deletion-jobs.ts).
+ * - deletion jobs: claims one job at a time and runs it step by step (services/deletion-runner.ts).
  *   After each step it rests in proportion to the step's duration, so a job keeps the database
  *   busy at most DELETION_DUTY_PERCENT of the time and live requests keep their throughput.
  * - webhook deliveries and the mail outbox: send what is due, then poll again.

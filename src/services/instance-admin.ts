@@ -247,15 +247,15 @@ export async function deleteInstanceOrg(
     const moved = await setOrgState(tx.db, id, ['active', 'suspended', 'deleting'], 'deleting', now);
     if (!moved) throw orgNotFound(id);
     await insertDeletionJob(tx.db, job);
-    tx.emit(id, [{ type: 'org.suspended', recipients: [], payload: { org_id: id } }]);
-    tx.audit([
+    tx.emitAudited(id, null, [
       {
-        orgId: id,
-        actorId: null,
-        action: 'deletion_job.created',
-        targetType: 'deletion_job',
-        targetId: job.id,
-        details: { org: true, by: 'instance_admin' },
+        event: { type: 'org.suspended', recipients: [], payload: { org_id: id } },
+        audit: {
+          action: 'deletion_job.created',
+          targetType: 'deletion_job',
+          targetId: job.id,
+          details: { org: true, by: 'instance_admin' },
+        },
       },
     ]);
   });

@@ -1,5 +1,4 @@
 import type { AppContext } from '../context.ts';
-import type { NewEvent } from '../domain/events.ts';
 import type { Actor, Department, SupportChat, VisitorChannel } from '../domain/model.ts';
 import { canReadConversation } from '../domain/policies/access.ts';
 import { authorize } from '../domain/policies/decision.ts';
@@ -24,7 +23,7 @@ import {
 import { findCurrentMemberIdsOf, findDepartmentsByIds } from '../store/repos/support.ts';
 import { sweepAttachments } from './attachments.ts';
 import { decodeCursor, keysetPage } from './cursor.ts';
-import { inTransaction } from './tx.ts';
+import { inTransaction, type Tx } from './tx.ts';
 
 /**
  * The recycle bin. Deleting moves closed support chats into it; there they are invisible to
@@ -118,36 +117,50 @@ export async function deleteConversations(
         purgeAt: purgeTime(now, settings),
         deletedBy: p.actor.id,
       });
-      const members = await findCurrentMemberIdsOf(
-        tx.db,
-        rows.map((c) => c.id),
-      );
-      tx.emit(
-        p.orgId,
-        rows.map(
-          (c): NewEvent => ({
-            type: 'support.deleted',
-            conversationId: c.id,
-            recipients: [...(members.get(c.id) ?? []), p.actor.id],
-            payload: { conversation_id: c.id, reference_id: c.referenceId, purge_at: c.purgeAt },
-          }),
-        ),
-      );
-      tx.audit(
-        rows.map((c) => ({
-          orgId: p.orgId,
-          actorId: p.actor.id,
-          action: 'conversation.deleted' as const,
-          targetId: c.id,
-          details: { reference_id: c.referenceId, state: c.state, purge_at: c.purgeAt },
-        })),
-      );
+      await recordBinAction(tx, p, rows, 'support.deleted', 'conversation.deleted', (c) => ({
+        payload: { purge_at: c.purgeAt },
+        details: { state: c.state, purge_at: c.purgeAt },
+      }));
       return new Set(rows.map((c) => c.id));
     });
     // An id that was allowed but not moved was deleted by a concurrent request.
     for (const id of allowed) outcomes.set(id, moved.has(id) ? { id, ok: true } : notFound(id));
   }
   return ids.map((id) => outcomes.get(id)!);
+}
+
+/**
+ * Records what a bin action did to each of `rows`: its event (to the conversation's members and
+ * the actor) and its audit entry (by the actor), both naming the conversation and its reference.
+ */
+async function recordBinAction(
+  tx: Tx,
+  p: Principal,
+  rows: readonly SupportChat[],
+  type: 'support.deleted' | 'support.restored',
+  action: 'conversation.deleted' | 'conversation.restored',
+  facts: (c: SupportChat) => { payload: Record<string, unknown>; details: Record<string, unknown> },
+): Promise<void> {
+  const members = await findCurrentMemberIdsOf(
+    tx.db,
+    rows.map((c) => c.id),
+  );
+  tx.emitAudited(
+    p.orgId,
+    p.actor.id,
+    rows.map((c) => {
+      const { payload, details } = facts(c);
+      return {
+        event: {
+          type,
+          conversationId: c.id,
+          recipients: [...(members.get(c.id) ?? []), p.actor.id],
+          payload: { conversation_id: c.id, reference_id: c.referenceId, ...payload },
+        },
+        audit: { action, details: { reference_id: c.referenceId, ...details } },
+      };
+    }),
+  );
 }
 
 export interface BinItem {
@@ -210,30 +223,10 @@ export async function restoreConversations(
   const now = ctx.clock.now();
   const restored = await inTransaction(ctx, async (tx) => {
     const rows = await restoreFromBin(tx.db, p.orgId, ids, now);
-    const members = await findCurrentMemberIdsOf(
-      tx.db,
-      rows.map((c) => c.id),
-    );
-    tx.emit(
-      p.orgId,
-      rows.map(
-        (c): NewEvent => ({
-          type: 'support.restored',
-          conversationId: c.id,
-          recipients: [...(members.get(c.id) ?? []), p.actor.id],
-          payload: { conversation_id: c.id, reference_id: c.referenceId, state: c.state },
-        }),
-      ),
-    );
-    tx.audit(
-      rows.map((c) => ({
-        orgId: p.orgId,
-        actorId: p.actor.id,
-        action: 'conversation.restored' as const,
-        targetId: c.id,
-        details: { reference_id: c.referenceId },
-      })),
-    );
+    await recordBinAction(tx, p, rows, 'support.restored', 'conversation.restored', (c) => ({
+      payload: { state: c.state },
+      details: {},
+    }));
     return new Set(rows.map((c) => c.id));
   });
   return ids.map((id) => (restored.has(id) ? { id, ok: true } : notFound(id)));

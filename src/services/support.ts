@@ -345,18 +345,15 @@ export async function pickUpChat(ctx: AppContext, p: Principal, id: string): Pro
     if (!updated) throw await conflictFor(tx.db, p.orgId, chat.id, 'pick_up');
     if (await joinSupportChat(tx.db, p.orgId, chat.id, p.actor.id, 'owner', now))
       await adjustMemberCount(tx.db, chat.id, 1, now);
-    tx.emit(p.orgId, [
-      await supportEvent(tx.db, updated, 'support.picked_up', [updated.departmentId], {
-        operator: { id: p.actor.id, name: p.actor.name },
-      }),
-    ]);
-    tx.audit([
+    tx.emitAudited(p.orgId, p.actor.id, [
       {
-        orgId: p.orgId,
-        actorId: p.actor.id,
-        action: 'support.picked_up',
-        targetId: chat.id,
-        details: { reference_id: chat.referenceId, department_id: chat.departmentId },
+        event: await supportEvent(tx.db, updated, 'support.picked_up', [updated.departmentId], {
+          operator: { id: p.actor.id, name: p.actor.name },
+        }),
+        audit: {
+          action: 'support.picked_up',
+          details: { reference_id: chat.referenceId, department_id: chat.departmentId },
+        },
       },
     ]);
     return updated;
@@ -448,27 +445,24 @@ export async function transferChat(
         from_attender_id: chat.attenderId,
         by: { id: p.actor.id, name: p.actor.name },
       };
-      tx.emit(p.orgId, [
-        await supportEvent(
-          tx.db,
-          updated,
-          'support.transferred',
-          [chat.departmentId, targetDepartment],
-          extra,
-        ),
-      ]);
-      tx.audit([
+      tx.emitAudited(p.orgId, p.actor.id, [
         {
-          orgId: p.orgId,
-          actorId: p.actor.id,
-          action: 'support.transferred',
-          targetId: chat.id,
-          details: {
-            reference_id: chat.referenceId,
-            from_department_id: chat.departmentId,
-            to_department_id: targetDepartment,
-            from_attender_id: chat.attenderId,
-            to_attender_id: updated.attenderId,
+          event: await supportEvent(
+            tx.db,
+            updated,
+            'support.transferred',
+            [chat.departmentId, targetDepartment],
+            extra,
+          ),
+          audit: {
+            action: 'support.transferred',
+            details: {
+              reference_id: chat.referenceId,
+              from_department_id: chat.departmentId,
+              to_department_id: targetDepartment,
+              from_attender_id: chat.attenderId,
+              to_attender_id: updated.attenderId,
+            },
           },
         },
       ]);
@@ -504,18 +498,12 @@ export async function endChat(ctx: AppContext, p: Principal, id: string): Promis
       byRight ? {} : { departmentId: chat.departmentId, attenderId: chat.attenderId },
     );
     if (!updated) throw await conflictFor(tx.db, p.orgId, chat.id, 'end');
-    tx.emit(p.orgId, [
-      await supportEvent(tx.db, updated, 'support.ended', [updated.departmentId], {
-        by: { id: p.actor.id, name: p.actor.name },
-      }),
-    ]);
-    tx.audit([
+    tx.emitAudited(p.orgId, p.actor.id, [
       {
-        orgId: p.orgId,
-        actorId: p.actor.id,
-        action: 'support.ended',
-        targetId: chat.id,
-        details: { reference_id: chat.referenceId, was: chat.state },
+        event: await supportEvent(tx.db, updated, 'support.ended', [updated.departmentId], {
+          by: { id: p.actor.id, name: p.actor.name },
+        }),
+        audit: { action: 'support.ended', details: { reference_id: chat.referenceId, was: chat.state } },
       },
     ]);
     return updated;

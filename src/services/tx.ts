@@ -21,6 +21,18 @@ export interface Tx {
   emit(orgId: string, events: readonly NewEvent[]): void;
   /** Records audit entries of this change. */
   audit(entries: readonly AuditEntry[]): void;
+  /**
+   * Records events of `orgId` each with its audit entry, by `actorId` (null: the system acted):
+   * the pair an audited change writes, built from the same facts. An entry's target is the
+   * event's conversation unless it names another.
+   */
+  emitAudited(orgId: string, actorId: string | null, changes: readonly AuditedEvent[]): void;
+}
+
+/** An event and the audit entry of the same change (see Tx.emitAudited). */
+export interface AuditedEvent {
+  event: NewEvent;
+  audit: Pick<AuditEntry, 'action' | 'details' | 'targetType'> & { targetId?: string };
 }
 
 class Recorder implements Tx {
@@ -52,6 +64,20 @@ class Recorder implements Tx {
 
   audit(entries: readonly AuditEntry[]): void {
     this.#audits.push(...entries);
+  }
+
+  emitAudited(orgId: string, actorId: string | null, changes: readonly AuditedEvent[]): void {
+    this.emit(
+      orgId,
+      changes.map((c) => c.event),
+    );
+    this.audit(
+      changes.map(({ event, audit }) => {
+        const targetId = audit.targetId ?? event.conversationId;
+        if (!targetId) throw new Error(`The audit entry ${audit.action} names no target`);
+        return { ...audit, orgId, actorId, targetId };
+      }),
+    );
   }
 
   /** Writes what was recorded (still inside the transaction); returns the numbered events. */

@@ -5,41 +5,33 @@
  * Screenshots go to test-results/screenshots/.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
-import { buildConsole } from '../../scripts/build-web.ts';
-import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
+import {
+  type ConsoleServer,
+  launchChromium,
+  noChromium,
+  signInToConsole,
+  startConsoleServer,
+} from '../support/browser.ts';
+import { ROOT, type RunningServer } from '../support/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-results', 'screenshots');
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 
-describe('attachments in the web console', { skip, timeout: 240_000 }, () => {
-  let dir: string;
+describe('attachments in the web console', { skip: noChromium, timeout: 240_000 }, () => {
+  let served: ConsoleServer | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
+  let dir = '';
   let token = '';
 
   before(async () => {
-    await buildConsole();
     await mkdir(SHOTS, { recursive: true });
-    dir = await mkdtemp(join(tmpdir(), 'parley-console-attachments-'));
-    const env = {
-      ...process.env,
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      SQLITE_PATH: join(dir, 'parley.db'),
-      STORAGE_URL: '',
-    };
-    token = await seedDemo(env);
-    server = await startServer(env, 60_000);
+    served = await startConsoleServer('console-attachments', { env: { STORAGE_URL: '' }, timeoutMs: 60_000 });
+    ({ server, dir, token } = served);
     await writeFile(
       join(dir, 'sunset.png'),
       await sharp({ create: { width: 800, height: 400, channels: 3, background: '#e07020' } })
@@ -47,32 +39,19 @@ describe('attachments in the web console', { skip, timeout: 240_000 }, () => {
         .toBuffer(),
     );
     await writeFile(join(dir, 'minutes.txt'), 'Minutes of the launch meeting\n');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await served?.close();
   });
 
   test('attach an image and a file: progress, then an inline preview and a download link', async () => {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
     context.setDefaultTimeout(15_000);
     const page = await context.newPage();
-    await page.goto(server!.url);
-    await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: 'Conversations' }).waitFor();
+    await signInToConsole(page, server!.url, token);
     await page.getByRole('list', { name: 'Conversation list' }).getByText('Launch plan').first().click();
     await page.getByLabel('Message', { exact: true }).waitFor();
 

@@ -5,49 +5,37 @@
  * highlighted). Screenshots at 1280 and 375 px go to test-results/screenshots/.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { buildConsole } from '../../scripts/build-web.ts';
-import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
+import type { Browser, Page } from 'playwright-core';
+import {
+  apiJson,
+  type ConsoleServer,
+  launchChromium,
+  noChromium,
+  signInToConsole,
+  startConsoleServer,
+} from '../support/browser.ts';
+import { ROOT, type RunningServer } from '../support/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-results', 'screenshots');
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 
-describe('message search in the web console', { skip, timeout: 90_000 }, () => {
-  let dir: string;
+describe('message search in the web console', { skip: noChromium, timeout: 90_000 }, () => {
+  let served: ConsoleServer | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let token = '';
   let target = '';
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${server!.url}/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-    return JSON.parse(text) as T;
-  }
+  const api = <T>(method: string, path: string, body?: unknown) =>
+    apiJson<T>(server!, token, method, path, body);
 
   before(async () => {
-    await buildConsole();
     await mkdir(SHOTS, { recursive: true });
-    dir = await mkdtemp(join(tmpdir(), 'parley-console-search-'));
-    const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', SQLITE_PATH: join(dir, 'parley.db') };
-    token = await seedDemo(env);
-    server = await startServer(env);
+    served = await startConsoleServer('console-search');
+    server = served.server;
+    token = served.token;
     const list = await api<{ items: { id: string; title: string | null }[] }>(
       'GET',
       '/conversations?limit=100',
@@ -65,32 +53,19 @@ describe('message search in the web console', { skip, timeout: 90_000 }, () => {
     await api('POST', `/conversations/${general.id}/messages`, { text: 'Rollout party on Friday!' });
     for (let i = 0; i < 40; i++)
       await api('POST', `/conversations/${launch.id}/messages`, { text: `status update ${i}` });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await served?.close();
   });
 
   async function signedIn(width: number, height: number): Promise<Page> {
     const context = await browser!.newContext({ viewport: { width, height }, isMobile: width < 600 });
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
-    await page.goto(server!.url);
-    await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: 'Conversations' }).waitFor();
+    await signInToConsole(page, server!.url, token);
     return page;
   }
 

@@ -6,50 +6,37 @@
  * Screenshots of each main view go to test-results/console-*.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { buildConsole } from '../../scripts/build-web.ts';
-import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import {
+  apiJson,
+  type ConsoleServer,
+  launchChromium,
+  noChromium,
+  signInToConsole,
+  startConsoleServer,
+} from '../support/browser.ts';
+import { ROOT, type RunningServer } from '../support/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.CONSOLE_SHOTS ?? join(ROOT, 'test-results');
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 
-describe('the web console', { skip, timeout: 90_000 }, () => {
-  let dir: string;
+describe('the web console', { skip: noChromium, timeout: 90_000 }, () => {
+  let served: ConsoleServer | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   const tokens: Record<string, string> = {};
   const ids: Record<string, string> = {};
 
-  async function api<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${server!.url}/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  const api = <T>(token: string, method: string, path: string, body?: unknown) =>
+    apiJson<T>(server!, token, method, path, body);
 
   async function signIn(context: BrowserContext, token: string): Promise<Page> {
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
     page.on('dialog', (d) => void d.accept());
-    await page.goto(server!.url);
-    await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: 'Conversations' }).waitFor();
+    await signInToConsole(page, server!.url, token);
     await page.getByRole('status', { name: 'Realtime: Live' }).waitFor();
     return page;
   }
@@ -64,12 +51,10 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
   let chen: Page;
 
   before(async () => {
-    await buildConsole();
     await mkdir(SHOTS, { recursive: true });
-    dir = await mkdtemp(join(tmpdir(), 'parley-console-'));
-    const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', SQLITE_PATH: join(dir, 'parley.db') };
-    tokens.ada = await seedDemo(env);
-    server = await startServer(env);
+    served = await startConsoleServer('console');
+    server = served.server;
+    tokens.ada = served.token;
     const people = await api<{ items: { id: string; email: string | null; external_id: string | null }[] }>(
       tokens.ada,
       'GET',
@@ -111,25 +96,12 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     ids.department = (await api<{ id: string }>(tokens.ada, 'POST', '/departments', { name: 'Billing' })).id;
     // Real deletion jobs run at once (the default off-peak window is the night).
     await api(tokens.ada, 'PUT', '/deletion-jobs/window', { any_time: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium(['--disable-quic', '--disable-component-update', '--disable-sync']);
   });
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await served?.close();
   });
 
   test('signs in with a pasted token, which never appears in a URL', async () => {
@@ -451,22 +423,13 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
 });
 
 describe('serving the console', () => {
-  let dir: string;
+  let served: ConsoleServer | undefined;
   let server: RunningServer | undefined;
   before(async () => {
-    await buildConsole();
-    dir = await mkdtemp(join(tmpdir(), 'parley-console-static-'));
-    server = await startServer({
-      ...process.env,
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      SQLITE_PATH: join(dir, 'p.db'),
-    });
+    served = await startConsoleServer('console-static', { seed: false });
+    server = served.server;
   });
-  after(async () => {
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(async () => served?.close());
 
   test('/ and any page a browser asks for get the console; the API keeps its JSON errors', async () => {
     const get = (path: string, init: RequestInit = {}) => fetch(`${server!.url}${path}`, init);

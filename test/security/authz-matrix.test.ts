@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { zimSignature } from '../../src/auth/signature.ts';
@@ -9,8 +9,9 @@ import { CLIQ_MESSAGES } from '../../src/compat/cliq/errors.ts';
 import { Scope } from '../../src/domain/scopes.ts';
 import { createApp, revokeOrgApp } from '../../src/services/apps.ts';
 import { issueInstanceToken, revokeInstanceAdminToken } from '../../src/services/instance-admin.ts';
-import { buildTestApp, call, type Res, type TestApp } from '../support/app.ts';
+import { call, type Res } from '../support/app.ts';
 import { makeOrg, principalFor, type TestOrg } from '../support/factories.ts';
+import { deadTokens, useTestApp } from '../support/fixtures.ts';
 import { connectStream, type StreamClient } from '../support/stream.ts';
 
 /**
@@ -21,13 +22,7 @@ import { connectStream, type StreamClient } from '../support/stream.ts';
  * /compat or on a short public allow-list), and the realtime stream over real sockets.
  */
 
-let t: TestApp;
-let base: string;
-before(async () => {
-  t = await buildTestApp({}, { gateway: { pingMs: 1000, gapFillMs: 50 } });
-  base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-});
-after(async () => t.close());
+const t = useTestApp({}, { gateway: { pingMs: 1000, gapFillMs: 50 }, listen: true });
 
 const rand = () => randomBytes(6).toString('hex');
 
@@ -156,14 +151,7 @@ async function world() {
   const revokedApp = await mkApp(o, 'revoked app');
   await revokeOrgApp(t.ctx, principalFor(o, o.owner.actor), revokedApp.id);
 
-  const revoked = await call(t.app, o.owner.token, 'POST', '/v1/tokens', { name: 'r', scopes: [...Scope] });
-  await call(t.app, o.owner.token, 'DELETE', `/v1/tokens/${revoked.body.record.id}`);
-  const expiring = await call(t.app, o.owner.token, 'POST', '/v1/tokens', {
-    name: 'e',
-    scopes: [...Scope],
-    expires_at: t.clock.now() + 1,
-  });
-  t.clock.advance(2);
+  const { revoked, expired } = await deadTokens(t, o);
 
   const other = await makeOrg(t.ctx);
   // The other org has a user with the same external id as the victim's Bob (the zim dialect's FromUserId).
@@ -217,8 +205,8 @@ async function world() {
     jobId: job.body.id as string,
     app,
     revokedApp,
-    revokedToken: revoked.body.token as string,
-    expiredToken: expiring.body.token as string,
+    revokedToken: revoked.token,
+    expiredToken: expired.token,
     other,
     otherBob,
     otherApp,
@@ -809,7 +797,7 @@ async function snapshot(w: World) {
 
 /** Attempts an upgrade and answers the refusal's status and JSON body (or 101). */
 async function upgrade(headers: Record<string, string>, query = ''): Promise<{ status: number; body: any }> {
-  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/v1/stream${query}`, { headers });
+  const ws = new WebSocket(`${t.base.replace(/^http/, 'ws')}/v1/stream${query}`, { headers });
   const outcome = await Promise.race([
     once(ws, 'open').then(() => ({ status: 101, body: null })),
     once(ws, 'unexpected-response').then(async ([, res]) => {
@@ -862,13 +850,13 @@ describe('the realtime stream', () => {
     const w = await world();
     const isEvent = (name: string) => (f: any) => f.type === 'event' && f.event === name;
     const streams = {
-      owner: await connectStream(base, { token: w.o.owner.token }),
-      bob: await connectStream(base, { token: w.bob.token }),
-      op: await connectStream(base, { token: w.op.token }),
-      visitor: await connectStream(base, { token: w.visitor.token, via: 'protocol' }),
-      other: await connectStream(base, { token: w.other.owner.token }),
-      nonMember: await connectStream(base, { token: w.nonMember.token, via: 'query' }),
-      visitor2: await connectStream(base, { token: w.visitor2.token }),
+      owner: await connectStream(t.base, { token: w.o.owner.token }),
+      bob: await connectStream(t.base, { token: w.bob.token }),
+      op: await connectStream(t.base, { token: w.op.token }),
+      visitor: await connectStream(t.base, { token: w.visitor.token, via: 'protocol' }),
+      other: await connectStream(t.base, { token: w.other.owner.token }),
+      nonMember: await connectStream(t.base, { token: w.nonMember.token, via: 'query' }),
+      visitor2: await connectStream(t.base, { token: w.visitor2.token }),
     };
     const ready: Record<string, number> = {};
     for (const [name, s] of Object.entries(streams))
@@ -987,13 +975,13 @@ describe('the realtime stream', () => {
       ['another org', w.other.owner.token],
     ] as const) {
       const key = name === 'a non-member' ? 'nonMember' : name === 'a visitor' ? 'visitor2' : 'other';
-      const s = await connectStream(base, { token, since: ready[key] });
+      const s = await connectStream(t.base, { token, since: ready[key] });
       await s.next((f) => f.type === 'ready');
       replayed += s.frames.length;
       assertNothing(`${name} catching up`, s);
       await s.close();
     }
-    const bobAgain = await connectStream(base, { token: w.bob.token, since: ready.bob });
+    const bobAgain = await connectStream(t.base, { token: w.bob.token, since: ready.bob });
     await bobAgain.next((f) => f.type === 'ready');
     for (const e of groupEvents.filter((x) => x !== 'typing.started'))
       assert.ok(bobAgain.seen(isEvent(e)).length > 0, `a member catches up on ${e}`);
@@ -1004,7 +992,7 @@ describe('the realtime stream', () => {
       name: 'c',
       scopes: [...Scope],
     });
-    const carol = await connectStream(base, { token: carolTok.body.token });
+    const carol = await connectStream(t.base, { token: carolTok.body.token });
     await carol.next((f) => f.type === 'ready');
     await call(t.app, w.o.owner.token, 'DELETE', `/v1/tokens/${carolTok.body.record.id}`);
     assert.equal((await carol.closed).code, 4001);

@@ -1,6 +1,4 @@
-import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
-import { ConversationKind } from '../../domain/model.ts';
 import {
   createConversation,
   getConversation,
@@ -8,22 +6,24 @@ import {
   renameConversation,
 } from '../../services/conversations.ts';
 import { principalOf } from '../auth.ts';
-import { presentConversation, presentPage } from '../present.ts';
+import { presentConversation } from '../present/conversations.ts';
+import { presentPage } from '../present.ts';
+import {
+  ConversationCreateBody,
+  ConversationListQuery,
+  ConversationRenameBody,
+  ConversationSchema,
+} from '../schemas/conversations.ts';
 import {
   ConversationIdParams,
-  ConversationSchema,
   commonErrors,
   IdempotencyHeaders,
-  IdInput,
-  listQuery,
-  literals,
   page,
+  pageArgs,
   readErrors,
-  Title,
 } from '../schemas.ts';
 import { type Api, bodyId, parseTime, typed } from './util.ts';
 
-const QueryBool = Type.Boolean({ description: 'true or false' });
 const tags = ['conversations'];
 
 export function conversationRoutes(app: Api, ctx: AppContext): void {
@@ -39,14 +39,7 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
         summary: 'Create a direct chat, group or channel',
         description:
           'A direct chat names exactly one other actor in member_ids; asking for a direct chat that exists returns it with 200.',
-        body: Type.Object(
-          {
-            kind: literals(['direct', 'group', 'channel'] as const),
-            title: Type.Optional(Title),
-            member_ids: Type.Array(IdInput, { maxItems: 100, default: [] }),
-          },
-          { additionalProperties: false },
-        ),
+        body: ConversationCreateBody,
         response: { 200: ConversationSchema, 201: ConversationSchema, ...commonErrors },
       },
     },
@@ -68,20 +61,7 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags,
         summary: "List the caller's conversations, most recent activity first",
-        querystring: listQuery({
-          kind: Type.Optional(literals(ConversationKind)),
-          modified_before: Type.Optional(
-            Type.String({ description: 'ISO 8601 or epoch ms: last activity before' }),
-          ),
-          modified_after: Type.Optional(
-            Type.String({ description: 'ISO 8601 or epoch ms: last activity after' }),
-          ),
-          drafts: Type.Optional(QueryBool),
-          muted: Type.Optional(QueryBool),
-          hidden: Type.Optional(QueryBool),
-          pinned: Type.Optional(QueryBool),
-          has_mentions: Type.Optional(QueryBool),
-        }),
+        querystring: ConversationListQuery,
         response: { 200: page(ConversationSchema), ...readErrors },
       },
     },
@@ -96,8 +76,7 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
         hidden: q.hidden,
         pinned: q.pinned,
         hasMentions: q.has_mentions,
-        limit: q.limit ?? 50,
-        cursor: q.cursor,
+        ...pageArgs(q),
       });
       const now = ctx.clock.now();
       return presentPage(result, (v) => presentConversation(v, now));
@@ -127,7 +106,7 @@ export function conversationRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: 'Change the title of a group or channel',
         params: ConversationIdParams,
-        body: Type.Object({ title: Title }, { additionalProperties: false }),
+        body: ConversationRenameBody,
         response: { 200: ConversationSchema, ...commonErrors },
       },
     },

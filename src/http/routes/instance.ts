@@ -17,8 +17,9 @@ import {
 import type { OrgRecord } from '../../store/repos/instance.ts';
 import { assertAcceptsJson } from '../content.ts';
 import { presentDeletionJob } from '../present/deletion-jobs.ts';
-import { presentToken } from '../present.ts';
+import { presentToken } from '../present/people.ts';
 import { DeletionJobSchema } from '../schemas/deletion-jobs.ts';
+import { TokenSchema } from '../schemas/people.ts';
 import {
   Cursor,
   commonErrors,
@@ -31,7 +32,6 @@ import {
   pageArgs,
   readErrors,
   Timestamp,
-  TokenSchema,
 } from '../schemas.ts';
 import { ScopeNames, scopesOfBody } from '../scope-names.ts';
 import { type Api, typed } from './util.ts';

@@ -1,5 +1,6 @@
-import Type, { type TSchema } from 'typebox';
+import type { TSchema } from 'typebox';
 import type { AppContext } from '../../context.ts';
+import { presentMemberState } from '../../domain/presenters.ts';
 import {
   markRead,
   muteConversation,
@@ -9,11 +10,9 @@ import {
   unmuteConversation,
 } from '../../services/member-state.ts';
 import { principalOf } from '../auth.ts';
-import { presentMemberState } from '../present.ts';
-import { ConversationIdParams, commonErrors, IdInput, MAX_EPOCH_MS, MemberStateSchema } from '../schemas.ts';
+import { DraftBody, Empty, MemberStateSchema, MuteBody, ReadBody } from '../schemas/member-state.ts';
+import { ConversationIdParams, commonErrors } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
-
-const Empty = Type.Object({}, { additionalProperties: false });
 
 /** Route options shared by every per-member state route; each answers the updated state. */
 function opts(summary: string) {
@@ -38,18 +37,6 @@ export function memberStateRoutes(app: Api, ctx: AppContext): void {
   const r = typed(app);
   const now = () => ctx.clock.now();
 
-  const MuteBody = Type.Object(
-    {
-      until: Type.Optional(
-        Type.Integer({
-          minimum: -1,
-          maximum: MAX_EPOCH_MS,
-          description: 'Epoch ms in the future, or -1 (default) for forever',
-        }),
-      ),
-    },
-    { additionalProperties: false },
-  );
   r.post(
     '/conversations/:id/mute',
     withBody('Mute notifications, until a time or until unmuted', MuteBody),
@@ -61,7 +48,6 @@ export function memberStateRoutes(app: Api, ctx: AppContext): void {
     presentMemberState(await unmuteConversation(ctx, principalOf(req), req.params.id), now()),
   );
 
-  const ReadBody = Type.Object({ message_id: Type.Optional(IdInput) }, { additionalProperties: false });
   r.post(
     '/conversations/:id/read',
     withBody('Mark read up to a message (default: the latest)', ReadBody),
@@ -72,10 +58,6 @@ export function memberStateRoutes(app: Api, ctx: AppContext): void {
     },
   );
 
-  const DraftBody = Type.Object(
-    { text: Type.String({ maxLength: 10_000 }) },
-    { additionalProperties: false },
-  );
   r.put(
     '/conversations/:id/draft',
     withBody('Save a draft (an empty text clears it)', DraftBody),

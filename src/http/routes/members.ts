@@ -9,18 +9,10 @@ import {
   removeMember,
 } from '../../services/members.ts';
 import { principalOf } from '../auth.ts';
-import { presentMember, presentPage } from '../present.ts';
-import {
-  ConversationIdParams,
-  commonErrors,
-  IdInput,
-  listQuery,
-  MemberIdParams,
-  MemberSchema,
-  page,
-  pageArgs,
-  readErrors,
-} from '../schemas.ts';
+import { presentMember } from '../present/members.ts';
+import { presentPage } from '../present.ts';
+import { MemberIdParams, MemberListQuery, MemberSchema, MembersAddBody } from '../schemas/members.ts';
+import { ConversationIdParams, commonErrors, page, pageArgs, readErrors } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 const tags = ['members'];
@@ -37,7 +29,7 @@ export function memberRoutes(app: Api, ctx: AppContext): void {
         summary: 'List the current members',
         description: `fields projects each member to a comma-separated subset of: ${MemberField.join(', ')}.`,
         params: ConversationIdParams,
-        querystring: listQuery({ fields: Type.Optional(Type.String({ maxLength: 200 })) }),
+        querystring: MemberListQuery,
         response: { 200: page(MemberSchema), ...readErrors },
       },
     },
@@ -56,10 +48,7 @@ export function memberRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: 'Add members to a group or channel',
         params: ConversationIdParams,
-        body: Type.Object(
-          { actor_ids: Type.Array(IdInput, { minItems: 1, maxItems: 100 }) },
-          { additionalProperties: false },
-        ),
+        body: MembersAddBody,
         response: { 204: Type.Null(), ...commonErrors },
       },
     },

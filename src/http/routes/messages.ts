@@ -1,6 +1,6 @@
-import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import { presentMessage } from '../../domain/presenters.ts';
 import {
   deleteMessage,
   editMessage,
@@ -9,24 +9,19 @@ import {
   sendMessage,
 } from '../../services/messages.ts';
 import { principalOf } from '../auth.ts';
-import { presentMessage, presentPage } from '../present.ts';
+import { presentPage } from '../present.ts';
 import {
-  ConversationIdParams,
-  Cursor,
-  commonErrors,
-  IdInput,
-  IdString,
-  Limit,
+  MessageEditBody,
+  MessageHistoryQuery,
   MessageIdParams,
   MessageSchema,
-  page,
-  readErrors,
-  Text,
-} from '../schemas.ts';
+  MessageSendBody,
+  MessageSendHeaders,
+} from '../schemas/messages.ts';
+import { ConversationIdParams, commonErrors, page, readErrors } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 const tags = ['messages'];
-const ClientId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' });
 
 export function messageRoutes(app: Api, ctx: AppContext): void {
   const r = typed(app);
@@ -41,25 +36,8 @@ export function messageRoutes(app: Api, ctx: AppContext): void {
         description:
           'Send client_id (or an Idempotency-Key header): a retry with the same value returns the first message with 200 instead of sending twice.',
         params: ConversationIdParams,
-        headers: Type.Object({ 'idempotency-key': Type.Optional(ClientId) }),
-        body: Type.Object(
-          {
-            text: Text,
-            type: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z][a-z0-9_]*$' })),
-            metadata: Type.Optional(
-              Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 32 }),
-            ),
-            reply_to: Type.Optional(IdInput),
-            client_id: Type.Optional(ClientId),
-            attachments: Type.Optional(
-              Type.Array(IdInput, {
-                maxItems: 10,
-                description: 'Upload ids (POST /v1/conversations/{id}/attachments) to attach',
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        headers: MessageSendHeaders,
+        body: MessageSendBody,
         response: { 200: MessageSchema, 201: MessageSchema, ...commonErrors },
       },
     },
@@ -101,15 +79,7 @@ export function messageRoutes(app: Api, ctx: AppContext): void {
         description:
           'Newest first; scroll back with before=<id> or next_cursor. With after=<id>, oldest first from that message (catching up).',
         params: ConversationIdParams,
-        querystring: Type.Object(
-          {
-            limit: Type.Optional(Limit),
-            before: Type.Optional(IdString),
-            after: Type.Optional(IdString),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: MessageHistoryQuery,
         response: { 200: page(MessageSchema), ...readErrors },
       },
     },
@@ -155,7 +125,7 @@ export function messageRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: 'Edit your message',
         params: MessageIdParams,
-        body: Type.Object({ text: Text }, { additionalProperties: false }),
+        body: MessageEditBody,
         response: { 200: MessageSchema, ...commonErrors },
       },
     },

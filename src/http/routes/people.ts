@@ -1,42 +1,27 @@
 import Type, { type Static } from 'typebox';
 import type { AppContext } from '../../context.ts';
-import { ActorKind, UserRole, VisitorChannel } from '../../domain/model.ts';
 import { createActor, deactivateActor, getActor, listActors, updateActor } from '../../services/actors.ts';
 import { createAccessToken, listAccessTokens, revokeAccessToken } from '../../services/tokens.ts';
 import { principalOf } from '../auth.ts';
-import { presentActor, presentPage, presentToken } from '../present.ts';
+import { presentActor, presentToken } from '../present/people.ts';
+import { presentPage } from '../present.ts';
 import {
+  ActorCreateBody,
+  type ActorFieldsSchema,
+  ActorIdParams,
+  ActorListQuery,
   ActorSchema,
-  commonErrors,
-  IdempotencyHeaders,
-  IdInput,
-  IdString,
-  listQuery,
-  literals,
-  MAX_EPOCH_MS,
-  Nullable,
-  page,
-  pageArgs,
-  readErrors,
-  TokenSchema,
-} from '../schemas.ts';
-import { ScopeNames, scopesOfBody } from '../scope-names.ts';
+  ActorUpdateBody,
+  MeSchema,
+  TokenCreateBody,
+  TokenCreatedSchema,
+  TokenListSchema,
+} from '../schemas/people.ts';
+import { commonErrors, IdempotencyHeaders, page, pageArgs, readErrors } from '../schemas.ts';
+import { scopesOfBody } from '../scope-names.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 const tags = ['people'];
-const Short = (max: number) => Type.String({ minLength: 1, maxLength: max });
-const ActorFields = {
-  name: Short(200),
-  role: Type.Optional(literals(UserRole)),
-  email: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
-  external_id: Type.Optional(Nullable(Short(128))),
-  phone: Type.Optional(Nullable(Short(32))),
-  ip: Type.Optional(Nullable(Type.Union([Type.String({ format: 'ipv4' }), Type.String({ format: 'ipv6' })]))),
-  country: Type.Optional(Nullable(Short(64))),
-  channel: Type.Optional(Nullable(literals(VisitorChannel))),
-};
-const ActorFieldsSchema = Type.Object(ActorFields);
-const ActorIdParams = Type.Object({ id: IdString });
 
 /** The API's snake_case actor fields -> the service's input (create and update share them). */
 function toActorFields<B extends Partial<Static<typeof ActorFieldsSchema>>>(b: B) {
@@ -63,7 +48,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: 'Who am I: the actor and scopes of this token',
         response: {
-          200: Type.Object({ actor: ActorSchema, org_id: IdString, scopes: Type.Array(Type.String()) }),
+          200: MeSchema,
           ...readErrors,
         },
       },
@@ -82,7 +67,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
         tags,
         headers: IdempotencyHeaders,
         summary: 'Create a user, visitor or bot (org admins)',
-        body: Type.Object({ kind: literals(ActorKind), ...ActorFields }, { additionalProperties: false }),
+        body: ActorCreateBody,
         response: { 201: ActorSchema, ...commonErrors },
       },
     },
@@ -102,10 +87,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags,
         summary: 'List the people of the org',
-        querystring: listQuery({
-          kind: Type.Optional(literals(ActorKind)),
-          include_inactive: Type.Optional(Type.Boolean()),
-        }),
+        querystring: ActorListQuery,
         response: { 200: page(ActorSchema), ...readErrors },
       },
     },
@@ -141,10 +123,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: 'Update a person (org admins)',
         params: ActorIdParams,
-        body: Type.Object(
-          { ...ActorFields, name: Type.Optional(Short(200)) },
-          { additionalProperties: false, minProperties: 1 },
-        ),
+        body: ActorUpdateBody,
         response: { 200: ActorSchema, ...commonErrors },
       },
     },
@@ -175,7 +154,7 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags: ['tokens'],
         summary: 'List access tokens (admins see the whole org)',
-        response: { 200: Type.Object({ items: Type.Array(TokenSchema) }), ...readErrors },
+        response: { 200: TokenListSchema, ...readErrors },
       },
     },
     async (req) => ({ items: (await listAccessTokens(ctx, principalOf(req))).map(presentToken) }),
@@ -188,18 +167,8 @@ export function peopleRoutes(app: Api, ctx: AppContext): void {
       schema: {
         tags: ['tokens'],
         summary: 'Issue an access token; the secret is in the response only',
-        body: Type.Object(
-          {
-            name: Short(100),
-            scopes: ScopeNames,
-            actor_id: Type.Optional(IdInput),
-            expires_at: Type.Optional(
-              Type.Integer({ minimum: 1, maximum: MAX_EPOCH_MS, description: 'Epoch ms' }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Type.Object({ token: Type.String(), record: TokenSchema }), ...commonErrors },
+        body: TokenCreateBody,
+        response: { 201: TokenCreatedSchema, ...commonErrors },
       },
     },
     async (req, reply) => {

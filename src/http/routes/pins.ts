@@ -2,15 +2,9 @@ import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { getPinnedMessage, pinMessage, unpinMessage } from '../../services/pins.ts';
 import { principalOf } from '../auth.ts';
-import { presentPin } from '../present.ts';
-import {
-  ConversationIdParams,
-  commonErrors,
-  IdInput,
-  MAX_EPOCH_MS,
-  PinSchema,
-  readErrors,
-} from '../schemas.ts';
+import { presentPin } from '../present/pins.ts';
+import { PinBody, PinSchema } from '../schemas/pins.ts';
+import { ConversationIdParams, commonErrors, readErrors } from '../schemas.ts';
 import { type Api, bodyId, typed } from './util.ts';
 
 const tags = ['pins'];
@@ -26,20 +20,7 @@ export function pinRoutes(app: Api, ctx: AppContext): void {
         tags,
         summary: 'Pin a message (replaces the current pin)',
         params: ConversationIdParams,
-        body: Type.Object(
-          {
-            message_id: IdInput,
-            expiry_time: Type.Optional(
-              Type.Integer({
-                minimum: -1,
-                maximum: MAX_EPOCH_MS,
-                description: 'Epoch ms when the pin ends; -1 (default) for never',
-              }),
-            ),
-            notify: Type.Optional(Type.Boolean({ description: 'Notify the members about the pin' })),
-          },
-          { additionalProperties: false },
-        ),
+        body: PinBody,
         response: { 200: PinSchema, ...commonErrors },
       },
     },

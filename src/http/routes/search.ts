@@ -1,10 +1,11 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { ConversationKind } from '../../domain/model.ts';
+import { presentMessage } from '../../domain/presenters.ts';
 import { searchMessages } from '../../services/search.ts';
 import { principalOf } from '../auth.ts';
-import { presentMessage } from '../present.ts';
-import { IdString, listQuery, literals, MessageSchema, Nullable, page, readErrors } from '../schemas.ts';
+import { MessageSchema } from '../schemas/messages.ts';
+import { IdString, listQuery, literals, Nullable, page, readErrors } from '../schemas.ts';
 import { type Api, parseTime, typed } from './util.ts';
 
 const tags = ['search'];

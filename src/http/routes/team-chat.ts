@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import type { AppContext } from '../../context.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import { presentMessage } from '../../domain/presenters.ts';
 import { unsubscribe } from '../../services/digest.ts';
 import { getConversationPresence, getPresence, setMyPresence } from '../../services/presence.ts';
 import { getReactions, setReaction } from '../../services/reactions.ts';
@@ -21,7 +22,7 @@ import {
   presentTeamChatSettings,
   presentThreadMe,
 } from '../present/team-chat.ts';
-import { presentMessage } from '../present.ts';
+import { MessageIdParams, MessageSchema } from '../schemas/messages.ts';
 import {
   EmojiParams,
   FollowBody,
@@ -43,8 +44,6 @@ import {
   Cursor,
   commonErrors,
   Limit,
-  MessageIdParams,
-  MessageSchema,
   Nullable,
   pageArgs,
   readErrors,

@@ -18,6 +18,10 @@ export function bodyId(value: string | number, path: string): string {
   return id;
 }
 
+/** An optional id from a JSON body: undefined stays undefined, anything else as bodyId. */
+export const optBodyId = (value: string | number | undefined, path: string): string | undefined =>
+  value === undefined ? undefined : bodyId(value, path);
+
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
 /** A time given as ISO 8601 (with a zone when it has a time of day) or epoch ms, or a 400 naming the field. */

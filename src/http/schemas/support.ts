@@ -1,9 +1,9 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { SupportState, VisitorChannel } from '../../domain/model.ts';
 import { MISSED_AFTER_SECONDS_RANGE, RECYCLE_BIN_DAYS_RANGE } from '../../domain/support.ts';
 import { AuditAction } from '../../services/audit.ts';
 import { MAX_BULK_IDS } from '../../services/recycle-bin.ts';
-import { Cursor, IdInput, IdString, Limit, literals, Nullable, Timestamp } from '../schemas.ts';
+import { Cursor, IdInput, IdString, Limit, listQuery, literals, Nullable, Timestamp } from '../schemas.ts';
 
 /** Live support, the recycle bin and the audit log: their JSON shapes (presented by http/present/support.ts). */
 
@@ -131,3 +131,47 @@ export const PageQuery = Type.Object(
   { additionalProperties: false },
 );
 export const Empty = Type.Object({}, { additionalProperties: false });
+
+/* Request bodies and queries of the support routes (routes/departments.ts, support-chats.ts,
+   recycle-bin.ts, audit.ts). */
+
+export const DepartmentCreateBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+export const DepartmentOperatorsBody = Type.Object(
+  { operator_ids: Type.Array(IdInput, { maxItems: 500 }) },
+  { additionalProperties: false },
+);
+export const SupportChatStartBody = Type.Object(
+  {
+    department_id: IdInput,
+    question: Type.String({ minLength: 1, maxLength: 2000 }),
+    visitor_id: Type.Optional(IdInput),
+    uvid: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 128, description: "The visitor's tracking id" }),
+    ),
+    channel: Type.Optional(literals(VisitorChannel)),
+  },
+  { additionalProperties: false },
+);
+export const QueueQuery = listQuery({
+  department_id: Type.Optional(IdString),
+});
+export const TransferBody = Type.Object(
+  { operator_id: Type.Optional(IdInput), department_id: Type.Optional(IdInput) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const SettingsPatchBody = Type.Partial(SettingsSchema, {
+  additionalProperties: false,
+  minProperties: 1,
+});
+export type SettingsPatch = Partial<Static<typeof SettingsSchema>>;
+export const DeleteConversationsBody = Type.Object(
+  { ids: BulkIds, channel: Type.Optional(literals(VisitorChannel)) },
+  { additionalProperties: false },
+);
+export const AuditQuery = listQuery({
+  action: Type.Optional(literals(AuditAction)),
+  target_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+});

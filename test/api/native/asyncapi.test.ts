@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Parser } from '@asyncapi/parser';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { EventType } from '../../../src/domain/events.ts';
 import { asyncApiDocument } from '../../../src/realtime/asyncapi.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import { orgWithGroup } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 import { connectStream } from '../../support/stream.ts';
 
-let t: TestApp;
-let base: string;
-before(async () => {
-  t = await buildTestApp({}, { gateway: { pingMs: 100, gapFillMs: 50 } });
-  base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-});
-after(async () => t.close());
+const t = useTestApp({}, { gateway: { pingMs: 100, gapFillMs: 50 }, listen: true });
 
 test('/asyncapi.json is a valid AsyncAPI 3 document (@asyncapi/parser: no error or warning)', async () => {
   const res = await call(t.app, null, 'GET', '/asyncapi.json');
@@ -42,7 +37,7 @@ test("the frames the server really sends match the document's schemas", async ()
     assert.ok(validate(frame), `${name}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(frame)}`);
   };
   const { o, bob, id } = await orgWithGroup(t);
-  const s = await connectStream(base, { token: bob.token });
+  const s = await connectStream(t.base, { token: bob.token });
   check('ReadyFrame', await s.next((f) => f.type === 'ready'));
   await call(t.app, o.owner.token, 'POST', `/v1/conversations/${id}/messages`, { text: 'hi' });
   check('EventFrame', await s.next((f) => f.type === 'event'));

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Scope } from '../../../src/domain/scopes.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import { makeOrg } from '../../support/factories.ts';
+import { deadTokens, useTestApp } from '../../support/fixtures.ts';
 
 /**
  * The authorization matrix, generated from the route table: every /v1 route is called by
  * each kind of unwelcome principal. A new route is in the matrix automatically; it only
  * needs a sample body below (the test fails for a route without one).
  */
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => t.close());
+const t = useTestApp();
 
 const SAMPLE_BODIES: Record<string, (ids: Record<string, string>) => unknown> = {
   'POST /v1/conversations': (ids) => ({ kind: 'group', title: 'm', member_ids: [ids.member] }),
@@ -95,14 +92,7 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
   });
   const ids: Record<string, string> = { member: member.actor.id, messageId: msg.body.id };
 
-  const revoked = await call(t.app, o.owner.token, 'POST', '/v1/tokens', { name: 'r', scopes: [...Scope] });
-  await call(t.app, o.owner.token, 'DELETE', `/v1/tokens/${revoked.body.record.id}`);
-  const expiring = await call(t.app, o.owner.token, 'POST', '/v1/tokens', {
-    name: 'e',
-    scopes: [...Scope],
-    expires_at: t.clock.now() + 1,
-  });
-  t.clock.advance(2);
+  const { revoked, expired } = await deadTokens(t, o);
 
   // Instance routes take no org token at all: test/security/authz-matrix.test.ts has their rows.
   const routes = t.routes.filter(
@@ -120,7 +110,7 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
     const needsBody = ['POST', 'PUT', 'PATCH'].includes(route.method);
     assert.ok(!needsBody || key in SAMPLE_BODIES, `${key} needs a sample body in the matrix`);
     const body = SAMPLE_BODIES[key]?.(ids);
-    const url = (actorParam: string, tokenId = revoked.body.record.id) =>
+    const url = (actorParam: string, tokenId = revoked.id) =>
       route.url
         .replace(':messageId', msg.body.id)
         .replace(':deliveryId', msg.body.id)
@@ -134,8 +124,8 @@ test('every /v1 route refuses the unwelcome and reveals nothing', async () => {
 
     for (const [who, token] of [
       ['no credentials', null],
-      ['revoked token', revoked.body.token],
-      ['expired token', expiring.body.token],
+      ['revoked token', revoked.token],
+      ['expired token', expired.token],
     ] as const) {
       const res = await call(t.app, token, route.method as 'GET', target, body);
       assert.equal(res.status, 401, `${key} with ${who}`);

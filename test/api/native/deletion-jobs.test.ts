@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createIdGenerator } from '../../../src/domain/ids.ts';
 import { runJobsUntilIdle } from '../../../src/jobs/runner.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import {
   closeAfterConcurrency,
   makeDepartment,
@@ -12,13 +12,13 @@ import {
   startWaitingChat,
   type TestOrg,
 } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 
-let t: TestApp;
-before(async () => {
-  // Small chunks and batches, so every job here takes many steps.
-  t = await buildTestApp({ DELETION_CHUNK_SIZE: '3', DELETION_BATCH_SIZE: '7' });
-});
-after(async () => closeAfterConcurrency(t));
+// Small chunks and batches, so every job here takes many steps.
+const t = useTestApp(
+  { DELETION_CHUNK_SIZE: '3', DELETION_BATCH_SIZE: '7' },
+  { close: closeAfterConcurrency },
+);
 
 const JOB_ID = /^cdj-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const at = (iso: string) => Date.parse(iso);

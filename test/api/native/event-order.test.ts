@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { DomainEvent } from '../../../src/domain/events.ts';
 import { catchUpPage } from '../../../src/services/events.ts';
 import { inTransaction } from '../../../src/services/tx.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import { testDialect } from '../../support/db.ts';
 import { makeOrg } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 import { connectStream } from '../../support/stream.ts';
 
 /**
@@ -16,13 +17,7 @@ import { connectStream } from '../../support/stream.ts';
  * missed: they read only below the horizon. These tests force that order.
  */
 
-let t: TestApp;
-let base: string;
-before(async () => {
-  t = await buildTestApp({}, { gateway: { gapFillMs: 50 } });
-  base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-});
-after(async () => t.close());
+const t = useTestApp({}, { gateway: { gapFillMs: 50 }, listen: true });
 
 const isMessage = (f: any) => f.type === 'event' && f.event === 'message.created';
 
@@ -50,7 +45,7 @@ describe('event positions', () => {
   test('positions grow and are never handed out twice, across orgs', async () => {
     const a = await setup();
     const b = await setup();
-    const s = await connectStream(base, { token: a.bob.token });
+    const s = await connectStream(t.base, { token: a.bob.token });
     const ready = await s.next((f) => f.type === 'ready');
     for (let i = 0; i < 5; i++) {
       await call(t.app, a.o.owner.token, 'POST', `/v1/conversations/${a.id}/messages`, { text: `a${i}` });
@@ -76,7 +71,7 @@ describe('event positions', () => {
       return;
     }
     const { o, bob, id } = await setup();
-    const live = await connectStream(base, { token: bob.token });
+    const live = await connectStream(t.base, { token: bob.token });
     const ready = await live.next((f) => f.type === 'ready');
 
     // Writer A takes its transaction id (so its position) first, then waits.
@@ -130,7 +125,7 @@ describe('event positions', () => {
     assert.deepEqual(messages(again.events), [], 'nothing twice');
 
     // A client that reconnects with the position of B gets nothing of A or B again.
-    const re = await connectStream(base, { token: bob.token, since: second.seq });
+    const re = await connectStream(t.base, { token: bob.token, since: second.seq });
     await re.next((f) => f.type === 'ready');
     await call(t.app, o.owner.token, 'POST', `/v1/conversations/${id}/messages`, { text: 'after' });
     const next = await re.next(isMessage);

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Scope } from '../../../src/domain/scopes.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import { makeOrg, orgWithGroup } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => t.close());
+const t = useTestApp();
 
 const setup = () => orgWithGroup(t);
 

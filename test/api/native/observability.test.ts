@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { describe, test } from 'node:test';
+import { buildTestApp, call } from '../../support/app.ts';
 import { makeOrg, orgWithGroup } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 import { connectStream } from '../../support/stream.ts';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
-let t: TestApp;
-let base: string;
-before(async () => {
-  t = await buildTestApp({ METRICS_TOKEN }, { gateway: { pingMs: 100, gapFillMs: 50 } });
-  base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-});
-after(async () => t.close());
+const t = useTestApp({ METRICS_TOKEN }, { gateway: { pingMs: 100, gapFillMs: 50 }, listen: true });
 
 const scrape = async () => {
   const res = await call(t.app, METRICS_TOKEN, 'GET', '/metrics');
@@ -48,7 +43,7 @@ describe('GET /metrics', () => {
 
   test('HTTP durations by route pattern and status; events published and delivered; sockets; work by state', async () => {
     const { o, bob, id } = await orgWithGroup(t);
-    const s = await connectStream(base, { token: bob.token });
+    const s = await connectStream(t.base, { token: bob.token });
     await s.next((f) => f.type === 'ready');
     let text = await scrape();
     assert.equal(sample(text, 'parley_stream_sockets'), 1);

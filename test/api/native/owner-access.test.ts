@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { test } from 'node:test';
+import { call } from '../../support/app.ts';
 import { makeDepartment, makeOrg, startWaitingChat } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 
 /**
  * The owner-access rule (src/domain/policies/access.ts), on every read path: the org's staff
@@ -9,11 +10,7 @@ import { makeDepartment, makeOrg, startWaitingChat } from '../../support/factori
  * alike; nobody, owners included, reads a team conversation they are not a member of.
  */
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => t.close());
+const t = useTestApp();
 
 const READS = (id: string) => [
   `/v1/conversations/${id}`,

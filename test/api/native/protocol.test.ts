@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { describe, test } from 'node:test';
+import { call } from '../../support/app.ts';
 import { makeOrg } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp({ BODY_LIMIT: '4096' });
-});
-after(async () => t.close());
+const t = useTestApp({ BODY_LIMIT: '4096' });
 
 function assertErrorShape(body: any) {
   assert.equal(typeof body.error.code, 'string');

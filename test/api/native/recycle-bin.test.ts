@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { purgeExpired } from '../../../src/services/recycle-bin.ts';
 import { markMissedChats } from '../../../src/services/support.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import { testDialect } from '../../support/db.ts';
 import {
   closeAfterConcurrency,
@@ -12,12 +12,9 @@ import {
   type Person,
   startWaitingChat,
 } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => closeAfterConcurrency(t));
+const t = useTestApp({}, { close: closeAfterConcurrency });
 
 const DAY = 24 * 60 * 60 * 1000;
 

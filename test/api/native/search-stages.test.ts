@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { searchTerms } from '../../../src/domain/search.ts';
 import { searchMessages } from '../../../src/store/repos/search.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import { orgWithGroup } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 
 /**
  * The PostgreSQL search's two stages (newest messages walked by id, then the GIN index below
  * them) give the same pages as one pass, whatever the window; on SQLite the window is ignored.
  */
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => t.close());
+const t = useTestApp();
 
 test('every window size gives the same pages, newest first, cursor included', async () => {
   const { o, bob, id } = await orgWithGroup(t);

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { highlight, searchTerms } from '../../../src/domain/search.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import { testDialect } from '../../support/db.ts';
 import { makeDepartment, orgWithGroup, type Person, startWaitingChat } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => t.close());
+const t = useTestApp();
 
 const search = (who: Person, query: Record<string, string | number | boolean>) =>
   call(

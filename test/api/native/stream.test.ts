@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sweepOldEvents } from '../../../src/services/events.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import { makeOrg, orgWithGroup } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 import { connectStream } from '../../support/stream.ts';
 
-let t: TestApp;
-let base: string;
-before(async () => {
-  t = await buildTestApp({}, { gateway: { pingMs: 100, gapFillMs: 50 } });
-  base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-});
-after(async () => t.close());
+const t = useTestApp({}, { gateway: { pingMs: 100, gapFillMs: 50 }, listen: true });
 
 async function setup() {
   const { o, members, others, id } = await orgWithGroup(t, ['Bob', 'Carol'], ['Olga']);
@@ -24,25 +19,25 @@ describe('authentication on upgrade', () => {
   test('a bearer header, the subprotocol and the query parameter authenticate; nothing else does', async () => {
     const { bob } = await setup();
     for (const via of ['header', 'protocol', 'query'] as const) {
-      const s = await connectStream(base, { token: bob.token, via });
+      const s = await connectStream(t.base, { token: bob.token, via });
       const ready = await s.next((f) => f.type === 'ready');
       assert.equal(typeof ready.seq, 'number');
       if (via === 'protocol') assert.equal(s.ws.protocol, 'parley');
       await s.close();
     }
-    await assert.rejects(connectStream(base, {}), (err: any) => err.statusCode === 401);
-    await assert.rejects(connectStream(base, { token: 'pk_nope' }), (err: any) => err.statusCode === 401);
+    await assert.rejects(connectStream(t.base, {}), (err: any) => err.statusCode === 401);
+    await assert.rejects(connectStream(t.base, { token: 'pk_nope' }), (err: any) => err.statusCode === 401);
     const o = await makeOrg(t.ctx);
     const noRead = await o.token(o.owner.actor, ['conversations:read']);
-    await assert.rejects(connectStream(base, { token: noRead }), (err: any) => err.statusCode === 403);
+    await assert.rejects(connectStream(t.base, { token: noRead }), (err: any) => err.statusCode === 403);
   });
 });
 
 describe('live events', () => {
   test('members get every event of the conversation; outsiders get none; each event once', async () => {
     const { o, bob, outsider, id } = await setup();
-    const b = await connectStream(base, { token: bob.token });
-    const x = await connectStream(base, { token: outsider.token });
+    const b = await connectStream(t.base, { token: bob.token });
+    const x = await connectStream(t.base, { token: outsider.token });
     await b.next((f) => f.type === 'ready');
     const sent = await call(t.app, o.owner.token, 'POST', `/v1/conversations/${id}/messages`, {
       text: 'hello all',
@@ -94,8 +89,8 @@ describe('live events', () => {
 
   test('members joining and leaving, hide and restore reach the right people', async () => {
     const { o, bob, carol, id } = await setup();
-    const b = await connectStream(base, { token: bob.token });
-    const c = await connectStream(base, { token: carol.token });
+    const b = await connectStream(t.base, { token: bob.token });
+    const c = await connectStream(t.base, { token: carol.token });
     await call(t.app, o.owner.token, 'DELETE', `/v1/conversations/${id}/members/${carol.actor.id}`);
     assert.equal((await b.next(isEvent('member.left'))).data.actor_id, carol.actor.id);
     assert.equal(
@@ -124,7 +119,7 @@ describe('live events', () => {
 describe('catch-up', () => {
   test('reconnecting with since gets exactly what was missed, in order, then live events', async () => {
     const { o, bob, id } = await setup();
-    const first = await connectStream(base, { token: bob.token });
+    const first = await connectStream(t.base, { token: bob.token });
     await call(t.app, o.owner.token, 'POST', `/v1/conversations/${id}/messages`, { text: 'm0' });
     const seen = await first.next(isEvent('message.created'));
     await first.close();
@@ -143,7 +138,7 @@ describe('catch-up', () => {
     await call(t.app, o.owner.token, 'POST', `/v1/conversations/${other.body.id}/messages`, {
       text: 'not for bob',
     });
-    const again = await connectStream(base, { token: bob.token, since: seen.seq });
+    const again = await connectStream(t.base, { token: bob.token, since: seen.seq });
     const caught = [];
     for (let i = 0; i < 5; i++) caught.push(await again.next(isEvent('message.created')));
     assert.deepEqual(
@@ -164,17 +159,17 @@ describe('catch-up', () => {
 
   test('too old a since answers resync_required; a future one invalid_since', async () => {
     const { o, bob, id } = await setup();
-    const s = await connectStream(base, { token: bob.token });
+    const s = await connectStream(t.base, { token: bob.token });
     await call(t.app, o.owner.token, 'POST', `/v1/conversations/${id}/messages`, { text: 'old' });
     const ev = await s.next(isEvent('message.created'));
     await s.close();
-    const future = await connectStream(base, { token: bob.token, since: ev.seq + 1000 });
+    const future = await connectStream(t.base, { token: bob.token, since: ev.seq + 1000 });
     assert.equal((await future.next((f) => f.type === 'error')).code, 'invalid_since');
     assert.equal((await future.closed).code, 4400);
     await call(t.app, o.owner.token, 'POST', `/v1/conversations/${id}/messages`, { text: 'newer' });
     t.clock.advance(4 * 24 * 3600 * 1000);
     await sweepOldEvents(t.ctx);
-    const stale = await connectStream(base, { token: bob.token, since: ev.seq - 1 });
+    const stale = await connectStream(t.base, { token: bob.token, since: ev.seq - 1 });
     assert.equal((await stale.next((f) => f.type === 'error')).code, 'resync_required');
     assert.equal((await stale.closed).code, 4009);
   });
@@ -183,8 +178,8 @@ describe('catch-up', () => {
 describe('frames from the client', () => {
   test('send with a client id is acknowledged with the stored message; a retry returns the same one', async () => {
     const { o, bob, id } = await setup();
-    const b = await connectStream(base, { token: bob.token });
-    const owner = await connectStream(base, { token: o.owner.token });
+    const b = await connectStream(t.base, { token: bob.token });
+    const owner = await connectStream(t.base, { token: o.owner.token });
     b.send({ type: 'send', conversation_id: id, text: 'over the socket', client_id: 'ws-1' });
     const ack = await b.next((f) => f.type === 'ack');
     assert.equal(ack.client_id, 'ws-1');
@@ -214,8 +209,8 @@ describe('frames from the client', () => {
 
   test('typing reaches the other members live and is not stored', async () => {
     const { o, bob, id } = await setup();
-    const b = await connectStream(base, { token: bob.token });
-    const owner = await connectStream(base, { token: o.owner.token });
+    const b = await connectStream(t.base, { token: bob.token });
+    const owner = await connectStream(t.base, { token: o.owner.token });
     await owner.next((f) => f.type === 'ready');
     b.send({ type: 'typing', conversation_id: id });
     const typing = await owner.next(isEvent('typing.started'));
@@ -240,8 +235,8 @@ describe('socket lifecycle', () => {
       scopes: ['messages:read'],
       actor_id: bob.actor.id,
     });
-    const doomed = await connectStream(base, { token: made.body.token });
-    const kept = await connectStream(base, { token: bob.token });
+    const doomed = await connectStream(t.base, { token: made.body.token });
+    const kept = await connectStream(t.base, { token: bob.token });
     await doomed.next((f) => f.type === 'ready');
     await call(t.app, o.owner.token, 'DELETE', `/v1/tokens/${made.body.record.id}`);
     assert.equal((await doomed.closed).code, 4001);
@@ -251,7 +246,7 @@ describe('socket lifecycle', () => {
 
   test('a socket that stops answering pings is dropped', async () => {
     const { bob } = await setup();
-    const s = await connectStream(base, { token: bob.token });
+    const s = await connectStream(t.base, { token: bob.token });
     await s.next((f) => f.type === 'ready');
     const before = t.gateway.socketCount;
     // Stop reading: pongs are never sent back.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from '../../../src/app.ts';
@@ -7,7 +7,7 @@ import { loadConfig } from '../../../src/config.ts';
 import { markMissedChats } from '../../../src/services/support.ts';
 import { createStore } from '../../../src/store/db.ts';
 import { transitionChat } from '../../../src/store/repos/support.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import { testDialect } from '../../support/db.ts';
 import {
   closeAfterConcurrency,
@@ -17,12 +17,9 @@ import {
   startWaitingChat,
   type TestOrg,
 } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => closeAfterConcurrency(t));
+const t = useTestApp({}, { close: closeAfterConcurrency });
 
 /** An org with two departments (Alice serves Sales, Bob serves Billing), Una serving all, and a visitor. */
 async function setup() {

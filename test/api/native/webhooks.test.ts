@@ -3,11 +3,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { MAX_DELIVERY_ATTEMPTS, retryDelayMs } from '../../../src/domain/webhooks.ts';
 import { runJobsUntilIdle } from '../../../src/jobs/runner.ts';
 import { inTransaction } from '../../../src/services/tx.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { call } from '../../support/app.ts';
 import {
   closeAfterConcurrency,
   makeDepartment,
@@ -16,12 +16,9 @@ import {
   startWaitingChat,
   type TestOrg,
 } from '../../support/factories.ts';
+import { useTestApp } from '../../support/fixtures.ts';
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp({ WEBHOOK_TIMEOUT_MS: '300' });
-});
-after(async () => closeAfterConcurrency(t));
+const t = useTestApp({ WEBHOOK_TIMEOUT_MS: '300' }, { close: closeAfterConcurrency });
 
 interface Received {
   headers: IncomingHttpHeaders;

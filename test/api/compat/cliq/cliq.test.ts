@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, mock, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import { nativeScopeOf, VENDOR_SCOPES, type VendorScope } from '../../../../src/auth/scopes.ts';
 import { Scope } from '../../../../src/domain/scopes.ts';
 import { issueToken } from '../../../../src/services/tokens.ts';
 import { buildTestApp, call, type TestApp } from '../../../support/app.ts';
 import { makeOrg } from '../../../support/factories.ts';
+import { useTestApp } from '../../../support/fixtures.ts';
 import { seedConversationWithId, seedMessageWithId, seedToken } from '../../../support/seeded.ts';
 import { assertSameShape } from '../../../support/shape.ts';
 
@@ -67,11 +68,7 @@ const OMITTED = ['$.chats[0].last_message_info.styles', '$.chats[0].last_message
 const CATALOGUE_400 =
   'The request cannot be performed. Usually because of malformed parameter or missing parameter.';
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => t.close());
+const t = useTestApp();
 
 /**
  * The page's world, in an app of its own (the example ids and token are fixed): the example

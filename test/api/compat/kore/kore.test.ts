@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { runJobsUntilIdle } from '../../../../src/jobs/runner.ts';
 import { createApp, revokeOrgApp } from '../../../../src/services/apps.ts';
-import { buildTestApp, call, type Res, type TestApp } from '../../../support/app.ts';
+import { call, type Res } from '../../../support/app.ts';
 import { makeOrg, principalFor, seedConversations, type TestOrg } from '../../../support/factories.ts';
+import { useTestApp } from '../../../support/fixtures.ts';
 import { assertSameShape } from '../../../support/shape.ts';
 
 /**
@@ -13,11 +14,7 @@ import { assertSameShape } from '../../../support/shape.ts';
  * the vendor's `{"errors": [{"msg", "code"}]}` shape.
  */
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp({ DELETION_WINDOW: 'any' });
-});
-after(async () => t.close());
+const t = useTestApp({ DELETION_WINDOW: 'any' });
 
 // The seed's sample answer (the x's of its job id made hex).
 const SEED_QUEUED = {

@@ -1,14 +1,14 @@
 // Seed 000_dfc3c976cb58e514.txt ("Delete Chat"): the page's example replayed literally through
 // /compat/salesiq (ids as JSON numbers above 2^53, the X-SIQ-Channel header), errors, cross-surface.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Principal } from '../../../../src/domain/principal.ts';
 import { Scope } from '../../../../src/domain/scopes.ts';
 import { createActor } from '../../../../src/services/actors.ts';
 import { createDepartment } from '../../../../src/services/departments.ts';
 import { createOrg } from '../../../../src/services/orgs.ts';
 import { issueToken } from '../../../../src/services/tokens.ts';
-import { buildTestApp, call, type TestApp } from '../../../support/app.ts';
+import { call } from '../../../support/app.ts';
 import {
   closeAfterConcurrency,
   makeDepartment,
@@ -17,13 +17,10 @@ import {
   principalFor,
   startWaitingChat,
 } from '../../../support/factories.ts';
+import { useTestApp } from '../../../support/fixtures.ts';
 import { withIds, ZYLKER } from './ids.ts';
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => closeAfterConcurrency(t));
+const t = useTestApp({}, { close: closeAfterConcurrency });
 
 /** The page's example payload, byte for byte. */
 const PAGE_PAYLOAD = `{

@@ -1,7 +1,7 @@
 // Seed 001_959c4c532cfae43c.txt ("Pick up Chat"): the page's example replayed through
 // /compat/salesiq, every field of its response checked, plus errors and cross-surface checks.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Actor } from '../../../../src/domain/model.ts';
 import { Scope } from '../../../../src/domain/scopes.ts';
 import { createActor } from '../../../../src/services/actors.ts';
@@ -9,7 +9,7 @@ import { createDepartment } from '../../../../src/services/departments.ts';
 import { createOrg } from '../../../../src/services/orgs.ts';
 import { startSupportChat } from '../../../../src/services/support.ts';
 import { issueToken } from '../../../../src/services/tokens.ts';
-import { buildTestApp, call, type TestApp } from '../../../support/app.ts';
+import { call } from '../../../support/app.ts';
 import {
   closeAfterConcurrency,
   makeDepartment,
@@ -17,13 +17,10 @@ import {
   type Person,
   startWaitingChat,
 } from '../../../support/factories.ts';
+import { useTestApp } from '../../../support/fixtures.ts';
 import { withIds, ZYLKER } from './ids.ts';
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => closeAfterConcurrency(t));
+const t = useTestApp({}, { close: closeAfterConcurrency });
 
 /** The page's sample response, verbatim. */
 const PAGE_SAMPLE = {

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, mock, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import { zimSignature } from '../../../../src/auth/signature.ts';
 import { createApp } from '../../../../src/services/apps.ts';
-import { buildTestApp, call, type TestApp } from '../../../support/app.ts';
+import { call } from '../../../support/app.ts';
 import { makeOrg, type TestOrg } from '../../../support/factories.ts';
+import { useTestApp } from '../../../support/fixtures.ts';
 
-let t: TestApp;
-before(async () => {
-  t = await buildTestApp();
-});
-after(async () => t.close());
+const t = useTestApp();
 
 let nonceSeq = 0;
 const nextNonce = () => (0x4fd24687296dd9f3n + BigInt(++nonceSeq)).toString(16).padStart(16, '0');

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { buildConsole } from '../../scripts/build-web.ts';
+import { type RunningServer, seedDemo, startServer } from './server.ts';
+
+/**
+ * The browser tests' shared parts (test/e2e/console*.test.ts): the system Chromium driven by
+ * playwright-core, a `parley serve` with the demo org and the built console, the console's
+ * sign-in, and JSON calls to the server's /v1 API.
+ */
+
+/** The Chromium the browser tests drive (Debian's package; CHROMIUM_PATH for another). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** A browser test's `skip`: false, or why it cannot run on this machine. */
+export const noChromium: string | false = existsSync(CHROMIUM)
+  ? false
+  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+
+/** The project's Chromium flags: headless, no sandbox (containers), nothing that phones home. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+] as const;
+
+/** Launches the system Chromium with the project's flags, and any more given. */
+export function launchChromium(moreArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...moreArgs] });
+}
+
+/** Opens the console at `url`, signs in with the pasted `token` and waits for the conversation list. */
+export async function signInToConsole(page: Page, url: string, token: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Access token').fill(token);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Conversations' }).waitFor();
+}
+
+export interface ConsoleServer {
+  /** A temp folder of the test's own (the database is in it); removed by close(). */
+  dir: string;
+  server: RunningServer;
+  /** The demo owner's token, as `parley seed demo` printed it ('' when not seeded). */
+  token: string;
+  /** Stops the server and removes the folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the console (when it changed), seeds the demo org (unless `seed: false`) into a temp
+ * SQLite file and serves it with `parley serve`: no PostgreSQL, no Redis, and `env` on top.
+ */
+export async function startConsoleServer(
+  name: string,
+  opts: { env?: Record<string, string>; timeoutMs?: number; seed?: boolean } = {},
+): Promise<ConsoleServer> {
+  await buildConsole();
+  const dir = await mkdtemp(join(tmpdir(), `parley-${name}-`));
+  const env = {
+    ...process.env,
+    DATABASE_URL: '',
+    REDIS_URL: '',
+    SQLITE_PATH: join(dir, 'parley.db'),
+    ...opts.env,
+  };
+  const token = opts.seed === false ? '' : await seedDemo(env);
+  const server = await startServer(env, opts.timeoutMs);
+  return {
+    dir,
+    server,
+    token,
+    async close() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A JSON call to the server's /v1 API with a bearer token; a failure fails the test with the answer. */
+export async function apiJson<T>(
+  server: RunningServer,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${server.url}/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
