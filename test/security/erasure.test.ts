@@ -1178,6 +1178,12 @@ describe('erasure of a deleted org (instance admin, delete as a job; both storag
           [],
           `no file of the org is left in the ${backend === 's3' ? 'bucket' : 'folder'}`,
         );
+        if (backend === 'file')
+          assert.deepEqual(
+            readdirSync(folder).filter((name) => name === o.org.id),
+            [],
+            'not even the org folder (its id) is left',
+          );
         assert.deepEqual(inStorage(), [], 'no marker byte is left in storage');
         const after = await inDatabase();
         assert.deepEqual(
