@@ -2,7 +2,7 @@
  * `parley export` / `parley import` carry the attachments' bytes: upload through the API, export
  * with the CLI, import into a fresh database and storage, download there and compare the bytes;
  * on the database under test (SQLite, then PostgreSQL) and both storage back ends (a folder,
- * S3 through s3rver). Damaged exports (truncated, a file that does not match its SHA-256, a key
+ * S3 through s3rver), and from one back end to the other. Damaged exports (truncated, a file that does not match its SHA-256, a key
  * that leaves the org's folder) fail with one line and change nothing: no org, no file.
  */
 import assert from 'node:assert/strict';
@@ -80,8 +80,8 @@ for (const backend of ['file', 's3'] as const) {
     const servers: TestS3[] = [];
     const databases: TestDatabase[] = [];
     /** A fresh storage: a folder, or a new bucket on its own s3rver. */
-    const storage = async (name: string) => {
-      if (backend === 'file') return pathToFileURL(join(dir, `${backend}-${name}`)).href;
+    const storage = async (name: string, kind: 'file' | 's3' = backend) => {
+      if (kind === 'file') return pathToFileURL(join(dir, `${backend}-${name}`)).href;
       const s3 = await startS3();
       servers.push(s3);
       return s3.url;
@@ -176,6 +176,24 @@ for (const backend of ['file', 's3'] as const) {
     after(async () => {
       for (const db of databases) await db.drop();
       for (const s3 of servers) await s3.close();
+    });
+
+    test(`import into the other storage back end (${backend === 'file' ? 'S3' : 'a folder'}): the same bytes`, async () => {
+      const target = await database();
+      const targetStorage = await storage('other', backend === 'file' ? 's3' : 'file');
+      const imported = await parley(['import', '--file', exportFile], {
+        ...target.env,
+        STORAGE_URL: targetStorage,
+      });
+      assert.equal(imported.code, 0, imported.stderr);
+      assert.match(imported.stdout, /and 4 files/);
+      const t = await start(target, targetStorage);
+      try {
+        assert.equal(t.ctx.blobs.kind, backend === 'file' ? 's3' : 'file');
+        for (const u of urls) assert.ok((await download(t.app, u, token)).equals(originals.get(u)!), u);
+      } finally {
+        await t.close();
+      }
     });
 
     test('import into a fresh database and storage: the downloads give the same bytes', async () => {
