@@ -14,7 +14,7 @@ import { withStore } from './store.ts';
  * columns are read from the database itself (so the format follows the migrations), the
  * known ones in dependency order and any other table with an `org_id` column after them.
  *
- *   {"type":"header","format":"parley-export","version":1,"dialect":...,"org":{"id","slug"},"tables":[...]}
+ *   {"type":"header","format":"parley-export","version":2,"dialect":...,"org":{"id","slug"},"tables":[...]}
  *   {"type":"<table>","row":{<column>: <value>, ...}}      one line per row, tables in order
  *   {"type":"file","key":"<org>/<id>","size":n,"sha256":"<hex>","content_type":"…"}   version 2:
  *   {"type":"file_data","data":"<base64>"}                  the file's bytes, FILE_CHUNK at a time
@@ -375,7 +375,15 @@ export async function importCommand({ values, config }: Invocation): Promise<und
           for await (const line of { [Symbol.asyncIterator]: () => records }) {
             n += 1;
             if (line.trim() === '') continue;
-            const rec = parse(line, n);
+            let rec: ReturnType<typeof parse>;
+            try {
+              rec = parse(line, n);
+            } catch (err) {
+              // The last line cut in the middle (a copy or a download that stopped): truncated.
+              if ((await records.next()).done)
+                throw new CliError(`${file}:${n}: the last line is cut short: the export is truncated`, 1);
+              throw err;
+            }
             if (ended) throw new CliError(`${file}:${n}: data after the end record`, 2);
             if (rec.type === 'file_data') {
               if (!pending || typeof rec.data !== 'string')
