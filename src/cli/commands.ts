@@ -97,7 +97,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'export',
     summary:
-      "Write all of one org's data as JSON lines (one record per line, in dependency order) to --out or stdout. The transient event log, idempotency keys, nonces, the mail outbox and webhook deliveries are not exported.",
+      "Write all of one org's data as JSON lines (one record per line, in dependency order), attachment files included (base64, with their SHA-256), to --out or stdout. The transient event log, idempotency keys, nonces, the mail outbox and webhook deliveries are not exported.",
     options: {
       org: { type: 'string', arg: 'SLUG|ID', help: 'the org to export', required: true },
       out: { type: 'string', arg: 'FILE', help: 'write to FILE instead of stdout' },
@@ -107,7 +107,7 @@ export const COMMANDS: Command[] = [
   {
     name: 'import',
     summary:
-      'Load an export into this database as a new org, keeping its ids (refused when the slug or any id is taken).',
+      'Load an export into this database as a new org, keeping its ids (refused when the slug or any id is taken), and its attachment files into this storage (STORAGE_URL), each checked against its SHA-256; all or nothing.',
     options: {
       file: { type: 'string', arg: 'FILE', help: 'the export (JSON lines)', required: true },
       'org-slug': { type: 'string', arg: 'SLUG', help: 'give the org this slug instead of the exported one' },

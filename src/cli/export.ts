@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { BLOB_KEY, type BlobStore, createBlobStore } from '../store/blobs/index.ts';
 import { isUniqueViolation } from '../store/errors.ts';
 import { CliError, type Invocation, printJson, str } from './spec.ts';
 import { withStore } from './store.ts';
@@ -12,15 +14,27 @@ import { withStore } from './store.ts';
  * columns are read from the database itself (so the format follows the migrations), the
  * known ones in dependency order and any other table with an `org_id` column after them.
  *
- *   {"type":"header","format":"parley-export","version":1,"dialect":...,"org":{"id","slug"},"tables":[...]}
+ *   {"type":"header","format":"parley-export","version":2,"dialect":...,"org":{"id","slug"},"tables":[...]}
  *   {"type":"<table>","row":{<column>: <value>, ...}}      one line per row, tables in order
- *   {"type":"end","counts":{"<table>": n, ...}}            absent = the file is truncated
+ *   {"type":"file","key":"<org>/<id>","size":n,"sha256":"<hex>","content_type":"…"}   version 2:
+ *   {"type":"file_data","data":"<base64>"}                  the file's bytes, FILE_CHUNK at a time
+ *   {"type":"end","counts":{"<table>": n, ...},"files":n}   absent = the file is truncated
  *
  * Values are as stored: ids are numbers when they fit a double and decimal strings when they
  * do not, times epoch milliseconds, JSON columns text, token secrets only as their hashes.
+ *
+ * Version 2 carries the attachments' bytes (file and preview) after the tables, in the same
+ * stream, so an export stays one file (or a pipe) whose end record proves it complete, read by
+ * the same reader, with no archive format to add; the price is base64 (a third larger). Each
+ * file's size and SHA-256 are checked on import before anything is committed. Version 1 files
+ * (no file records) are still read.
  */
 export const FORMAT = 'parley-export';
-export const VERSION = 1;
+export const VERSION = 2;
+/** Versions this Parley imports. */
+const READS = [1, 2];
+/** Bytes of a file per `file_data` record (a line stays a few MiB, whatever the file). */
+const FILE_CHUNK = 1024 * 1024;
 
 /** Known tables, parents before children (foreign keys hold while importing in this order). */
 const ORDER = [
@@ -135,12 +149,37 @@ async function findOrg(db: Kysely<any>, ref: string): Promise<{ id: string; slug
   return { id: String(org.id), slug: org.slug };
 }
 
+/** The storage keys an attachment row names (its file and, for images, the preview). */
+function attachmentKeys(row: Record<string, unknown>): { key: string; contentType: string }[] {
+  const keys = [{ key: String(row.storage_key), contentType: String(row.content_type) }];
+  if (typeof row.preview_key === 'string') keys.push({ key: row.preview_key, contentType: 'image/webp' });
+  return keys;
+}
+
+/** The file's records: what it is (size, SHA-256), then its bytes in FILE_CHUNK pieces. */
+async function writeFile(out: Writable, key: string, contentType: string, bytes: Uint8Array): Promise<void> {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  await writeLine(out, { type: 'file', key, size: bytes.byteLength, sha256, content_type: contentType });
+  for (let at = 0; at < bytes.byteLength; at += FILE_CHUNK)
+    await writeLine(out, {
+      type: 'file_data',
+      data: Buffer.from(
+        bytes.buffer,
+        bytes.byteOffset + at,
+        Math.min(FILE_CHUNK, bytes.byteLength - at),
+      ).toString('base64'),
+    });
+}
+
 export async function exportCommand({ values, config }: Invocation): Promise<undefined> {
   const outPath = str(values, 'out');
   const partial = outPath ? `${outPath}.partial` : undefined;
   const out: Writable = partial ? createWriteStream(partial) : process.stdout;
   const counts: Record<string, number> = {};
+  let files = 0;
+  const missing: string[] = [];
   let org: { id: string; slug: string } | undefined;
+  const blobs = createBlobStore(config.storageUrl, config.sqlitePath);
   try {
     await withStore(config, async (store) => {
       const db = store.db as Kysely<any>;
@@ -160,14 +199,27 @@ export async function exportCommand({ values, config }: Invocation): Promise<und
           exported_at: new Date().toISOString(),
           tables: tables.map((t) => t.name),
         });
+        const keys: { key: string; contentType: string }[] = [];
         for (const table of tables) {
           counts[table.name] = 0;
           for await (const row of orgRows(trx, table, org.id)) {
             await writeLine(out, { type: table.name, row });
             counts[table.name]! += 1;
+            if (table.name === 'attachment') keys.push(...attachmentKeys(row));
           }
         }
-        await writeLine(out, { type: 'end', counts });
+        // The bytes, read while the snapshot is open: a file removed meanwhile (its message
+        // deleted after the snapshot) is left out with a warning, and import warns again.
+        for (const { key, contentType } of keys) {
+          const bytes = await blobs.get(key);
+          if (!bytes) {
+            missing.push(key);
+            continue;
+          }
+          await writeFile(out, key, contentType, bytes);
+          files += 1;
+        }
+        await writeLine(out, { type: 'end', counts, files });
       });
     });
     if (partial) {
@@ -181,10 +233,14 @@ export async function exportCommand({ values, config }: Invocation): Promise<und
       rmSync(partial, { force: true });
     }
     throw err;
+  } finally {
+    blobs.close();
   }
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  for (const key of missing)
+    process.stderr.write(`parley export: attachment file ${key} is not in storage: left out\n`);
   process.stderr.write(
-    `Exported org ${org!.slug} (id ${org!.id}): ${total} records${outPath ? ` to ${outPath}` : ''}.\n`,
+    `Exported org ${org!.slug} (id ${org!.id}): ${total} records and ${files} files${outPath ? ` to ${outPath}` : ''}.\n`,
   );
   return undefined;
 }
@@ -206,6 +262,12 @@ export async function importCommand({ values, config }: Invocation): Promise<und
         type: string;
         row?: Record<string, unknown>;
         counts?: Record<string, number>;
+        files?: number;
+        key?: unknown;
+        size?: unknown;
+        sha256?: unknown;
+        content_type?: unknown;
+        data?: unknown;
       };
     } catch {
       throw new CliError(`${file}:${n}: not JSON: is this a parley export?`, 2);
@@ -215,14 +277,17 @@ export async function importCommand({ values, config }: Invocation): Promise<und
   const header = (first.done ? undefined : parse(first.value, 1)) as Header | undefined;
   if (header?.type !== 'header' || header.format !== FORMAT)
     throw new CliError(`${file} is not a parley export (no header line): make one with parley export`, 2);
-  if (header.version !== VERSION)
+  if (!READS.includes(header.version))
     throw new CliError(
-      `${file} is export format version ${header.version}; this Parley reads version ${VERSION}`,
+      `${file} is export format version ${header.version}; this Parley reads versions ${READS.join(' and ')}`,
       2,
     );
+  const orgId = String(header.org.id);
   const slug = str(values, 'org-slug') ?? header.org.slug;
   const counts: Record<string, number> = {};
   const warnings = new Set<string>();
+  let files = 0;
+  const blobs: BlobStore = createBlobStore(config.storageUrl, config.sqlitePath);
 
   await withStore(
     config,
@@ -250,6 +315,59 @@ export async function importCommand({ values, config }: Invocation): Promise<und
         if (batch.length > 0) await trx.insertInto(table).values(batch).execute();
         batch = [];
       };
+      // Files: only keys that an imported attachment row names, each once, checked (size,
+      // SHA-256) before it is stored; everything stored is removed again when the import fails.
+      const named = new Map<string, boolean>();
+      const stored: string[] = [];
+      let pending: { key: string; size: number; sha256: string; contentType: string; at: number } | undefined;
+      let chunks: Buffer[] = [];
+      let received = 0;
+      const finishFile = async () => {
+        if (!pending) return;
+        const f = pending;
+        pending = undefined;
+        const bytes = Buffer.concat(chunks);
+        chunks = [];
+        received = 0;
+        if (bytes.byteLength !== f.size)
+          throw new CliError(
+            `${file}:${f.at}: file ${f.key} has ${bytes.byteLength} bytes, its record says ${f.size}: the export is damaged`,
+          );
+        if (createHash('sha256').update(bytes).digest('hex') !== f.sha256)
+          throw new CliError(
+            `${file}:${f.at}: file ${f.key} does not match its SHA-256: the export is damaged`,
+          );
+        if ((await blobs.get(f.key)) !== undefined)
+          throw new CliError(
+            `${file}:${f.at}: file ${f.key} is already in this storage: import keeps ids, so import into storage that does not hold this org`,
+          );
+        stored.push(f.key);
+        await blobs.put(f.key, bytes, f.contentType);
+        named.set(f.key, true);
+      };
+      const startFile = (rec: ReturnType<typeof parse>, n: number) => {
+        const key = rec.key;
+        if (typeof key !== 'string' || !BLOB_KEY.test(key) || !key.startsWith(`${orgId}/`))
+          throw new CliError(
+            `${file}:${n}: file key ${JSON.stringify(key)} is not a storage key of org ${orgId}: the export is damaged`,
+          );
+        if (!named.has(key))
+          throw new CliError(
+            `${file}:${n}: file ${key} belongs to no attachment of the export: the export is damaged`,
+          );
+        if (named.get(key))
+          throw new CliError(`${file}:${n}: file ${key} comes twice: the export is damaged`);
+        if (
+          typeof rec.size !== 'number' ||
+          !Number.isSafeInteger(rec.size) ||
+          rec.size < 0 ||
+          typeof rec.sha256 !== 'string' ||
+          !/^[0-9a-f]{64}$/.test(rec.sha256) ||
+          typeof rec.content_type !== 'string'
+        )
+          throw new CliError(`${file}:${n}: file ${key} needs a size, a sha256 and a content_type`);
+        pending = { key, size: rec.size, sha256: rec.sha256, contentType: rec.content_type, at: n };
+      };
       let ended = false;
       try {
         await db.transaction().execute(async (trx) => {
@@ -257,8 +375,34 @@ export async function importCommand({ values, config }: Invocation): Promise<und
           for await (const line of { [Symbol.asyncIterator]: () => records }) {
             n += 1;
             if (line.trim() === '') continue;
-            const rec = parse(line, n);
+            let rec: ReturnType<typeof parse>;
+            try {
+              rec = parse(line, n);
+            } catch (err) {
+              // The last line cut in the middle (a copy or a download that stopped): truncated.
+              if ((await records.next()).done)
+                throw new CliError(`${file}:${n}: the last line is cut short: the export is truncated`, 1);
+              throw err;
+            }
             if (ended) throw new CliError(`${file}:${n}: data after the end record`, 2);
+            if (rec.type === 'file_data') {
+              if (!pending || typeof rec.data !== 'string')
+                throw new CliError(`${file}:${n}: file data without its file record: the export is damaged`);
+              const chunk = Buffer.from(rec.data, 'base64');
+              received += chunk.byteLength;
+              if (received > pending.size)
+                throw new CliError(
+                  `${file}:${n}: file ${pending.key} has more bytes than its record says (${pending.size}): the export is damaged`,
+                );
+              chunks.push(chunk);
+              continue;
+            }
+            await finishFile();
+            if (rec.type === 'file') {
+              await flush(trx);
+              startFile(rec, n);
+              continue;
+            }
             if (rec.type === 'end') {
               await flush(trx);
               for (const [t, c] of Object.entries(rec.counts ?? {}))
@@ -266,6 +410,10 @@ export async function importCommand({ values, config }: Invocation): Promise<und
                   throw new CliError(
                     `${file}: ${t} has ${counts[t] ?? 0} rows, the end record says ${c}: the file is damaged`,
                   );
+              if ((rec.files ?? 0) !== stored.length)
+                throw new CliError(
+                  `${file}: ${stored.length} files, the end record says ${rec.files}: the file is damaged`,
+                );
               ended = true;
               continue;
             }
@@ -284,27 +432,40 @@ export async function importCommand({ values, config }: Invocation): Promise<und
               else warnings.add(`column ${rec.type}.${k} is not in this database: its values are dropped`);
             }
             if (rec.type === 'org') row.slug = slug;
+            if (rec.type === 'attachment')
+              for (const { key } of attachmentKeys(rec.row)) {
+                if (!BLOB_KEY.test(key) || !key.startsWith(`${orgId}/`))
+                  throw new CliError(
+                    `${file}:${n}: attachment ${String(rec.row.id)} names storage key ${JSON.stringify(key)}, not one of org ${orgId}: the export is damaged`,
+                  );
+                named.set(key, false);
+              }
             batch.push(row);
             counts[rec.type] = (counts[rec.type] ?? 0) + 1;
           }
           if (!ended) throw new CliError(`${file} ends before its end record: the export is truncated`, 1);
         });
       } catch (err) {
+        for (const key of stored) await blobs.delete(key).catch(() => undefined);
         if (isUniqueViolation(err))
           throw new CliError(
             `a ${table} row collides with one already in this database (${(err as Error).message}): import keeps ids, so import into a database that does not hold this data`,
           );
         throw err;
       }
+      files = stored.length;
+      if (header.version >= 2)
+        for (const [key, got] of named)
+          if (!got) warnings.add(`attachment file ${key} is not in the export: downloading it answers 404`);
     },
     { migrate: true },
-  );
+  ).finally(() => blobs.close());
   for (const w of warnings) process.stderr.write(`parley import: ${w}\n`);
-  const result = { org: { id: header.org.id, slug }, counts };
+  const result = { org: { id: header.org.id, slug }, counts, files };
   if (values.json) printJson(result);
   else
     process.stdout.write(
-      `Imported org ${slug} (id ${header.org.id}): ${Object.values(counts).reduce((a, b) => a + b, 0)} records. Clients resync (the event log is not exported).\n`,
+      `Imported org ${slug} (id ${header.org.id}): ${Object.values(counts).reduce((a, b) => a + b, 0)} records and ${files} files. Clients resync (the event log is not exported).\n`,
     );
   return undefined;
 }

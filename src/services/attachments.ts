@@ -90,6 +90,27 @@ export function checkFileName(name: string | undefined): string {
   return name.normalize('NFC');
 }
 
+/** Originals stored without their metadata (EXIF with GPS position and camera, XMP, comments). */
+const STRIPPED_ORIGINALS = new Set(['image/jpeg', 'image/png', 'image/webp']);
+
+/**
+ * The image re-encoded by sharp in its own format, which writes no EXIF, XMP or comments unless
+ * asked: a phone photo's GPS position does not reach whoever downloads it. The EXIF orientation
+ * is applied to the pixels first (`rotate()`), so the photo still shows upright without the tag;
+ * the ICC colour profile is kept (colours, nothing about the person). PNG is lossless; JPEG and
+ * WebP are encoded again at quality 92 (docs/api.md "Attachments"); animated WebP keeps its
+ * frames (not rotated: animations carry no orientation).
+ */
+async function stripMetadata(input: Uint8Array, type: string, pages: number): Promise<Uint8Array> {
+  const animated = type === 'image/webp' && pages > 1;
+  let image = sharp(input, { limitInputPixels: 100_000_000, animated }).keepIccProfile();
+  if (!animated) image = image.rotate();
+  if (type === 'image/jpeg') image = image.jpeg({ quality: 92 });
+  else if (type === 'image/png') image = image.png();
+  else image = image.webp({ quality: 92 });
+  return image.toBuffer();
+}
+
 const storageKey = (orgId: string, id: string) => `${orgId}/${id}`;
 const previewKey = (orgId: string, id: string) => `${orgId}/${id}.preview`;
 
@@ -104,7 +125,8 @@ export interface Upload {
  * `not_a_member`/`chat_closed` 403), within the per-file limit (`file_too_large` 413) and the
  * org's storage quota (`quota_exceeded` 409); empty files are `empty_file` (400), types outside
  * the allowed list `unsupported_file_type` (415), images that do not decode `invalid_image`
- * (400). Images get a WebP preview (sharp; metadata stripped, at most 480 px). The row is
+ * (400). Images get a WebP preview (sharp; metadata stripped, at most 480 px); JPEG, PNG and
+ * WebP originals are stored without their metadata (stripMetadata), `size` is what is stored. The row is
  * written first (with the quota check, in one transaction), then the bytes: a crash between
  * leaves a row the day-old sweep removes, never a file without a row.
  */
@@ -130,10 +152,12 @@ export async function uploadAttachment(ctx: AppContext, p: Principal, u: Upload)
       { detected: type ?? null },
     );
   let preview: { bytes: Uint8Array; width: number; height: number } | null = null;
+  let bytes = u.bytes;
   if (INLINE_IMAGES.has(type)) {
     try {
       const image = sharp(u.bytes, { limitInputPixels: 100_000_000 });
       const meta = await image.metadata();
+      if (STRIPPED_ORIGINALS.has(type)) bytes = await stripMetadata(u.bytes, type, meta.pages ?? 1);
       // sharp writes no metadata (EXIF, GPS, ICC comments) unless asked to: the preview has none.
       const out = await image
         .rotate()
@@ -159,7 +183,7 @@ export async function uploadAttachment(ctx: AppContext, p: Principal, u: Upload)
     message_id: null,
     name,
     content_type: type,
-    size: u.bytes.byteLength,
+    size: bytes.byteLength,
     width: preview?.width ?? null,
     height: preview?.height ?? null,
     storage_key: storageKey(p.orgId, id),
@@ -182,7 +206,7 @@ export async function uploadAttachment(ctx: AppContext, p: Principal, u: Upload)
     await insertAttachment(tx.db, row);
   });
   try {
-    await ctx.blobs.put(row.storage_key, u.bytes, type);
+    await ctx.blobs.put(row.storage_key, bytes, type);
     if (preview && row.preview_key) await ctx.blobs.put(row.preview_key, preview.bytes, 'image/webp');
   } catch (err) {
     await removeAttachment(ctx, row).catch(() => undefined);

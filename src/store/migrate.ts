@@ -12,6 +12,7 @@ import * as widget from './migrations/2026-12-05T00-00-widget.ts';
 import * as teamChat from './migrations/2026-12-05T01-00-team-chat.ts';
 import * as attachments from './migrations/2026-12-05T02-00-attachments.ts';
 import * as orgAdmin from './migrations/2026-12-05T03-00-org-admin.ts';
+import * as storageSearchVocab from './migrations/2026-12-06T01-00-storage-search-vocab.ts';
 import * as supportServer from './migrations/2026-12-06T01-00-support-server.ts';
 
 /** Every migration, by name; names sort in the order they must run (ISO timestamps). */
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T02-00-attachments': attachments,
   '2026-12-05T03-00-org-admin': orgAdmin,
   '2026-12-06T01-00-support-server': supportServer,
+  '2026-12-06T01-00-storage-search-vocab': storageSearchVocab,
 };
 
 /** Brings the schema to the latest version. Safe to run on every start and from several nodes. */

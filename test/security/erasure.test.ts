@@ -15,6 +15,7 @@ import type { AppContext } from '../../src/context.ts';
 import { createFakeClock, type FakeClock } from '../../src/domain/clock.ts';
 import { runJobsUntilIdle } from '../../src/jobs/runner.ts';
 import { sweepAttachments } from '../../src/services/attachments.ts';
+import { issueInstanceToken } from '../../src/services/instance-admin.ts';
 import { erasureSettled, purgeExpired } from '../../src/services/recycle-bin.ts';
 import { inTransaction } from '../../src/services/tx.ts';
 import type { Store } from '../../src/store/db.ts';
@@ -884,6 +885,21 @@ describe('erasure from the message search index', () => {
   });
 });
 
+/** A PNG of random pixels: its stored bytes (original and preview) occur nowhere else. */
+function noisyPng(size = 48): Promise<Buffer> {
+  return sharp(randomBytes(size * size * 3), { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
+/** 32 bytes from the middle of a stored file (a marker for bytes Parley re-encodes). */
+async function storedSlice(ctx: AppContext, key: string): Promise<Buffer> {
+  const bytes = await ctx.blobs.get(key);
+  assert.ok(bytes && bytes.byteLength > 64, `${key} is stored`);
+  const mid = Math.floor(bytes.byteLength / 2);
+  return Buffer.from(bytes.subarray(mid, mid + 32));
+}
+
 describe('erasure of attachment files (both storage back ends)', () => {
   for (const backend of ['file', 's3'] as const) {
     test(`${backend}: a delete for everyone, a deletion job, the bin's purge and the day-old sweep leave no marker byte in storage`, async () => {
@@ -919,24 +935,27 @@ describe('erasure of attachment files (both storage back ends)', () => {
         assert.equal(chat.status, 201, chat.raw);
         const binned = chat.body.id as string;
         assert.equal((await call(r.app, op.token, 'POST', `/v1/support/chats/${binned}/pickup`)).status, 200);
-        const markers = new Map<string, string>();
+        const markers = new Map<string | Buffer, string>();
         const upload = async (conversation: string, what: string, image = false, who = o.owner) => {
           const m = marker(what);
-          markers.set(m, what);
-          const body = image
-            ? await sharp({ create: { width: 40, height: 40, channels: 3, background: '#ff0000' } })
-                .png()
-                .withExif({ IFD0: { ImageDescription: m } })
-                .toBuffer()
-            : Buffer.from(`file ${m} end\n`);
+          if (!image) markers.set(m, what);
           const res = await r.app.inject({
             method: 'POST',
             url: `/v1/conversations/${conversation}/attachments?name=${what}.${image ? 'png' : 'txt'}`,
             headers: { authorization: `Bearer ${who.token}` },
-            payload: body,
+            payload: image ? await noisyPng() : Buffer.from(`file ${m} end\n`),
           });
           assert.equal(res.statusCode, 201, res.body);
-          return { id: res.json().id as string, marker: m };
+          const id = res.json().id as string;
+          // An image is stored re-encoded (no metadata): its markers are slices of the stored
+          // original and preview (random pixels: found nowhere else).
+          if (image)
+            for (const [key, suffix] of [
+              [`${o.org.id}/${id}`, ''],
+              [`${o.org.id}/${id}.preview`, '.preview'],
+            ] as const)
+              markers.set(await storedSlice(r.ctx, key), `${what}${suffix}`);
+          return { id, marker: m };
         };
         const send = async (conversation: string, attachments: string[], who = o.owner) => {
           const res = await call(r.app, who.token, 'POST', `/v1/conversations/${conversation}/messages`, {
@@ -971,7 +990,16 @@ describe('erasure of attachment files (both storage back ends)', () => {
         };
         assert.deepEqual(
           left().sort(),
-          ['binned', 'deleted', 'deletedimg', 'job', 'jobimg', 'unattached'],
+          [
+            'binned',
+            'deleted',
+            'deletedimg',
+            'deletedimg.preview',
+            'job',
+            'jobimg',
+            'jobimg.preview',
+            'unattached',
+          ],
           'every marker is stored before (the search works on these bytes)',
         );
 
@@ -1006,6 +1034,168 @@ describe('erasure of attachment files (both storage back ends)', () => {
         );
         process.stdout.write(
           `# erasure attachments (${backend}): ${markers.size} markers stored, 0 left; control kept\n`,
+        );
+      } finally {
+        await r.close();
+        await store.close().catch(() => undefined);
+        await database.drop();
+        if (s3) await s3.close();
+        else rmSync(folder, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('erasure of a deleted org (instance admin, delete as a job; both storage back ends)', () => {
+  for (const backend of ['file', 's3'] as const) {
+    test(`${backend}: no file of the org is left in storage and no marker in storage or the database`, async () => {
+      const s3 = backend === 's3' ? await startS3() : undefined;
+      const folder = s3 ? s3.dir : mkdtempSync(join(tmpdir(), 'parley-erasure-org-'));
+      const database = await createTestDatabase();
+      const store = database.open();
+      const r = await start(store, { STORAGE_URL: s3 ? s3.url : pathToFileURL(folder).href });
+      try {
+        const admin = (await issueInstanceToken(r.ctx, { name: 'erasure' })).token;
+        const o = await makeOrg(r.ctx);
+        const kept = await makeOrg(r.ctx);
+        const bob = await o.user('member', 'Bob');
+        /** Markers of the deleted org: in text, file names, file bytes and stored images. */
+        const markers = new Map<string | Buffer, string>();
+        const mark = (what: string) => {
+          const m = marker(what);
+          markers.set(m, what);
+          return m;
+        };
+        const group = async (owner: Person, members: string[]) => {
+          const res = await call(r.app, owner.token, 'POST', '/v1/conversations', {
+            kind: 'group',
+            title: 'g',
+            member_ids: members,
+          });
+          assert.equal(res.status, 201, res.raw);
+          return res.body.id as string;
+        };
+        const upload = async (
+          org: TestOrg,
+          who: Person,
+          conversation: string,
+          name: string,
+          body: Buffer,
+        ) => {
+          const res = await r.app.inject({
+            method: 'POST',
+            url: `/v1/conversations/${conversation}/attachments?name=${encodeURIComponent(name)}`,
+            headers: { authorization: `Bearer ${who.token}` },
+            payload: body,
+          });
+          assert.equal(res.statusCode, 201, res.body);
+          const id = res.json().id as string;
+          assert.ok(await r.ctx.blobs.get(`${org.org.id}/${id}`), 'stored under the org');
+          return id;
+        };
+        const send = async (who: Person, conversation: string, text: string, attachments: string[]) => {
+          const res = await call(r.app, who.token, 'POST', `/v1/conversations/${conversation}/messages`, {
+            text,
+            attachments,
+          });
+          assert.equal(res.status, 201, res.raw);
+        };
+
+        const g = await group(o.owner, [bob.actor.id]);
+        const doc = await upload(
+          o,
+          bob,
+          g,
+          `${mark('filename')}.txt`,
+          Buffer.from(`bytes ${mark('filebytes')}\n`),
+        );
+        const img = await upload(o, bob, g, 'photo.png', await noisyPng());
+        markers.set(await storedSlice(r.ctx, `${o.org.id}/${img}`), 'image');
+        markers.set(await storedSlice(r.ctx, `${o.org.id}/${img}.preview`), 'image preview');
+        await send(bob, g, `files ${mark('text')}`, [doc, img]);
+        // Never attached: the org's deletion takes it too, not only the day-old sweep.
+        await upload(o, o.owner, g, 'draft.txt', Buffer.from(`unattached ${mark('unattached')}\n`));
+        const other = await group(o.owner, []);
+        await send(o.owner, other, `second conversation ${mark('second')}`, [
+          await upload(o, o.owner, other, 'b.txt', Buffer.from(`second file ${mark('secondfile')}\n`)),
+        ]);
+        // The other org keeps its file and text: the searches below can find bytes.
+        const control = marker('control');
+        const kg = await group(kept.owner, []);
+        await send(kept.owner, kg, `kept ${control}`, [
+          await upload(kept, kept.owner, kg, 'kept.txt', Buffer.from(`kept file ${control}\n`)),
+        ]);
+
+        const stored = () => {
+          const bytes: Buffer[] = [];
+          for (const e of readdirSync(folder, { recursive: true, withFileTypes: true }))
+            if (e.isFile()) bytes.push(readFileSync(join(e.parentPath, e.name)));
+          return Buffer.concat(bytes);
+        };
+        const inStorage = () => {
+          const all = stored();
+          return [...markers].filter(([m]) => all.includes(m)).map(([, what]) => what);
+        };
+        const sqliteFiles = database.sqlitePath
+          ? [database.sqlitePath, `${database.sqlitePath}-wal`, `${database.sqlitePath}-shm`]
+          : [];
+        const textMarkers = [...markers.keys()].filter((m): m is string => typeof m === 'string');
+        /** Markers still readable through SQL, and (SQLite) in the raw bytes of its files. */
+        const inDatabase = async () => {
+          const tables = [...(await tableContents(r.ctx))];
+          const found = new Set<string>();
+          for (const m of [...textMarkers, control]) {
+            if (tables.some(([, rows]) => rows.includes(m))) found.add(m);
+            if (findMarkers(sqliteFiles, [m]).size > 0) found.add(m);
+          }
+          return found;
+        };
+        assert.deepEqual(
+          inStorage().sort(),
+          ['filebytes', 'image', 'image preview', 'secondfile', 'unattached'],
+          'the marker bytes are in storage before (the search works on these bytes)',
+        );
+        const before = await inDatabase();
+        // File bytes live in storage only; names and text in the database.
+        assert.deepEqual(
+          textMarkers.filter((m) => !before.has(m)).map((m) => markers.get(m)),
+          ['filebytes', 'unattached', 'secondfile'],
+          'every other text marker is in the database before (the search works)',
+        );
+        const orgKeys = async () => (await r.ctx.blobs.list()).filter((k) => k.startsWith(`${o.org.id}/`));
+        assert.equal((await orgKeys()).length, 5, 'two files, an image and its preview, one unattached');
+
+        const del = await call(r.app, admin, 'DELETE', `/v1/instance/orgs/${o.org.id}`);
+        assert.equal(del.status, 202, del.raw);
+        assert.equal(del.body.job.selector.kind, 'org');
+        await runJobsUntilIdle(r.ctx);
+        await erasureSettled(r.ctx);
+        const gone = await call(r.app, admin, 'GET', `/v1/instance/orgs/${o.org.id}`);
+        assert.equal(gone.status, 404, 'the org is gone');
+
+        assert.deepEqual(
+          await orgKeys(),
+          [],
+          `no file of the org is left in the ${backend === 's3' ? 'bucket' : 'folder'}`,
+        );
+        if (backend === 'file')
+          assert.deepEqual(
+            readdirSync(folder).filter((name) => name === o.org.id),
+            [],
+            'not even the org folder (its id) is left',
+          );
+        assert.deepEqual(inStorage(), [], 'no marker byte is left in storage');
+        const after = await inDatabase();
+        assert.deepEqual(
+          textMarkers.filter((m) => after.has(m)).map((m) => markers.get(m)),
+          [],
+          'no marker is left in the database (SQL and, on SQLite, the raw files)',
+        );
+        assert.ok(after.has(control), 'the other org is still in the database (the search can fail)');
+        assert.ok(stored().includes(control), 'the other org keeps its file (the search can fail)');
+        assert.equal((await call(r.app, kept.owner.token, 'GET', '/v1/conversations')).status, 200);
+        process.stdout.write(
+          `# erasure org deletion (${backend}, ${r.ctx.caps.dialect}): ${markers.size} markers, 0 left; control kept\n`,
         );
       } finally {
         await r.close();

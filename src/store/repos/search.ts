@@ -32,6 +32,8 @@ export interface MessageSearch {
   limit: number;
   /** PostgreSQL: the newest messages stage one reads (RECENT_WINDOW; tests make it small). */
   recentWindow?: number | undefined;
+  /** SQLite: false asks FTS5 for the prefixes as such (tests compare it with the expansion). */
+  expandPrefixes?: boolean | undefined;
 }
 
 export interface SearchHit {
@@ -42,6 +44,46 @@ export interface SearchHit {
 /** FTS5: `"term"*` per word (a quoted string, `"` doubled), all of them required. */
 export function ftsExpression(terms: readonly string[]): string {
   return terms.map((t) => `"${t.replaceAll('"', '""')}"*`).join(' AND ');
+}
+
+/** SQLite: at most this many indexed words stand for one query word; more, and it stays a prefix. */
+export const MAX_EXPANSION = 64;
+
+/**
+ * SQLite: each query word as the indexed words that start with it, `("deploy" OR "deployed")`,
+ * read from `message_fts_vocab` (migration 2026-12-06T01-00-storage-search-vocab); the same
+ * rows as `"deploy"*`, but FTS5 reads exact words' posting lists lazily from the newest end,
+ * where it answers a prefix by first merging the whole posting list of every word it covers
+ * (about 20 ms per common word at 1M messages, whatever the LIMIT or a rowid range).
+ *
+ * Only for words of ASCII letters and digits, whose indexed form is the word itself (the
+ * tokenizer lower-cases them and folds nothing else); any other word, or one that more than
+ * MAX_EXPANSION indexed words start with, stays a prefix. Reading the vocabulary costs the
+ * posting lists of the longer words only (`term > word`), which are rarer than the word.
+ */
+async function expandPrefixes(db: Db, terms: readonly string[]): Promise<string> {
+  const parts: string[] = [];
+  for (const t of terms) {
+    if (!/^[a-z0-9]+$/.test(t)) {
+      parts.push(`"${t.replaceAll('"', '""')}"*`);
+      continue;
+    }
+    // Every word that starts with t sorts after it and before t followed by U+10FFFF.
+    const longer = (
+      await sql<{ term: string }>`select term from message_fts_vocab
+        where term > ${t} and term < ${`${t}\u{10FFFF}`} limit ${MAX_EXPANSION}`.execute(db)
+    ).rows
+      .map((r) => r.term)
+      .filter((w) => w.startsWith(t));
+    parts.push(
+      longer.length >= MAX_EXPANSION
+        ? `"${t}"*`
+        : longer.length === 0
+          ? `"${t}"`
+          : `(${[t, ...longer].map((w) => `"${w.replaceAll('"', '""')}"`).join(' OR ')})`,
+    );
+  }
+  return parts.join(' AND ');
 }
 
 /** PostgreSQL tsquery text: `'term':*` per word (quoted, `'` and `\` escaped), all required. */
@@ -85,7 +127,9 @@ export async function searchMessages(db: Db, s: MessageSearch): Promise<SearchHi
     : (
         await sql<Record<string, any>>`select m.*, c.kind as conv_kind, c.title as conv_title
         from message_fts f join message m on m.id = f.rowid join conversation c on c.id = m.conversation_id
-        where message_fts match ${ftsExpression(s.terms)} and ${where}
+        where message_fts match ${
+          s.expandPrefixes === false ? ftsExpression(s.terms) : await expandPrefixes(db, s.terms)
+        } and ${where}
           ${s.belowId === undefined ? sql`` : sql`and f.rowid < ${s.belowId}`}
         order by f.rowid desc limit ${s.limit}`.execute(db)
       ).rows;

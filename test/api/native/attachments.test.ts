@@ -194,6 +194,76 @@ for (const backend of ['file', 's3'] as const) {
       assert.deepEqual(await search(true), []);
     });
 
+    test('a JPEG original is stored without EXIF (GPS position included), upright, the same picture', async () => {
+      const { o, bob, id } = await orgWithGroup(t);
+      const gps = `GPS${randomBytes(6).toString('hex')}`;
+      const desc = `DESC${randomBytes(6).toString('hex')}`;
+      // A phone photo: 40x20 pixels, left half red, stored sideways (EXIF orientation 6: shown
+      // rotated 90° clockwise), with a GPS position and a description.
+      const photo = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#0000ff' } })
+        .composite([
+          {
+            input: { create: { width: 20, height: 20, channels: 3, background: '#ff0000' } },
+            left: 0,
+            top: 0,
+          },
+        ])
+        .jpeg({ quality: 95 })
+        .withMetadata({ orientation: 6 })
+        .withExifMerge({
+          IFD0: { ImageDescription: desc },
+          IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '51/1 30/1 1234/100', GPSMapDatum: gps },
+        })
+        .toBuffer();
+      const input = await sharp(photo).metadata();
+      assert.equal(input.orientation, 6);
+      assert.ok(photo.includes(gps) && photo.includes(desc), 'the upload carries the GPS tag');
+      const up = await upload(t, bob, id, 'phone.jpg', photo);
+      assert.equal(up.status, 201, up.raw);
+      assert.equal(up.body.content_type, 'image/jpeg');
+      assert.deepEqual([up.body.width, up.body.height], [20, 40], 'as shown: upright');
+      const res = await download(t, `/v1/attachments/${up.body.id}/content`, bob.token);
+      assert.equal(res.statusCode, 200);
+      const got = res.rawPayload;
+      assert.equal(got.length, up.body.size, 'size is what is stored');
+      assert.ok(!got.includes(gps), 'no GPS tag');
+      assert.ok(!got.includes(desc), 'no description');
+      const meta = await sharp(got).metadata();
+      assert.equal(meta.exif, undefined);
+      assert.equal(meta.xmp, undefined);
+      assert.equal(meta.orientation, undefined);
+      assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 20, 40]);
+      // The orientation is in the pixels: the red half is now on top.
+      const { data } = await sharp(got).raw().toBuffer({ resolveWithObject: true });
+      const pixel = (x: number, y: number) => [...data.subarray((y * 20 + x) * 3, (y * 20 + x) * 3 + 3)];
+      const [r1, , b1] = pixel(10, 5);
+      const [r2, , b2] = pixel(10, 35);
+      assert.ok(r1! > 200 && b1! < 60, `top is red: ${pixel(10, 5)}`);
+      assert.ok(r2! < 60 && b2! > 200, `bottom is blue: ${pixel(10, 35)}`);
+      // The stored object is the stripped one (not only the download).
+      const stored = await t.ctx.blobs.get(`${o.org.id}/${up.body.id}`);
+      assert.ok(stored && !Buffer.from(stored).includes(gps));
+    });
+
+    test('PNG and WebP originals lose their EXIF too', async () => {
+      const { bob, id } = await orgWithGroup(t);
+      for (const format of ['png', 'webp'] as const) {
+        const marker = `EXIF${randomBytes(6).toString('hex')}`;
+        const bytes = await sharp({ create: { width: 30, height: 10, channels: 3, background: '#336699' } })
+          [format]()
+          .withExif({ IFD0: { ImageDescription: marker } })
+          .toBuffer();
+        assert.ok(bytes.includes(marker));
+        const up = await upload(t, bob, id, `x.${format}`, bytes);
+        assert.equal(up.status, 201, up.raw);
+        const res = await download(t, `/v1/attachments/${up.body.id}/content`, bob.token);
+        assert.equal(res.statusCode, 200);
+        assert.ok(!res.rawPayload.includes(marker), format);
+        const meta = await sharp(res.rawPayload).metadata();
+        assert.deepEqual([meta.format, meta.width, meta.height, meta.exif], [format, 30, 10, undefined]);
+      }
+    });
+
     test('an upload never attached is removed after a day', async () => {
       const { bob, id } = await orgWithGroup(t);
       const up = await upload(t, bob, id, 'a.txt', 'left behind');
