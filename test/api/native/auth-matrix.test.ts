@@ -35,6 +35,9 @@ const SAMPLE_BODIES: Record<string, (ids: Record<string, string>) => unknown> = 
   'PUT /v1/rate-limits/:group': () => ({ points: 5, duration_s: 60, block_s: 0 }),
   'POST /v1/departments': () => ({ name: 'Sales' }),
   'PUT /v1/departments/:id/operators': (ids) => ({ operator_ids: [ids.member] }),
+  'PUT /v1/departments/:id/hours': () => ({
+    hours: { time_zone: 'Europe/Berlin', weekly: { mon: [{ start: '09:00', end: '17:00' }] } },
+  }),
   'POST /v1/support/chats': () => ({ department_id: '1', question: 'q' }),
   'POST /v1/support/chats/:id/pickup': () => undefined,
   'POST /v1/support/chats/:id/transfer': (ids) => ({ operator_id: ids.member }),
