@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { catchUpPage } from '../../../src/services/events.ts';
+import { catchUpPage, newestEventSettled } from '../../../src/services/events.ts';
 import { buildTestApp, call, type TestApp } from '../../support/app.ts';
 import { closeAfterConcurrency, orgWithGroup } from '../../support/factories.ts';
 
@@ -25,6 +25,16 @@ const since = (before: { oneStatement: number; transaction: number }) => ({
   oneStatement: t.ctx.sendPaths.oneStatement - before.oneStatement,
   transaction: t.ctx.sendPaths.transaction - before.transaction,
 });
+/**
+ * Catch-up of `actorId` once every stored event is settled: on PostgreSQL a write transaction
+ * still open anywhere in the cluster (another test file's) holds the horizon, and catch-up
+ * rightly reads nothing above it until it ends.
+ */
+async function settledCatchUp(orgId: string, actorId: string) {
+  for (let i = 0; i < 200 && !(await newestEventSettled(t.ctx)); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  return catchUpPage(t.ctx, orgId, actorId, 0);
+}
 const send = (token: string, id: string, body: unknown) =>
   call(t.app, token, 'POST', `/v1/conversations/${id}/messages`, body);
 const history = async (token: string, id: string) =>
@@ -69,7 +79,7 @@ describe('a plain send', () => {
     assert.deepEqual(reactions, []);
 
     // Its event: once, in catch-up for every member (none for an outsider), carrying the answer.
-    const page = await catchUpPage(t.ctx, o.org.id, bob.actor.id, 0);
+    const page = await settledCatchUp(o.org.id, bob.actor.id);
     const created = page.events.filter((e) => e.type === 'message.created');
     assert.deepEqual(
       created.map((e) => (e.payload.message as any).id),
@@ -129,7 +139,7 @@ describe('client ids', () => {
     assert.equal(answers.filter((a) => a.status === 201).length, 1);
     assert.equal(new Set(answers.map((a) => a.body.id)).size, 1);
     assert.equal((await history(o.owner.token, id)).length, 1);
-    const page = await catchUpPage(t.ctx, o.org.id, o.owner.actor.id, 0);
+    const page = await settledCatchUp(o.org.id, o.owner.actor.id);
     assert.equal(page.events.filter((e) => e.type === 'message.created').length, 1);
   });
 });
@@ -151,7 +161,7 @@ describe('refusals write nothing', () => {
     assert.deepEqual(await history(o.owner.token, id), before);
     const conv = await call(t.app, o.owner.token, 'GET', `/v1/conversations/${id}`);
     assert.equal(conv.body.last_message, before[0] ?? null);
-    const page = await catchUpPage(t.ctx, o.org.id, o.owner.actor.id, 0);
+    const page = await settledCatchUp(o.org.id, o.owner.actor.id);
     assert.equal(page.events.filter((e) => e.type === 'message.created').length, 0);
   });
 });
