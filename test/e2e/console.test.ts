@@ -389,7 +389,7 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     await ada.getByRole('button', { name: 'Preview (dry run)' }).click();
     const dry = ada.getByRole('article', { name: /^Dry run cdj-/ });
     await dry.getByText('completed').waitFor({ timeout: 10_000 });
-    await dry.getByText(/Would delete 1 conversations/).waitFor();
+    await dry.getByText(/Would delete 1 conversation and/).waitFor();
     assert.equal(
       (await api<{ state: string }>(tokens.ada!, 'GET', `/support/chats/${ids.chat}`)).state,
       'ended',
