@@ -339,7 +339,11 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
     await page.locator('.thread-head').getByText('2 members', { exact: true }).waitFor();
     await page.getByText(/2 members ·/).click();
     const list = page.getByRole('list', { name: 'Members' });
-    await list.getByRole('listitem').filter({ hasText: 'Ada Owner' }).getByText('owner', { exact: true }).waitFor();
+    await list
+      .getByRole('listitem')
+      .filter({ hasText: 'Ada Owner' })
+      .getByText('owner', { exact: true })
+      .waitFor();
 
     await page.getByLabel('Name', { exact: true }).fill('Ops HQ');
     await page.getByRole('button', { name: 'Rename' }).click();
@@ -457,7 +461,7 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
     const form = admin.getByRole('form', { name: 'Team chat' });
     await form.getByLabel('Largest group that shows read receipts (members)').fill('8');
     await form.getByLabel(/Allow/).uncheck();
-    await form.getByLabel('Minutes away before unread mentions are mailed (digest; 0: at once)').fill('45');
+    await form.getByLabel('Minutes away before unread mentions are mailed (digest; 0: never)').fill('45');
     await form.getByRole('button', { name: 'Save team chat' }).click();
     await form.getByText('Team-chat settings saved.').waitFor();
     let s = await api(ada, 'GET', '/team-chat/settings');

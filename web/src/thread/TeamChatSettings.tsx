@@ -80,7 +80,7 @@ export function TeamChatSettings({ session }: { session: Session }) {
             Allow <code>@all</code> in groups and channels
           </label>
           <label>
-            Minutes away before unread mentions are mailed (digest; 0: at once)
+            Minutes away before unread mentions are mailed (digest; 0: never)
             <input type="number" value={digest} onChange={(e) => setDigest(e.target.value)} required />
           </label>
           <button type="submit" disabled={action.busy}>
