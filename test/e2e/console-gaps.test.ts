@@ -220,7 +220,7 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
       .click();
     await phone.getByText('Missed chat: answer the visitor by email at').waitFor();
     await shot(phone, 'missed-chat-375');
-    const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+    const width = await phone.evaluate<number>('document.documentElement.scrollWidth');
     assert.ok(width <= 375, `no sideways scroll on the phone (${width})`);
     await phone.context().close();
     await page.context().close();
@@ -306,7 +306,7 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
     await box.pressSequentially('second thought');
     release();
     await message(page, 'first thought').waitFor();
-    await page.waitForFunction(() => !document.querySelector('form.composer button[type=submit][disabled]'));
+    await page.waitForFunction("!document.querySelector('form.composer button[type=submit][disabled]')");
     assert.equal(await box.inputValue(), 'second thought', 'what was typed during the send stays');
 
     // A send that fails gives the text back.
@@ -316,9 +316,7 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
     );
     await box.press('Enter');
     await page.getByRole('alert').first().waitFor();
-    await page.waitForFunction(
-      () => (document.querySelector('#composer') as HTMLTextAreaElement).value === 'second thought',
-    );
+    await page.waitForFunction("document.querySelector('#composer').value === 'second thought'");
     await page.unroute('**/v1/conversations/*/messages');
     const stored = await api(ada, 'GET', `/conversations/${solo.id}/messages`);
     assert.deepEqual(
