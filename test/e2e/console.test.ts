@@ -397,7 +397,7 @@ describe('the web console', { skip, timeout: 90_000 }, () => {
     await ada.getByRole('button', { name: 'Delete for good' }).click();
     const real = ada.getByRole('article', { name: /^Deletion job cdj-/ });
     await real.getByText('completed').waitFor({ timeout: 20_000 });
-    await real.getByText(/Deleted 1 conversations/).waitFor();
+    await real.getByText(/Deleted 1 conversation and/).waitFor();
     await shot(ada, 'deletion-jobs');
     const res = await fetch(`${server!.url}/v1/support/chats/${ids.chat}`, {
       headers: { authorization: `Bearer ${tokens.ada}` },
