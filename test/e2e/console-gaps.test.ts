@@ -222,6 +222,12 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
     await shot(phone, 'missed-chat-375');
     const width = await phone.evaluate<number>('document.documentElement.scrollWidth');
     assert.ok(width <= 375, `no sideways scroll on the phone (${width})`);
+    await phone.goto(`${server!.url}/support`);
+    await phone
+      .getByRole('region', { name: /Missed chats/ })
+      .getByRole('link', { name: /Max Later/ })
+      .waitFor();
+    await shot(phone, 'missed-queue-375');
     await phone.context().close();
     await page.context().close();
   });
@@ -234,6 +240,7 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
     const page = await open(1280, ada, `/conversations/${chat.id}`);
     await page.getByRole('heading', { name: 'Eve Ending', level: 2 }).waitFor();
     await page.locator('#composer').waitFor();
+    await page.getByText('you attend it').waitFor();
 
     // At 1280 px with the visitor column, Mute, Pin, Hide and Leave are behind ⋯ (one row).
     const head = page.locator('.thread-head');
@@ -352,6 +359,7 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
     const picker = page.locator('.add-members');
     await picker.getByLabel('Find people').fill('chen');
     await picker.getByRole('checkbox', { name: /Chen Operator/ }).check();
+    await shot(page, 'add-people-1280');
     await picker.getByRole('button', { name: 'Add 1 person' }).click();
     await page.getByText('Added Chen Operator.').waitFor();
     await list.getByRole('listitem').filter({ hasText: 'Chen Operator' }).waitFor();
@@ -412,6 +420,7 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
     await page.getByRole('option', { name: /Zed Paging/ }).waitFor();
     await page.keyboard.press('Escape');
     await page.getByText(/103 members ·/).click();
+    await shot(page, 'members-paged-1280');
     await page
       .getByRole('list', { name: 'Members' })
       .getByRole('listitem', { name: /^Zed Paging,/ })
@@ -513,6 +522,7 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
     await panel.getByRole('button', { name: 'Follow', pressed: false }).click();
     await panel.getByRole('button', { name: 'Following', pressed: true }).waitFor();
     assert.equal(await following(), true);
+    await shot(page, 'thread-following-1280');
     await panel.getByRole('button', { name: 'Following' }).click();
     await panel.getByRole('button', { name: 'Follow', pressed: false }).waitFor();
     assert.equal(await following(), false);

@@ -167,7 +167,7 @@ export function Thread({
   const allowAll = conv.kind === 'group' || conv.kind === 'channel';
   return (
     <div className={`thread-layout ${openRoot ? 'thread-open' : ''}`}>
-      <div className="thread">
+      <div className={`thread ${conv.kind === 'support' ? 'thread-support' : ''}`}>
         <ThreadHeader
           session={session}
           id={id}
