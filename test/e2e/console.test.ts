@@ -361,7 +361,7 @@ describe('the web console', { skip: noChromium, timeout: 90_000 }, () => {
     await ada.getByRole('button', { name: 'Preview (dry run)' }).click();
     const dry = ada.getByRole('article', { name: /^Dry run cdj-/ });
     await dry.getByText('completed').waitFor({ timeout: 10_000 });
-    await dry.getByText(/Would delete 1 conversations/).waitFor();
+    await dry.getByText(/Would delete 1 conversation and/).waitFor();
     assert.equal(
       (await api<{ state: string }>(tokens.ada!, 'GET', `/support/chats/${ids.chat}`)).state,
       'ended',
@@ -369,7 +369,7 @@ describe('the web console', { skip: noChromium, timeout: 90_000 }, () => {
     await ada.getByRole('button', { name: 'Delete for good' }).click();
     const real = ada.getByRole('article', { name: /^Deletion job cdj-/ });
     await real.getByText('completed').waitFor({ timeout: 20_000 });
-    await real.getByText(/Deleted 1 conversations/).waitFor();
+    await real.getByText(/Deleted 1 conversation and/).waitFor();
     await shot(ada, 'deletion-jobs');
     const res = await fetch(`${server!.url}/v1/support/chats/${ids.chat}`, {
       headers: { authorization: `Bearer ${tokens.ada}` },

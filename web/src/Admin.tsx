@@ -4,7 +4,7 @@ import { Apps, RateLimits, Webhooks } from './AdminMore.tsx';
 import { AuditLog, Departments, OrgSettings, People } from './AdminOrg.tsx';
 import type { Session } from './App.tsx';
 import type { BinItem, DeletionJob, Page } from './api.ts';
-import { Busy, Empty, ErrorNote, time, useAction } from './ui.tsx';
+import { Busy, Empty, ErrorNote, plural, time, useAction } from './ui.tsx';
 
 const TABS: [string, string, (session: Session) => ReactNode][] = [
   ['recycle-bin', 'Recycle bin', (s) => <RecycleBin session={s} />],
@@ -146,8 +146,8 @@ function JobCard({ job }: { job: DeletionJob }) {
         {pct}%
       </progress>
       <p>
-        {job.dry_run ? 'Would delete' : 'Deleted'} {job.counts.conversations_deleted} conversations and{' '}
-        {job.counts.messages_deleted} messages; skipped {job.counts.conversations_skipped}.
+        {job.dry_run ? 'Would delete' : 'Deleted'} {plural(job.counts.conversations_deleted, 'conversation')}{' '}
+        and {plural(job.counts.messages_deleted, 'message')}; skipped {job.counts.conversations_skipped}.
         {job.status === 'queued' && job.not_before
           ? ` Starts at ${time(String(job.not_before))} (off-peak).`
           : ''}

@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import type { Session } from './App.tsx';
 import { type Page, type Person, query } from './api.ts';
+import { TeamChatSettings } from './thread/TeamChatSettings.tsx';
 import { Avatar, Busy, Empty, ErrorNote, fullTime, RelativeTime, time, useAction } from './ui.tsx';
 
 const ROLES = ['member', 'operator', 'admin', 'owner'];
@@ -421,6 +422,7 @@ export function OrgSettings({ session }: { session: Session }) {
           </button>
         </form>
       )}
+      <TeamChatSettings session={session} />
       <section className="settings-form" aria-labelledby="quotas-title">
         <h2 id="quotas-title">Quotas</h2>
         <p>

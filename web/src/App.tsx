@@ -3,6 +3,7 @@ import { BrowserRouter, Navigate, NavLink, Route, Routes, useLocation } from 're
 import { AdminViews } from './Admin.tsx';
 import { type Api, createApi, csrfToken, type Me, savedToken, saveToken } from './api.ts';
 import { Conversations } from './Conversations.tsx';
+import { MeMenu } from './MeMenu.tsx';
 import { SupportQueue } from './Support.tsx';
 import { Stream, type StreamStatus } from './stream.ts';
 import { SupportTopbar } from './support/Availability.tsx';
@@ -229,9 +230,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
             ))}
           </nav>
           {staff && <SupportTopbar session={session} />}
-          <span className="who">
-            {me.actor.name} <small>({role || me.actor.kind})</small>
-          </span>
+          <MeMenu session={session} />
           <button type="button" onClick={onSignOut}>
             Sign out
           </button>

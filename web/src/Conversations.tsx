@@ -9,7 +9,7 @@ import { MessageSearch } from './Search.tsx';
 import type { StreamEvent } from './stream.ts';
 import { SupportListSection } from './support/QueueSection.tsx';
 import { Thread } from './thread/Thread.tsx';
-import { Avatar, Busy, Empty, ErrorNote, RelativeTime } from './ui.tsx';
+import { Avatar, Busy, Empty, ErrorNote, plural, RelativeTime } from './ui.tsx';
 
 type Filter = 'all' | 'unread' | 'mentions' | 'muted' | 'drafts' | 'pinned' | 'hidden';
 
@@ -228,7 +228,7 @@ export function Conversations({ session }: { session: Session }) {
                   to={`/conversations/${c.id}`}
                   className="conv"
                   aria-current={selected === c.id ? 'page' : undefined}
-                  aria-label={`${title}${c.unread_count ? `, ${c.unread_count} unread` : ''}${c.mention_count ? `, ${c.mention_count} ${c.mention_count === 1 ? 'mention' : 'mentions'}` : ''}${c.muted ? ', muted' : ''}`}
+                  aria-label={`${title}${c.unread_count ? `, ${c.unread_count} unread` : ''}${c.mention_count ? `, ${plural(c.mention_count, 'mention')}` : ''}${c.muted ? ', muted' : ''}`}
                   onClick={() => {
                     if (c.unread_count || c.mention_count)
                       patchItem(c.id, { unread_count: 0, mention_count: 0 });

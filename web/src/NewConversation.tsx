@@ -1,7 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Session } from './App.tsx';
-import type { Conversation, Page, Person } from './api.ts';
-import { Avatar, ErrorNote, useAction } from './ui.tsx';
+import type { Conversation } from './api.ts';
+import { PeoplePicker, usePeople } from './PeoplePicker.tsx';
+import { ErrorNote, useAction } from './ui.tsx';
 
 /**
  * Start a direct chat, a group or a channel. The people picker lists the org's users only (not
@@ -20,20 +21,9 @@ export function NewConversation({
   const [kind, setKind] = useState('group');
   const [title, setTitle] = useState('');
   const [members, setMembers] = useState<string[]>([]);
-  const [find, setFind] = useState('');
-  const [people, setPeople] = useState<Person[] | null>(null);
   const action = useAction();
-
-  useEffect(() => {
-    if (!open || people) return;
-    api
-      .get<Page<Person>>('/actors?kind=user&limit=100')
-      .then((p) => setPeople(p.items.filter((a) => a.id !== me.actor.id)))
-      .catch((err) => {
-        setPeople([]);
-        action.setError(err);
-      });
-  }, [open, people, api, me.actor.id, action.setError]);
+  const everyone = usePeople(api, open, action.setError);
+  const people = everyone ? everyone.filter((a) => a.id !== me.actor.id) : null;
 
   if (!open)
     return (
@@ -41,14 +31,9 @@ export function NewConversation({
         + New conversation
       </button>
     );
-  const needle = find.trim().toLowerCase();
-  const shown = (people ?? []).filter(
-    (p) => !needle || p.name.toLowerCase().includes(needle) || (p.email ?? '').toLowerCase().includes(needle),
-  );
   const direct = kind === 'direct';
   const toggle = (id: string) =>
     setMembers((prev) => (direct ? [id] : prev.includes(id) ? prev.filter((x) => x !== id) : [...prev, id]));
-  const chosen = (people ?? []).filter((p) => members.includes(p.id));
   return (
     <form
       className="new-conv"
@@ -64,7 +49,6 @@ export function NewConversation({
           setOpen(false);
           setTitle('');
           setMembers([]);
-          setFind('');
           onCreated(c);
         });
       }}
@@ -89,42 +73,13 @@ export function NewConversation({
           <input value={title} onChange={(e) => setTitle(e.target.value)} required={kind === 'channel'} />
         </label>
       )}
-      <fieldset className="picker">
-        <legend>{direct ? 'With' : 'Members'}</legend>
-        <input
-          type="search"
-          aria-label="Find people"
-          placeholder="Find people by name or email"
-          value={find}
-          onChange={(e) => setFind(e.target.value)}
-        />
-        {chosen.length > 0 && (
-          <p className="picked" aria-live="polite">
-            Chosen: {chosen.map((p) => p.name).join(', ')}
-          </p>
-        )}
-        <ul className="picker-list" aria-label="People">
-          {people === null && <li className="muted">Loading people…</li>}
-          {people !== null && shown.length === 0 && <li className="muted">Nobody matches.</li>}
-          {shown.map((p) => (
-            <li key={p.id}>
-              <label className="person">
-                <input
-                  type={direct ? 'radio' : 'checkbox'}
-                  name="person"
-                  checked={members.includes(p.id)}
-                  onChange={() => toggle(p.id)}
-                />
-                <Avatar name={p.name} size="sm" />
-                <span>
-                  {p.name}
-                  {p.role && <small> {p.role}</small>}
-                </span>
-              </label>
-            </li>
-          ))}
-        </ul>
-      </fieldset>
+      <PeoplePicker
+        legend={direct ? 'With' : 'Members'}
+        people={people}
+        chosen={members}
+        single={direct}
+        onToggle={toggle}
+      />
       <div>
         <button type="submit" disabled={action.busy || (direct ? members.length !== 1 : false)}>
           Create

@@ -2,6 +2,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import type { Session } from './App.tsx';
 import { type Actor, ApiError, type Page, type SupportChat } from './api.ts';
+import { MissedList } from './support/QueueSection.tsx';
+import { useSupportQueue } from './support/useSupportQueue.ts';
 import { Busy, Empty, ErrorNote, errorText, time, useAction } from './ui.tsx';
 
 /** The operator's view: waiting chats, live; pickup (a lost race names the winner), transfer, end. */
@@ -101,6 +103,7 @@ export function SupportQueue({ session }: { session: Session }) {
             </li>
           ))}
         </ul>
+        <MissedSection session={session} />
       </section>
       <section className="thread-pane" aria-label="Support chat">
         {!current ? (
@@ -201,5 +204,22 @@ export function SupportQueue({ session }: { session: Session }) {
         )}
       </section>
     </main>
+  );
+}
+
+/** Missed chats (left while nobody was available), newest first, live with the shared queue. */
+function MissedSection({ session }: { session: Session }) {
+  const queue = useSupportQueue(session);
+  return (
+    <section aria-labelledby="missed-title" className="missed-section">
+      <h2 id="missed-title">
+        Missed chats <span className="missed-badge">{queue.missed.length}</span>
+      </h2>
+      {queue.loaded && queue.missed.length === 0 ? (
+        <Empty>No missed chats.</Empty>
+      ) : (
+        <MissedList chats={queue.missed} selected={null} />
+      )}
+    </section>
   );
 }

@@ -155,3 +155,8 @@ export function Avatar({ name, kind, size = 'md' }: { name: string; kind?: strin
     </span>
   );
 }
+
+/** A count with its noun in the right form: "1 member", "2 members" (English plural rules). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${new Intl.PluralRules('en').select(n) === 'one' ? one : many}`;
+}

@@ -2,6 +2,7 @@ import { Link } from 'react-router';
 import type { Session } from '../App.tsx';
 import { Avatar, ErrorNote, RelativeTime } from '../ui.tsx';
 import { isSupportStaff } from './staff.ts';
+import type { ChatListItem } from './types.ts';
 import { useSupportQueue } from './useSupportQueue.ts';
 
 /**
@@ -67,6 +68,23 @@ function Section({ session, selected }: { session: Session; selected: string | n
           </ul>
         </>
       )}
+      {queue.missed.length > 0 && (
+        <>
+          <h3>
+            Missed{' '}
+            <span className="missed-badge">
+              {queue.missed.length}
+              <span className="sr-only"> missed</span>
+            </span>
+          </h3>
+          <MissedList chats={queue.missed.slice(0, 10)} selected={selected} />
+          {queue.missed.length > 10 && (
+            <p className="small">
+              <Link to="/support">All {queue.missed.length} missed chats</Link>
+            </p>
+          )}
+        </>
+      )}
       <h3>My open chats</h3>
       {queue.loaded && queue.mine.length === 0 ? (
         <p className="empty small">None: pick up a waiting chat.</p>
@@ -99,5 +117,46 @@ function Section({ session, selected }: { session: Session; selected: string | n
         </ul>
       )}
     </section>
+  );
+}
+
+/** The start of a left message, on one line. */
+function preview(text: string | null): string {
+  const line = (text ?? '').replace(/\s+/g, ' ').trim();
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+}
+
+/**
+ * Missed chats (a visitor found nobody available and left a message), newest first: the
+ * visitor's name and the start of the message. Open one to read it and answer by email.
+ */
+export function MissedList({ chats, selected }: { chats: ChatListItem[]; selected: string | null }) {
+  return (
+    <ul className="conv-list support-list" aria-label="Missed chats">
+      {chats.map((c) => {
+        const name = c.visitor?.name ?? c.title ?? 'Visitor';
+        return (
+          <li key={c.id}>
+            <Link
+              to={`/conversations/${c.id}`}
+              className="conv missed"
+              aria-current={selected === c.id ? 'page' : undefined}
+              aria-label={`${name}, missed${c.department ? ` in ${c.department.name}` : ''}`}
+            >
+              <Avatar name={name} kind="support" />
+              <span className="conv-title">{name}</span>
+              <span className="conv-marks">
+                <span className="mark missed-mark">missed</span>
+              </span>
+              <span className="conv-last">
+                {c.department ? `${c.department.name}: ` : ''}
+                {preview(c.question)}
+              </span>
+              <RelativeTime className="conv-time" at={c.missed_at ?? c.created_at} />
+            </Link>
+          </li>
+        );
+      })}
+    </ul>
   );
 }

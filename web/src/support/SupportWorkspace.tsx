@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { useNavigate } from 'react-router';
 import type { Session } from '../App.tsx';
 import type { Conversation, MemberState, SupportChat } from '../api.ts';
 import { ErrorNote, useAction } from '../ui.tsx';
@@ -17,30 +18,50 @@ export function SupportWorkspace({
   session,
   id,
   onMember,
+  onClosed,
 }: {
   session: Session;
   id: string;
   /** You joined the chat (a pickup): your member state, so the thread lets you answer. */
   onMember: (me: MemberState) => void;
+  /** The chat is closed (ended or missed; null while open): the thread shows a notice, no composer. */
+  onClosed?: (closed: ClosedChat | null) => void;
 }) {
   if (!isSupportStaff(session.me)) return null;
-  return <Workspace session={session} id={id} onMember={onMember} />;
+  return <Workspace session={session} id={id} onMember={onMember} onClosed={onClosed} />;
+}
+
+/** A support chat that takes no more messages, and the visitor's address for a missed one. */
+export interface ClosedChat {
+  state: 'ended' | 'missed';
+  email: string | null;
+}
+
+function closedOf(chat: SupportChat | null, panel: VisitorPanelData | null): ClosedChat | null {
+  if (!chat || (chat.state !== 'ended' && chat.state !== 'missed')) return null;
+  return {
+    state: chat.state as ClosedChat['state'],
+    email: panel?.contact_email ?? panel?.visitor?.email ?? null,
+  };
 }
 
 function Workspace({
   session,
   id,
   onMember,
+  onClosed,
 }: {
   session: Session;
   id: string;
   onMember: (me: MemberState) => void;
+  onClosed?: (closed: ClosedChat | null) => void;
 }) {
   const { api, stream } = session;
   const [chat, setChat] = useState<SupportChat | null>(null);
   const [panel, setPanel] = useState<VisitorPanelData | null>(null);
   const [error, setError] = useState<unknown>(null);
   const action = useAction();
+  const navigate = useNavigate();
 
   const load = useCallback(async () => {
     try {
@@ -60,6 +81,13 @@ function Workspace({
   useEffect(() => {
     void load();
   }, [load]);
+
+  const closed = closedOf(chat, panel);
+  const closedKey = closed ? `${closed.state}:${closed.email}` : '';
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reports when the closed state changes
+  useEffect(() => {
+    onClosed?.(closed);
+  }, [closedKey, onClosed]);
 
   useEffect(
     () =>
@@ -89,7 +117,13 @@ function Workspace({
   if (!chat) return null;
   return (
     <section className="support-workspace" aria-label="Support">
-      <SupportActions session={session} chat={chat} action={action} onChanged={changed} />
+      <SupportActions
+        session={session}
+        chat={chat}
+        action={action}
+        onChanged={changed}
+        onDeleted={() => navigate('/conversations')}
+      />
       {panel && <VisitorPanel panel={panel} />}
     </section>
   );

@@ -12,10 +12,12 @@ export interface QueueState {
   counts: QueueCount[];
   /** The open (waiting or connected) chats the operator attends. */
   mine: ChatListItem[];
+  /** Missed chats (messages left while nobody was available), newest first. */
+  missed: ChatListItem[];
   error: unknown;
 }
 
-const EMPTY: QueueState = { loaded: false, waiting: [], counts: [], mine: [], error: null };
+const EMPTY: QueueState = { loaded: false, waiting: [], counts: [], mine: [], missed: [], error: null };
 
 /**
  * One store per signed-in session, shared by the list section, the top bar and the title badge,
@@ -86,19 +88,21 @@ class QueueStore {
     this.#running = true;
     const { api } = this.#session;
     try {
-      const [waiting, counts, mine] = await Promise.all([
+      const [waiting, counts, mine, missed] = await Promise.all([
         api.get<Page<SupportChat>>('/support/queue?limit=100'),
         api.get<{ items: QueueCount[] }>('/support/queue/counts'),
         api.get<Page<ChatListItem>>('/support/chats?mine=true&limit=100'),
+        api.get<Page<ChatListItem>>('/support/chats?state=missed&limit=50'),
       ]);
       // The thread names senders from the session's names: visitors are in the queue, not in /actors.
-      for (const c of [...waiting.items, ...mine.items])
+      for (const c of [...waiting.items, ...mine.items, ...missed.items])
         if (c.visitor) this.#session.names.set(c.visitor.id, c.visitor.name);
       this.#set({
         loaded: true,
         waiting: waiting.items,
         counts: counts.items,
         mine: mine.items,
+        missed: [...missed.items].sort((a, b) => missedAt(b) - missedAt(a)),
         error: null,
       });
     } catch (error) {
@@ -116,6 +120,11 @@ class QueueStore {
     this.state = next;
     for (const l of this.#listeners) l();
   }
+}
+
+/** When a chat was missed (or started, for an older server), for newest-first order. */
+function missedAt(c: ChatListItem): number {
+  return Date.parse(c.missed_at ?? c.created_at);
 }
 
 const stores = new WeakMap<Session, QueueStore>();

@@ -14,6 +14,7 @@ export function MentionPicker({
   meId,
   allowAll,
   onPick,
+  onSearch,
 }: {
   inputId: string;
   text: string;
@@ -22,6 +23,8 @@ export function MentionPicker({
   allowAll: boolean;
   /** The new text and caret, and the member picked (null: @all). */
   onPick: (text: string, caret: number, member: Member | null) => void;
+  /** Someone is typing a mention: the members not read yet are needed (pages past the first). */
+  onSearch?: () => void;
 }) {
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
@@ -45,6 +48,11 @@ export function MentionPicker({
     const m = /(?:^|\s)@([\p{L}\p{N}_.'-]{0,30})$/u.exec(before);
     return m ? { text: m[1]!, start: caret - m[1]!.length - 1 } : null;
   }, [text, caret]);
+
+  const searching = query !== null;
+  useEffect(() => {
+    if (searching) onSearch?.();
+  }, [searching, onSearch]);
 
   const options = useMemo(() => {
     if (!query) return [];

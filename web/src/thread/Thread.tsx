@@ -5,9 +5,10 @@ import { type MemberState, type Message, newClientId, type Page, query } from '.
 import { Uploader } from '../attachments/Uploader.tsx';
 import { conversationTitle } from '../conversationTitle.ts';
 import { useCannedPicker } from '../support/CannedPicker.tsx';
-import { SupportWorkspace } from '../support/SupportWorkspace.tsx';
+import { type ClosedChat, SupportWorkspace } from '../support/SupportWorkspace.tsx';
 import { Busy, dayLabel, Empty, ErrorNote, sameDay, useAction, useNow } from '../ui.tsx';
 import { Composer, useDraft } from './Composer.tsx';
+import { ConversationSettings } from './ConversationSettings.tsx';
 import { fromWire, MentionPicker, toWire } from './MentionPicker.tsx';
 import { MessageItem } from './MessageItem.tsx';
 import { PinBanner, PinForm } from './Pins.tsx';
@@ -45,7 +46,8 @@ export function Thread({
   const { api, stream, me } = session;
   // Team chat: members (names for mentions, the picker), presence dots, read receipts, and
   // the open thread (/conversations/:id/t/:messageId).
-  const members = useMembers(session, id);
+  const memberList = useMembers(session, id);
+  const members = memberList.items;
   const presence = usePresence(session, id);
   const receipts = useReceipts(session, id);
   const names = useMemo(() => {
@@ -61,6 +63,10 @@ export function Thread({
   const openThread = (rootId: string | null) =>
     navigate(rootId ? `/conversations/${id}/t/${rootId}` : `/conversations/${id}`);
   const [text, setText] = useState('');
+  // A support chat that ended or was missed takes no messages (the server says chat_closed).
+  const [closed, setClosed] = useState<ClosedChat | null>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: another conversation starts open
+  useEffect(() => setClosed(null), [id]);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [editing, setEditing] = useState<Message | null>(null);
   const [pinFor, setPinFor] = useState<Message | null>(null);
@@ -103,23 +109,38 @@ export function Thread({
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const body = toWire(text.trim(), picked.current);
+    const typed = text;
+    const body = toWire(typed.trim(), picked.current);
     if (!body) return;
+    // Clear the box at once, so what is typed while the send is under way stays; the text comes
+    // back (before anything typed since) only if the send fails.
+    const wasEditing = editing;
+    const wasReplyTo = replyTo;
+    setText('');
+    setEditing(null);
+    setReplyTo(null);
+    const restore = () => {
+      setText((now) => (now.trim() ? `${typed}\n${now}` : typed));
+      setEditing(wasEditing);
+      setReplyTo(wasReplyTo);
+    };
     void action.run(async () => {
-      if (editing) {
-        merge([await api.patch<Message>(`/conversations/${id}/messages/${editing.id}`, { text: body })]);
-        setEditing(null);
-      } else {
-        const sent = await api.post<Message>(`/conversations/${id}/messages`, {
-          text: body,
-          client_id: newClientId(),
-          ...(replyTo ? { reply_to: replyTo.id } : {}),
-        });
-        merge([sent]);
-        setReplyTo(null);
-        draftSaved.current = '';
+      try {
+        if (wasEditing) {
+          merge([await api.patch<Message>(`/conversations/${id}/messages/${wasEditing.id}`, { text: body })]);
+        } else {
+          const sent = await api.post<Message>(`/conversations/${id}/messages`, {
+            text: body,
+            client_id: newClientId(),
+            ...(wasReplyTo ? { reply_to: wasReplyTo.id } : {}),
+          });
+          merge([sent]);
+          draftSaved.current = '';
+        }
+      } catch (err) {
+        restore();
+        throw err;
       }
-      setText('');
     });
   };
 
@@ -146,7 +167,7 @@ export function Thread({
   const allowAll = conv.kind === 'group' || conv.kind === 'channel';
   return (
     <div className={`thread-layout ${openRoot ? 'thread-open' : ''}`}>
-      <div className="thread">
+      <div className={`thread ${conv.kind === 'support' ? 'thread-support' : ''}`}>
         <ThreadHeader
           session={session}
           id={id}
@@ -157,8 +178,14 @@ export function Thread({
           onBack={onBack}
           onGone={onGone}
         />
-        {conv.kind === 'support' && <SupportWorkspace session={session} id={id} onMember={setMe} />}
-        <MembersBar kind={conv.kind} members={members} presence={presence} meId={me.actor.id} />
+        {conv.kind === 'support' && (
+          <SupportWorkspace session={session} id={id} onMember={setMe} onClosed={setClosed} />
+        )}
+        {conv.kind === 'group' || conv.kind === 'channel' ? (
+          <ConversationSettings session={session} conv={conv} members={memberList} presence={presence} />
+        ) : (
+          <MembersBar kind={conv.kind} members={members} presence={presence} meId={me.actor.id} />
+        )}
         {pin && (
           <PinBanner session={session} id={id} pin={pin} action={action} onUnpinned={() => setPin(null)} />
         )}
@@ -266,38 +293,54 @@ export function Thread({
         <p className="typing" aria-live="polite">
           {typing ? `${typing.name} is typing…` : ''}
         </p>
-        <Composer
-          title={title}
-          text={text}
-          replyTo={replyTo}
-          editing={editing}
-          names={names}
-          busy={action.busy}
-          onType={onType}
-          onCancelMode={() => {
-            setReplyTo(null);
-            if (editing) setText('');
-            setEditing(null);
-          }}
-          onSubmit={submit}
-          assist={canned}
-          attach={
-            <>
-              <MentionPicker
-                inputId="composer"
-                text={text}
-                members={members}
-                meId={me.actor.id}
-                allowAll={allowAll}
-                onPick={(t, _caret, m) => {
-                  if (m) picked.current.set(m.name, m.id);
-                  setText(t);
-                }}
-              />
-              <Uploader conversationId={id} />
-            </>
-          }
-        />
+        {closed ? (
+          <p className="chat-closed" role="status">
+            {closed.state === 'ended' ? (
+              'This chat has ended.'
+            ) : closed.email ? (
+              <>
+                Missed chat: answer the visitor by email at{' '}
+                <a href={`mailto:${closed.email}`}>{closed.email}</a>.
+              </>
+            ) : (
+              'Missed chat: the visitor left no email address.'
+            )}
+          </p>
+        ) : (
+          <Composer
+            title={title}
+            text={text}
+            replyTo={replyTo}
+            editing={editing}
+            names={names}
+            busy={action.busy}
+            onType={onType}
+            onCancelMode={() => {
+              setReplyTo(null);
+              if (editing) setText('');
+              setEditing(null);
+            }}
+            onSubmit={submit}
+            assist={canned}
+            attach={
+              <>
+                <MentionPicker
+                  inputId="composer"
+                  text={text}
+                  members={members}
+                  meId={me.actor.id}
+                  allowAll={allowAll}
+                  onSearch={memberList.loadAll}
+                  onPick={(t, _caret, m) => {
+                    if (m) picked.current.set(m.name, m.id);
+                    setText(t);
+                  }}
+                />
+                <Uploader conversationId={id} />
+              </>
+            }
+          />
+        )}
       </div>
       {openRoot && (
         <ThreadPanel
@@ -306,6 +349,7 @@ export function Thread({
           conversationId={id}
           rootId={openRoot}
           members={members}
+          onMemberSearch={memberList.loadAll}
           presence={presence}
           allowAll={allowAll}
           onClose={() => openThread(null)}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { Session } from '../App.tsx';
 import type { Conversation, MemberState } from '../api.ts';
-import { Avatar, time, type useAction } from '../ui.tsx';
+import { Avatar, plural, time, type useAction } from '../ui.tsx';
 
 const MUTE_CHOICES: [string, number][] = [
   ['1 hour', 3_600_000],
@@ -44,7 +44,7 @@ export function ThreadHeader({
       <div className="thread-title">
         <h2>{title}</h2>
         <span className="meta">
-          {conv.participant_count} members
+          {plural(conv.participant_count, 'member')}
           {conv.me?.muted && <span className="muted-inline"> · muted</span>}
         </span>
       </div>

@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import type { Session } from '../App.tsx';
 import { newClientId } from '../api.ts';
-import { Busy, ErrorNote, RelativeTime, useAction } from '../ui.tsx';
+import { Busy, ErrorNote, plural, RelativeTime, useAction } from '../ui.tsx';
 import { MentionPicker, toWire } from './MentionPicker.tsx';
 import { MessageItem } from './MessageItem.tsx';
 import { Reactions } from './Reactions.tsx';
@@ -24,6 +24,7 @@ export function ThreadPanel({
   conversationId,
   rootId,
   members,
+  onMemberSearch,
   presence,
   allowAll,
   onClose,
@@ -33,6 +34,8 @@ export function ThreadPanel({
   conversationId: string;
   rootId: string;
   members: Member[];
+  /** Reads the members past the first page (someone types a mention). */
+  onMemberSearch?: () => void;
   presence: Map<string, PresenceStatus>;
   allowAll: boolean;
   onClose: () => void;
@@ -117,15 +120,22 @@ export function ThreadPanel({
     e.preventDefault();
     const body = toWire(text.trim(), picked);
     if (!body || !page) return;
+    // Cleared at once (text typed during the send stays); restored only if the send fails.
+    const typed = text;
+    setText('');
     void action.run(async () => {
-      const sent = await api.post<ChatMessage>(`/conversations/${conversationId}/messages`, {
-        text: body,
-        client_id: newClientId(),
-        reply_to: page.root.id,
-      });
-      setReplies((prev) => new Map(prev).set(sent.id, sent));
-      onReplied(sent);
-      setText('');
+      try {
+        const sent = await api.post<ChatMessage>(`/conversations/${conversationId}/messages`, {
+          text: body,
+          client_id: newClientId(),
+          reply_to: page.root.id,
+        });
+        setReplies((prev) => new Map(prev).set(sent.id, sent));
+        onReplied(sent);
+      } catch (err) {
+        setText((now) => (now.trim() ? `${typed}\n${now}` : typed));
+        throw err;
+      }
     });
   };
 
@@ -179,9 +189,33 @@ export function ThreadPanel({
         <h2>Thread</h2>
         {page && (
           <span className="meta">
-            {page.root.reply_count ?? 0} {page.root.reply_count === 1 ? 'reply' : 'replies'}
+            {plural(page.root.reply_count ?? 0, 'reply', 'replies')}
             {unread ? <span className="thread-unread"> · {unread} new</span> : null}
           </span>
+        )}
+        {page && (
+          <button
+            type="button"
+            className="thread-follow"
+            aria-pressed={page.me.following}
+            disabled={action.busy}
+            title={
+              page.me.following
+                ? 'You are told about new replies (unread, mentions, digest mail)'
+                : 'Follow to be told about new replies'
+            }
+            onClick={() =>
+              void action.run(async () => {
+                const me = await api.put<ThreadPage['me']>(
+                  `/conversations/${conversationId}/messages/${page.root.id}/thread/follow`,
+                  { following: !page.me.following },
+                );
+                setPage((p) => (p ? { ...p, me: { ...p.me, ...me } } : p));
+              })
+            }
+          >
+            {page.me.following ? 'Following' : 'Follow'}
+          </button>
         )}
         <button type="button" className="thread-panel-x" onClick={onClose} aria-label="Close">
           ✕
@@ -194,7 +228,7 @@ export function ThreadPanel({
           {item(page.root, true)}
           <li className="thread-divider">
             <span>
-              {page.root.reply_count ?? 0} {page.root.reply_count === 1 ? 'reply' : 'replies'}
+              {plural(page.root.reply_count ?? 0, 'reply', 'replies')}
               {page.root.last_reply_at && (
                 <>
                   {' '}
@@ -230,6 +264,7 @@ export function ThreadPanel({
           inputId="thread-composer"
           text={text}
           members={members}
+          onSearch={onMemberSearch}
           meId={me.actor.id}
           allowAll={allowAll}
           onPick={(t, _c, m) => {
@@ -264,9 +299,7 @@ export function ThreadSummary({
       aria-expanded={open}
       onClick={onOpen}
     >
-      <strong>
-        {n} {n === 1 ? 'reply' : 'replies'}
-      </strong>
+      <strong>{plural(n, 'reply', 'replies')}</strong>
       {m.last_reply_at && (
         <>
           {' '}

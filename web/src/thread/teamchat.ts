@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Session } from '../App.tsx';
 import type { Message, Page } from '../api.ts';
 
@@ -28,6 +28,8 @@ export type PresenceStatus = 'online' | 'away' | 'offline';
 export interface Member {
   id: string;
   name: string;
+  /** The member's role in the conversation (owner, admin, member). */
+  role?: string;
 }
 
 /** Snowflake ids compare as numbers: by length, then as text. */
@@ -35,22 +37,43 @@ export function compareIds(a: string, b: string): number {
   return a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length;
 }
 
-/** The conversation's current members (for the mention picker and the member list). */
-export function useMembers(session: Session, id: string): Member[] {
+export interface Members {
+  /** The members read so far (the first page at once, the rest on demand). */
+  items: Member[];
+  /** Whether every member has been read. */
+  complete: boolean;
+  /** Reads the remaining pages (the mention picker and the member list call it when they open). */
+  loadAll: () => void;
+}
+
+const MEMBER_PAGE = 100;
+
+/**
+ * The conversation's current members (for the mention picker and the member list): the first
+ * page at once, then, when something needs them all (someone types `@`, the member list opens),
+ * the remaining pages by cursor. Reloaded on joins and leaves.
+ */
+export function useMembers(session: Session, id: string): Members {
   const { api, stream } = session;
-  const [members, setMembers] = useState<Member[]>([]);
+  const [items, setItems] = useState<Member[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
+  const generation = useRef(0);
+  const loading = useRef(false);
+  const base = `/conversations/${id}/members?fields=id,name,role&limit=${MEMBER_PAGE}`;
   // biome-ignore lint/correctness/useExhaustiveDependencies: version reloads on joins and leaves
   useEffect(() => {
-    let live = true;
+    const gen = ++generation.current;
+    loading.current = false;
     api
-      .get<Page<Member>>(`/conversations/${id}/members?fields=id,name&limit=100`)
-      .then((page) => live && setMembers(page.items))
+      .get<Page<Member>>(base)
+      .then((page) => {
+        if (gen !== generation.current) return;
+        setItems(page.items);
+        setCursor(page.next_cursor);
+      })
       .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, [api, id, version]);
+  }, [api, base, version]);
   useEffect(
     () =>
       stream.on((e) => {
@@ -59,7 +82,33 @@ export function useMembers(session: Session, id: string): Member[] {
       }),
     [stream, id],
   );
-  return members;
+  const loadAll = useCallback(() => {
+    if (!cursor || loading.current) return;
+    loading.current = true;
+    const gen = generation.current;
+    void (async () => {
+      let next: string | null = cursor;
+      try {
+        while (next && gen === generation.current) {
+          const page: Page<Member> = await api.get<Page<Member>>(
+            `${base}&cursor=${encodeURIComponent(next)}`,
+          );
+          if (gen !== generation.current) return;
+          setItems((prev) => {
+            const seen = new Set(prev.map((m) => m.id));
+            return [...prev, ...page.items.filter((m) => !seen.has(m.id))];
+          });
+          next = page.next_cursor;
+          setCursor(next);
+        }
+      } catch {
+        // Left as read so far; the next call tries again.
+      } finally {
+        if (gen === generation.current) loading.current = false;
+      }
+    })();
+  }, [api, base, cursor]);
+  return useMemo(() => ({ items, complete: cursor === null, loadAll }), [items, cursor, loadAll]);
 }
 
 /** Each member's presence (online, away, offline), live through `presence.changed`. */

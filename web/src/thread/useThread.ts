@@ -109,6 +109,16 @@ export function useThread(
             creator: { id: d.creator_id, name: names.get(d.creator_id) ?? d.creator_id },
             expiry_time: d.expiry_time,
           });
+        } else if (
+          e.event === 'conversation.updated' ||
+          e.event === 'member.joined' ||
+          e.event === 'member.left'
+        ) {
+          // Renamed, or the member count changed: read the conversation again.
+          void api
+            .get<Conversation>(`/conversations/${id}`)
+            .then((c) => setConv((prev) => (prev ? { ...prev, ...c } : c)))
+            .catch(() => undefined);
         } else if (e.event === 'member.muted' || e.event === 'member.unmuted') {
           const me = (e.data as { me: MemberState }).me;
           setConv((c) => (c ? { ...c, me, muted: me.muted } : c));
