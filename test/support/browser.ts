@@ -46,6 +46,31 @@ export async function signInToConsole(page: Page, url: string, token: string): P
   await page.getByRole('heading', { name: 'Conversations' }).waitFor();
 }
 
+/**
+ * A new browser context of `width` x `height` (a phone's touch below 600 px) on the console at
+ * `path`, signed in with `token`, once its stream is live. Dialogs (confirmations) are accepted.
+ */
+export async function openConsole(
+  browser: Browser,
+  baseUrl: string,
+  token: string,
+  opts: { width?: number; height?: number; path?: string } = {},
+): Promise<Page> {
+  const width = opts.width ?? 1280;
+  const context = await browser.newContext({
+    viewport: { width, height: opts.height ?? 800 },
+    isMobile: width < 600,
+  });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  page.on('dialog', (d) => void d.accept());
+  await page.goto(`${baseUrl}${opts.path ?? '/'}`);
+  await page.getByLabel('Access token').fill(token);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('status', { name: 'Realtime: Live' }).waitFor();
+  return page;
+}
+
 export interface ConsoleServer {
   /** A temp folder of the test's own (the database is in it); removed by close(). */
   dir: string;
