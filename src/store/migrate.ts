@@ -14,6 +14,7 @@ import * as attachments from './migrations/2026-12-05T02-00-attachments.ts';
 import * as orgAdmin from './migrations/2026-12-05T03-00-org-admin.ts';
 import * as storageSearchVocab from './migrations/2026-12-06T01-00-storage-search-vocab.ts';
 import * as supportServer from './migrations/2026-12-06T01-00-support-server.ts';
+import * as leanSendIndexes from './migrations/2026-12-06T02-00-lean-send-indexes.ts';
 
 /** Every migration, by name; names sort in the order they must run (ISO timestamps). */
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-05T02-00-attachments': attachments,
   '2026-12-05T03-00-org-admin': orgAdmin,
   '2026-12-06T01-00-support-server': supportServer,
+  '2026-12-06T02-00-lean-send-indexes': leanSendIndexes,
   '2026-12-06T01-00-storage-search-vocab': storageSearchVocab,
 };
 

@@ -7,22 +7,18 @@
  * Screenshots at 1280 and 375 px go to $CONSOLE_SHOTS (default test-results/).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-web.ts';
 import { PRINCIPAL_CACHE_MS } from '../../src/services/tokens.ts';
+import { apiCall, apiJson, launchChromium, noChromium, openConsole } from '../support/browser.ts';
 import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.CONSOLE_SHOTS ?? join(ROOT, 'test-results');
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 
 const MEMBER = [
   'conversations:read',
@@ -32,7 +28,7 @@ const MEMBER = [
   'people:read',
 ];
 
-describe('the console as a chat product', { skip, timeout: 300_000 }, () => {
+describe('the console as a chat product', { skip: noChromium, timeout: 300_000 }, () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   let server: RunningServer | undefined;
@@ -40,38 +36,17 @@ describe('the console as a chat product', { skip, timeout: 300_000 }, () => {
   let ada = '';
   const ids: Record<string, string> = {};
 
-  async function call(token: string, method: string, path: string, body?: unknown) {
-    return fetch(`${server!.url}/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  }
-  async function api<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
-    const res = await call(token, method, path, body);
-    const text = await res.text();
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  const call = (token: string, method: string, path: string, body?: unknown) =>
+    apiCall(server!, token, method, path, body);
+  const api = <T>(token: string, method: string, path: string, body?: unknown) =>
+    apiJson<T>(server!, token, method, path, body);
   async function tokenFor(actorId: string, name: string): Promise<string> {
     return (await api<{ token: string }>(ada, 'POST', '/tokens', { name, scopes: MEMBER, actor_id: actorId }))
       .token;
   }
 
-  async function open(width: number, height: number, token: string, path = '/'): Promise<Page> {
-    const context = await browser!.newContext({ viewport: { width, height }, isMobile: width < 600 });
-    context.setDefaultTimeout(10_000);
-    const page = await context.newPage();
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(`${server!.url}${path}`);
-    await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('status', { name: 'Realtime: Live' }).waitFor();
-    return page;
-  }
+  const open = (width: number, height: number, token: string, path = '/') =>
+    openConsole(browser!, server!.url, token, { width, height, path });
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `console-${name}.png`) });
   const messages = (page: Page) => page.getByRole('list', { name: 'Messages' });
 
@@ -134,16 +109,7 @@ describe('the console as a chat product', { skip, timeout: 300_000 }, () => {
         text: '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> [click me](javascript:window.__xss=3)',
       })
     ).id;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -10,50 +10,44 @@
  * Screenshots at 1280 and 375 px go to $WIDGET_SHOTS (default test-results/).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type FrameLocator, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildWidget } from '../../scripts/build-widget.ts';
+import {
+  apiJson,
+  launchChromium,
+  noChromium,
+  type Site,
+  serveSite,
+  widgetLauncher,
+  widgetPanel,
+  widgetSnippet,
+} from '../support/browser.ts';
 import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.WIDGET_SHOTS ?? join(ROOT, 'test-results');
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 
-describe('the widget follows availability, hours and read state live', { skip, timeout: 120_000 }, () => {
+describe('the widget follows availability, hours and read state live', {
+  skip: noChromium,
+  timeout: 120_000,
+}, () => {
   let dir: string;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
-  let shop: Server;
+  let shop: Site;
   let shopUrl: string;
   let ada: string;
   let dept: { id: string };
   let widget: { public_key: string };
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${server!.url}/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${ada}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  const api = <T>(method: string, path: string, body?: unknown) =>
+    apiJson<T>(server!, ada, method, path, body);
 
-  const panel = (page: Page): FrameLocator => page.frameLocator('iframe[title^="Chat with"]');
-  const launcher = (page: Page) =>
-    page.locator('#parley-widget-host').getByRole('button', { name: /Chat with/ });
+  const panel = widgetPanel;
+  const launcher = widgetLauncher;
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(SHOTS, `widget-live-${name}.png`) });
 
@@ -64,18 +58,9 @@ describe('the widget follows availability, hours and read state live', { skip, t
     const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', SQLITE_PATH: join(dir, 'parley.db') };
     ada = await seedDemo(env);
     server = await startServer(env);
-    shop = createServer((req, res) => {
-      if (req.url?.startsWith('/favicon')) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-          `<title>Acme shop</title></head><body style="font-family:Georgia,serif;padding:32px;background:#fdf6e3">` +
-          `<h1>Acme shop</h1><script src="${server!.url}/widget.js" data-key="${widget.public_key}" async></script></body></html>`,
-      );
-    });
-    shop.listen(0, '127.0.0.1');
-    await new Promise((r) => shop.once('listening', r));
-    shopUrl = `http://localhost:${(shop.address() as AddressInfo).port}`;
+    // The shop is on localhost, Parley on 127.0.0.1; the widget (made below) is read when served.
+    shop = await serveSite('localhost', (parley) => widgetSnippet(widget.public_key)(parley), server.url);
+    shopUrl = shop.url;
     dept = await api<{ id: string }>('POST', '/departments', { name: 'Sales' });
     widget = await api('POST', '/widgets', {
       name: 'Acme',
@@ -86,22 +71,13 @@ describe('the widget follows availability, hours and read state live', { skip, t
       offline_message: 'Nobody is here right now. Leave a message and we will write back.',
       prechat: { name: 'required', email: 'optional', question: 'required' },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
     await server?.stop();
-    shop?.close();
+    shop?.server.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -9,77 +9,48 @@
  * widget at 375 and 1280 px go to $WIDGET_SHOTS (default test-results/).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type FrameLocator, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildWidget, checkBudget } from '../../scripts/build-widget.ts';
+import {
+  apiJson,
+  launchChromium,
+  noChromium,
+  type Site,
+  serveSite,
+  widgetLauncher,
+  widgetPanel,
+  widgetSnippet,
+} from '../support/browser.ts';
 import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp.ts';
 import { connectStream, type StreamClient } from '../support/stream.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.WIDGET_SHOTS ?? join(ROOT, 'test-results');
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 
-/** A plain web site on its own origin whose page embeds `snippet`. */
-async function site(
-  host: string,
-  body: (parley: string) => string,
-  parley: string,
-): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/favicon')) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-        `<title>Acme shop</title><style>body{font-family:Georgia,serif;margin:0;padding:32px;background:#fdf6e3}` +
-        `button{all:unset}iframe{border:5px dashed red!important}h1{color:#333}</style></head>` +
-        `<body><h1>Acme shop</h1><p>Our finest products, shipped worldwide.</p>${body(parley)}</body></html>`,
-    );
-  });
-  server.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  return { url: `http://${host}:${(server.address() as AddressInfo).port}`, server };
-}
+/** The shop's own CSS, hostile on purpose: the widget must look the same on it. */
+const SHOP_STYLE =
+  'body{font-family:Georgia,serif;margin:0;padding:32px;background:#fdf6e3}button{all:unset}iframe{border:5px dashed red!important}h1{color:#333}';
 
-describe('the website chat widget', { skip, timeout: 120_000 }, () => {
+describe('the website chat widget', { skip: noChromium, timeout: 120_000 }, () => {
   let dir: string;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let smtp: SmtpSink;
-  let shop: { url: string; server: Server };
-  let elsewhere: { url: string; server: Server };
-  let framed: { url: string; server: Server };
+  let shop: Site;
+  let elsewhere: Site;
+  let framed: Site;
   let ada: string;
   let widget: { id: string; public_key: string };
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${server!.url}/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${ada}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  const api = <T>(method: string, path: string, body?: unknown) =>
+    apiJson<T>(server!, ada, method, path, body);
 
-  const panel = (page: Page): FrameLocator => page.frameLocator('iframe[title^="Chat with"]');
-  const launcher = (page: Page) =>
-    page.locator('#parley-widget-host').getByRole('button', { name: /Chat with/ });
+  const panel = widgetPanel;
+  const launcher = widgetLauncher;
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `widget-${name}.png`) });
 
   before(async () => {
@@ -101,17 +72,17 @@ describe('the website chat widget', { skip, timeout: 120_000 }, () => {
     };
     ada = await seedDemo(env);
     server = await startServer(env);
-    const snippet = (key: () => string) => (parley: string) =>
-      `<script src="${parley}/widget.js" data-key="${key()}" async></script>`;
-    const key = () => widget.public_key;
-    // The shop is on localhost, Parley on 127.0.0.1: another site, as on the web.
-    shop = await site('localhost', snippet(key), server.url);
-    elsewhere = await site('localhost', snippet(key), server.url);
-    framed = await site(
+    // The shop is on localhost, Parley on 127.0.0.1: another site, as on the web. The widget is
+    // made below (its allowed origin is the shop's), so the pages read its key when served.
+    const snippet = (parley: string) => widgetSnippet(widget.public_key)(parley);
+    shop = await serveSite('localhost', snippet, server.url, SHOP_STYLE);
+    elsewhere = await serveSite('localhost', snippet, server.url, SHOP_STYLE);
+    framed = await serveSite(
       'localhost',
       (parley) =>
         `<iframe title="direct" src="${parley}/widget/frame?key=${widget.public_key}" width="380" height="500"></iframe>`,
       server.url,
+      SHOP_STYLE,
     );
     const dept = await api<{ id: string }>('POST', '/departments', { name: 'Sales' });
     widget = await api('POST', '/widgets', {
@@ -122,16 +93,7 @@ describe('the website chat widget', { skip, timeout: 120_000 }, () => {
       greeting: 'Hi! Ask us anything about your order.',
       prechat: { name: 'required', email: 'optional', question: 'required' },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

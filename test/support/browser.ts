@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type FrameLocator, type Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-web.ts';
 import { type RunningServer, seedDemo, startServer } from './server.ts';
 
 /**
- * The browser tests' shared parts (test/e2e/console*.test.ts): the system Chromium driven by
- * playwright-core, a `parley serve` with the demo org and the built console, the console's
- * sign-in, and JSON calls to the server's /v1 API.
+ * The browser tests' shared parts (test/e2e/console*.test.ts, widget*.test.ts): the system
+ * Chromium driven by playwright-core, a `parley serve` with the demo org and the built console,
+ * the console's sign-in, JSON calls to the server's /v1 API, and a web site of another origin
+ * that embeds the widget.
  */
 
 /** The Chromium the browser tests drive (Debian's package; CHROMIUM_PATH for another). */
@@ -41,6 +44,31 @@ export async function signInToConsole(page: Page, url: string, token: string): P
   await page.getByLabel('Access token').fill(token);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('heading', { name: 'Conversations' }).waitFor();
+}
+
+/**
+ * A new browser context of `width` x `height` (a phone's touch below 600 px) on the console at
+ * `path`, signed in with `token`, once its stream is live. Dialogs (confirmations) are accepted.
+ */
+export async function openConsole(
+  browser: Browser,
+  baseUrl: string,
+  token: string,
+  opts: { width?: number; height?: number; path?: string } = {},
+): Promise<Page> {
+  const width = opts.width ?? 1280;
+  const context = await browser.newContext({
+    viewport: { width, height: opts.height ?? 800 },
+    isMobile: width < 600,
+  });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  page.on('dialog', (d) => void d.accept());
+  await page.goto(`${baseUrl}${opts.path ?? '/'}`);
+  await page.getByLabel('Access token').fill(token);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('status', { name: 'Realtime: Live' }).waitFor();
+  return page;
 }
 
 export interface ConsoleServer {
@@ -103,3 +131,67 @@ export async function apiJson<T>(
   assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
 }
+
+/** A call to the server's /v1 API with a bearer token: its status and parsed body, whatever they are. */
+export async function apiCall(
+  server: RunningServer,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${server.url}/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export interface Site {
+  url: string;
+  server: Server;
+}
+
+/**
+ * A plain web site on an origin of its own (`host`, e.g. `localhost` while Parley is on
+ * 127.0.0.1: another site, as on the web) whose page holds `body(parleyUrl)`, e.g. the widget's
+ * script tag. `style` is the page's own CSS (the widget must not be affected by it).
+ */
+export async function serveSite(
+  host: string,
+  body: (parley: string) => string,
+  parley: string,
+  style = 'body{font-family:Georgia,serif;margin:0;padding:32px;background:#fdf6e3}h1{color:#333}',
+): Promise<Site> {
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/favicon')) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+        `<title>Acme shop</title><style>${style}</style></head>` +
+        `<body><h1>Acme shop</h1><p>Our finest products, shipped worldwide.</p>${body(parley)}</body></html>`,
+    );
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return { url: `http://${host}:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** The widget's one script tag for the widget with this public key. */
+export const widgetSnippet = (key: string) => (parley: string) =>
+  `<script src="${parley}/widget.js" data-key="${key}" async></script>`;
+
+/** The widget's chat panel (its iframe) on a host page. */
+export const widgetPanel = (page: Page): FrameLocator => page.frameLocator('iframe[title^="Chat with"]');
+
+/** The widget's launcher button on a host page. */
+export const widgetLauncher = (page: Page) =>
+  page.locator('#parley-widget-host').getByRole('button', { name: /Chat with/ });

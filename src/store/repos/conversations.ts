@@ -25,7 +25,7 @@ export async function insertConversation(
       created_at: c.createdAt,
       updated_at: c.updatedAt,
     })
-    .onConflict((oc) => oc.columns(['org_id', 'direct_key']).doNothing())
+    .onConflict((oc) => oc.columns(['org_id', 'direct_key']).where('direct_key', 'is not', null).doNothing())
     .executeTakeFirst();
   return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
 }

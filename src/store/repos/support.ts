@@ -182,7 +182,7 @@ export async function insertSupportChat(db: Db, c: SupportChat, openKey: string)
       channel: c.channel,
       open_key: openKey,
     })
-    .onConflict((oc) => oc.columns(['org_id', 'open_key']).doNothing())
+    .onConflict((oc) => oc.columns(['org_id', 'open_key']).where('open_key', 'is not', null).doNothing())
     .executeTakeFirst();
   return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
