@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { buildTestApp, call, type TestApp } from '../support/app.ts';
+import { buildTestApp, call, callAsVisitor, type TestApp } from '../support/app.ts';
 import { makeOrg, type Person, type TestOrg } from '../support/factories.ts';
 
 /**
@@ -19,22 +19,14 @@ after(async () => {
 });
 
 const SITE = 'https://shop.example';
-let ipCounter = 0;
-const ip = () => `10.1.${Math.floor(++ipCounter / 250)}.${ipCounter % 250}`;
 
-async function visitorCall(token: string | null, method: 'GET' | 'POST', url: string, body?: unknown) {
-  const res = await t.app.inject({
-    method,
-    url,
-    remoteAddress: ip(),
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    payload: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, raw: res.body };
-}
+const visitorCall = (
+  token: string | null,
+  method: 'GET' | 'POST',
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) => callAsVisitor(t.app, token, method, url, body, headers);
 
 interface Setup {
   o: TestOrg;

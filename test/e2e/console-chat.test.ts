@@ -7,29 +7,29 @@
  * Screenshots at 1280 and 375 px go to $CONSOLE_SHOTS (default test-results/).
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-web.ts';
 import { PRINCIPAL_CACHE_MS } from '../../src/services/tokens.ts';
-import { apiCall, apiJson, launchChromium, noChromium, openConsole } from '../support/browser.ts';
-import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
+import {
+  apiCall,
+  apiJson,
+  type ConsoleServer,
+  launchChromium,
+  MEMBER_SCOPES as MEMBER,
+  noChromium,
+  openConsole,
+  startConsoleServer,
+} from '../support/browser.ts';
+import { ROOT, type RunningServer, seedDemo } from '../support/server.ts';
 
 const SHOTS = process.env.CONSOLE_SHOTS ?? join(ROOT, 'test-results');
 
-const MEMBER = [
-  'conversations:read',
-  'conversations:write',
-  'messages:read',
-  'messages:write',
-  'people:read',
-];
-
 describe('the console as a chat product', { skip: noChromium, timeout: 300_000 }, () => {
-  let dir: string;
+  let parley: ConsoleServer | undefined;
   let env: NodeJS.ProcessEnv;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
@@ -53,10 +53,10 @@ describe('the console as a chat product', { skip: noChromium, timeout: 300_000 }
   before(async () => {
     await buildConsole();
     await mkdir(SHOTS, { recursive: true });
-    dir = await mkdtemp(join(tmpdir(), 'parley-console-chat-'));
-    env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', SQLITE_PATH: join(dir, 'parley.db') };
-    ada = await seedDemo(env);
-    server = await startServer(env);
+    parley = await startConsoleServer('console-chat');
+    server = parley.server;
+    ada = parley.token;
+    env = parley.env;
     const people = await api<{ items: { id: string; email: string | null; name: string }[] }>(
       ada,
       'GET',
@@ -114,8 +114,7 @@ describe('the console as a chat product', { skip: noChromium, timeout: 300_000 }
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await parley?.close();
   });
 
   test('URL routes: a deep link opens the conversation, reload keeps it, search and admin have URLs', async () => {

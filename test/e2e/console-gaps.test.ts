@@ -12,32 +12,33 @@
  * Screenshots at 1280 and 375 px go to $GAPS_SHOTS (default test-results/).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-web.ts';
-import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
+import {
+  apiCall,
+  apiJson,
+  type ConsoleServer,
+  demoPeople,
+  launchChromium,
+  MEMBER_SCOPES as MEMBER,
+  noChromium,
+  openConsole,
+  startConsoleServer,
+} from '../support/browser.ts';
+import { ROOT, type RunningServer } from '../support/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.GAPS_SHOTS ?? join(ROOT, 'test-results');
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 
-const MEMBER = [
-  'conversations:read',
-  'conversations:write',
-  'messages:read',
-  'messages:write',
-  'people:read',
-];
 const STAFF = [...MEMBER, 'support:read', 'support:write'];
 
-describe('the console: missed chats, closed chats, members, settings', { skip, timeout: 400_000 }, () => {
-  let dir: string;
+describe('the console: missed chats, closed chats, members, settings', {
+  skip: noChromium,
+  timeout: 400_000,
+}, () => {
+  let parley: ConsoleServer | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let ada = '';
@@ -48,23 +49,10 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
   let sales = '';
   let billing = '';
 
-  async function call(token: string, method: string, path: string, body?: unknown) {
-    const res = await fetch(`${server!.url}/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
-  }
-  async function api<T = any>(token: string, method: string, path: string, body?: unknown): Promise<T> {
-    const r = await call(token, method, path, body);
-    assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body as T;
-  }
+  const call = (token: string, method: string, path: string, body?: unknown) =>
+    apiCall(server!, token, method, path, body);
+  const api = <T = any>(token: string, method: string, path: string, body?: unknown) =>
+    apiJson<T>(server!, token, method, path, body);
   /** A new visitor of the widget: their credential. */
   async function visitor(name: string): Promise<string> {
     const res = await fetch(`${server!.url}/v1/widget/sessions`, {
@@ -80,20 +68,13 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
     assert.equal(res.status, 201, JSON.stringify(json));
     return json.token;
   }
-  async function open(width: number, token: string, path = '/'): Promise<Page> {
-    const context = await browser!.newContext({
-      viewport: { width, height: width < 600 ? 740 : 860 },
-      isMobile: width < 600,
+  const open = (width: number, token: string, path = '/') =>
+    openConsole(browser!, server!.url, token, {
+      width,
+      height: width < 600 ? 740 : 860,
+      path,
+      timeoutMs: 15_000,
     });
-    context.setDefaultTimeout(15_000);
-    const page = await context.newPage();
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(`${server!.url}${path}`);
-    await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('status', { name: 'Realtime: Live' }).waitFor();
-    return page;
-  }
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `console2-${name}.png`) });
   const messages = (page: Page) => page.getByRole('list', { name: 'Messages' });
   const message = (page: Page, text: string) =>
@@ -102,13 +83,10 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
   before(async () => {
     await buildConsole();
     await mkdir(SHOTS, { recursive: true });
-    dir = await mkdtemp(join(tmpdir(), 'parley-console-gaps-'));
-    const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', SQLITE_PATH: join(dir, 'parley.db') };
-    ada = await seedDemo(env);
-    server = await startServer(env);
-    const people = await api<{ items: { id: string; name: string }[] }>(ada, 'GET', '/actors?limit=100');
-    for (const p of people.items) ids[p.name] = p.id;
-    ids.ada = (await api<{ actor: { id: string } }>(ada, 'GET', '/me')).actor.id;
+    parley = await startConsoleServer('console-gaps');
+    server = parley.server;
+    ada = parley.token;
+    Object.assign(ids, await demoPeople(server, ada));
     bob = (await api(ada, 'POST', '/tokens', { name: 'g-bob', scopes: MEMBER, actor_id: ids['Bob Member'] }))
       .token;
     chen = (
@@ -126,22 +104,12 @@ describe('the console: missed chats, closed chats, members, settings', { skip, t
         prechat: { name: 'required', email: 'optional', question: 'optional' },
       })
     ).public_key;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await parley?.close();
   });
 
   test('missed chats: in the list and the queue, live, newest first; opened with the email and no composer; deleted', async () => {

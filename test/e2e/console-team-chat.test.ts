@@ -7,31 +7,27 @@
  * (default test-results/).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-web.ts';
-import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
+import {
+  apiJson,
+  type ConsoleServer,
+  demoPeople,
+  launchChromium,
+  MEMBER_SCOPES as MEMBER,
+  noChromium,
+  openConsole,
+  startConsoleServer,
+} from '../support/browser.ts';
+import { ROOT, type RunningServer } from '../support/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.TEAMCHAT_SHOTS ?? join(ROOT, 'test-results');
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 
-const MEMBER = [
-  'conversations:read',
-  'conversations:write',
-  'messages:read',
-  'messages:write',
-  'people:read',
-];
-
-describe('team chat in the console', { skip, timeout: 300_000 }, () => {
-  let dir: string;
+describe('team chat in the console', { skip: noChromium, timeout: 300_000 }, () => {
+  let parley: ConsoleServer | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let ada = '';
@@ -39,19 +35,8 @@ describe('team chat in the console', { skip, timeout: 300_000 }, () => {
   let chen = '';
   const ids = {} as Record<string, string> & { room: string; quiet: string; ada: string };
 
-  async function api<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${server!.url}/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  const api = <T>(token: string, method: string, path: string, body?: unknown) =>
+    apiJson<T>(server!, token, method, path, body);
   const send = (token: string, conv: string, body: Record<string, unknown>) =>
     api<{ id: string; text: string; mentions: string[] }>(
       token,
@@ -60,17 +45,8 @@ describe('team chat in the console', { skip, timeout: 300_000 }, () => {
       body,
     );
 
-  async function open(width: number, height: number, token: string, path = '/'): Promise<Page> {
-    const context = await browser!.newContext({ viewport: { width, height }, isMobile: width < 600 });
-    context.setDefaultTimeout(10_000);
-    const page = await context.newPage();
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(`${server!.url}${path}`);
-    await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('status', { name: 'Realtime: Live' }).waitFor();
-    return page;
-  }
+  const open = (width: number, height: number, token: string, path = '/') =>
+    openConsole(browser!, server!.url, token, { width, height, path });
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `teamchat-${name}.png`) });
   const messages = (page: Page) => page.getByRole('list', { name: 'Messages' });
   const message = (page: Page, text: string) =>
@@ -79,13 +55,10 @@ describe('team chat in the console', { skip, timeout: 300_000 }, () => {
   before(async () => {
     await buildConsole();
     await mkdir(SHOTS, { recursive: true });
-    dir = await mkdtemp(join(tmpdir(), 'parley-console-teamchat-'));
-    const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', SQLITE_PATH: join(dir, 'parley.db') };
-    ada = await seedDemo(env);
-    server = await startServer(env);
-    const people = await api<{ items: { id: string; name: string }[] }>(ada, 'GET', '/actors?limit=100');
-    for (const p of people.items) ids[p.name] = p.id;
-    ids.ada = (await api<{ actor: { id: string } }>(ada, 'GET', '/me')).actor.id;
+    parley = await startConsoleServer('console-teamchat');
+    server = parley.server;
+    ada = parley.token;
+    Object.assign(ids, await demoPeople(server, ada));
     bob = (
       await api<{ token: string }>(ada, 'POST', '/tokens', {
         name: 'tc-bob',
@@ -116,22 +89,12 @@ describe('team chat in the console', { skip, timeout: 300_000 }, () => {
     ).id;
     await send(chen, ids.room, { text: 'Morning all, the launch checklist is in the doc' });
     await send(ada, ids.quiet, { text: 'nothing to see here' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await parley?.close();
   });
 
   test('mentions: @ completion inserts <@id> shown as @Name, highlighted; badge and Mentions filter', async () => {

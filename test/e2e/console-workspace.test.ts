@@ -11,49 +11,36 @@
  * 375 px go to $WORKSPACE_SHOTS (default test-results/).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type FrameLocator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildConsole } from '../../scripts/build-web.ts';
 import { buildWidget } from '../../scripts/build-widget.ts';
-import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
+import {
+  apiJson,
+  type ConsoleServer,
+  launchChromium,
+  noChromium,
+  type Site,
+  serveSite,
+  signInToConsole,
+  startConsoleServer,
+  widgetLauncher,
+  widgetPanel,
+  widgetSnippet,
+} from '../support/browser.ts';
+import { ROOT, type RunningServer } from '../support/server.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.WORKSPACE_SHOTS ?? join(ROOT, 'test-results');
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
 
-/** A plain web site on its own origin (localhost, while Parley is on 127.0.0.1) embedding the widget. */
-async function shopSite(parley: string, key: () => string): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/favicon')) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme shop</title></head>` +
-        `<body><h1>Acme shop</h1><p>Teapots.</p><script src="${parley}/widget.js" data-key="${key()}" async></script></body></html>`,
-    );
-  });
-  server.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  return { url: `http://localhost:${(server.address() as AddressInfo).port}`, server };
-}
-
-describe('the operator workspace in the console', { skip, timeout: 180_000 }, () => {
-  let dir: string;
+describe('the operator workspace in the console', { skip: noChromium, timeout: 180_000 }, () => {
+  let parley: ConsoleServer | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let smtp: SmtpSink;
-  let shop: { url: string; server: Server };
+  let shop: Site;
   let ada: string;
   let chen: string;
   let veraActor: string;
@@ -61,40 +48,21 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
   let dept: { id: string };
   let widget: { id: string; public_key: string };
 
-  async function call(token: string, method: string, path: string, body?: unknown) {
-    const res = await fetch(`${server!.url}/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
-  }
-  async function api<T>(method: string, path: string, body?: unknown, token = ada): Promise<T> {
-    const r = await call(token, method, path, body);
-    assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body as T;
-  }
+  const api = <T>(method: string, path: string, body?: unknown, token = ada) =>
+    apiJson<T>(server!, token, method, path, body);
 
   async function signIn(context: BrowserContext, token: string): Promise<Page> {
     context.setDefaultTimeout(10_000);
     const page = await context.newPage();
     page.on('dialog', (d) => void d.accept());
-    await page.goto(server!.url);
-    await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('heading', { name: 'Conversations' }).waitFor();
+    await signInToConsole(page, server!.url, token);
     await page.getByRole('status', { name: 'Realtime: Live' }).waitFor();
     return page;
   }
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `workspace-${name}.png`) });
-  const panel = (page: Page): FrameLocator => page.frameLocator('iframe[title^="Chat with"]');
-  const launcher = (page: Page) =>
-    page.locator('#parley-widget-host').getByRole('button', { name: /Chat with/ });
+  const panel = widgetPanel;
+  const launcher = widgetLauncher;
   const availability = (page: Page) => page.getByRole('switch', { name: /Available for support chats/ });
   const myStatus = async (token = ada, id = adaId) =>
     (
@@ -134,17 +102,11 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
     await Promise.all([buildConsole(), buildWidget()]);
     await mkdir(SHOTS, { recursive: true });
     smtp = await startSmtpSink();
-    dir = await mkdtemp(join(tmpdir(), 'parley-workspace-'));
-    const env = {
-      ...process.env,
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      SQLITE_PATH: join(dir, 'parley.db'),
-      SMTP_URL: smtp.url,
-      MAIL_FROM: 'Acme support <support@acme.test>',
-    };
-    ada = await seedDemo(env);
-    server = await startServer(env);
+    parley = await startConsoleServer('workspace', {
+      env: { SMTP_URL: smtp.url, MAIL_FROM: 'Acme support <support@acme.test>' },
+    });
+    server = parley.server;
+    ada = parley.token;
     const me = await api<{ actor: { id: string } }>('GET', '/me');
     adaId = me.actor.id;
     const people = await api<{ items: { id: string; email: string | null; external_id: string | null }[] }>(
@@ -170,31 +132,22 @@ describe('the operator workspace in the console', { skip, timeout: 180_000 }, ()
     ).token;
     dept = await api<{ id: string }>('POST', '/departments', { name: 'Sales' });
     await api('POST', '/departments', { name: 'Billing' });
-    shop = await shopSite(server.url, () => widget.public_key);
+    // The shop is on localhost, Parley on 127.0.0.1; the widget (made below) is read when served.
+    shop = await serveSite('localhost', (parley) => widgetSnippet(widget.public_key)(parley), server.url);
     widget = await api('POST', '/widgets', {
       name: 'Acme',
       allowed_origins: [shop.url],
       department_ids: [dept.id],
       prechat: { name: 'required', email: 'optional', question: 'required' },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await parley?.close();
     shop?.server.close();
     await smtp?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   test('an admin sets up canned responses in the console; a taken shortcut is refused', async () => {

@@ -10,23 +10,24 @@
  * Screenshots at 1280 and 375 px go to $WIDGET_SHOTS (default test-results/).
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { buildWidget } from '../../scripts/build-widget.ts';
 import {
   apiJson,
+  type ConsoleServer,
   launchChromium,
   noChromium,
   type Site,
   serveSite,
+  startConsoleServer,
   widgetLauncher,
   widgetPanel,
   widgetSnippet,
 } from '../support/browser.ts';
-import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
+import { ROOT, type RunningServer } from '../support/server.ts';
 
 const SHOTS = process.env.WIDGET_SHOTS ?? join(ROOT, 'test-results');
 
@@ -34,7 +35,7 @@ describe('the widget follows availability, hours and read state live', {
   skip: noChromium,
   timeout: 120_000,
 }, () => {
-  let dir: string;
+  let parley: ConsoleServer | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let shop: Site;
@@ -54,10 +55,9 @@ describe('the widget follows availability, hours and read state live', {
   before(async () => {
     await buildWidget();
     await mkdir(SHOTS, { recursive: true });
-    dir = await mkdtemp(join(tmpdir(), 'parley-widget-live-'));
-    const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', SQLITE_PATH: join(dir, 'parley.db') };
-    ada = await seedDemo(env);
-    server = await startServer(env);
+    parley = await startConsoleServer('widget-live');
+    server = parley.server;
+    ada = parley.token;
     // The shop is on localhost, Parley on 127.0.0.1; the widget (made below) is read when served.
     shop = await serveSite('localhost', (parley) => widgetSnippet(widget.public_key)(parley), server.url);
     shopUrl = shop.url;
@@ -76,9 +76,8 @@ describe('the widget follows availability, hours and read state live', {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await parley?.close();
     shop?.server.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   test('available / away switches the start view live, keeping what was typed', async () => {

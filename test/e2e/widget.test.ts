@@ -9,23 +9,24 @@
  * widget at 375 and 1280 px go to $WIDGET_SHOTS (default test-results/).
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { buildWidget, checkBudget } from '../../scripts/build-widget.ts';
 import {
   apiJson,
+  type ConsoleServer,
   launchChromium,
   noChromium,
   type Site,
   serveSite,
+  startConsoleServer,
   widgetLauncher,
   widgetPanel,
   widgetSnippet,
 } from '../support/browser.ts';
-import { ROOT, type RunningServer, seedDemo, startServer } from '../support/server.ts';
+import { ROOT, type RunningServer } from '../support/server.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp.ts';
 import { connectStream, type StreamClient } from '../support/stream.ts';
 
@@ -36,7 +37,7 @@ const SHOP_STYLE =
   'body{font-family:Georgia,serif;margin:0;padding:32px;background:#fdf6e3}button{all:unset}iframe{border:5px dashed red!important}h1{color:#333}';
 
 describe('the website chat widget', { skip: noChromium, timeout: 120_000 }, () => {
-  let dir: string;
+  let parley: ConsoleServer | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let smtp: SmtpSink;
@@ -61,17 +62,11 @@ describe('the website chat widget', { skip: noChromium, timeout: 120_000 }, () =
     );
     await mkdir(SHOTS, { recursive: true });
     smtp = await startSmtpSink();
-    dir = await mkdtemp(join(tmpdir(), 'parley-widget-'));
-    const env = {
-      ...process.env,
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      SQLITE_PATH: join(dir, 'parley.db'),
-      SMTP_URL: smtp.url,
-      MAIL_FROM: 'Acme support <support@acme.test>',
-    };
-    ada = await seedDemo(env);
-    server = await startServer(env);
+    parley = await startConsoleServer('widget', {
+      env: { SMTP_URL: smtp.url, MAIL_FROM: 'Acme support <support@acme.test>' },
+    });
+    server = parley.server;
+    ada = parley.token;
     // The shop is on localhost, Parley on 127.0.0.1: another site, as on the web. The widget is
     // made below (its allowed origin is the shop's), so the pages read its key when served.
     const snippet = (parley: string) => widgetSnippet(widget.public_key)(parley);
@@ -98,10 +93,9 @@ describe('the website chat widget', { skip: noChromium, timeout: 120_000 }, () =
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await parley?.close();
     for (const s of [shop, elsewhere, framed]) s?.server.close();
     await smtp?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   test('a visitor chats live with an operator, reloads and continues, and gets the transcript', async () => {

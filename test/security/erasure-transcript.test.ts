@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { runJobsUntilIdle } from '../../src/jobs/runner.ts';
 import { listOrgMail } from '../../src/store/repos/mail.ts';
-import { buildTestApp, call, type TestApp } from '../support/app.ts';
+import { buildTestApp, call, callAsVisitor, type TestApp } from '../support/app.ts';
 import { makeOrg, type Person, type TestOrg } from '../support/factories.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp.ts';
 
@@ -26,22 +26,14 @@ after(async () => {
 });
 
 const marker = (what: string) => `MRK${what}${randomBytes(8).toString('hex')}`;
-let ipCounter = 0;
 
-async function visitorCall(token: string | null, method: 'GET' | 'POST', url: string, body?: unknown) {
-  ipCounter += 1;
-  const res = await t.app.inject({
-    method,
-    url,
-    remoteAddress: `10.2.${Math.floor(ipCounter / 250)}.${ipCounter % 250}`,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    payload: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, raw: res.body };
-}
+const visitorCall = (
+  token: string | null,
+  method: 'GET' | 'POST',
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) => callAsVisitor(t.app, token, method, url, body, headers);
 
 interface EndedChat {
   o: TestOrg;

@@ -54,14 +54,14 @@ export async function openConsole(
   browser: Browser,
   baseUrl: string,
   token: string,
-  opts: { width?: number; height?: number; path?: string } = {},
+  opts: { width?: number; height?: number; path?: string; timeoutMs?: number } = {},
 ): Promise<Page> {
   const width = opts.width ?? 1280;
   const context = await browser.newContext({
     viewport: { width, height: opts.height ?? 800 },
     isMobile: width < 600,
   });
-  context.setDefaultTimeout(10_000);
+  context.setDefaultTimeout(opts.timeoutMs ?? 10_000);
   const page = await context.newPage();
   page.on('dialog', (d) => void d.accept());
   await page.goto(`${baseUrl}${opts.path ?? '/'}`);
@@ -77,6 +77,8 @@ export interface ConsoleServer {
   server: RunningServer;
   /** The demo owner's token, as `parley seed demo` printed it ('' when not seeded). */
   token: string;
+  /** The server's environment (for more `parley` commands on the same database). */
+  env: NodeJS.ProcessEnv;
   /** Stops the server and removes the folder. */
   close(): Promise<void>;
 }
@@ -104,6 +106,7 @@ export async function startConsoleServer(
     dir,
     server,
     token,
+    env,
     async close() {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
@@ -195,3 +198,26 @@ export const widgetPanel = (page: Page): FrameLocator => page.frameLocator('ifra
 /** The widget's launcher button on a host page. */
 export const widgetLauncher = (page: Page) =>
   page.locator('#parley-widget-host').getByRole('button', { name: /Chat with/ });
+
+/** The demo org's people by name, and the signed-in owner's own id as `ada`. */
+export async function demoPeople(server: RunningServer, token: string): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  const people = await apiJson<{ items: { id: string; name: string }[] }>(
+    server,
+    token,
+    'GET',
+    '/actors?limit=100',
+  );
+  for (const p of people.items) ids[p.name] = p.id;
+  ids.ada = (await apiJson<{ actor: { id: string } }>(server, token, 'GET', '/me')).actor.id;
+  return ids;
+}
+
+/** A team member's token scopes (no admin): what the console tests give Bob and Chen. */
+export const MEMBER_SCOPES = [
+  'conversations:read',
+  'conversations:write',
+  'messages:read',
+  'messages:write',
+  'people:read',
+];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { runJobsUntilIdle } from '../../../src/jobs/runner.ts';
-import { buildTestApp, call, type TestApp } from '../../support/app.ts';
+import { buildTestApp, call, callAsVisitor, type TestApp } from '../../support/app.ts';
 import { makeOrg, type Person, type TestOrg } from '../../support/factories.ts';
 import { type SmtpSink, startSmtpSink } from '../../support/smtp.ts';
 import { connectStream } from '../../support/stream.ts';
@@ -32,36 +32,14 @@ after(async () => {
 });
 
 const SITE = 'https://shop.example';
-let ipCounter = 0;
-/** Each call from its own client address unless told (the per-address limits stay out of the way). */
-const ip = () => `10.0.${Math.floor(++ipCounter / 250)}.${ipCounter % 250}`;
 
-async function visitorCall(
+const visitorCall = (
   token: string | null,
   method: 'GET' | 'POST',
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},
-) {
-  const res = await t.app.inject({
-    method,
-    url,
-    remoteAddress: headers['x-ip'] ?? ip(),
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'x-ip')),
-    },
-    payload: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let parsed: any;
-  try {
-    parsed = res.body ? JSON.parse(res.body) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, body: parsed, raw: res.body };
-}
+) => callAsVisitor(t.app, token, method, url, body, headers);
 
 interface Setup {
   o: TestOrg;
