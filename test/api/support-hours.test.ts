@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { buildTestApp, call, callAsVisitor, type TestApp } from '../support/app.ts';
+import { buildTestApp, call, type TestApp, visitorCaller } from '../support/app.ts';
 import { makeOrg, type Person, type TestOrg } from '../support/factories.ts';
 
 /**
@@ -20,13 +20,7 @@ after(async () => {
 
 const SITE = 'https://shop.example';
 
-const visitorCall = (
-  token: string | null,
-  method: 'GET' | 'POST',
-  url: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => callAsVisitor(t.app, token, method, url, body, headers);
+const visitorCall = visitorCaller(() => t.app);
 
 interface Setup {
   o: TestOrg;

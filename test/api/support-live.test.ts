@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { buildTestApp, call, callAsVisitor, type TestApp } from '../support/app.ts';
+import { buildTestApp, call, type TestApp, visitorCaller } from '../support/app.ts';
 import { makeOrg, type Person, type TestOrg } from '../support/factories.ts';
 import { connectStream, type StreamClient } from '../support/stream.ts';
 
@@ -21,13 +21,7 @@ after(async () => {
   await t.close();
 });
 
-const visitorCall = (
-  token: string | null,
-  method: 'GET' | 'POST',
-  url: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => callAsVisitor(t.app, token, method, url, body, headers);
+const visitorCall = visitorCaller(() => t.app);
 
 interface Setup {
   o: TestOrg;

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
 import { COMMANDS } from '../../src/cli/commands.ts';
+import { createTestDatabase } from '../support/db.ts';
 import { ROOT } from '../support/server.ts';
 
 const BIN = join(ROOT, 'bin/parley.js');
@@ -242,22 +242,8 @@ function records(text: string): unknown[] {
 }
 
 async function freshPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `parley_cli_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_URL!);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  const db = await createTestDatabase({ dialect: 'postgres', serverUrl: PG_URL });
+  return { url: db.url!, drop: () => db.drop() };
 }
 
 test('export, import into a new database, export again: the same records', async (t) => {

@@ -24,6 +24,7 @@ import {
   demoPeople,
   launchChromium,
   MEMBER_SCOPES as MEMBER,
+  messageItem,
   noChromium,
   openConsole,
   startConsoleServer,
@@ -76,9 +77,7 @@ describe('the console: missed chats, closed chats, members, settings', {
       timeoutMs: 15_000,
     });
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `console2-${name}.png`) });
-  const messages = (page: Page) => page.getByRole('list', { name: 'Messages' });
-  const message = (page: Page, text: string) =>
-    messages(page).getByRole('listitem').filter({ hasText: text }).last();
+  const message = messageItem;
 
   before(async () => {
     await buildConsole();

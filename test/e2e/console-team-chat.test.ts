@@ -18,6 +18,8 @@ import {
   demoPeople,
   launchChromium,
   MEMBER_SCOPES as MEMBER,
+  messageItem,
+  messageList,
   noChromium,
   openConsole,
   startConsoleServer,
@@ -48,9 +50,8 @@ describe('team chat in the console', { skip: noChromium, timeout: 300_000 }, () 
   const open = (width: number, height: number, token: string, path = '/') =>
     openConsole(browser!, server!.url, token, { width, height, path });
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `teamchat-${name}.png`) });
-  const messages = (page: Page) => page.getByRole('list', { name: 'Messages' });
-  const message = (page: Page, text: string) =>
-    messages(page).getByRole('listitem').filter({ hasText: text }).last();
+  const messages = messageList;
+  const message = messageItem;
 
   before(async () => {
     await buildConsole();

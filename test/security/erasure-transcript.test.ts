@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { runJobsUntilIdle } from '../../src/jobs/runner.ts';
 import { listOrgMail } from '../../src/store/repos/mail.ts';
-import { buildTestApp, call, callAsVisitor, type TestApp } from '../support/app.ts';
+import { buildTestApp, call, type TestApp, visitorCaller } from '../support/app.ts';
 import { makeOrg, type Person, type TestOrg } from '../support/factories.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp.ts';
 
@@ -27,13 +27,7 @@ after(async () => {
 
 const marker = (what: string) => `MRK${what}${randomBytes(8).toString('hex')}`;
 
-const visitorCall = (
-  token: string | null,
-  method: 'GET' | 'POST',
-  url: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => callAsVisitor(t.app, token, method, url, body, headers);
+const visitorCall = visitorCaller(() => t.app);
 
 interface EndedChat {
   o: TestOrg;

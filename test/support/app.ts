@@ -121,3 +121,15 @@ export function callAsVisitor(
     `10.${100 + Math.floor(visitorAddresses / 62_500)}.${Math.floor(visitorAddresses / 250) % 250}.${visitorAddresses % 250}`;
   return call(app, token, method, url, body, rest, address);
 }
+
+/** callAsVisitor bound to the app `app()` returns (read at each call: tests build it in before()). */
+export const visitorCaller =
+  (app: () => FastifyInstance) =>
+  (
+    token: string | null,
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Res> =>
+    callAsVisitor(app(), token, method, url, body, headers);

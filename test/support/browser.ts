@@ -221,3 +221,8 @@ export const MEMBER_SCOPES = [
   'messages:write',
   'people:read',
 ];
+
+/** The console's message list, and the last message in it that holds `text`. */
+export const messageList = (page: Page) => page.getByRole('list', { name: 'Messages' });
+export const messageItem = (page: Page, text: string) =>
+  messageList(page).getByRole('listitem').filter({ hasText: text }).last();

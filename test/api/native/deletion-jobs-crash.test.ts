@@ -6,15 +6,13 @@
  * Runs on SQLite (a file) and, with TEST_DB=postgres, on a fresh PostgreSQL database.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
 import { buildApp } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
-import { testDialect } from '../../support/db.ts';
+import { createTestDatabase, testDialect } from '../../support/db.ts';
 import { makeOrg, seedConversations } from '../../support/factories.ts';
 import { type RunningServer, startServer } from '../../support/server.ts';
 
@@ -41,22 +39,9 @@ before(async () => {
     DELETION_DUTY_PERCENT: '20',
   };
   if (testDialect === 'postgres') {
-    const url = process.env.TEST_DATABASE_URL;
-    if (!url) throw new Error('TEST_DB=postgres needs TEST_DATABASE_URL');
-    const name = `parley_crash_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(url);
-    u.pathname = `/${name}`;
-    env.DATABASE_URL = u.toString();
-    dropDatabase = async () => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
+    const db = await createTestDatabase({ dialect: 'postgres' });
+    env.DATABASE_URL = db.url!;
+    dropDatabase = () => db.drop();
   }
 });
 

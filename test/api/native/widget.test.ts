@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { runJobsUntilIdle } from '../../../src/jobs/runner.ts';
-import { buildTestApp, call, callAsVisitor, type TestApp } from '../../support/app.ts';
+import { buildTestApp, call, type TestApp, visitorCaller } from '../../support/app.ts';
 import { makeOrg, type Person, type TestOrg } from '../../support/factories.ts';
 import { type SmtpSink, startSmtpSink } from '../../support/smtp.ts';
 import { connectStream } from '../../support/stream.ts';
@@ -33,13 +33,7 @@ after(async () => {
 
 const SITE = 'https://shop.example';
 
-const visitorCall = (
-  token: string | null,
-  method: 'GET' | 'POST',
-  url: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => callAsVisitor(t.app, token, method, url, body, headers);
+const visitorCall = visitorCaller(() => t.app);
 
 interface Setup {
   o: TestOrg;
