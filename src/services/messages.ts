@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.ts';
 import { ConflictError, NotFoundError } from '../domain/errors.ts';
-import type { DomainEvent } from '../domain/events.ts';
+import type { DomainEvent, NewEvent } from '../domain/events.ts';
 import type { Message } from '../domain/model.ts';
 import { canDeleteMessage, canEditMessage, canSend } from '../domain/policies/conversation.ts';
 import { authorize } from '../domain/policies/decision.ts';
@@ -75,6 +75,44 @@ export async function sendMessage(
   }
 }
 
+/** A new message of `p` in the conversation, as both send paths store it. */
+function newMessage(
+  ctx: AppContext,
+  p: Principal,
+  conversationId: string,
+  input: SendMessageInput,
+  extra: Pick<Message, 'mentions' | 'threadId'> & Partial<Pick<Message, 'id' | 'attachments'>>,
+): Message {
+  return {
+    id: extra.id ?? ctx.ids.next(),
+    orgId: p.orgId,
+    conversationId,
+    senderId: p.actor.id,
+    type: input.type ?? 'text',
+    text: input.text,
+    metadata: input.metadata ?? null,
+    replyToId: input.replyToId ?? null,
+    clientId: input.clientId ?? null,
+    createdAt: ctx.clock.now(),
+    editedAt: null,
+    deletedAt: null,
+    mentions: extra.mentions,
+    threadId: extra.threadId,
+    ...(extra.attachments ? { attachments: extra.attachments } : {}),
+  };
+}
+
+/** The event of a new message, for its conversation's members. */
+function messageCreated(message: Message): NewEvent {
+  return {
+    type: 'message.created',
+    conversationId: message.conversationId,
+    recipients: [],
+    audience: 'members',
+    payload: { message: presentMessage(message) },
+  };
+}
+
 /**
  * A send with nothing but text (and type, metadata, client id): no reply, no attachment, no
  * `@` (so no mention to resolve). Most sends are plain.
@@ -96,30 +134,14 @@ async function sendInOneStatement(
   conversationId: string,
   input: SendMessageInput,
 ): Promise<{ message: Message; created: boolean } | null> {
-  const now = ctx.clock.now();
-  const message: Message = {
-    id: ctx.ids.next(),
-    orgId: p.orgId,
-    conversationId,
-    senderId: p.actor.id,
-    type: input.type ?? 'text',
-    text: input.text,
-    metadata: input.metadata ?? null,
-    replyToId: null,
-    clientId: input.clientId ?? null,
-    createdAt: now,
-    editedAt: null,
-    deletedAt: null,
-    mentions: null,
-    threadId: null,
-  };
-  const payload = { message: presentMessage(message) };
+  const message = newMessage(ctx, p, conversationId, input, { mentions: null, threadId: null });
+  const created = messageCreated(message);
   let stored: { seq: number } | null;
   try {
     stored = await storePlainSendInOneStatement(ctx.db, message, {
-      type: 'message.created',
-      payload: JSON.stringify(payload),
-      createdAt: now,
+      type: created.type,
+      payload: JSON.stringify(created.payload),
+      createdAt: message.createdAt,
     });
   } catch (err) {
     // The client id was taken by a concurrent send: the general path returns that message.
@@ -128,14 +150,11 @@ async function sendInOneStatement(
   }
   if (!stored) return null;
   const event: DomainEvent = {
+    ...created,
+    conversationId,
     orgId: p.orgId,
     seq: stored.seq,
-    type: 'message.created',
-    conversationId,
-    recipients: [],
-    audience: 'members',
-    payload,
-    createdAt: now,
+    createdAt: message.createdAt,
   };
   await publishEvents(ctx, [event]);
   return { message, created: true };
@@ -192,37 +211,18 @@ function sendOnce(
           now: ctx.clock.now(),
         })
       : null;
-    const message: Message = {
+    const message = newMessage(ctx, p, conversation.id, input, {
       id,
-      orgId: p.orgId,
-      conversationId: conversation.id,
-      senderId: p.actor.id,
-      type: input.type ?? 'text',
-      text: input.text,
-      metadata: input.metadata ?? null,
-      replyToId: input.replyToId ?? null,
-      clientId: input.clientId ?? null,
-      createdAt: ctx.clock.now(),
-      editedAt: null,
-      deletedAt: null,
       // Team chat: no query unless the text has an `@` (mentions.ts) or this is a reply (threads.ts).
       mentions: await resolveMentions(tx.db, conversation, input.text),
       threadId: parent ? threadRootOf(parent) : null,
       ...(attachments ? { attachments } : {}),
-    };
+    });
     const ordinal = await storeNewMessage(tx.db, message);
     if (ordinal === null) throw new SendRaced();
     await recordMentions(tx, message, ordinal);
     if (parent) await recordReply(tx, message, parent);
-    tx.emit(p.orgId, [
-      {
-        type: 'message.created',
-        conversationId: conversation.id,
-        recipients: [],
-        audience: 'members',
-        payload: { message: presentMessage(message) },
-      },
-    ]);
+    tx.emit(p.orgId, [messageCreated(message)]);
     return { message, created: true };
   });
 }

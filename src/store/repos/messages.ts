@@ -201,6 +201,24 @@ const readOwnMessage = prepared((db, p: Slots<'conversationId' | 'senderId' | 'm
 );
 
 /**
+ * PostgreSQL: the insert of `m` with its ordinal from the CTE `c` (the conversation's new
+ * count), as the send statements write it (storeNewMessage, storePlainSendInOneStatement).
+ */
+const insertMessageFromC = (m: Message) => sql`
+      insert into message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id,
+        client_id, created_at, edited_at, deleted_at, ordinal, mentions, thread_id, attachments)
+      select ${m.id}, ${m.orgId}, ${m.conversationId}, ${m.senderId}, ${m.type}, ${m.text},
+        ${m.metadata ? JSON.stringify(m.metadata) : null}, ${m.replyToId}, ${m.clientId}::text, ${m.createdAt},
+        null, null, c.message_count, ${m.mentions ? JSON.stringify(m.mentions) : null}, ${m.threadId ?? null},
+        ${attachmentsJson(m)} from c`;
+
+/** PostgreSQL: the sender has read `m`, at the ordinal the CTE `n` inserted it with. */
+const readOwnMessageFromN = (m: Message) => sql`
+      update membership set read_message_id = ${m.id}, read_ordinal = n.ordinal, unread_excluded = 0,
+        hidden = 0, draft = null, draft_updated_at = null
+      from n where conversation_id = ${m.conversationId} and actor_id = ${m.senderId} and left_at is null`;
+
+/**
  * A new message, in the caller's transaction: bumps the conversation (the message's ordinal),
  * inserts the message and moves the sender's read position to it. Returns the ordinal, or
  * null when the sender's client id was taken meanwhile (nothing to keep: the caller rolls
@@ -220,18 +238,11 @@ export async function storeNewMessage(db: Db, m: Message): Promise<number | null
         last_activity_at = ${m.createdAt}, updated_at = ${m.createdAt}
       where id = ${m.conversationId} returning message_count
     ), n as (
-      insert into message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id,
-        client_id, created_at, edited_at, deleted_at, ordinal, mentions, thread_id, attachments)
-      select ${m.id}, ${m.orgId}, ${m.conversationId}, ${m.senderId}, ${m.type}, ${m.text},
-        ${m.metadata ? JSON.stringify(m.metadata) : null}, ${m.replyToId}, ${m.clientId}, ${m.createdAt},
-        null, null, c.message_count, ${m.mentions ? JSON.stringify(m.mentions) : null}, ${m.threadId ?? null},
-        ${attachmentsJson(m)} from c
+      ${insertMessageFromC(m)}
       on conflict (org_id, sender_id, client_id) do nothing
       returning ordinal
     ), r as (
-      update membership set read_message_id = ${m.id}, read_ordinal = n.ordinal, unread_excluded = 0,
-        hidden = 0, draft = null, draft_updated_at = null
-      from n where conversation_id = ${m.conversationId} and actor_id = ${m.senderId} and left_at is null
+      ${readOwnMessageFromN(m)}
     )
     select (select ordinal from n) as ordinal`.execute(db);
   const ordinal = rows[0]?.ordinal;
@@ -285,16 +296,10 @@ export async function storePlainSendInOneStatement(
       -- changed): a conversation moved to the recycle bin meanwhile gets nothing.
       from ok where conversation.id = ok.id and conversation.deleted_at is null returning message_count
     ), n as (
-      insert into message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id,
-        client_id, created_at, edited_at, deleted_at, ordinal, mentions, thread_id, attachments)
-      select ${m.id}, ${m.orgId}, ${m.conversationId}, ${m.senderId}, ${m.type}, ${m.text},
-        ${m.metadata ? JSON.stringify(m.metadata) : null}, null, ${m.clientId}::text, ${m.createdAt},
-        null, null, c.message_count, null, null, null from c
+      ${insertMessageFromC(m)}
       returning ordinal
     ), r as (
-      update membership set read_message_id = ${m.id}, read_ordinal = n.ordinal, unread_excluded = 0,
-        hidden = 0, draft = null, draft_updated_at = null
-      from n where conversation_id = ${m.conversationId} and actor_id = ${m.senderId} and left_at is null
+      ${readOwnMessageFromN(m)}
     ), e as (
       insert into event (seq, org_id, type, conversation_id, recipients, to_members, payload, created_at, message_id)
       select (pg_current_xact_id()::text::bigint << 16), ${m.orgId}, ${event.type}, ${m.conversationId},
