@@ -15,6 +15,7 @@ import * as orgAdmin from './migrations/2026-12-05T03-00-org-admin.ts';
 import * as storageSearchVocab from './migrations/2026-12-06T01-00-storage-search-vocab.ts';
 import * as supportServer from './migrations/2026-12-06T01-00-support-server.ts';
 import * as leanSendIndexes from './migrations/2026-12-06T02-00-lean-send-indexes.ts';
+import * as leanEventIndexes from './migrations/2026-12-07T00-00-lean-event-indexes.ts';
 
 /** Every migration, by name; names sort in the order they must run (ISO timestamps). */
 const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-06T01-00-support-server': supportServer,
   '2026-12-06T02-00-lean-send-indexes': leanSendIndexes,
   '2026-12-06T01-00-storage-search-vocab': storageSearchVocab,
+  '2026-12-07T00-00-lean-event-indexes': leanEventIndexes,
 };
 
 /** Brings the schema to the latest version. Safe to run on every start and from several nodes. */

@@ -73,6 +73,17 @@ const insertSqlite = prepared((db, p: EventSlots) =>
 export type UnnumberedEvent = Omit<DomainEvent, 'seq'>;
 
 /**
+ * The message an event carries (indexed for redaction, repos/redaction.ts). The index is
+ * (conversation_id, message_id), so an event that carries a message must name its conversation.
+ */
+function messageIdOf(e: UnnumberedEvent): string | null {
+  const id = carriedMessageId(e.payload);
+  if (id !== null && e.conversationId === null)
+    throw new Error(`${e.type}: an event that carries a message names its conversation`);
+  return id;
+}
+
+/**
  * Stores events in the caller's transaction and gives them their positions. `firstIndex` is
  * how many events the transaction stored before these (the low bits on PostgreSQL).
  */
@@ -95,7 +106,7 @@ export async function insertEvents(
       toMembers: e.audience === 'members' ? 1 : 0,
       payload: JSON.stringify(e.payload),
       createdAt: e.createdAt,
-      messageId: carriedMessageId(e.payload),
+      messageId: messageIdOf(e),
     });
     out.push({ ...e, seq: Number(row!.seq) });
   }
@@ -228,12 +239,33 @@ const selectMax = (db: Db) => db.selectFrom('event').select((eb) => eb.fn.max('s
 /**
  * Drops events created before `before` (epoch ms); returns how many. Clients whose `since`
  * is below the highest dropped position must resync.
+ *
+ * No index on `created_at` (every event would pay an entry for it): the sweep walks the log by
+ * position from the oldest event, and the first event at or after `before` in that order
+ * bounds it. Positions grow with time (on PostgreSQL a transaction's id, taken at its first
+ * write; on SQLite the commit order), so this reads what it deletes and one row more. An event
+ * below the bound that is younger than `before` (its transaction took its position earlier and
+ * its time later) stays, and an older one above the bound waits for a later sweep: the log
+ * keeps at least the retention, never less.
  */
 export async function deleteEventsBefore(db: Db, before: number): Promise<number> {
   return db.transaction().execute(async (tx) => {
-    const max = await maxSeqWhere(tx, (q) => q.where('created_at', '<', before));
+    const bound = await tx
+      .selectFrom('event')
+      .select('seq')
+      .where('created_at', '>=', before)
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst();
+    const upTo = bound === undefined ? null : Number(bound.seq);
+    const max = await maxSeqWhere(tx, (q) => {
+      const old = q.where('created_at', '<', before);
+      return upTo === null ? old : old.where('seq', '<', upTo);
+    });
     if (max === null) return 0;
-    const res = await tx.deleteFrom('event').where('created_at', '<', before).executeTakeFirst();
+    let del = tx.deleteFrom('event').where('created_at', '<', before);
+    if (upTo !== null) del = del.where('seq', '<', upTo);
+    const res = await del.executeTakeFirst();
     await noteRemoved(tx, max, true);
     return Number(res.numDeletedRows);
   });

@@ -45,7 +45,10 @@ const insertMessageRow = prepared(
         thread_id: p.threadId,
         attachments: p.attachments,
       })
-      .onConflict((oc) => oc.columns(['org_id', 'sender_id', 'client_id']).doNothing()),
+      .onConflict((oc) =>
+        // message_client_id is partial (client_id not null): the target names its condition.
+        oc.columns(['org_id', 'sender_id', 'client_id']).where('client_id', 'is not', null).doNothing(),
+      ),
 );
 
 /** The message's attachments as stored in `message.attachments` (null: none). */
@@ -239,7 +242,7 @@ export async function storeNewMessage(db: Db, m: Message): Promise<number | null
       where id = ${m.conversationId} returning message_count
     ), n as (
       ${insertMessageFromC(m)}
-      on conflict (org_id, sender_id, client_id) do nothing
+      on conflict (org_id, sender_id, client_id) where client_id is not null do nothing
       returning ordinal
     ), r as (
       ${readOwnMessageFromN(m)}

@@ -175,6 +175,33 @@ describe('catch-up', () => {
   });
 });
 
+describe('retention', () => {
+  test('the sweep drops the events older than three days and keeps the younger ones', async () => {
+    const { o, bob, id } = await setup();
+    const day = 24 * 3600 * 1000;
+    const s = await connectStream(t.base, { token: bob.token });
+    await call(t.app, o.owner.token, 'POST', `/v1/conversations/${id}/messages`, { text: 'four days old' });
+    const old = await s.next(isEvent('message.created'));
+    t.clock.advance(2 * day);
+    const young = await call(t.app, o.owner.token, 'POST', `/v1/conversations/${id}/messages`, {
+      text: 'two days old',
+    });
+    await s.next(isEvent('message.created'));
+    await s.close();
+    t.clock.advance(2 * day);
+    assert.ok((await sweepOldEvents(t.ctx)) >= 1);
+    // From the old event on, the log is whole: the younger event is still there.
+    const after = await connectStream(t.base, { token: bob.token, since: old.seq });
+    assert.equal((await after.next(isEvent('message.created'))).data.message.id, young.body.id);
+    await after.close();
+    // Before it, events were dropped: the client must resync.
+    const stale = await connectStream(t.base, { token: bob.token, since: old.seq - 1 });
+    assert.equal((await stale.next((f) => f.type === 'error')).code, 'resync_required');
+    await stale.closed;
+    assert.equal(await sweepOldEvents(t.ctx), 0, 'nothing older than the retention is left');
+  });
+});
+
 describe('frames from the client', () => {
   test('send with a client id is acknowledged with the stored message; a retry returns the same one', async () => {
     const { o, bob, id } = await setup();
