@@ -41,6 +41,7 @@ import { createStore, type Store } from './store/db.ts';
 import { GroupCommitter } from './store/group-commit.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { createRedis } from './store/redis.ts';
+import { SendBatcher } from './store/send-batch.ts';
 
 export interface BuildOptions {
   clock?: Clock;
@@ -124,6 +125,14 @@ function createContext(
     eventSinks: [],
     principals: new PrincipalCache(),
     sendPaths: { oneStatement: 0, transaction: 0 },
+    sendBatcher: store.caps.oneStatementSend
+      ? new SendBatcher(store.db, {
+          // Half the pool at most, so reads and the general path always find a connection.
+          maxInFlight: Math.max(1, Math.floor(config.databasePoolSize / 2)),
+          maxBatch: 64,
+          onBatch: metrics.sendBatch,
+        })
+      : null,
     blobs: opts.blobs ?? createBlobStore(config.storageUrl, config.sqlitePath),
     groupCommit:
       store.caps.singleWriter && opts.groupCommit !== false

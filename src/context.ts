@@ -10,6 +10,7 @@ import type { BlobStore } from './store/blobs/types.ts';
 import type { Capabilities } from './store/db.ts';
 import type { GroupCommitter } from './store/group-commit.ts';
 import type { Database, Db } from './store/schema.ts';
+import type { SendBatcher } from './store/send-batch.ts';
 
 export type { Db };
 
@@ -59,4 +60,6 @@ export interface AppContext {
   blobs: BlobStore;
   /** Sends by the path they took (services/messages.ts; `parley_message_sends_total` in /metrics). */
   sendPaths: { oneStatement: number; transaction: number };
+  /** Batches the plain sends of PostgreSQL into one statement each (store/send-batch.ts); null elsewhere. */
+  sendBatcher: SendBatcher | null;
 }

@@ -33,6 +33,7 @@ export async function withContext<T>(
         eventSinks: [webhookSink],
         principals: new PrincipalCache(),
         sendPaths: { oneStatement: 0, transaction: 0 },
+        sendBatcher: null,
         groupCommit: null,
         blobs: createBlobStore(config.storageUrl, config.sqlitePath),
       };

@@ -42,6 +42,12 @@ export class Metrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
     registers: [this.registry],
   });
+  readonly #sendBatchSize = new Histogram({
+    name: 'parley_send_batch_size',
+    help: 'Plain sends per PostgreSQL send statement (store/send-batch.ts)',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
   readonly #flushSeconds = new Histogram({
     name: 'parley_group_commit_flush_seconds',
     help: 'Time of one group commit (commit and WAL flush)',
@@ -63,6 +69,11 @@ export class Metrics {
   readonly groupCommitBatch = (size: number, flushMs: number): void => {
     this.#batchSize.observe(size);
     this.#flushSeconds.observe(flushMs / 1000);
+  };
+
+  /** The PostgreSQL send batcher's onBatch hook. */
+  readonly sendBatch = (size: number): void => {
+    this.#sendBatchSize.observe(size);
   };
 
   /** The bus, counting what is published through it. */

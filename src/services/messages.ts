@@ -138,11 +138,15 @@ async function sendInOneStatement(
   const created = messageCreated(message);
   let stored: { seq: number } | null;
   try {
-    stored = await storePlainSendInOneStatement(ctx.db, message, {
+    const event = {
       type: created.type,
       payload: JSON.stringify(created.payload),
       createdAt: message.createdAt,
-    });
+    };
+    // With others of its batch where there is a batcher (store/send-batch.ts), else alone.
+    stored = ctx.sendBatcher
+      ? await ctx.sendBatcher.submit(message, event)
+      : await storePlainSendInOneStatement(ctx.db, message, event);
   } catch (err) {
     // The client id was taken by a concurrent send: the general path returns that message.
     if (isUniqueViolation(err)) return null;

@@ -371,3 +371,92 @@ export async function readPositionAt(
     .executeTakeFirstOrThrow();
   return { ordinal, excluded: Number(row.n) };
 }
+
+/** One plain send of a batch (storePlainSendsInOneStatement). */
+export interface PlainSend {
+  message: Message;
+  event: OneStatementEvent;
+}
+
+/**
+ * PostgreSQL only: several plain sends as ONE statement in autocommit (one round trip, one
+ * commit and one flush of the WAL for all of them: the group commit of store/send-batch.ts).
+ * Each send is checked and written exactly as storePlainSendInOneStatement does it, and the
+ * answer is per send, in order: its ordinal and position, or null when it was refused (the
+ * caller then runs the general path for that send alone).
+ *
+ * Several sends into one conversation get consecutive ordinals in their order, the
+ * conversation's count moves by their number and its last message is the last of them; each
+ * sender's read position moves to their last. Events get positions in the order of the sends
+ * (the transaction's id, then the index). The conversations are locked in id order, so two
+ * batches that touch the same conversations cannot deadlock. A client id taken meanwhile (or
+ * twice in one batch) fails the whole statement with a unique violation, and nothing is
+ * written: the caller then sends each alone.
+ */
+export async function storePlainSendsInOneStatement(
+  db: Db,
+  sends: readonly PlainSend[],
+): Promise<({ ordinal: number; seq: number } | null)[]> {
+  const col = <T>(f: (s: PlainSend) => T) => sends.map(f);
+  const { rows } = await sql<{ k: string | number; ordinal: string | number; seq: string | number }>`
+    with i as (
+      select * from unnest(
+        ${col((s) => s.message.id)}::bigint[], ${col((s) => s.message.orgId)}::bigint[],
+        ${col((s) => s.message.conversationId)}::bigint[], ${col((s) => s.message.senderId)}::bigint[],
+        ${col((s) => s.message.type)}::text[], ${col((s) => s.message.text)}::text[],
+        ${col((s) => (s.message.metadata ? JSON.stringify(s.message.metadata) : null))}::text[],
+        ${col((s) => s.message.clientId)}::text[], ${col((s) => s.message.createdAt)}::bigint[],
+        ${col((s) => s.event.type)}::text[], ${col((s) => s.event.payload)}::text[],
+        ${col((s) => s.event.createdAt)}::bigint[]
+      ) with ordinality as i(id, org_id, conversation_id, sender_id, type, text, metadata, client_id,
+        created_at, event_type, payload, event_created_at, k)
+    ), ok as (
+      select i.* from i
+      join conversation c on c.id = i.conversation_id and c.org_id = i.org_id and c.deleted_at is null
+        and (c.kind <> 'support' or coalesce(c.state, '') not in ('ended', 'missed'))
+      join membership s on s.conversation_id = c.id and s.actor_id = i.sender_id and s.left_at is null
+      where not exists (
+          select 1 from webhook w
+          where w.org_id = i.org_id and w.active = 1 and w.events::jsonb ? 'message.created')
+        and (i.client_id is null or not exists (
+          select 1 from message x
+          where x.org_id = i.org_id and x.sender_id = i.sender_id and x.client_id = i.client_id))
+    ), g as (
+      select conversation_id, count(*) as n, (array_agg(id order by k desc))[1] as last_id,
+        (array_agg(created_at order by k desc))[1] as last_at
+      from ok group by conversation_id
+    ), l as (
+      -- The conversations, locked in id order (no deadlock between batches).
+      select conversation.id from conversation join g on g.conversation_id = conversation.id
+      where conversation.deleted_at is null order by conversation.id for update of conversation
+    ), c as (
+      update conversation set message_count = message_count + g.n, last_message_id = g.last_id,
+        last_activity_at = g.last_at, updated_at = g.last_at
+      from l join g on g.conversation_id = l.id
+      where conversation.id = l.id returning conversation.id, conversation.message_count - g.n as base
+    ), o as (
+      select ok.*, c.base + row_number() over (partition by ok.conversation_id order by ok.k) as ordinal
+      from ok join c on c.id = ok.conversation_id
+    ), n as (
+      insert into message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id,
+        client_id, created_at, edited_at, deleted_at, ordinal, mentions, thread_id, attachments)
+      select id, org_id, conversation_id, sender_id, type, text, metadata, null,
+        client_id, created_at, null, null, ordinal, null, null, null from o
+    ), r as (
+      update membership set read_message_id = last.id, read_ordinal = last.ordinal, unread_excluded = 0,
+        hidden = 0, draft = null, draft_updated_at = null
+      from (select distinct on (conversation_id, sender_id) conversation_id, sender_id, id, ordinal
+            from o order by conversation_id, sender_id, ordinal desc) last
+      where membership.conversation_id = last.conversation_id and membership.actor_id = last.sender_id
+        and membership.left_at is null
+    ), e as (
+      insert into event (seq, org_id, type, conversation_id, recipients, to_members, payload, created_at, message_id)
+      select (pg_current_xact_id()::text::bigint << 16) + (row_number() over (order by k) - 1), org_id,
+        event_type, conversation_id, '[]', 1, payload, event_created_at, id from o
+      returning seq, message_id
+    )
+    select o.k, o.ordinal, e.seq from o join e on e.message_id = o.id`.execute(db);
+  const out: ({ ordinal: number; seq: number } | null)[] = sends.map(() => null);
+  for (const r of rows) out[Number(r.k) - 1] = { ordinal: Number(r.ordinal), seq: Number(r.seq) };
+  return out;
+}

@@ -166,6 +166,131 @@ describe('refusals write nothing', () => {
   });
 });
 
+describe('batches of plain sends (PostgreSQL)', () => {
+  const pgOnly = () => (t.ctx.sendBatcher ? false : 'the send batcher is PostgreSQL only');
+  /** A plain send as the service builds it, submitted to the batcher (not awaited). */
+  const submit = (
+    orgId: string,
+    conversationId: string,
+    senderId: string,
+    text: string,
+    clientId?: string,
+  ) => {
+    const message = {
+      id: t.ctx.ids.next(),
+      orgId,
+      conversationId,
+      senderId,
+      type: 'text',
+      text,
+      metadata: null,
+      replyToId: null,
+      clientId: clientId ?? null,
+      createdAt: t.ctx.clock.now(),
+      editedAt: null,
+      deletedAt: null,
+      mentions: null,
+      threadId: null,
+    };
+    const payload = JSON.stringify({ message: { id: message.id, text } });
+    return {
+      id: message.id,
+      stored: t.ctx.sendBatcher!.submit(message, {
+        type: 'message.created',
+        payload,
+        createdAt: message.createdAt,
+      }),
+    };
+  };
+
+  test('one statement stores each send in order, refuses the outsider alone, and moves counts and reads', async (c) => {
+    const skip = pgOnly();
+    if (skip) return c.skip(skip);
+    const { o, members, others, id: a } = await orgWithGroup(t, ['Bob', 'Cleo'], ['Olga']);
+    const [bob, cleo] = members as [(typeof members)[0], (typeof members)[0]];
+    const b = (
+      await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+        kind: 'group',
+        title: 'b',
+        member_ids: [cleo.actor.id],
+      })
+    ).body.id as string;
+    const org = o.org.id;
+    // Submitted in one turn of the event loop: one batch.
+    const batch = [
+      submit(org, a, o.owner.actor.id, 'a1'),
+      submit(org, a, bob.actor.id, 'a2'),
+      submit(org, a, o.owner.actor.id, 'a3'),
+      submit(org, b, o.owner.actor.id, 'b1'),
+      submit(org, b, cleo.actor.id, 'b2'),
+      submit(org, a, others[0]!.actor.id, 'from an outsider'),
+      submit(org, a, bob.actor.id, 'a4'),
+    ];
+    const results = await Promise.all(batch.map((s) => s.stored));
+    assert.equal(results[5], null, 'the outsider is refused (the general path answers it)');
+    const stored = results.filter((r) => r !== null);
+    assert.equal(stored.length, 6);
+    const seqs = stored.map((r) => r!.seq);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      'positions in the order of the sends',
+    );
+    assert.deepEqual(
+      [results[0], results[1], results[2], results[6]].map((r) => r!.ordinal),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      [results[3], results[4]].map((r) => r!.ordinal),
+      [1, 2],
+    );
+    const texts = async (token: string, id: string) =>
+      (await history(token, id)).map((m) => m.text).reverse();
+    assert.deepEqual(await texts(o.owner.token, a), ['a1', 'a2', 'a3', 'a4']);
+    assert.deepEqual(await texts(o.owner.token, b), ['b1', 'b2']);
+    const view = async (token: string, id: string) =>
+      (await call(t.app, token, 'GET', `/v1/conversations/${id}`)).body;
+    assert.equal((await view(o.owner.token, a)).unread_count, 1, 'the owner read up to a3');
+    assert.equal((await view(bob.token, a)).unread_count, 0, 'Bob read up to a4');
+    assert.equal((await view(cleo.token, a)).unread_count, 4);
+    assert.equal((await view(cleo.token, a)).last_message.text, 'a4');
+    assert.equal((await view(o.owner.token, b)).unread_count, 1);
+    assert.equal((await view(cleo.token, b)).unread_count, 0);
+    const page = await settledCatchUp(org, cleo.actor.id);
+    const created = page.events.filter((e) => e.type === 'message.created');
+    assert.deepEqual(
+      created.map((e) => (e.payload.message as { text: string }).text),
+      ['a1', 'a2', 'a3', 'b1', 'b2', 'a4'],
+    );
+    assert.deepEqual(
+      created.map((e) => e.seq),
+      seqs,
+    );
+  });
+
+  test('a batch that fails as a whole is sent one by one: one client id twice stores one message', async (c) => {
+    const skip = pgOnly();
+    if (skip) return c.skip(skip);
+    const { o, id } = await orgWithGroup(t);
+    const org = o.org.id;
+    const batch = [
+      submit(org, id, o.owner.actor.id, 'first', 'twice'),
+      submit(org, id, o.owner.actor.id, 'unrelated'),
+      submit(org, id, o.owner.actor.id, 'first', 'twice'),
+    ];
+    const results = await Promise.all(batch.map((s) => s.stored));
+    assert.notEqual(results[1], null, 'the other send is stored');
+    assert.equal(
+      results.filter((r) => r === null).length,
+      1,
+      'one of the two with the same client id declines',
+    );
+    assert.deepEqual((await history(o.owner.token, id)).map((m) => m.text).sort(), ['first', 'unrelated']);
+    const metrics = await call(t.app, METRICS_TOKEN, 'GET', '/metrics');
+    assert.match(metrics.raw, /parley_send_batch_size_count \d+/);
+  });
+});
+
 describe('webhooks', () => {
   test('an org with a webhook for message.created gets a delivery for a plain send', async () => {
     const { o, id } = await orgWithGroup(t);
