@@ -137,26 +137,44 @@ export async function startPostgres(opts: { keep?: boolean } = {}): Promise<Clus
 /**
  * CPU time of the postmaster `pid`, its reaped children (its cutime/cstime) and its live
  * children (backends, WAL writer, checkpointer, autovacuum...), in ms.
+ *
+ * A backend that exits during the listing of /proc moves from "live child" to the postmaster's
+ * reaped total; read on the wrong side of that move it would be counted nowhere (the reading
+ * drops by all the CPU that backend ever used, and a window's difference can go negative when
+ * a pool closes its connections) or twice. So the reaped total is read before and after the
+ * listing, and the listing is repeated until no child was reaped during it.
  */
 function clusterCpuMs(pid: number): number {
-  const ticks = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  let sum = 0;
-  try {
-    const f = ticks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    sum += ((Number(f[13]) + Number(f[14])) * 1000) / 100 + (cpuMs(pid) ?? 0);
-  } catch {
-    return 0;
-  }
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(ticks(stat)[1]) === pid) sum += cpuMs(Number(entry)) ?? 0;
-    } catch {
-      // exited since the listing
+  for (let attempt = 0; ; attempt++) {
+    const before = reapedMs(pid);
+    if (before === null) return 0;
+    let live = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (Number(statFields(stat)[1]) === pid) live += cpuMs(Number(entry)) ?? 0;
+      } catch {
+        // exited since the listing
+      }
     }
+    const after = reapedMs(pid);
+    if (after === null) return 0;
+    if (after === before || attempt >= 20) return after + (cpuMs(pid) ?? 0) + live;
   }
-  return sum;
+}
+
+/** The fields of a /proc stat line after the command name (which may hold spaces). */
+const statFields = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+
+/** CPU time of the reaped children of `pid` (cutime + cstime), in ms; null when it is gone. */
+function reapedMs(pid: number): number | null {
+  try {
+    const f = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return ((Number(f[13]) + Number(f[14])) * 1000) / 100;
+  } catch {
+    return null;
+  }
 }
 
 /** A throwaway redis-server on a free loopback port, no persistence. */
