@@ -148,7 +148,7 @@ function parley(db: DatabaseSync) {
   );
   const insertMessage = db.prepare(
     'INSERT INTO message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id, client_id, created_at, edited_at, deleted_at, ordinal) ' +
-      "VALUES (?, ?, ?, ?, 'text', ?, NULL, NULL, ?, ?, NULL, NULL, ?) ON CONFLICT (org_id, sender_id, client_id) DO NOTHING",
+      "VALUES (?, ?, ?, ?, 'text', ?, NULL, NULL, ?, ?, NULL, NULL, ?) ON CONFLICT (org_id, sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING",
   );
   const sender = db.prepare(
     'UPDATE membership SET read_message_id = ?, read_ordinal = ?, unread_excluded = 0, hidden = 0, draft = NULL, draft_updated_at = NULL WHERE conversation_id = ? AND actor_id = ? AND left_at IS NULL',
