@@ -41,6 +41,7 @@ import { createStore, type Store } from './store/db.ts';
 import { GroupCommitter } from './store/group-commit.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { createRedis } from './store/redis.ts';
+import { indexPendingMessages } from './store/repos/search.ts';
 import { SendBatcher } from './store/send-batch.ts';
 
 export interface BuildOptions {
@@ -140,6 +141,7 @@ function createContext(
             walPath: store.walPath,
             sqlite: store.sqlite,
             onBatch: metrics.groupCommitBatch,
+            beforeCommit: indexPendingMessages,
           })
         : null,
   };

@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { BLOB_KEY, type BlobStore, createBlobStore } from '../store/blobs/index.ts';
 import { isUniqueViolation } from '../store/errors.ts';
+import { indexPendingMessages } from '../store/repos/search.ts';
 import { CliError, type Invocation, printJson, str } from './spec.ts';
 import { withStore } from './store.ts';
 
@@ -444,6 +445,8 @@ export async function importCommand({ values, config }: Invocation): Promise<und
             counts[rec.type] = (counts[rec.type] ?? 0) + 1;
           }
           if (!ended) throw new CliError(`${file} ends before its end record: the export is truncated`, 1);
+          // SQLite: the imported messages go into the search index with this commit.
+          await indexPendingMessages(trx as unknown as Parameters<typeof indexPendingMessages>[0]);
         });
       } catch (err) {
         for (const key of stored) await blobs.delete(key).catch(() => undefined);

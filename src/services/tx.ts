@@ -3,6 +3,7 @@ import type { DomainEvent, NewEvent } from '../domain/events.ts';
 import type { AuditEvent } from '../domain/model.ts';
 import { insertAuditEvents } from '../store/repos/audit.ts';
 import { insertEvents, type UnnumberedEvent } from '../store/repos/events.ts';
+import { indexPendingMessages } from '../store/repos/search.ts';
 import type { AuditEntry } from './audit.ts';
 import { publishEvents } from './events.ts';
 
@@ -126,8 +127,12 @@ export async function inTransaction<T>(ctx: AppContext, fn: (tx: Tx) => Promise<
     return [result, await tx.flush()];
   };
   const [result, events] = ctx.groupCommit
-    ? await ctx.groupCommit.run(body)
-    : await ctx.db.transaction().execute(body);
+    ? await ctx.groupCommit.run(body) // it indexes what is pending for search before its COMMIT
+    : await ctx.db.transaction().execute(async (db) => {
+        const out = await body(db);
+        await indexPendingMessages(db);
+        return out;
+      });
   if (events.length > 0) await publishEvents(ctx, events);
   return result;
 }
@@ -141,7 +146,9 @@ export async function inOwnTransaction<T>(ctx: AppContext, fn: (tx: Tx) => Promi
   const [result, events] = await ctx.db.transaction().execute(async (db): Promise<[T, DomainEvent[]]> => {
     const tx = new Recorder(ctx, db);
     const value = await fn(tx);
-    return [value, await tx.flush()];
+    const events = await tx.flush();
+    await indexPendingMessages(db);
+    return [value, events];
   });
   if (events.length > 0) await publishEvents(ctx, events);
   return result;

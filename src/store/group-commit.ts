@@ -31,6 +31,12 @@ export interface GroupCommitOptions {
    * and flush took, in milliseconds: the process's metrics listen here (the store imports none).
    */
   onBatch?: ((size: number, flushMs: number) => void) | undefined;
+  /**
+   * Runs in the batch's transaction after its last write transaction and before COMMIT (the
+   * search index's once-per-commit write, repos/search.ts indexPendingMessages). A failure
+   * fails the whole batch, like a failed COMMIT.
+   */
+  beforeCommit?: ((conn: Db) => Promise<void>) | undefined;
 }
 
 const raw = (text: string) => CompiledQuery.raw(text, []);
@@ -71,6 +77,7 @@ export class GroupCommitter {
   readonly #walPath: string | undefined;
   readonly #sqlite: SqliteConnection | undefined;
   readonly #onBatch: ((size: number, flushMs: number) => void) | undefined;
+  readonly #beforeCommit: ((conn: Db) => Promise<void>) | undefined;
   #wal: Promise<FileHandle | null> | null = null;
   #queue: Item[] = [];
   #scheduled = false;
@@ -82,6 +89,7 @@ export class GroupCommitter {
     this.#walPath = opts.walPath;
     this.#sqlite = opts.sqlite;
     this.#onBatch = opts.onBatch;
+    this.#beforeCommit = opts.beforeCommit;
   }
 
   run<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
@@ -130,6 +138,7 @@ export class GroupCommitter {
     let failed: unknown = null;
     // One connection for the whole batch: nothing else runs between the pragma, BEGIN and COMMIT.
     const sqlite = this.#sqlite;
+    const beforeCommit = this.#beforeCommit;
     await this.#db
       .connection()
       .execute((conn) => (sqlite ? runDirectOn(conn, sqlite, () => body(conn)) : body(conn)))
@@ -166,6 +175,7 @@ export class GroupCommitter {
           }
         }
         try {
+          if (beforeCommit && done.length > 0) await beforeCommit(conn);
           await conn.executeQuery(COMMIT);
         } catch (err) {
           await conn.executeQuery(ROLLBACK).catch(() => undefined);

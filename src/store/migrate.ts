@@ -16,6 +16,7 @@ import * as storageSearchVocab from './migrations/2026-12-06T01-00-storage-searc
 import * as supportServer from './migrations/2026-12-06T01-00-support-server.ts';
 import * as leanSendIndexes from './migrations/2026-12-06T02-00-lean-send-indexes.ts';
 import * as leanEventIndexes from './migrations/2026-12-07T00-00-lean-event-indexes.ts';
+import * as searchIndexPerCommit from './migrations/2026-12-07T01-00-search-index-per-commit.ts';
 
 /** Every migration, by name; names sort in the order they must run (ISO timestamps). */
 const migrations: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-06T02-00-lean-send-indexes': leanSendIndexes,
   '2026-12-06T01-00-storage-search-vocab': storageSearchVocab,
   '2026-12-07T00-00-lean-event-indexes': leanEventIndexes,
+  '2026-12-07T01-00-search-index-per-commit': searchIndexPerCommit,
 };
 
 /** Brings the schema to the latest version. Safe to run on every start and from several nodes. */

@@ -281,6 +281,17 @@ test('export, import into a new database, export again: the same records', async
     assert.equal((JSON.parse(imported.stdout) as { org: { slug: string } }).org.slug, 'demo');
     const again = await parley(['export', '--org', 'demo'], target);
     assert.deepEqual(records(again.stdout), records(first));
+    // The imported messages are in the search index, and nothing waits for it.
+    const index = new DatabaseSync(target.SQLITE_PATH, { readOnly: true });
+    try {
+      const hits = index
+        .prepare("select count(*) as n from message_fts where message_fts match 'welcome'")
+        .get();
+      assert.ok(Number(hits?.n) >= 1, 'the demo welcome message is found');
+      assert.equal(Number(index.prepare('select count(*) as n from message_fts_pending').get()?.n), 0);
+    } finally {
+      index.close();
+    }
     assertOneLine(await parley(['import', '--file', file], target), 1, /slug demo exists.*--org-slug/);
     assertOneLine(
       await parley(['import', '--file', file, '--org-slug', 'demo2'], target),

@@ -179,3 +179,18 @@ async function searchPostgres(db: Db, s: MessageSearch, where: ReturnType<typeof
       order by m.id desc limit ${s.limit - first.rows.length}`.execute(db);
   return [...first.rows, ...rest.rows];
 }
+
+const indexPending = sql`insert into message_fts (rowid, text)
+  select m.id, m.text from message_fts_pending p join message m on m.id = p.id where m.text is not null`;
+const clearPending = sql`delete from message_fts_pending`;
+
+/**
+ * SQLite: indexes the messages written in this transaction (migration
+ * 2026-12-07T01-00-search-index-per-commit), in the caller's transaction, just before its
+ * COMMIT: one FTS5 write for all of them instead of one per message. Nothing on PostgreSQL.
+ */
+export async function indexPendingMessages(db: Db): Promise<void> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) return;
+  await indexPending.execute(db);
+  await clearPending.execute(db);
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { highlight, searchTerms } from '../../../src/domain/search.ts';
 import { call } from '../../support/app.ts';
 import { testDialect } from '../../support/db.ts';
@@ -47,6 +48,32 @@ describe('GET /v1/search/messages', () => {
     assert.equal((await search(bob, { q: 'café' })).body.items[0].snippet, '<mark>Café</mark> au lait');
     // Accents are folded on SQLite (unicode61 remove_diacritics), kept on PostgreSQL (`simple`).
     assert.deepEqual(ids(await search(bob, { q: 'cafe' })), testDialect === 'sqlite' ? [cafe] : []);
+  });
+
+  test('sends committed together are all found at once; an edit and a delete change what is found', async () => {
+    const { o, bob, id } = await orgWithGroup(t);
+    // Concurrent sends: on SQLite they share a group commit, whose search index write is one.
+    const sent = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => send(i % 2 ? bob : o.owner, id, `batchword number${i}`)),
+    );
+    const found = await search(bob, { q: 'batchword', limit: 50 });
+    assert.equal(found.status, 200, found.raw);
+    assert.deepEqual(new Set(ids(found)), new Set(sent));
+    const edited = await call(t.app, o.owner.token, 'PATCH', `/v1/conversations/${id}/messages/${sent[0]}`, {
+      text: 'replacedword',
+    });
+    assert.equal(edited.status, 200, edited.raw);
+    const removed = await call(t.app, o.owner.token, 'DELETE', `/v1/conversations/${id}/messages/${sent[2]}`);
+    assert.ok(removed.status === 200 || removed.status === 204, removed.raw);
+    const after = await search(bob, { q: 'batchword', limit: 50 });
+    assert.deepEqual(new Set(ids(after)), new Set(sent.filter((_, i) => i !== 0 && i !== 2)));
+    assert.deepEqual(ids(await search(bob, { q: 'replacedword' })), [sent[0]]);
+    if (testDialect === 'sqlite') {
+      const { rows } = await sql<{ n: number }>`select count(*) as n from message_fts_pending`.execute(
+        t.ctx.db,
+      );
+      assert.equal(Number(rows[0]!.n), 0, 'nothing is left waiting for the index after a commit');
+    }
   });
 
   test('query syntax is never parsed: operators, quotes, NUL and parentheses give results or a 400', async () => {
