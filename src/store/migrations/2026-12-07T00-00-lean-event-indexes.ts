@@ -29,23 +29,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     .where(sql.ref('conversation_id'), 'is not', null)
     .execute();
   await db.schema.dropIndex('message_client_id').execute();
-  await db.schema
+  await clientIdIndex(db).where(sql.ref('client_id'), 'is not', null).execute();
+}
+
+const clientIdIndex = (db: Kysely<any>) =>
+  db.schema
     .createIndex('message_client_id')
     .on('message')
     .unique()
-    .columns(['org_id', 'sender_id', 'client_id'])
-    .where(sql.ref('client_id'), 'is not', null)
-    .execute();
-}
+    .columns(['org_id', 'sender_id', 'client_id']);
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('message_client_id').execute();
-  await db.schema
-    .createIndex('message_client_id')
-    .on('message')
-    .unique()
-    .columns(['org_id', 'sender_id', 'client_id'])
-    .execute();
+  await clientIdIndex(db).execute();
   await db.schema.dropIndex('event_conversation').execute();
   await db.schema.createIndex('event_conversation').on('event').column('conversation_id').execute();
   await db.schema

@@ -205,7 +205,7 @@ const readOwnMessage = prepared((db, p: Slots<'conversationId' | 'senderId' | 'm
 
 /**
  * PostgreSQL: the insert of `m` with its ordinal from the CTE `c` (the conversation's new
- * count), as the send statements write it (storeNewMessage, storePlainSendInOneStatement).
+ * count), as storeNewMessage writes it.
  */
 const insertMessageFromC = (m: Message) => sql`
       insert into message (id, org_id, conversation_id, sender_id, type, text, metadata, reply_to_id,
@@ -280,40 +280,9 @@ export async function storePlainSendInOneStatement(
   m: Message,
   event: OneStatementEvent,
 ): Promise<{ ordinal: number; seq: number } | null> {
-  const { rows } = await sql<{ ordinal: string | number | null; seq: string | number | null }>`
-    with ok as (
-      select c.id from conversation c
-      join membership s on s.conversation_id = c.id and s.actor_id = ${m.senderId} and s.left_at is null
-      where c.id = ${m.conversationId} and c.org_id = ${m.orgId} and c.deleted_at is null
-        and (c.kind <> 'support' or coalesce(c.state, '') not in ('ended', 'missed'))
-        and not exists (
-          select 1 from webhook w
-          where w.org_id = ${m.orgId} and w.active = 1 and w.events::jsonb ? 'message.created')
-        and (${m.clientId}::text is null or not exists (
-          select 1 from message x
-          where x.org_id = ${m.orgId} and x.sender_id = ${m.senderId} and x.client_id = ${m.clientId}::text))
-    ), c as (
-      update conversation set message_count = message_count + 1, last_message_id = ${m.id},
-        last_activity_at = ${m.createdAt}, updated_at = ${m.createdAt}
-      -- Checked again on the row it locks (READ COMMITTED re-reads a row a concurrent commit
-      -- changed): a conversation moved to the recycle bin meanwhile gets nothing.
-      from ok where conversation.id = ok.id and conversation.deleted_at is null returning message_count
-    ), n as (
-      ${insertMessageFromC(m)}
-      returning ordinal
-    ), r as (
-      ${readOwnMessageFromN(m)}
-    ), e as (
-      insert into event (seq, org_id, type, conversation_id, recipients, to_members, payload, created_at, message_id)
-      select (pg_current_xact_id()::text::bigint << 16), ${m.orgId}, ${event.type}, ${m.conversationId},
-        '[]', 1, ${event.payload}, ${event.createdAt}, ${m.id} from n
-      returning seq
-    )
-    select (select ordinal from n) as ordinal, (select seq from e) as seq`.execute(db);
-  const row = rows[0];
-  if (!row || row.ordinal === null || row.ordinal === undefined || row.seq === null || row.seq === undefined)
-    return null;
-  return { ordinal: Number(row.ordinal), seq: Number(row.seq) };
+  // The batch statement with one send: one implementation of the checks and the writes.
+  const [stored] = await storePlainSendsInOneStatement(db, [{ message: m, event }]);
+  return stored ?? null;
 }
 
 /**
@@ -381,7 +350,7 @@ export interface PlainSend {
 /**
  * PostgreSQL only: several plain sends as ONE statement in autocommit (one round trip, one
  * commit and one flush of the WAL for all of them: the group commit of store/send-batch.ts).
- * Each send is checked and written exactly as storePlainSendInOneStatement does it, and the
+ * Each send is checked and written as storePlainSendInOneStatement describes, and the
  * answer is per send, in order: its ordinal and position, or null when it was refused (the
  * caller then runs the general path for that send alone).
  *
