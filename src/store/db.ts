@@ -204,18 +204,42 @@ const MAX_NAMED_STATEMENTS = 2_000;
  * statements it prepared per connection and skips the parse step for a name it has. Kysely
  * sends `client.query(text, values)`; that call is what is wrapped here. Statements without
  * parameters (BEGIN, COMMIT, DDL) go as they are.
+ *
+ * The wrapper also makes the promise itself and hands node-postgres a callback. With
+ * node-postgres's own promise (`client.query` without a callback, as Kysely calls it) each
+ * query's objects outlived the young-generation collection: about 9 MB survived every
+ * scavenge in a loop of list queries against 40 KB with a callback, so each scavenge copied and
+ * promoted them and paused the event loop for 10-20 ms, which set the list's p99 (diagnosis:
+ * `node --trace-gc-nvp bench/diag-gc.ts <url> <org> <actor> pgclient|pgclientcb`; figures in
+ * docs/performance.md, *The list's tail on PostgreSQL*).
  */
 function prepareOnConnection(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    let config = text;
+    let params = values;
     if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
       let name = statementNames.get(text);
       if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
         name = `parley_${statementNames.size}`;
         statementNames.set(text, name);
       }
-      if (name !== undefined) return query({ name, text, values }, callback);
+      if (name !== undefined) {
+        config = { name, text, values };
+        params = undefined;
+      }
     }
-    return query(text, values, callback);
+    // A callback given, or a query object that submits itself (a cursor): node-postgres's own way.
+    if (
+      typeof callback === 'function' ||
+      typeof params === 'function' ||
+      (typeof config === 'object' &&
+        config !== null &&
+        typeof (config as { submit?: unknown }).submit === 'function')
+    )
+      return query(config, params, callback);
+    return new Promise((resolve, reject) => {
+      query(config, params, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res)));
+    });
   };
 }
