@@ -21,7 +21,7 @@ import { loadConfig } from '../src/config.ts';
 import { Scope } from '../src/domain/scopes.ts';
 import { listConversations } from '../src/services/conversations.ts';
 
-const [databaseUrl, orgId, actorId, mode] = process.argv.slice(2);
+const [databaseUrl, orgId, actorId, mode = 'service'] = process.argv.slice(2);
 const n = Number(process.argv[6] ?? 3000);
 const config = loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' });
 const { app, ctx } = await buildApp(config);
@@ -35,6 +35,69 @@ const principal = { orgId: orgId!, actor: actor as any, scopes: new Set(Scope), 
 console.error('start');
 if (mode === 'service') {
   for (let i = 0; i < n; i++) await listConversations(ctx, principal as any, { limit: 50 });
+} else if (mode === 'repo+mentions') {
+  const { listConversationsForActor } = await import('../src/store/repos/conversations.ts');
+  const { mentionCounts } = await import('../src/store/repos/team-chat.ts');
+  for (let i = 0; i < n; i++) {
+    const rows = await listConversationsForActor(ctx.db, {
+      orgId: orgId!,
+      actorId: actorId!,
+      hidden: false,
+      now: Date.now(),
+      limit: 51,
+    });
+    if (process.env.AWAIT_BEFORE === 'null') await null;
+    if (process.env.AWAIT_BEFORE === 'import') await import('../src/store/repos/team-chat.ts');
+    if (process.env.KEYSET) {
+      const { keysetPage } = await import('../src/services/cursor.ts');
+      keysetPage(rows, 50, 'conversations', (last) => [
+        last.me.pinned ? 1 : 0,
+        last.me.activityAt,
+        last.conversation.id,
+      ]);
+    }
+    if (process.env.AWAIT_BEFORE === 'immediate') await new Promise((r) => setImmediate(r));
+    await mentionCounts(
+      ctx.db,
+      actorId!,
+      rows.slice(0, 50).map((r) => r.conversation.id),
+    );
+  }
+} else if (mode.startsWith('copy')) {
+  const { listConversationsForActor } = await import('../src/store/repos/conversations.ts');
+  const { withMentionCounts } = await import('../src/services/mentions.ts');
+  const { keysetPage } = await import('../src/services/cursor.ts');
+  for (let i = 0; i < n; i++) {
+    const rows = await listConversationsForActor(ctx.db, {
+      orgId: orgId!,
+      actorId: actorId!,
+      hidden: false,
+      now: Date.now(),
+      limit: 51,
+    });
+    const page =
+      mode === 'copy-nokeyset'
+        ? { items: rows.slice(0, 50), nextCursor: null }
+        : keysetPage(rows, 50, 'conversations', (last) => [
+            last.me.pinned ? 1 : 0,
+            last.me.activityAt,
+            last.conversation.id,
+          ]);
+    if (mode === 'copy-nowith') continue;
+    if (mode === 'copy-mutate' || mode === 'copy-array') {
+      const { mentionCounts } = await import('../src/store/repos/team-chat.ts');
+      const counts = await mentionCounts(
+        ctx.db,
+        actorId!,
+        page.items.map((v) => v.conversation.id),
+      );
+      if (mode === 'copy-mutate')
+        for (const v of page.items) (v as any).mentionCount = counts.get(v.conversation.id) ?? 0;
+      else page.items.map((v) => ({ ...v, mentionCount: counts.get(v.conversation.id) ?? 0 }));
+      continue;
+    }
+    await withMentionCounts(ctx, actorId!, page.items);
+  }
 } else if (mode === 'repo') {
   const { listConversationsForActor } = await import('../src/store/repos/conversations.ts');
   for (let i = 0; i < n; i++)
@@ -90,6 +153,24 @@ if (mode === 'service') {
         actorId,
         500,
       ]);
+    } finally {
+      client.release();
+    }
+  }
+  await pool.end();
+} else if (mode === 'pgconnect-p' || mode === 'pgconnect-cb') {
+  // pool.connect by promise or by callback; the query by callback in both.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  const text = 'select conversation_id from membership where actor_id = $1 limit $2';
+  for (let i = 0; i < n * 3; i++) {
+    const client: pg.PoolClient =
+      mode === 'pgconnect-p'
+        ? await pool.connect()
+        : await new Promise((resolve, reject) => pool.connect((e, c) => (e ? reject(e) : resolve(c!))));
+    try {
+      await new Promise((resolve, reject) =>
+        client.query(text, [actorId, 500], (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))),
+      );
     } finally {
       client.release();
     }

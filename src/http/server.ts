@@ -9,6 +9,7 @@ import { isId } from '../domain/ids.ts';
 import { registerJsonParser } from './content.ts';
 import { loggerOptions } from './logging.ts';
 import { requestIdOf } from './request-id.ts';
+import { buildSerializer } from './serializer.ts';
 
 /**
  * The Fastify instance of a node, before any route: its limits (body, headers, timeouts,
@@ -54,6 +55,8 @@ export function createHttpServer(
     genReqId: requestIdOf,
     // The serializer only needs to know the id format exists (responses are ours, not checked).
     serializerOpts: { ajv: { formats: { 'parley-id': /^[0-9]{1,19}$/ } } },
+    // Nullable values serialized without validating them first (http/serializer.ts).
+    schemaController: { compilersFactory: { buildSerializer: buildSerializer as never } },
   });
 
   limitConnections(app.server, limits);

@@ -403,8 +403,9 @@ async function listPage(
       ]),
     );
   }
-  if (after) {
+  if (after && !walk) {
     // A row-value comparison, so both databases seek the index instead of walking it from the top.
+    // (The walk's window applies it already.)
     q = q.where((eb) =>
       eb(eb.refTuple('c.last_activity_at', 'c.id'), '<', eb.tuple(after.activityAt, after.conversationId)),
     );

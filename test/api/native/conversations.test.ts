@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { call } from '../../support/app.ts';
-import { makeOrg } from '../../support/factories.ts';
+import { makeOrg, seedConversations } from '../../support/factories.ts';
 import { useTestApp } from '../../support/fixtures.ts';
 
 const t = useTestApp();
@@ -337,6 +337,56 @@ describe('the list order and its edges', () => {
       pinned.body.items.map((c: { id: string }) => c.id),
       [ids[3], ids[1]],
     );
+  });
+
+  test('a member of more conversations than the walk threshold pages through each once, in order', async () => {
+    // Above 500 conversations the list walks the org's conversations by activity instead of
+    // sorting the member's (src/store/repos/conversations.ts, WALK_THRESHOLD): every page, first
+    // and after a cursor, must give the same order and the same items as the sort would.
+    const o = await makeOrg(t.ctx);
+    const peer = await o.user('member', 'Peer');
+    const other = await o.user('member', 'Other');
+    const mine = await seedConversations(t.ctx, {
+      orgId: o.org.id,
+      members: [o.owner.actor, peer.actor],
+      count: 560,
+      messagesEach: 0,
+    });
+    // Conversations the owner is not in, interleaved by id with the owner's: the walk skips them.
+    await seedConversations(t.ctx, {
+      orgId: o.org.id,
+      members: [peer.actor, other.actor],
+      count: 120,
+      messagesEach: 0,
+    });
+    // Newer activity in a few of the owner's, and two pinned in the owner's list.
+    const bumped = [mine[10]!, mine[300]!, mine[555]!];
+    for (const id of bumped) {
+      t.clock.advance(1000);
+      await call(t.app, peer.token, 'POST', `/v1/conversations/${id}/messages`, {
+        type: 'text',
+        text: 'bump',
+      });
+    }
+    const pinned = [mine[42]!, mine[400]!];
+    for (const id of pinned) await call(t.app, o.owner.token, 'PUT', `/v1/conversations/${id}/pin-in-list`);
+    const rest = mine.filter((id) => !bumped.includes(id) && !pinned.includes(id));
+    // Same activity: newest id first (ids grow with time).
+    const byIdDesc = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0);
+    const expected = [...pinned.sort(byIdDesc), ...[...bumped].reverse(), ...rest.sort(byIdDesc)];
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = cursor ? `?limit=50&cursor=${cursor}` : '?limit=50';
+      const res = await call(t.app, o.owner.token, 'GET', `/v1/conversations${q}`);
+      assert.equal(res.status, 200);
+      seen.push(...res.body.items.map((c: { id: string }) => c.id));
+      cursor = res.body.next_cursor;
+    } while (cursor && seen.length <= 1000);
+    assert.equal(seen.length, 560);
+    assert.deepEqual(seen, expected);
+    const peerPage = await call(t.app, peer.token, 'GET', '/v1/conversations?limit=100');
+    assert.equal(peerPage.body.items.length, 100, "the peer's own list is not the owner's");
   });
 
   test('a new member sees the conversation at its own last activity, not at the join time', async () => {
