@@ -271,12 +271,25 @@ const WALK_BUDGET = 5_000;
  */
 export async function listConversationsForActor(db: Db, f: ListFilter): Promise<ConversationListRow[]> {
   const out: ConversationListRow[] = [];
-  for (const pinned of f.pinned === true ? [1] : f.pinned === false ? [0] : [1, 0]) {
-    if (f.after && pinned > f.after.pinned) continue;
+  const sections = (f.pinned === true ? [1] : f.pinned === false ? [0] : [1, 0]).filter(
+    (pinned) => !(f.after && pinned > f.after.pinned),
+  );
+  // How many unpinned memberships (up to the threshold) decides between the walk and the sort;
+  // whether there is any pinned one spares the pinned section's query when there is none (the
+  // usual first page: three round trips, not four). Both come from one statement.
+  let unpinned: number | undefined;
+  let anyPinned = true;
+  if (sections.includes(0)) {
+    const shape = await membershipShape(db, f.actorId, WALK_THRESHOLD + 1);
+    unpinned = shape.unpinned;
+    anyPinned = shape.anyPinned;
+  }
+  for (const pinned of sections) {
     let after = f.after?.pinned === pinned ? f.after : undefined;
     let need = f.limit - out.length;
     if (need <= 0) break;
-    if (pinned === 0 && (await countMemberships(db, f.actorId, WALK_THRESHOLD + 1)) > WALK_THRESHOLD) {
+    if (pinned === 1 && !anyPinned) continue;
+    if (pinned === 0 && (unpinned ?? 0) > WALK_THRESHOLD) {
       const found = await listPage(db, f, pinned, after, need, true);
       out.push(...found);
       need -= found.length;
@@ -294,21 +307,45 @@ export async function listConversationsForActor(db: Db, f: ListFilter): Promise<
   return out;
 }
 
-/** How many current memberships the actor has, counting at most `upTo`. */
-async function countMemberships(db: Db, actorId: string, upTo: number): Promise<number> {
+/**
+ * How many unpinned memberships the actor has, counting at most `upTo`, and whether they have a
+ * current pinned one: one statement.
+ */
+async function membershipShape(
+  db: Db,
+  actorId: string,
+  upTo: number,
+): Promise<{ unpinned: number; anyPinned: boolean }> {
   const row = await db
-    .selectFrom(
-      db
-        .selectFrom('membership')
-        .select('conversation_id')
-        .where('actor_id', '=', actorId)
-        .where('pinned', '=', 0)
-        .limit(upTo)
-        .as('x'),
-    )
-    .select((eb) => eb.fn.countAll().as('n'))
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom(
+          eb
+            .selectFrom('membership')
+            .select('conversation_id')
+            .where('actor_id', '=', actorId)
+            .where('pinned', '=', sql.lit(0))
+            .limit(sql.lit(upTo))
+            .as('x'),
+        )
+        .select((e) => e.fn.countAll().as('n'))
+        .as('unpinned'),
+      eb
+        .exists(
+          eb
+            .selectFrom('membership')
+            .select(sql.lit(1).as('one'))
+            .where('actor_id', '=', actorId)
+            .where('pinned', '=', sql.lit(1))
+            .where('left_at', 'is', null),
+        )
+        .as('any_pinned'),
+    ])
     .executeTakeFirst();
-  return Number(row?.n ?? 0);
+  return {
+    unpinned: Number(row?.unpinned ?? 0),
+    anyPinned: Boolean(Number(row?.any_pinned ?? 0)),
+  };
 }
 
 async function listPage(

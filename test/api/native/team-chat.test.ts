@@ -85,6 +85,58 @@ describe('mentions', () => {
     );
   });
 
+  test("the list's mention counts are each conversation's own, page after page", async () => {
+    // The list and GET of one conversation must agree, on every page of the list.
+    const { o, bob, members, id } = await orgWithGroup(t, ['Bob', 'Cleo']);
+    const cleo = members[1]!;
+    const g2 = (
+      await call(t.app, o.owner.token, 'POST', '/v1/conversations', {
+        kind: 'group',
+        title: 'second',
+        member_ids: [bob.actor.id, cleo.actor.id],
+      })
+    ).body.id as string;
+    const g3 = (
+      await call(t.app, cleo.token, 'POST', '/v1/conversations', {
+        kind: 'group',
+        title: 'third',
+        member_ids: [bob.actor.id],
+      })
+    ).body.id as string;
+    await send(o.owner.token, id, { text: `<@${bob.actor.id}> one` });
+    const first = await send(o.owner.token, id, { text: `<@${bob.actor.id}> two` });
+    await send(o.owner.token, id, { text: `<@${bob.actor.id}> three` });
+    await call(t.app, bob.token, 'POST', `/v1/conversations/${id}/read`, { message_id: first.body.id });
+    // By id and @all in one message: one mention of Bob, and one of Cleo.
+    await send(o.owner.token, g2, { text: `@all and <@${bob.actor.id}>` });
+    // Bob's own @all mentions Cleo, not Bob.
+    await send(bob.token, g3, { text: '@all from Bob' });
+    for (const who of [bob, cleo, o.owner]) {
+      const expected = new Map<string, number>();
+      for (const c of [id, g2, g3]) {
+        const one = await conv(who.token, c);
+        if (one.status === 200) expected.set(c, one.body.mention_count);
+      }
+      const listed = new Map<string, number>();
+      let cursor: string | null = null;
+      do {
+        const res = await call(
+          t.app,
+          who.token,
+          'GET',
+          `/v1/conversations?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        for (const c of res.body.items) listed.set(c.id, c.mention_count);
+        cursor = res.body.next_cursor;
+      } while (cursor);
+      assert.deepEqual(listed, expected);
+    }
+    assert.equal((await conv(bob.token, id)).body.mention_count, 1, 'one mention after the read position');
+    assert.equal((await conv(bob.token, g2)).body.mention_count, 1);
+    assert.equal((await conv(bob.token, g3)).body.mention_count, 0);
+    assert.equal((await conv(cleo.token, g3)).body.mention_count, 1);
+  });
+
   test('@all is plain text in direct chats and when the org turns it off', async () => {
     const { o, bob, id } = await orgWithGroup(t);
     const off = await call(t.app, o.owner.token, 'PATCH', '/v1/team-chat/settings', { mention_all: false });
