@@ -310,6 +310,7 @@ describe('the operator workspace in the console', { skip: noChromium, timeout: 1
     await emptied();
     // Esc closes the picker and leaves the text; Tab expands too.
     await box.pressSequentially('Also /hel');
+    await op.waitForFunction(`document.getElementById('composer')?.value === 'Also /hel'`);
     await options.first().waitFor();
     await box.press('Escape');
     assert.equal(await op.getByRole('listbox', { name: 'Canned responses' }).count(), 0);
@@ -481,6 +482,8 @@ describe('the operator workspace in the console', { skip: noChromium, timeout: 1
     // Rotate the identity secret (after a confirmation): the API has a new one, and so does the card.
     await card.getByRole('button', { name: 'Rotate secret' }).click();
     await card.getByRole('button', { name: /^Rotate now/ }).click();
+    // The confirmation goes once the PATCH has answered: only then does the API have the new secret.
+    await card.getByRole('button', { name: /^Rotate now/ }).waitFor({ state: 'detached' });
     const after = (
       await api<{ items: { id: string; secret: string; greeting: string }[] }>('GET', '/widgets')
     ).items.find((w) => w.id === created.id);
