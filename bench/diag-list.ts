@@ -25,25 +25,36 @@ if (!databaseUrl || !orgId || !actorId)
 let current: { sql: Map<string, number>; gc: number; start: number } | null = null;
 const bySql = new Map<string, { count: number; ms: number }>();
 const originalQuery = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+// Times each round trip by its SQL text, whether node-postgres is given a callback (as Parley's
+// store does, src/store/db.ts) or answers with its promise. `Array.from`: a copy, so the key does
+// not keep the whole statement text alive.
 (pg.Client.prototype as any).query = function (this: pg.Client, ...args: unknown[]) {
+  const req = current;
+  if (!req) return originalQuery.apply(this, args);
   const first = args[0] as string | { text: string };
-  const text = (typeof first === 'string' ? first : (first?.text ?? '?')).replace(/\s+/g, ' ').slice(0, 90);
+  const text = Array.from(
+    (typeof first === 'string' ? first : (first?.text ?? '?')).replace(/\s+/g, ' ').slice(0, 90),
+  ).join('');
   const t = performance.now();
-  const r = originalQuery.apply(this, args) as Promise<unknown>;
-  if (r && typeof r.then === 'function' && current) {
-    const req = current;
-    r.then(
-      () => {
-        const ms = performance.now() - t;
-        req.sql.set(text, (req.sql.get(text) ?? 0) + ms);
-        const s = bySql.get(text) ?? { count: 0, ms: 0 };
-        s.count++;
-        s.ms += ms;
-        bySql.set(text, s);
-      },
-      () => undefined,
-    );
+  const done = () => {
+    const ms = performance.now() - t;
+    req.sql.set(text, (req.sql.get(text) ?? 0) + ms);
+    const s = bySql.get(text) ?? { count: 0, ms: 0 };
+    s.count++;
+    s.ms += ms;
+    bySql.set(text, s);
+  };
+  const last = args.length - 1;
+  if (typeof args[last] === 'function') {
+    const callback = args[last] as (...a: unknown[]) => unknown;
+    args[last] = (...a: unknown[]) => {
+      done();
+      return callback(...a);
+    };
+    return originalQuery.apply(this, args);
   }
+  const r = originalQuery.apply(this, args) as Promise<unknown> | undefined;
+  r?.then?.(done, () => undefined);
   return r;
 };
 
